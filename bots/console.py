@@ -1,0 +1,209 @@
+"""The console adapter (`teddy chat`): the whole product from a terminal.
+
+Interactive on a terminal (buttons become numbered choices); scripted with `--jsonl` or
+when standard input is not a terminal (one event per input line, one JSON object per
+reply). See COMMANDS.md for the protocol."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import mimetypes
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from core.chat.messages import Attachment, Button, Conversation, Incoming, Reply, Sender
+from core.notify import service as outbox
+from teddy.runtime import Core
+
+PLATFORM = "console"
+
+
+@dataclass
+class ConsoleSession:
+    core: Core
+    user: str
+    room: str | None
+    jsonl: bool
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    files_dir: Path | None = None
+    last_buttons: list[Button] = field(default_factory=list)
+    sent_live: set[str] = field(default_factory=set)
+
+    @property
+    def sender(self) -> Sender:
+        return Sender(PLATFORM, self.user, self.user)
+
+    @property
+    def chat(self) -> Conversation:
+        if self.room is None:
+            return Conversation(PLATFORM, f"dm:{self.user}", True)
+        return Conversation(PLATFORM, f"room:{self.room}", False, title=self.room)
+
+    # Input -----------------------------------------------------------------
+
+    def incoming_from_line(self, line: str) -> Incoming | None:
+        stripped = line.strip()
+        if not stripped:
+            return None
+        if stripped.startswith("{"):
+            try:
+                data = json.loads(stripped)
+            except json.JSONDecodeError as err:
+                self.print_error(f"not valid JSON ({err.msg}); send plain text or a JSON object")
+                return None
+            if not isinstance(data, dict):
+                self.print_error("a JSON line must be an object")
+                return None
+            return self.incoming_from_object(data)
+        if not self.jsonl and stripped.isdigit() and 0 < int(stripped) <= len(self.last_buttons):
+            return self.incoming(action=self.last_buttons[int(stripped) - 1].action)
+        return self.incoming(text=stripped)
+
+    def incoming_from_object(self, data: dict[str, Any]) -> Incoming | None:
+        text = str(data.get("text", ""))
+        if "action" in data:
+            return self.incoming(action=str(data["action"]))
+        if "file" in data:
+            path = Path(str(data["file"])).expanduser()
+            if not path.is_file():
+                self.print_error(f"no such file: {path}")
+                return None
+            return self.incoming(text=text, attachments=(file_attachment(path),))
+        if text:
+            return self.incoming(text=text)
+        self.print_error('a JSON line needs "text", "action" or "file"')
+        return None
+
+    def incoming(
+        self, *, text: str = "", action: str | None = None, attachments: tuple[Attachment, ...] = ()
+    ) -> Incoming:
+        return Incoming(
+            self.sender,
+            self.chat,
+            text=text,
+            action=action,
+            attachments=attachments,
+            mentioned=True,
+        )
+
+    # Output ----------------------------------------------------------------
+
+    async def emit(self, reply: Reply) -> None:
+        kind = reply.kind
+        if reply.live_id is not None:
+            kind = "edit" if reply.live_id in self.sent_live else kind
+            self.sent_live.add(reply.live_id)
+        self.show(kind, reply.plain_text(), reply.buttons, self.write_files(reply))
+
+    def show(self, kind: str, text: str, buttons: list[Button], files: list[str]) -> None:
+        if self.jsonl:
+            record = {
+                "kind": kind,
+                "text": text,
+                "buttons": [{"action": b.action, "label": b.label} for b in buttons],
+                "files": files,
+            }
+            self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        else:
+            marker = {"edit": "(updated) ", "notification": "🔔 "}.get(kind, "")
+            self.out.write(f"teddy> {marker}{text}\n")
+            for i, button in enumerate(buttons, 1):
+                self.out.write(f"   [{i}] {button.label}\n")
+            for path in files:
+                self.out.write(f"   file: {path}\n")
+        self.out.flush()
+        if buttons:
+            self.last_buttons = buttons
+
+    def print_error(self, message: str) -> None:
+        self.show("error", message, [], [])
+
+    def write_files(self, reply: Reply) -> list[str]:
+        if not reply.files:
+            return []
+        directory = self.files_dir or (self.core.settings.home() / "files")
+        directory.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for part in reply.files:
+            path = directory / Path(part.name).name
+            path.write_bytes(part.data)
+            paths.append(str(path))
+        return paths
+
+    # Notifications ---------------------------------------------------------
+
+    async def deliver_notifications(self) -> int:
+        """Print what the outbox holds for this console user or room."""
+        delivered = 0
+        now = self.core.services.clock.now()
+        async with self.core.db.transaction() as session:
+            for message in await outbox.claim_due(
+                session, PLATFORM, now, chat_id=self.chat.external_id
+            ):
+                buttons = [Button(b["label"], b["action"]) for b in message.buttons]
+                kind = "notification"
+                if message.live_id is not None:
+                    kind = "edit" if message.live_id in self.sent_live else "notification"
+                    self.sent_live.add(message.live_id)
+                self.show(kind, message.text, buttons, [])
+                outbox.mark_delivered(message, now)
+                delivered += 1
+        return delivered
+
+    # Loops -----------------------------------------------------------------
+
+    async def run(self, stdin: TextIO, *, wait_seconds: float = 120.0) -> None:
+        await self.deliver_notifications()
+        if self.jsonl:
+            await self.run_scripted(stdin, wait_seconds)
+        else:
+            await self.run_interactive(stdin)
+
+    async def run_scripted(self, stdin: TextIO, wait_seconds: float) -> None:
+        for line in stdin:
+            incoming = self.incoming_from_line(line)
+            if incoming is not None:
+                await self.core.dispatcher.handle(incoming, self.emit)
+            await self.deliver_notifications()
+        await self.finish_background_work(wait_seconds)
+
+    async def finish_background_work(self, wait_seconds: float) -> None:
+        jobs = self.core.services.jobs
+        drain = getattr(jobs, "drain", None)
+        if drain is not None:
+            await drain(timeout=wait_seconds)
+        await self.deliver_notifications()
+
+    async def run_interactive(self, stdin: TextIO) -> None:
+        poller = asyncio.create_task(self._poll_notifications())
+        self.out.write("Study Teddy — type /help, or /quit to leave.\n")
+        try:
+            while True:
+                self.out.write("you> ")
+                self.out.flush()
+                line = await asyncio.to_thread(stdin.readline)
+                if not line or line.strip() in ("/quit", "/exit"):
+                    break
+                incoming = self.incoming_from_line(line)
+                if incoming is not None:
+                    await self.core.dispatcher.handle(incoming, self.emit)
+        finally:
+            poller.cancel()
+        await self.finish_background_work(30)
+
+    async def _poll_notifications(self) -> None:
+        while True:
+            await asyncio.sleep(2)
+            await self.deliver_notifications()
+
+
+def file_attachment(path: Path) -> Attachment:
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+
+    async def fetch() -> bytes:
+        return await asyncio.to_thread(path.read_bytes)
+
+    return Attachment(path.name, path.stat().st_size, mime, fetch)

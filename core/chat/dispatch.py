@@ -1,0 +1,128 @@
+"""The one entry from every adapter into the core: an `Incoming` in, replies out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.chat.context import Ctx, Emit, Services
+from core.chat.messages import Incoming, Reply, ReplyBatch
+from core.chat.router import HandlerResult, Router, parse_command
+from core.db import Database
+from core.errors import TeddyError
+from core.identity import service as identity
+from core.identity.models import ProcessedEvent
+
+log = logging.getLogger(__name__)
+
+INTERNAL_ERROR = (
+    "Sorry, something went wrong on my side and nothing was saved. Please try again in a moment."
+)
+
+
+class Dispatcher:
+    def __init__(self, db: Database, router: Router, services: Services) -> None:
+        self.db = db
+        self.router = router
+        self.services = services
+
+    async def handle(self, incoming: Incoming, emit: Emit | None = None) -> list[Reply]:
+        """Handle one event. Replies are passed to `emit` as they are produced (live
+        messages may be emitted several times) and also returned in order."""
+        batch = ReplyBatch()
+
+        async def out(reply: Reply) -> None:
+            batch.replies.append(reply)
+            if emit is not None:
+                await emit(reply)
+
+        try:
+            async with self.db.transaction() as session:
+                if not await self._first_delivery(session, incoming):
+                    log.info(
+                        "duplicate event %s/%s skipped", incoming.chat.platform, incoming.event_id
+                    )
+                    return []
+                ctx = await self._context(session, incoming, out)
+                await self._route(ctx)
+        except Exception:
+            log.exception("handling %s event failed", incoming.chat.platform)
+            await out(Reply.text(INTERNAL_ERROR))
+        return batch.replies
+
+    async def _first_delivery(self, session: AsyncSession, incoming: Incoming) -> bool:
+        if incoming.event_id is None:
+            return True
+        inserted = await session.scalar(
+            insert(ProcessedEvent)
+            .values(platform=incoming.chat.platform, event_id=incoming.event_id)
+            .on_conflict_do_nothing()
+            .returning(ProcessedEvent.event_id)
+        )
+        return inserted is not None
+
+    async def _context(self, session: AsyncSession, incoming: Incoming, emit: Emit) -> Ctx:
+        now = self.services.clock.now()
+        user = await identity.user_for_sender(
+            session, incoming.sender, now, default_timezone=self.services.settings.default_timezone
+        )
+        room = None
+        if incoming.chat.is_direct:
+            await identity.remember_dm_chat(session, incoming.sender, incoming.chat.external_id)
+        else:
+            room = await identity.room_for_chat(session, incoming.chat, user)
+        return Ctx(session, user, room, incoming, self.services, emit, self.router)
+
+    async def _route(self, ctx: Ctx) -> None:
+        try:
+            async with ctx.session.begin_nested():
+                result = await self._call_handler(ctx)
+        except TeddyError as err:
+            # The savepoint rolled back the handler's writes; the event stays marked.
+            await ctx.emit(Reply.text(err.message))
+            return
+        for reply in _as_list(result):
+            await ctx.emit(reply)
+
+    async def _call_handler(self, ctx: Ctx) -> HandlerResult:
+        incoming = ctx.incoming
+        if incoming.action is not None:
+            name, _, payload = incoming.action.partition(":")
+            handler = self.router.actions.get(name)
+            if handler is None:
+                return Reply.text("That button has expired. Try the command again.")
+            return await handler(ctx, payload)
+        command = parse_command(incoming.text)
+        if command is not None:
+            return await self._command(ctx, *command)
+        if incoming.attachments and self.router.file_handler is not None:
+            return await self.router.file_handler(ctx, incoming.text)
+        addressed = incoming.chat.is_direct or incoming.mentioned
+        if addressed and incoming.text.strip() and self.router.text_handler is not None:
+            return await self.router.text_handler(ctx, incoming.text.strip())
+        if addressed and incoming.text.strip():
+            return Reply.text("I work with commands. Send /help to see what I can do.")
+        return None
+
+    async def _command(self, ctx: Ctx, name: str, args: str) -> HandlerResult:
+        spec = self.router.commands.get(name)
+        if spec is None:
+            if not ctx.incoming.chat.is_direct and not ctx.incoming.mentioned:
+                return None  # another bot's command in a shared group
+            return Reply.text(f"I don't know /{name}. Send /help to see every command.")
+        if spec.rooms_only and ctx.room is None:
+            return Reply.text(
+                f"/{spec.name} works in a group chat or channel, not in a direct chat."
+            )
+        return await spec.handler(ctx, args)
+
+
+def _as_list(result: HandlerResult) -> Sequence[Reply]:
+    if result is None:
+        return []
+    if isinstance(result, Reply):
+        return [result]
+    return result

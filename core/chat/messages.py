@@ -1,0 +1,161 @@
+"""Incoming events and outgoing replies, free of any platform's vocabulary."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from core.chat import markup
+
+MAX_ACTION_BYTES = 64  # Telegram's callback_data limit, the tightest of our platforms.
+
+
+@dataclass(frozen=True)
+class Sender:
+    platform: str
+    external_id: str
+    display_name: str = ""
+    locale: str = "en"
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """Where a message was said: a direct chat, or a group chat/channel (a room)."""
+
+    platform: str
+    external_id: str
+    is_direct: bool
+    title: str = ""
+    thread_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    name: str
+    size: int
+    mime: str
+    fetch: Callable[[], Awaitable[bytes]]
+
+
+@dataclass(frozen=True)
+class Incoming:
+    sender: Sender
+    chat: Conversation
+    text: str = ""
+    action: str | None = None
+    attachments: Sequence[Attachment] = ()
+    event_id: str | None = None
+    mentioned: bool = False
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action: str
+
+    def __post_init__(self) -> None:
+        if len(self.action.encode()) > MAX_ACTION_BYTES:
+            raise ValueError(f"action id longer than {MAX_ACTION_BYTES} bytes: {self.action!r}")
+
+
+@dataclass(frozen=True)
+class Text:
+    """Text in the chat markdown subset (see core.chat.markup)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Buttons:
+    rows: tuple[tuple[Button, ...], ...]
+
+
+@dataclass(frozen=True)
+class Card:
+    title: str
+    fields: tuple[tuple[str, str], ...] = ()
+    image: bytes | None = None
+    image_name: str = "chart.png"
+
+
+@dataclass(frozen=True)
+class FilePart:
+    name: str
+    data: bytes
+    mime: str
+
+
+Part = Text | Buttons | Card | FilePart
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message. A reply with a `live_id` is a live message: the first one with a given
+    id is sent, later ones with the same id edit it in place."""
+
+    parts: tuple[Part, ...]
+    live_id: str | None = None
+    private: bool = False
+    kind: str = "reply"
+
+    @classmethod
+    def text(
+        cls,
+        text: str,
+        buttons: Sequence[Sequence[Button]] | Sequence[Button] = (),
+        *,
+        live_id: str | None = None,
+        private: bool = False,
+    ) -> Reply:
+        parts: list[Part] = [Text(text)]
+        rows = normalise_rows(buttons)
+        if rows:
+            parts.append(Buttons(rows))
+        return cls(tuple(parts), live_id=live_id, private=private)
+
+    def with_parts(self, *parts: Part) -> Reply:
+        return Reply(self.parts + parts, self.live_id, self.private, self.kind)
+
+    @property
+    def buttons(self) -> list[Button]:
+        return [b for p in self.parts if isinstance(p, Buttons) for row in p.rows for b in row]
+
+    @property
+    def files(self) -> list[FilePart]:
+        return [p for p in self.parts if isinstance(p, FilePart)]
+
+    def plain_text(self) -> str:
+        """The reply as plain text, markup removed: for the console and for tests."""
+        chunks: list[str] = []
+        for part in self.parts:
+            if isinstance(part, Text):
+                chunks.append(markup.to_plain(part.text))
+            elif isinstance(part, Card):
+                lines = [part.title] + [f"{k}: {markup.to_plain(v)}" for k, v in part.fields]
+                chunks.append("\n".join(lines))
+        return "\n\n".join(c for c in chunks if c)
+
+
+def normalise_rows(
+    buttons: Sequence[Sequence[Button]] | Sequence[Button],
+) -> tuple[tuple[Button, ...], ...]:
+    rows: list[tuple[Button, ...]] = []
+    loose: list[Button] = []
+    for item in buttons:
+        if isinstance(item, Button):
+            loose.append(item)
+        else:
+            rows.append(tuple(item))
+    if loose:
+        rows.insert(0, tuple(loose))
+    return tuple(r for r in rows if r)
+
+
+@dataclass
+class ReplyBatch:
+    """Replies collected while a handler runs (used by tests and scripted adapters)."""
+
+    replies: list[Reply] = field(default_factory=list)
+
+    async def __call__(self, reply: Reply) -> None:
+        self.replies.append(reply)

@@ -1,0 +1,1 @@
+"""People, their platform accounts, and rooms (group chats) with memberships."""

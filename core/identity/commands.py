@@ -1,0 +1,128 @@
+"""/start, /help and /settings."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from core.chat import Ctx, Reply, Router
+from core.chat.markup import escape
+from core.chat.router import CommandSpec
+from core.identity import service
+from core.identity.service import user_zone
+
+router = Router()
+
+AREAS = {
+    "everyone": "Everyone",
+    "tasks": "Tasks and reminders",
+    "cards": "Flashcards",
+    "tutor": "Tutor and documents",
+    "rooms": "Study rooms",
+}
+
+
+@router.command("start", usage="/start", summary="greeting and what Teddy can do", area="everyone")
+async def start(ctx: Ctx, args: str) -> Reply:
+    name = escape(ctx.user.display_name or "there")
+    return Reply.text(
+        f"Hi {name}! I'm **Study Teddy**, your study buddy.\n\n"
+        "- jot tasks: /task Lab report fri 5pm #chem !high\n"
+        "- review flashcards: /deck Biology, then /card front | back and /review\n"
+        "- send me a PDF and /ask about it\n"
+        "- study together in a group: /focus 25\n\n"
+        f"Your time zone is {ctx.user.timezone}; change it with /settings tz Area/City. "
+        "Send /help for every command."
+    )
+
+
+@router.command(
+    "help", usage="/help [topic]", summary="every command, or help per area", area="everyone"
+)
+async def help_(ctx: Ctx, args: str) -> Reply:
+    assert ctx.router is not None
+    by_area: dict[str, list[CommandSpec]] = defaultdict(list)
+    for spec in ctx.router.specs():
+        by_area[spec.area].append(spec)
+    topic = args.strip().lower().lstrip("/")
+    if topic:
+        if topic in by_area:
+            return Reply.text(_area_help(topic, by_area[topic]))
+        found = ctx.router.commands.get(topic)
+        if found is not None:
+            return Reply.text(f"`{found.usage}`\n{escape(found.summary)}")
+        topics = ", ".join(sorted(by_area))
+        return Reply.text(f"No help on “{escape(topic)}”. Topics: {topics}; or /help <command>.")
+    sections = [_area_help(area, specs) for area, specs in _ordered(by_area)]
+    return Reply.text("\n\n".join(sections))
+
+
+def _ordered(by_area: dict[str, list[CommandSpec]]) -> list[tuple[str, list[CommandSpec]]]:
+    order = list(AREAS)
+    return sorted(by_area.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99)
+
+
+def _area_help(area: str, specs: list[CommandSpec]) -> str:
+    lines = [f"**{AREAS.get(area, area.title())}**"]
+    for spec in specs:
+        lines.append(f"- `{spec.usage}` {escape(spec.summary)}")
+    return "\n".join(lines)
+
+
+SETTINGS_USAGE = (
+    "Change a setting with:\n"
+    "- `/settings tz <Area/City>`\n"
+    "- `/settings quiet <HH:MM-HH:MM|off>`\n"
+    "- `/settings digest <HH:MM|off>`"
+)
+
+
+@router.command(
+    "settings",
+    usage="/settings [tz|quiet|digest] [value]",
+    summary="your time zone, quiet hours and daily digest",
+    area="everyone",
+)
+async def settings(ctx: Ctx, args: str) -> Reply:
+    key, _, value = args.strip().partition(" ")
+    key = key.lower()
+    user = ctx.user
+    if not key:
+        return Reply.text(_show_settings(ctx) + "\n\n" + SETTINGS_USAGE)
+    if not value.strip():
+        return Reply.text(f"/settings {escape(key)} needs a value.\n\n{SETTINGS_USAGE}")
+    if key in ("tz", "timezone"):
+        user.timezone = service.parse_timezone(value)
+        return Reply.text(f"Time zone set to {user.timezone}. Reminders follow your local time.")
+    if key == "quiet":
+        hours = service.parse_quiet_hours(value)
+        user.quiet_start, user.quiet_end = hours if hours else (None, None)
+        if hours is None:
+            return Reply.text("Quiet hours off: notifications can arrive at any time.")
+        return Reply.text(
+            f"Quiet hours {hours[0]:%H:%M}–{hours[1]:%H:%M}: "
+            "I'll hold notifications until they end."
+        )
+    if key == "digest":
+        if value.strip().lower() == "off":
+            user.digest_time = None
+            return Reply.text("Daily digest off.")
+        user.digest_time = service.parse_clock_time(value)
+        return Reply.text(f"Daily digest at {user.digest_time:%H:%M} your time.")
+    return Reply.text(f"There is no setting “{escape(key)}”.\n\n{SETTINGS_USAGE}")
+
+
+def _show_settings(ctx: Ctx) -> str:
+    user = ctx.user
+    local_now = ctx.clock.now().astimezone(user_zone(user))
+    quiet = (
+        f"{user.quiet_start:%H:%M}–{user.quiet_end:%H:%M}"
+        if user.quiet_start is not None and user.quiet_end is not None
+        else "off"
+    )
+    digest = f"{user.digest_time:%H:%M}" if user.digest_time else "off"
+    return (
+        "**Your settings**\n"
+        f"- time zone: {user.timezone} (now {local_now:%a %d %b %H:%M})\n"
+        f"- quiet hours: {quiet}\n"
+        f"- daily digest: {digest}"
+    )

@@ -1,0 +1,163 @@
+"""Who is speaking and where: identities, users, rooms and memberships."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.chat.messages import Conversation, Sender
+from core.errors import BadInput
+from core.identity.models import Identity, Membership, Room, User
+
+
+async def user_for_sender(
+    session: AsyncSession, sender: Sender, now: datetime, *, default_timezone: str = "UTC"
+) -> User:
+    """The user behind a platform account; the first message from an unknown account
+    creates the user (no sign-up wall)."""
+    identity = await session.scalar(
+        select(Identity)
+        .where(Identity.platform == sender.platform, Identity.external_id == sender.external_id)
+        .with_for_update()
+    )
+    if identity is None:
+        user = User(
+            display_name=sender.display_name or sender.external_id,
+            timezone=default_timezone,
+            locale=sender.locale or "en",
+        )
+        session.add(user)
+        await session.flush()
+        stmt = (
+            insert(Identity)
+            .values(
+                user_id=user.id,
+                platform=sender.platform,
+                external_id=sender.external_id,
+                display_name=sender.display_name,
+                last_seen_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["platform", "external_id"])
+            .returning(Identity.id)
+        )
+        if await session.scalar(stmt) is None:
+            # Another process created this identity at the same moment: use theirs.
+            await session.delete(user)
+            return await user_for_sender(session, sender, now, default_timezone=default_timezone)
+        return user
+    identity.last_seen_at = now
+    if sender.display_name and identity.display_name != sender.display_name:
+        identity.display_name = sender.display_name
+    existing = await session.get(User, identity.user_id)
+    assert existing is not None
+    return existing
+
+
+async def remember_dm_chat(session: AsyncSession, sender: Sender, chat_id: str) -> None:
+    """Record where direct messages to this account go (for reminders and digests)."""
+    identity = await session.scalar(
+        select(Identity).where(
+            Identity.platform == sender.platform, Identity.external_id == sender.external_id
+        )
+    )
+    if identity is not None and identity.dm_chat_id != chat_id:
+        identity.dm_chat_id = chat_id
+        identity.unreachable = False
+
+
+async def room_for_chat(session: AsyncSession, chat: Conversation, user: User) -> Room:
+    """The room for a group chat, created on first activity; the speaker becomes a member."""
+    external_id = (
+        chat.external_id if chat.thread_id is None else f"{chat.external_id}/{chat.thread_id}"
+    )
+    await session.execute(
+        insert(Room)
+        .values(platform=chat.platform, external_id=external_id, title=chat.title)
+        .on_conflict_do_nothing(index_elements=["platform", "external_id"])
+    )
+    room = await session.scalar(
+        select(Room).where(Room.platform == chat.platform, Room.external_id == external_id)
+    )
+    assert room is not None
+    if chat.title and room.title != chat.title:
+        room.title = chat.title
+    await ensure_member(session, room, user)
+    return room
+
+
+async def ensure_member(
+    session: AsyncSession, room: Room, user: User, role: str = "member"
+) -> None:
+    await session.execute(
+        insert(Membership)
+        .values(room_id=room.id, user_id=user.id, role=role)
+        .on_conflict_do_nothing(index_elements=["room_id", "user_id"])
+    )
+
+
+async def is_member(session: AsyncSession, room_id: int, user_id: int) -> bool:
+    found = await session.scalar(
+        select(Membership.id).where(Membership.room_id == room_id, Membership.user_id == user_id)
+    )
+    return found is not None
+
+
+def parse_timezone(name: str) -> str:
+    """Validate an IANA time zone name, accepting any capitalisation."""
+    cleaned = name.strip()
+    try:
+        ZoneInfo(cleaned)
+        return cleaned
+    except (ZoneInfoNotFoundError, ValueError):
+        pass
+    lowered = {tz.lower(): tz for tz in available_timezones()}
+    match = lowered.get(cleaned.lower())
+    if match is None:
+        raise BadInput(
+            f"I don't know the time zone “{cleaned}”. Use an Area/City name, "
+            "for example /settings tz Europe/Berlin or /settings tz America/New_York."
+        )
+    return match
+
+
+def parse_clock_time(text: str) -> time:
+    cleaned = text.strip()
+    try:
+        hours, minutes = cleaned.split(":")
+        return time(int(hours), int(minutes))
+    except ValueError:
+        raise BadInput(
+            f"“{cleaned}” is not a time. Use 24-hour HH:MM, for example 22:30."
+        ) from None
+
+
+def parse_quiet_hours(text: str) -> tuple[time, time] | None:
+    """`22:00-07:00` -> (22:00, 07:00); `off` -> None."""
+    cleaned = text.strip().lower()
+    if cleaned == "off":
+        return None
+    start, sep, end = cleaned.partition("-")
+    if not sep:
+        raise BadInput("Quiet hours look like /settings quiet 22:00-07:00 (or off).")
+    return parse_clock_time(start), parse_clock_time(end)
+
+
+def in_quiet_hours(user: User, local_time: time) -> bool:
+    """Whether a local wall-clock time falls inside the user's quiet hours."""
+    start, end = user.quiet_start, user.quiet_end
+    if start is None or end is None or start == end:
+        return False
+    if start < end:
+        return start <= local_time < end
+    return local_time >= start or local_time < end
+
+
+def user_zone(user: User) -> ZoneInfo:
+    try:
+        return ZoneInfo(user.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")

@@ -1,0 +1,1 @@
+"""The composition root: wires core, adapters, API and workers into processes."""

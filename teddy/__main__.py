@@ -1,0 +1,3 @@
+from teddy.cli import main
+
+main()

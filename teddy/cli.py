@@ -1,0 +1,125 @@
+"""`teddy`: the command line of Study Teddy."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import logging
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from core.clock import FixedClock
+from core.settings import Settings
+
+
+def _settings(home: Path | None) -> Settings:
+    if home is not None:
+        os.environ["TEDDY_HOME"] = str(home)
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return settings
+
+
+home_option = click.option(
+    "--home", type=click.Path(file_okay=False, path_type=Path), help="Data directory (TEDDY_HOME)."
+)
+
+
+@click.group()
+def main() -> None:
+    """Study Teddy: a study assistant for Telegram, Discord, Slack and the terminal."""
+
+
+@main.command()
+@home_option
+@click.option("--user", "user", default=None, help="Who is speaking (default: the OS user).")
+@click.option("--room", default=None, help="Speak in this room instead of a direct chat.")
+@click.option("--jsonl", is_flag=True, help="Scripted mode: JSON lines in and out.")
+@click.option("--now", default=None, help="Pretend it is this time (ISO 8601, with offset).")
+@click.option("--wait", default=120.0, help="Seconds to wait for background work at the end.")
+def chat(
+    home: Path | None, user: str | None, room: str | None, jsonl: bool, now: str | None, wait: float
+) -> None:
+    """Talk to Teddy in the terminal (the console adapter)."""
+    from bots.console import ConsoleSession
+    from teddy.runtime import open_core
+
+    settings = _settings(home)
+    if not sys.stdin.isatty():
+        jsonl = True
+    if jsonl:
+        logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
+    clock = _fixed_clock(now) if now else None
+
+    async def run() -> None:
+        async with open_core(settings, clock=clock) as core:
+            session = ConsoleSession(core, user or getpass.getuser(), room, jsonl)
+            await session.run(sys.stdin, wait_seconds=wait)
+
+    asyncio.run(run())
+
+
+def _fixed_clock(text: str) -> FixedClock:
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an ISO 8601 time", param_hint="--now") from None
+    if at.tzinfo is None:
+        raise click.BadParameter(
+            "give a UTC offset, e.g. 2026-12-01T09:00+01:00", param_hint="--now"
+        )
+    return FixedClock(at)
+
+
+@main.group()
+def db() -> None:
+    """Database schema migrations."""
+
+
+@db.command("upgrade")
+@home_option
+@click.argument("target", default="heads")
+def db_upgrade(home: Path | None, target: str) -> None:
+    """Apply migrations up to TARGET (default: all heads)."""
+    from teddy import migrate
+    from teddy.servers import start_servers
+
+    with start_servers(_settings(home)) as servers:
+        migrate.upgrade(servers.database_url, target)
+    click.echo(f"database upgraded to {target}")
+
+
+@db.command("downgrade")
+@home_option
+@click.argument("target", default="base")
+def db_downgrade(home: Path | None, target: str) -> None:
+    """Revert migrations down to TARGET (default: base, an empty schema)."""
+    from teddy import migrate
+    from teddy.servers import start_servers
+
+    with start_servers(_settings(home)) as servers:
+        migrate.downgrade(servers.database_url, target)
+    click.echo(f"database downgraded to {target}")
+
+
+@db.command("current")
+@home_option
+def db_current(home: Path | None) -> None:
+    """Show the applied revision(s)."""
+    from teddy import migrate
+    from teddy.servers import start_servers
+
+    with start_servers(_settings(home)) as servers:
+        migrate.current(servers.database_url)
+
+
+if __name__ == "__main__":
+    main()

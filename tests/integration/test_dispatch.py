@@ -1,0 +1,102 @@
+from sqlalchemy import func, select
+
+from core.chat import Ctx, Reply, Router
+from core.chat.messages import Incoming
+from core.errors import BadInput
+from core.identity.models import Identity, Membership, Room, User
+from teddy.runtime import Core
+from tests.conftest import ChatDriver
+
+
+async def count(core: Core, model: type) -> int:
+    async with core.db.transaction() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_first_message_creates_the_user_and_later_ones_reuse_it(
+    core: Core, chat: ChatDriver
+) -> None:
+    assert "Study Teddy" in await chat.say("/start")
+    await chat.say("/settings")
+    assert await count(core, User) == 1
+    assert await count(core, Identity) == 1
+
+
+async def test_a_redelivered_platform_event_is_handled_once(core: Core, chat: ChatDriver) -> None:
+    first = await chat.send("/settings tz Asia/Tokyo", event_id="upd-1")
+    again = await chat.send("/settings tz Asia/Tokyo", event_id="upd-1")
+    assert first and "Asia/Tokyo" in first[0].plain_text()
+    assert again == []
+
+
+async def test_settings_belong_to_the_speaker_only(make_chat) -> None:  # type: ignore[no-untyped-def]
+    alice, bob = make_chat("alice"), make_chat("bob")
+    await alice.say("/settings tz Asia/Tokyo")
+    assert "Asia/Tokyo" in await alice.say("/settings")
+    assert "time zone: UTC" in await bob.say("/settings")
+
+
+async def test_bad_input_gets_a_clear_message_and_writes_nothing(
+    core: Core, chat: ChatDriver
+) -> None:
+    await chat.say("/settings tz Europe/Paris")
+    reply = await chat.say("/settings tz Atlantis/Deep")
+    assert "Area/City" in reply
+    assert "Europe/Paris" in await chat.say("/settings")
+
+
+async def test_group_chat_becomes_a_room_with_its_speakers_as_members(
+    core: Core, make_chat
+) -> None:  # type: ignore[no-untyped-def]
+    await make_chat("alice", room="bio").say("/help")
+    await make_chat("bob", room="bio").say("/help")
+    await make_chat("bob", room="chem").say("/help")
+    assert await count(core, Room) == 2
+    assert await count(core, Membership) == 3
+
+
+async def test_unknown_command_in_a_group_without_mention_is_left_to_other_bots(
+    core: Core, chat: ChatDriver
+) -> None:
+    room_chat = ChatDriver(core, "carol", room="g")
+    incoming = Incoming(room_chat.sender, room_chat.chat, text="/otherbotcmd")
+    assert await core.dispatcher.handle(incoming) == []
+    assert "don't know /otherbotcmd" in await chat.say("/otherbotcmd")
+
+
+async def test_handler_crash_rolls_back_and_the_next_message_works(
+    core: Core, chat: ChatDriver
+) -> None:
+    router = core.dispatcher.router
+    broken = Router()
+
+    @broken.command("crash", usage="/crash", summary="fails", area="everyone")
+    async def crash(ctx: Ctx, args: str) -> Reply:
+        ctx.user.timezone = "Asia/Tokyo"
+        await ctx.session.flush()
+        raise RuntimeError("boom")
+
+    @broken.command("refuse", usage="/refuse", summary="refuses", area="everyone")
+    async def refuse(ctx: Ctx, args: str) -> Reply:
+        ctx.user.timezone = "Asia/Tokyo"
+        await ctx.session.flush()
+        raise BadInput("No, and here is the right form.")
+
+    router.include(broken)
+    try:
+        assert "nothing was saved" in await chat.say("/crash")
+        assert "right form" in await chat.say("/refuse")
+        assert "time zone: UTC" in await chat.say("/settings")
+    finally:
+        del router.commands["crash"], router.commands["refuse"]
+
+
+async def test_expired_button_gets_a_clear_message(chat: ChatDriver) -> None:
+    replies = await chat.press("nosuch.action:1")
+    assert "expired" in replies[0].plain_text()
+
+
+async def test_help_lists_every_registered_command(core: Core, chat: ChatDriver) -> None:
+    text = await chat.say("/help")
+    for spec in core.dispatcher.router.specs():
+        assert f"/{spec.name}" in text
