@@ -7,7 +7,8 @@ import importlib
 
 from core.chat.router import Router
 
-# One entry per capability package; each has `commands.py` with a `router` and `models.py`.
+# One entry per capability package; each has `commands.py` with a `router`, `models.py`,
+# and optionally `jobs.py` with its background jobs and sweeps.
 CAPABILITIES: tuple[str, ...] = ("identity",)
 MODEL_ONLY: tuple[str, ...] = ("notify",)
 
@@ -17,10 +18,22 @@ def load_models() -> None:
         importlib.import_module(f"core.{name}.models")
 
 
+def load_jobs() -> None:
+    """Import every capability's `jobs` module (where it has one) so its jobs register."""
+    load_models()
+    for name in CAPABILITIES + MODEL_ONLY:
+        try:
+            importlib.import_module(f"core.{name}.jobs")
+        except ModuleNotFoundError as err:
+            if err.name != f"core.{name}.jobs":
+                raise
+
+
 def build_router() -> Router:
     load_models()
     router = Router()
     for name in CAPABILITIES:
         module = importlib.import_module(f"core.{name}.commands")
         router.include(module.router)
+    load_jobs()
     return router

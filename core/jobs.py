@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +31,8 @@ class JobContext:
 
 JobFunc = Callable[..., Awaitable[None]]
 JOBS: dict[str, JobFunc] = {}
+# Sweeps run on a schedule (Celery beat, or `teddy jobs run-due` from cron): name -> interval.
+PERIODIC: dict[str, timedelta] = {}
 
 
 def job(name: str) -> Callable[[JobFunc], JobFunc]:
@@ -39,6 +42,18 @@ def job(name: str) -> Callable[[JobFunc], JobFunc]:
         if name in JOBS and JOBS[name] is not func:
             raise ValueError(f"job {name!r} registered twice")
         JOBS[name] = func
+        return func
+
+    return register
+
+
+def periodic(name: str, every: timedelta) -> Callable[[JobFunc], JobFunc]:
+    """Register a sweep: a job without arguments that runs every `every`. Sweeps read the
+    time from `jc.services.clock` and must be idempotent (running twice changes nothing)."""
+
+    def register(func: JobFunc) -> JobFunc:
+        job(name)(func)
+        PERIODIC[name] = every
         return func
 
     return register

@@ -121,5 +121,45 @@ def db_current(home: Path | None) -> None:
         migrate.current(servers.database_url)
 
 
+@main.group()
+def jobs() -> None:
+    """Background jobs and periodic sweeps."""
+
+
+@jobs.command("run-due")
+@home_option
+@click.option("--now", default=None, help="Run the sweeps as if it were this time (ISO 8601).")
+def jobs_run_due(home: Path | None, now: str | None) -> None:
+    """Run every periodic sweep once, in this process (for cron and for tests)."""
+    from core.app import load_jobs
+    from core.jobs import PERIODIC, JobContext, run_job
+    from teddy.runtime import open_core
+
+    settings = _settings(home)
+    clock = _fixed_clock(now) if now else None
+    load_jobs()
+
+    async def run() -> None:
+        async with open_core(settings, clock=clock) as core:
+            context = JobContext(core.db, core.services)
+            for name in sorted(PERIODIC):
+                await run_job(name, context, {})
+                click.echo(f"ran {name}")
+
+    asyncio.run(run())
+
+
+@jobs.command("list")
+def jobs_list() -> None:
+    """Every registered job, with the interval of the periodic ones."""
+    from core.app import load_jobs
+    from core.jobs import JOBS, PERIODIC
+
+    load_jobs()
+    for name in sorted(JOBS):
+        every = PERIODIC.get(name)
+        click.echo(f"{name}\t{'every ' + str(every) if every else 'on demand'}")
+
+
 if __name__ == "__main__":
     main()
