@@ -18,7 +18,15 @@ from core.jobs import after_commit
 from core.notify.service import notify_room
 from core.rooms.models import FocusSession
 from core.rooms.pubsub import EXTRA_KEY, NullRoomEvents, RoomEvent, RoomEvents
-from core.rooms.service import FocusView, catch_up, focus_views, live_id, minutes_left, room_zone
+from core.rooms.service import (
+    FocusView,
+    advance_phases,
+    focus_views,
+    insert_study_rows,
+    live_id,
+    minutes_left,
+    room_zone,
+)
 
 
 def render(view: FocusView, now: datetime) -> tuple[str, list[Button]]:
@@ -116,11 +124,16 @@ async def sweep_due(
             .with_for_update(skip_locked=True)
         )
     )
-    changed: dict[int, tuple[bool, datetime]] = {}
-    for focus in due:
-        due_at = min(focus.phase_ends_at, focus.next_update_at)
-        changed[focus.id] = (await catch_up(session, focus, now), due_at)
     views = await focus_views(session, due)
+    changed: dict[int, tuple[bool, datetime]] = {}
+    study_rows: list[dict[str, Any]] = []
+    for view in views:
+        focus = view.focus
+        due_at = min(focus.phase_ends_at, focus.next_update_at)
+        phase_changed, rows = advance_phases(focus, [p for p, _ in view.participants], now)
+        changed[focus.id] = (phase_changed, due_at)
+        study_rows += rows
+    await insert_study_rows(session, study_rows)
     advanced: list[Advanced] = []
     events: list[RoomEvent] = []
     for view in views:

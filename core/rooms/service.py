@@ -10,6 +10,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, func, select
@@ -232,7 +233,8 @@ async def stop_focus(
     if participant is None and not await is_room_admin(session, room.id, user.id):
         raise Forbidden("Only the session's participants or the room's admins can stop it.")
     if focus.phase == "focus":
-        await _log_focus_minutes(session, focus, now)
+        participants = await _participants(session, focus.id)
+        await insert_study_rows(session, bank_focus_minutes(focus, participants, now))
     _finish(focus, now, stopped=True)
     return focus
 
@@ -246,11 +248,22 @@ async def running_focus(session: AsyncSession, room_id: int) -> FocusSession | N
 async def catch_up(session: AsyncSession, focus: FocusSession, now: datetime) -> bool:
     """Advance every phase whose end has passed, at its scheduled end (so a late sweep or a
     restarted process counts exactly the planned minutes). True when the phase changed."""
+    changed, rows = advance_phases(focus, await _participants(session, focus.id), now)
+    await insert_study_rows(session, rows)
+    return changed
+
+
+def advance_phases(
+    focus: FocusSession, participants: Sequence[FocusParticipant], now: datetime
+) -> tuple[bool, list[dict[str, Any]]]:
+    """`catch_up` without I/O: changes the objects and returns the study-session rows the
+    focus phase produced (for `insert_study_rows`)."""
     changed = False
+    rows: list[dict[str, Any]] = []
     while focus.phase != "done" and focus.phase_ends_at <= now:
         end = focus.phase_ends_at
         if focus.phase == "focus":
-            await _log_focus_minutes(session, focus, end)
+            rows += bank_focus_minutes(focus, participants, end)
             if focus.break_minutes > 0:
                 focus.phase = "break"
                 focus.phase_no += 1
@@ -262,7 +275,7 @@ async def catch_up(session: AsyncSession, focus: FocusSession, now: datetime) ->
         changed = True
     if focus.phase != "done":
         focus.next_update_at = next_update(focus.phase_ends_at, now)
-    return changed
+    return changed, rows
 
 
 def next_update(phase_ends_at: datetime, now: datetime) -> datetime:
@@ -297,31 +310,42 @@ def _finish(focus: FocusSession, at: datetime, *, stopped: bool) -> None:
     focus.next_update_at = at
 
 
-async def _log_focus_minutes(session: AsyncSession, focus: FocusSession, end: datetime) -> None:
-    """Bank everyone's focus time up to `end` and write one study session per participant.
-    The unique (focus_session_id, user_id) makes a repeated run write nothing."""
-    for participant in await _participants(session, focus.id):
+def bank_focus_minutes(
+    focus: FocusSession, participants: Sequence[FocusParticipant], end: datetime
+) -> list[dict[str, Any]]:
+    """Bank everyone's focus time up to `end`; one study-session row per participant."""
+    rows: list[dict[str, Any]] = []
+    for participant in participants:
         last = participant.last_left_at
         if participant.joined_at is not None:
             participant.focus_seconds += _seconds(participant.joined_at, end)
             participant.joined_at = end
             last = end
         minutes = whole_minutes(participant.focus_seconds)
-        if minutes == 0:
-            continue
-        await session.execute(
-            insert(StudySession)
-            .values(
-                user_id=participant.user_id,
-                room_id=focus.room_id,
-                focus_session_id=focus.id,
-                source="focus",
-                started_at=participant.first_joined_at,
-                ended_at=last or end,
-                last_seen_at=last or end,
-                minutes=minutes,
+        if minutes > 0:
+            rows.append(
+                {
+                    "user_id": participant.user_id,
+                    "room_id": focus.room_id,
+                    "focus_session_id": focus.id,
+                    "source": "focus",
+                    "started_at": participant.first_joined_at,
+                    "ended_at": last or end,
+                    "last_seen_at": last or end,
+                    "minutes": minutes,
+                }
             )
-            .on_conflict_do_nothing(index_elements=["focus_session_id", "user_id"])
+    return rows
+
+
+async def insert_study_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """The unique (focus_session_id, user_id) makes a repeated run write nothing."""
+    if rows:
+        await session.execute(
+            insert(StudySession).on_conflict_do_nothing(
+                index_elements=["focus_session_id", "user_id"]
+            ),
+            rows,
         )
 
 
@@ -379,13 +403,22 @@ class FocusView:
 
     focus: FocusSession
     room: Room
-    present: list[str] = field(default_factory=list)
-    # (name, minutes) for everyone who took part, for the summary.
-    minutes: list[tuple[str, int]] = field(default_factory=list)
+    participants: list[tuple[FocusParticipant, str]] = field(default_factory=list)
+
+    @property
+    def present(self) -> list[str]:
+        if self.focus.phase == "done":
+            return []
+        return [name for p, name in self.participants if p.joined_at is not None]
+
+    @property
+    def minutes(self) -> list[tuple[str, int]]:
+        """(name, focus minutes) for everyone who took part, for the summary."""
+        return [(name, whole_minutes(p.focus_seconds)) for p, name in self.participants]
 
 
 async def focus_views(session: AsyncSession, focuses: Sequence[FocusSession]) -> list[FocusView]:
-    """Views of many sessions in three queries (the sweep renders hundreds at a time)."""
+    """Views of many sessions in two queries (the sweep handles hundreds at a time)."""
     if not focuses:
         return []
     room_ids = {f.room_id for f in focuses}
@@ -398,10 +431,7 @@ async def focus_views(session: AsyncSession, focuses: Sequence[FocusSession]) ->
         .order_by(FocusParticipant.id)
     )
     for participant, name in rows.all():
-        view = views[participant.focus_session_id]
-        if participant.joined_at is not None and view.focus.phase != "done":
-            view.present.append(name)
-        view.minutes.append((name, whole_minutes(participant.focus_seconds)))
+        views[participant.focus_session_id].participants.append((participant, name))
     return [views[f.id] for f in focuses]
 
 

@@ -5,7 +5,7 @@ import pytest
 from core.errors import BadInput
 from core.identity.models import Room
 from core.rooms.live import render
-from core.rooms.models import FocusSession
+from core.rooms.models import FocusParticipant, FocusSession
 from core.rooms.service import FocusView, minutes_left, next_update, parse_focus_args
 from core.rooms.study import whole_minutes
 
@@ -60,6 +60,9 @@ def test_live_message_escapes_names_and_shows_the_room_time() -> None:
         stopped=False,
     )
     room = Room(id=1, platform="test", external_id="g", title="g", timezone="Europe/Berlin")
-    text, buttons = render(FocusView(focus, room, present=["*bold*"]), T)
+    here = FocusParticipant(user_id=1, first_joined_at=T, joined_at=T, focus_seconds=0)
+    gone = FocusParticipant(user_id=2, first_joined_at=T, joined_at=None, focus_seconds=60)
+    text, buttons = render(FocusView(focus, room, [(here, "*bold*"), (gone, "Gone")]), T)
+    assert "In (1):" in text and "Gone" not in text
     assert "\\*bold\\*" in text and "until 10:25" in text and "**25 min**" in text
     assert [b.action for b in buttons] == ["rooms.join:7", "rooms.leave:7", "rooms.stop:7"]
