@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import BadInput, Forbidden, NotFound
@@ -28,6 +29,7 @@ DEFAULT_BREAK_MINUTES = 5
 MAX_FOCUS_MINUTES = 180
 MAX_BREAK_MINUTES = 60
 TICK = timedelta(minutes=1)  # the live message's countdown moves once a minute
+ALREADY_RUNNING = "A focus session is already running here: press Join to take part."
 
 FOCUS_USAGE = (
     "Start a group focus session with `/focus [minutes] [break]`, e.g. /focus 25 5 "
@@ -172,7 +174,7 @@ async def start_focus(
     if running is not None:
         await catch_up(session, running, now)
         if running.phase != "done":
-            raise BadInput("A focus session is already running here: press Join to take part.")
+            raise BadInput(ALREADY_RUNNING)
     ends = now + timedelta(minutes=focus_minutes)
     focus = FocusSession(
         room_id=room.id,
@@ -185,8 +187,13 @@ async def start_focus(
         phase_ends_at=ends,
         next_update_at=next_update(ends, now),
     )
-    session.add(focus)
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            session.add(focus)
+            await session.flush()
+    except IntegrityError:
+        # Someone started one in this room at the same moment (the one-running index).
+        raise BadInput(ALREADY_RUNNING) from None
     session.add(
         FocusParticipant(
             focus_session_id=focus.id, user_id=user.id, first_joined_at=now, joined_at=now

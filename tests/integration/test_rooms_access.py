@@ -1,5 +1,6 @@
 """Who may see and change a room's things, membership events, admin roles, bad input."""
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -121,3 +122,11 @@ async def test_leaderboard_counts_this_week_or_this_month(
     assert "Ann: 25 min" in week and "Bob" not in week
     month = await ann.say("/leaderboard month")
     assert month.index("Bob: 40 min") < month.index("Ann: 25 min")
+
+
+async def test_two_people_starting_at_once_get_one_session(core: Core, make_chat) -> None:  # type: ignore[no-untyped-def]
+    ann, bob = make_chat("ann", room="g1"), make_chat("bob", room="g1")
+    await bob.say("/room")
+    replies = await asyncio.gather(ann.say("/focus 25"), bob.say("/focus 30"))
+    assert sum("Group focus" in r for r in replies) == 1
+    assert sum("already running" in r for r in replies) == 1
