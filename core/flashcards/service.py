@@ -112,60 +112,60 @@ async def current_deck(session: AsyncSession, user: User) -> Deck | None:
 
 async def list_decks(session: AsyncSession, user: User, now: datetime) -> list[DeckSummary]:
     """Every deck the user can see with its card count, cards due now and unseen cards."""
-    decks = list(await session.scalars(_visible(user.id).order_by(Deck.name_key, Deck.id)))
-    return await _summaries(session, user, decks, now)
+    return await _summaries(session, user, now)
 
 
 async def _summaries(
-    session: AsyncSession, user: User, decks: Sequence[Deck], now: datetime
+    session: AsyncSession, user: User, now: datetime, deck_id: int | None = None
 ) -> list[DeckSummary]:
-    for deck in decks:
-        if deck.owner_id != user.id:
-            await ensure_states(session, user.id, deck.id, now)
-    ids = [d.id for d in decks]
-    if not ids:
-        return []
-    card_rows = await session.execute(
-        select(FlashCard.deck_id, func.count())
-        .where(FlashCard.deck_id.in_(ids))
-        .group_by(FlashCard.deck_id)
+    """One query for any number of decks: counts are grouped per deck, then joined."""
+    visible_query = _visible(user.id)
+    if deck_id is not None:
+        visible_query = visible_query.where(Deck.id == deck_id)
+    shared = await session.scalars(
+        visible_query.with_only_columns(Deck.id).where(Deck.owner_id != user.id)
     )
-    cards = {deck_id: count for deck_id, count in card_rows}
-    counts = {
-        deck_id: (due, new)
-        for deck_id, due, new in (
-            await session.execute(
-                select(
-                    CardState.deck_id,
-                    func.count().filter(CardState.last_review.is_not(None), CardState.due <= now),
-                    func.count().filter(CardState.last_review.is_(None)),
-                )
-                .where(CardState.user_id == user.id, CardState.deck_id.in_(ids))
-                .group_by(CardState.deck_id)
-            )
+    for shared_id in list(shared):
+        await ensure_states(session, user.id, shared_id, now)
+    visible = visible_query.subquery()
+    # Every card has a state row for each learner (ensured above), so they count cards too.
+    states_query = select(
+        CardState.deck_id,
+        func.count().label("cards"),
+        func.count().filter(CardState.last_review.is_not(None), CardState.due <= now).label("due"),
+        func.count().filter(CardState.last_review.is_(None)).label("new"),
+    ).where(CardState.user_id == user.id)
+    if deck_id is not None:
+        states_query = states_query.where(CardState.deck_id == deck_id)
+    states = states_query.group_by(CardState.deck_id).subquery()
+    rows = await session.execute(
+        select(
+            visible.c.id,
+            visible.c.name,
+            visible.c.owner_id,
+            visible.c.room_id,
+            Room.title,
+            func.coalesce(states.c.cards, 0),
+            func.coalesce(states.c.due, 0),
+            func.coalesce(states.c.new, 0),
         )
-    }
-    rooms = await _room_titles(session, {d.room_id for d in decks if d.room_id is not None})
+        .outerjoin(states, states.c.deck_id == visible.c.id)
+        .outerjoin(Room, Room.id == visible.c.room_id)
+        .order_by(visible.c.name_key, visible.c.id)
+    )
     return [
         DeckSummary(
-            id=d.id,
-            name=d.name,
-            owned=d.owner_id == user.id,
-            room_id=d.room_id,
-            room_title=rooms.get(d.room_id) if d.room_id is not None else None,
-            cards=cards.get(d.id, 0),
-            due=counts.get(d.id, (0, 0))[0],
-            new=counts.get(d.id, (0, 0))[1],
+            id=id_,
+            name=name,
+            owned=owner_id == user.id,
+            room_id=room_id,
+            room_title=room_title,
+            cards=n_cards,
+            due=due,
+            new=new,
         )
-        for d in decks
+        for id_, name, owner_id, room_id, room_title, n_cards, due, new in rows
     ]
-
-
-async def _room_titles(session: AsyncSession, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = await session.execute(select(Room.id, Room.title).where(Room.id.in_(ids)))
-    return {room_id: title for room_id, title in rows}
 
 
 async def share_with_room(
@@ -620,7 +620,7 @@ async def deck_stats(
     over the last `days` days, and the cards falling due on each of the next 14 days (in
     the user's time zone; overdue cards count on today)."""
     deck = await get_deck(session, user, deck_id)
-    [summary] = await _summaries(session, user, [deck], now)
+    [summary] = await _summaries(session, user, now, deck.id)
     zone = user_zone(user)
     since = now - timedelta(days=days)
     local_day = func.date(func.timezone(zone.key, ReviewLog.reviewed_at))
