@@ -750,3 +750,63 @@ async def save_parameters(
         .where(StudyPrefs.user_id == user_id)
         .values(parameters=list(parameters), optimized_at=now, optimized_reviews=reviews)
     )
+
+
+@dataclass(frozen=True)
+class CardView:
+    card_id: int
+    kind: str
+    question: str
+    answer: str
+    tags: str
+    due: datetime
+    reps: int
+    lapses: int
+    is_new: bool
+
+
+async def list_cards(
+    session: AsyncSession, user: User, deck_id: int, *, offset: int = 0, limit: int = 50
+) -> list[CardView]:
+    """A page of a deck's cards with the user's own schedule for each (dashboard)."""
+    deck = await get_deck(session, user, deck_id)
+    rows = await session.execute(
+        select(
+            FlashCard.id,
+            FlashCard.ordinal,
+            Note.kind,
+            Note.front,
+            Note.back,
+            Note.tags,
+            CardState.due,
+            CardState.reps,
+            CardState.lapses,
+            CardState.last_review,
+        )
+        .join(Note, Note.id == FlashCard.note_id)
+        .join(
+            CardState,
+            (CardState.card_id == FlashCard.id) & (CardState.user_id == user.id),
+        )
+        .where(FlashCard.deck_id == deck.id)
+        .order_by(FlashCard.id)
+        .offset(max(offset, 0))
+        .limit(min(max(limit, 1), 500))
+    )
+    views = []
+    for card_id, ordinal, kind, front, back, tags, due, reps, lapses, last_review in rows:
+        question, answer = card_sides(kind, front, back, ordinal)
+        views.append(
+            CardView(
+                card_id=card_id,
+                kind=kind,
+                question=question,
+                answer=answer,
+                tags=tags,
+                due=due,
+                reps=reps,
+                lapses=lapses,
+                is_new=last_review is None,
+            )
+        )
+    return views

@@ -83,6 +83,8 @@ async def test_nobody_sees_reviews_or_imports_into_another_users_deck(
             await service.get_deck(session, bob_user, alice_deck.id)
         with pytest.raises(NotFound):
             await service.deck_stats(session, bob_user, alice_deck.id, core.services.clock.now())
+        with pytest.raises(NotFound):
+            await service.list_cards(session, bob_user, alice_deck.id)
         with pytest.raises(Forbidden):
             await service.add_notes(session, bob_user, alice_deck, [], core.services.clock.now())
         reviewed = await session.scalar(
@@ -172,6 +174,8 @@ async def test_deck_stats_report_retention_reviews_per_day_and_forecast(
     async with core.db.transaction() as session:
         [summary] = await service.list_decks(session, user, clock.now())
         stats = await service.deck_stats(session, user, summary.id, clock.now(), days=90)
+        cards = await service.list_cards(session, user, summary.id)
+    assert [(c.question, c.reps, c.is_new) for c in cards] == [("a", 2, False), ("c", 2, False)]
     assert stats.cards == 2 and stats.reviews == 4
     # Of the reviews of cards in the Review state, one failed ("Again") and one passed.
     assert stats.retention == pytest.approx(0.5)
