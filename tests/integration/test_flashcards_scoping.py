@@ -120,6 +120,10 @@ async def test_a_room_deck_gives_each_member_their_own_schedule(
     assert "Only the owner" in refused[0].plain_text()
     await bob_dm.say("/deck Anatomy")
     assert "Only the owner" in await bob_dm.say("/card a | b")
+    # Someone joining the room later can review it straight away.
+    await make_chat("dave", room="study").say("/start")
+    dave_first = await make_chat("dave").send("/review")
+    assert "femur" in dave_first[0].plain_text()
     assert "You have no decks" in await carol.say("/decks")
     assert "no deck called" in await carol.say("/review Anatomy")
 
