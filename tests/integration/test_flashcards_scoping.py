@@ -209,3 +209,19 @@ def _csv(data: bytes) -> Attachment:
         return data
 
     return Attachment("cards.csv", len(data), "text/csv", fetch)
+
+
+async def test_the_optimize_job_without_the_optimizer_extra_leaves_defaults(
+    core: Core, make_chat, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from core.flashcards import jobs
+
+    if jobs.optimizer_installed():
+        pytest.skip("the optimizer extra is installed here")
+    monkeypatch.setattr(jobs, "MIN_REVIEWS_TO_OPTIMIZE", 1)
+    alice = make_chat("alice")
+    await alice.say("/deck O")
+    await alice.say("/card a | b")
+    await answer(alice, await alice.send("/review"), "Good")
+    await run_job("flashcards.optimize", JobContext(core.db, core.services), {})
+    assert "the FSRS defaults" in await alice.say("/retention")
