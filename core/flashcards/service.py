@@ -15,6 +15,7 @@ from sqlalchemy import Select, func, literal, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.chat.markup import escape
 from core.errors import BadInput, Forbidden, NotFound
 from core.flashcards import scheduling
 from core.flashcards.models import (
@@ -77,7 +78,7 @@ async def find_deck(session: AsyncSession, user: User, name: str) -> Deck:
         .limit(1)
     )
     if deck is None:
-        raise NotFound(f"You have no deck called “{name.strip()}”. /decks lists yours.")
+        raise NotFound(f"You have no deck called “{escape(name.strip())}”. /decks lists yours.")
     return deck
 
 
@@ -179,7 +180,9 @@ async def share_with_room(
         select(Deck).where(Deck.owner_id == user.id, Deck.name_key == _name_key(name))
     )
     if deck is None:
-        raise NotFound(f"You have no deck called “{name.strip()}” to share. /decks lists yours.")
+        raise NotFound(
+            f"You have no deck called “{escape(name.strip())}” to share. /decks lists yours."
+        )
     deck.room_id = room.id
     members = await session.scalars(select(Membership.user_id).where(Membership.room_id == room.id))
     for member_id in members:
@@ -220,7 +223,7 @@ def _name_key(name: str) -> str:
 
 def require_owner(user: User, deck: Deck) -> None:
     if deck.owner_id != user.id:
-        raise Forbidden(f"Only the owner of “{deck.name}” can change it.")
+        raise Forbidden(f"Only the owner of “{escape(deck.name)}” can change it.")
 
 
 # Notes and cards -----------------------------------------------------------------------
@@ -452,13 +455,13 @@ async def next_card(
 
 
 def _scoped_states(user_id: int, deck_id: int | None) -> Select[CardState]:
-    query = select(CardState).where(CardState.user_id == user_id)
-    if deck_id is not None:
-        # The deck's visibility was checked when the session started and is checked again
-        # when a card is graded.
-        return query.where(CardState.deck_id == deck_id)
+    """The user's schedule rows in decks they can see now (a member who left a room
+    keeps their rows, but no longer sees the room's decks)."""
     visible = _visible(user_id).with_only_columns(Deck.id)
-    return query.where(CardState.deck_id.in_(visible))
+    query = select(CardState).where(CardState.user_id == user_id, CardState.deck_id.in_(visible))
+    if deck_id is not None:
+        query = query.where(CardState.deck_id == deck_id)
+    return query
 
 
 async def new_cards_left(
