@@ -130,6 +130,7 @@ async def test_new_cards_per_day_are_capped(core: Core, chat: ChatDriver) -> Non
     await chat.say("/card c | d")
     replies = await answer(chat, await chat.send("/review"), "Easy")
     assert "Session done: 1 card in" in replies[-1].plain_text()
+    assert "started today's 1 new cards" in await chat.say("/review")
 
 
 async def test_desired_retention_changes_the_intervals(
