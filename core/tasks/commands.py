@@ -18,9 +18,11 @@ from core.tasks.parsing import (
     ParsedTask,
     Priority,
     format_local,
+    parse_offsets,
     parse_reminder_text,
     parse_task_text,
 )
+from core.tasks.reminders import before_phrase
 from core.tasks.service import TaskChanges, TaskPage
 
 router = Router()
@@ -457,4 +459,32 @@ async def calendar_cmd(ctx: Ctx, args: str) -> Reply:
         "Calendar (New Calendar Subscription). Anyone with the URL sees your tasks: "
         "/calendar reset makes a new one.",
         private=True,
+    )
+
+
+@router.command(
+    "reminders",
+    usage="/reminders [1d 1h 0|off]",
+    summary="when task reminders arrive, before the due time",
+    area="tasks",
+)
+async def reminders_cmd(ctx: Ctx, args: str) -> Reply:
+    if args.strip():
+        minutes = await service.set_reminder_minutes(
+            ctx.session, ctx.user.id, parse_offsets(args), now=ctx.clock.now()
+        )
+        if not minutes:
+            return Reply.text("Task reminders off. Turn them on with /reminders 1h 0.")
+        return Reply.text(f"Task reminders: {_offset_list(minutes)}.")
+    minutes = await service.reminder_minutes_for(ctx.session, ctx.user.id, _minutes(ctx))
+    current = _offset_list(minutes) if minutes else "off"
+    return Reply.text(
+        f"Task reminders: {current}.\nChange with `/reminders 1d 1h 0` or `/reminders off`."
+    )
+
+
+def _offset_list(minutes: list[int]) -> str:
+    return ", ".join(
+        "at the due time" if m == 0 else before_phrase(m)[3:] + " before"
+        for m in sorted(minutes, reverse=True)
     )

@@ -214,3 +214,26 @@ async def test_two_workers_sweeping_at_once_send_each_reminder_once(
     )
     assert sum(counts) == 30
     assert len(await outbox_texts(core)) == 30
+
+
+async def test_own_reminder_offsets_apply_to_open_tasks(
+    core: Core, chat: ChatDriver, clock: FixedClock
+) -> None:
+    await chat.say("/settings quiet off")
+    assert "1 hour before, at the due time" in await chat.say("/reminders")
+    await chat.say("/task Essay fri 10am")  # Fri 27 Nov 10:00 UTC
+    assert "1 day before, 30 minutes before" in await chat.say("/reminders 1d 30m")
+    clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
+    await run_due(core)
+    clock.set(datetime(2026, 11, 27, 9, 0, tzinfo=UTC))  # the default 1-hour moment
+    await run_due(core)
+    clock.set(datetime(2026, 11, 27, 9, 30, tzinfo=UTC))
+    await run_due(core)
+    assert len(await outbox_texts(core)) == 2
+    assert "reminders off" in await chat.say("/reminders off")
+    await chat.say("/task Quiz sat 10am")
+    clock.set(datetime(2026, 11, 28, 10, 0, tzinfo=UTC))
+    await run_due(core)
+    assert len(await outbox_texts(core)) == 2
+    assert "not a time before the due date" in await chat.say("/reminders soon")
+    assert "at most 14 days" in await chat.say("/reminders 30d")
