@@ -53,7 +53,7 @@ def _number(args: str, usage: str) -> tuple[int, str]:
     head, _, rest = args.strip().partition(" ")
     if not head:
         raise BadInput(f"Which task? `{usage}` — the number from /tasks.")
-    if not head.isdigit() or len(head) > 9:
+    if not head.isdecimal() or len(head) > 9:
         raise BadInput(f"“{escape(shorten(head, 20))}” is not a task number. `{usage}`, e.g. 3.")
     return int(head), rest.strip()
 
@@ -110,7 +110,7 @@ async def _add(ctx: Ctx, args: str, *, room: bool) -> Reply:
         )
     parsed = _parse(ctx, args)
     if not parsed.title:
-        raise BadInput(f"That has a date but no title. `{command} Lab report fri 5pm`")
+        raise BadInput(f"That has no title. `{command} Lab report fri 5pm`")
     task = await service.create_task(
         ctx.session,
         ctx.user.id,
@@ -251,7 +251,7 @@ async def roomtasks_cmd(ctx: Ctx, args: str) -> Reply:
 
 async def _page_action(ctx: Ctx, payload: str, *, room: bool) -> Reply:
     view, _, offset = payload.rpartition(":")
-    if not offset.isdigit():
+    if not offset.isdecimal():
         return Reply.text("That button has expired. Send /tasks again.")
     chosen, subject = _view_arg(view)
     if room and ctx.room is None:
@@ -312,7 +312,7 @@ async def roomdone_cmd(ctx: Ctx, args: str) -> Reply:
 
 
 def _task_id(payload: str) -> int:
-    if not payload.isdigit():
+    if not payload.isdecimal():
         raise BadInput("That button has expired. Send /tasks again.")
     return int(payload)
 

@@ -275,7 +275,7 @@ def _looks_like_date(words: list[str]) -> bool:
     for i, word in enumerate(lowered):
         if _WORD_CUE.match(word) or _TIME.match(word) or _NUMERIC_DATE.match(word):
             cue = True
-        elif word.isdigit():
+        elif word.isdecimal():
             neighbours = lowered[max(0, i - 1) : i] + lowered[i + 1 : i + 2]
             if not any(_MONTH.match(n) or _UNIT.match(n) or n in _MERIDIEM for n in neighbours):
                 return False
@@ -307,7 +307,7 @@ def parse_offsets(text: str) -> list[int]:
     minutes: list[int] = []
     for word in words:
         match = _OFFSET.match(word)
-        if word.isdigit():
+        if word.isdecimal():
             minutes.append(int(word))
         elif match is not None and any(match.groups()):
             days, hours, mins = (int(g) if g else 0 for g in match.groups())

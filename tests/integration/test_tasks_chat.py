@@ -117,6 +117,8 @@ BAD_INPUT = [
     ("/task " + "x" * 10_000, "keep it under 200"),
     ("/task", "What's the task?"),
     ("/task fri 5pm", "no title"),
+    ("/done ²", "not a task number"),
+    ("/task #chem !high", "no title"),
     ("/task Essay !superhigh", "not a priority"),
     ("/done 999", "There is no task 999"),
     ("/done abc", "“abc” is not a task number"),
