@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from core.chat import Ctx, Reply, Router
-from core.chat.markup import escape
+from core.chat.markup import escape, shorten
 from core.chat.messages import Button
 from core.chat.router import action_id
 from core.errors import BadInput
@@ -46,7 +46,7 @@ def _number(args: str, usage: str) -> tuple[int, str]:
     if not head:
         raise BadInput(f"Which task? `{usage}` — the number from /tasks.")
     if not head.isdigit() or len(head) > 9:
-        raise BadInput(f"“{escape(head)}” is not a task number. `{usage}`, e.g. 3.")
+        raise BadInput(f"“{escape(shorten(head, 20))}” is not a task number. `{usage}`, e.g. 3.")
     return int(head), rest.strip()
 
 

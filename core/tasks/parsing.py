@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from dateparser.date import DateDataParser
 
+from core.chat.markup import escape, shorten
 from core.errors import BadInput
 
 MAX_TITLE = 200
@@ -115,7 +116,7 @@ def parse_task_text(
             due = parse_when(phrase, now, zone, languages)
             if due is None:
                 raise BadInput(
-                    f"I couldn't read “{phrase}” as a date. Try something like "
+                    f"I couldn't read “{_quote(phrase)}” as a date. Try something like "
                     "“fri 5pm”, “tomorrow”, “in 2 hours” or “2026-12-03 14:00”."
                 )
         words = words[:at]
@@ -124,7 +125,7 @@ def parse_task_text(
         if found is not None:
             due, words = found
         elif words and _DAYLIKE.search(words[-1]) and not _WORD_CUE.match(words[-1]):
-            notes.append(f"I didn't read “{words[-1]}” as a date")
+            notes.append(f"I didn't read “{shorten(words[-1])}” as a date")
     while words and words[-1].lower() in _CONNECTORS:
         words = words[:-1]
     title = " ".join(words).strip()
@@ -134,10 +135,10 @@ def parse_task_text(
             "Put the details in a shorter title."
         )
     if due is not None and due.at <= now:
-        local = due.at.astimezone(zone)
+        when = format_local(due.at.astimezone(zone), now.astimezone(zone))
         raise BadInput(
-            f"“{due.phrase}” is {format_local(local, now.astimezone(zone))}, which is in the "
-            "past. Give a time that is still ahead, e.g. “tomorrow 9am”."
+            f"“{_quote(due.phrase)}” is {when}, which is in the past. "
+            "Give a time that is still ahead, e.g. “tomorrow 9am”."
         )
     return ParsedTask(title, due, subject, priority, clear_due, notes)
 
@@ -208,7 +209,7 @@ def _pull_tags(words: list[str]) -> tuple[str | None, Priority | None, list[str]
         elif len(word) > 1 and word.startswith("!") and word[1:].isalpha():
             level = PRIORITY_WORDS.get(word[1:].lower())
             if level is None:
-                raise BadInput(f"“{word}” is not a priority: use !high, !medium or !low.")
+                raise BadInput(f"“{_quote(word)}” is not a priority: use !high, !medium or !low.")
             priority = level
         else:
             rest.append(word)
@@ -252,6 +253,11 @@ def _looks_like_date(words: list[str]) -> bool:
         elif not (_ORDINAL.match(word) or _UNIT.match(word) or word in _FILLERS):
             return False
     return cue or bool(_IN_DURATION.match(" ".join(lowered)))
+
+
+def _quote(text: str) -> str:
+    """User text echoed in an error: one short line, markup-safe."""
+    return escape(shorten(text, 40))
 
 
 def format_local(local: datetime, local_now: datetime) -> str:

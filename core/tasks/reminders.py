@@ -68,8 +68,10 @@ async def sweep_task_reminders(
                 )
             )
             users, rooms = await _owners(session, tasks)
-            for task in tasks:
-                queued += await _remind_task(session, task, users, rooms, now, minutes_before)
+            # One batched UPDATE of the tasks at commit, not one flush per outbox insert.
+            with session.no_autoflush:
+                for task in tasks:
+                    queued += await _remind_task(session, task, users, rooms, now, minutes_before)
         if len(tasks) < batch:
             return queued
 
@@ -186,8 +188,7 @@ async def sweep_one_off_reminders(db: Database, now: datetime, batch: int = BATC
 
 # Users whose digest moment (today's, or yesterday's when it is shortly after midnight)
 # passed less than DIGEST_WINDOW ago and who have not had that day's digest.
-_DIGEST_DUE = text(
-    """
+DIGEST_DUE_SQL = """
     WITH local AS (
         SELECT u.id, (CAST(:now AS timestamptz) AT TIME ZONE u.timezone) AS ts, u.digest_time
         FROM users u
@@ -205,8 +206,8 @@ _DIGEST_DUE = text(
       AND (d.last_sent_on IS NULL OR d.last_sent_on < CAST(t.moment AS date))
     ORDER BY t.id
     LIMIT :batch
-    """
-)
+"""
+_DIGEST_DUE = text(DIGEST_DUE_SQL)
 
 
 async def sweep_digests(db: Database, now: datetime, batch: int = BATCH) -> int:
@@ -220,21 +221,26 @@ async def sweep_digests(db: Database, now: datetime, batch: int = BATCH) -> int:
                     {"now": now, "window": DIGEST_WINDOW, "batch": batch},
                 )
             ).all()
+            ids = {user_id for user_id, _ in rows}
+            users = (
+                {u.id: u for u in await session.scalars(select(User).where(User.id.in_(ids)))}
+                if ids
+                else {}
+            )
             for user_id, day in rows:
-                queued += await _send_digest(session, user_id, day, now)
+                if user_id in users:
+                    queued += await _send_digest(session, users[user_id], day, now)
         if len(rows) < batch:
             return queued
 
 
-async def _send_digest(session: AsyncSession, user_id: int, day: date, now: datetime) -> int:
+async def _send_digest(session: AsyncSession, user: User, day: date, now: datetime) -> int:
+    user_id = user.id
     await session.execute(
         insert(DigestState)
         .values(user_id=user_id, last_sent_on=day)
         .on_conflict_do_update(index_elements=["user_id"], set_={"last_sent_on": day})
     )
-    user = await session.get(User, user_id)
-    if user is None:
-        return 0
     zone = user_zone(user)
     day_end = datetime(day.year, day.month, day.day, tzinfo=zone) + timedelta(days=1)
     tasks = list(
