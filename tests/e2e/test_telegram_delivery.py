@@ -44,11 +44,11 @@ async def queue_notifications(core: Core) -> None:
         users = []
         for n in range(USERS):
             sender = Sender("telegram", str(10_000 + n), f"Student {n}")
-            users.append(await identity.user_for_sender(session, sender, now))
-            await identity.remember_dm_chat(session, sender, sender.external_id)
+            users.append(
+                await identity.user_for_sender(session, sender, now, dm_chat_id=sender.external_id)
+            )
         blocked_sender = Sender("telegram", BLOCKED, "Gone")
-        blocked = await identity.user_for_sender(session, blocked_sender, now)
-        await identity.remember_dm_chat(session, blocked_sender, BLOCKED)
+        blocked = await identity.user_for_sender(session, blocked_sender, now, dm_chat_id=BLOCKED)
         rooms = [
             await identity.room_for_chat(
                 session, Conversation("telegram", str(g), False, title="g"), users[0]
