@@ -51,12 +51,12 @@ async def _serve_socket_mode(adapter: SlackAdapter, stop: asyncio.Event) -> None
     if token is None:
         raise ValueError("Socket Mode needs SLACK_APP_TOKEN (an xapp- app-level token)")
     handler = adapter.socket_mode(token.get_secret_value())
-    await handler.connect_async()
+    await handler.connect_async()  # type: ignore[no-untyped-call]
     log.info("slack app running (socket mode)")
     try:
         await stop.wait()
     finally:
-        await handler.close_async()
+        await handler.close_async()  # type: ignore[no-untyped-call]
 
 
 async def _serve_http(adapter: SlackAdapter, stop: asyncio.Event, host: str, port: int) -> None:
