@@ -162,6 +162,7 @@ def jobs_list() -> None:
 
 
 main.add_command(__import__("teddy.cli_telegram", fromlist=["telegram"]).telegram)
+main.add_command(__import__("teddy.cli_slack", fromlist=["slack"]).slack)
 
 
 if __name__ == "__main__":
