@@ -31,7 +31,6 @@ from bots.telegram.render import (
     Outgoing,
     PhotoMessage,
     TextMessage,
-    outbox_reply,
     render,
     render_live,
 )
@@ -318,7 +317,7 @@ class TelegramAdapter:
 
     async def deliver(self, row: OutboxMessage, edit_of: str | None) -> str | None:
         """Send one outbox row (the `bots.delivery` callback)."""
-        reply = outbox_reply(row.text, row.buttons)
+        reply = outbox.as_reply(row)
         try:
             if row.live_id is not None:
                 message = render_live(reply)

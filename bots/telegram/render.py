@@ -147,8 +147,3 @@ def render_live(reply: Reply) -> TextMessage:
         if isinstance(part, Buttons):
             rows += part.rows
     return TextMessage(to_html(body) or "…", keyboard(rows))
-
-
-def outbox_reply(text: str, buttons: list[dict[str, str]]) -> Reply:
-    """An outbox row's text and buttons as a reply, so notifications render like replies."""
-    return Reply.text(text, [Button(b["label"], b["action"]) for b in buttons])
