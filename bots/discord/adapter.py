@@ -21,6 +21,7 @@ from core.chat.context import Emit
 from core.chat.messages import Attachment, Conversation, Incoming, Reply, Sender
 from core.chat.router import Router
 from core.notify import service as outbox
+from core.rooms import voice
 from teddy.runtime import Core
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,45 @@ class TeddyDiscord(discord.AutoShardedClient):
         with contextlib.suppress(discord.HTTPException):
             await channel.typing()
         await self.core.dispatcher.handle(incoming, self.channel_emitter(channel))
+
+    async def on_voice_state_update(
+        self, member: discord.Member, before: discord.VoiceState, after: discord.VoiceState
+    ) -> None:
+        if member.bot or before.channel == after.channel:
+            return  # mute/deafen changes are not moves
+        left = conversation_of(before.channel) if before.channel is not None else None
+        joined = conversation_of(after.channel) if after.channel is not None else None
+        async with self.core.db.transaction() as session:
+            await voice.voice_moved(
+                session,
+                person=sender_of(member),
+                left=left,
+                joined=joined,
+                at=self.core.services.clock.now(),
+                default_timezone=self.core.settings.default_timezone,
+            )
+
+    async def voice_heartbeat(self) -> None:
+        """Report everyone in a voice channel now, so sessions whose leave event was lost
+        end close to the truth."""
+        now = self.core.services.clock.now()
+        async with self.core.db.transaction() as session:
+            for guild in self.guilds:
+                for channel in guild.voice_channels:
+                    people = [sender_of(m) for m in channel.members if not m.bot]
+                    if people:
+                        await voice.voice_present(
+                            session, channel=conversation_of(channel), people=people, at=now
+                        )
+
+    async def run_voice_heartbeats(self, stop: asyncio.Event, every: float = 120.0) -> None:
+        while not stop.is_set():
+            try:
+                await self.voice_heartbeat()
+            except Exception:
+                log.exception("voice heartbeat failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)
 
     # Outbound -----------------------------------------------------------------
 

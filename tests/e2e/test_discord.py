@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from datetime import timedelta
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,12 +16,16 @@ from sqlalchemy import select
 from bots.discord.adapter import TeddyDiscord
 from core.chat import Button, Ctx, Reply, Router
 from core.identity.models import Room
+from core.clock import FixedClock
+from core.identity.models import User
+from core.rooms.models import StudySession
 from teddy.runtime import Core
 from tests.support.discord_standin import (
     APP_ID,
     BOT_ID,
     GUILD_ID,
     TEXT_CHANNEL,
+    VOICE_CHANNEL,
     DiscordStandIn,
     member,
     user,
@@ -70,12 +75,18 @@ async def bot(core: Core, standin: DiscordStandIn) -> AsyncIterator[TeddyDiscord
     await stop_client(client, task)
 
 
-def slash(name: str, text: str | None = None, *, dm: bool = False) -> dict[str, Any]:
+def slash(
+    name: str, text: str | None = None, *, dm: bool = False, channel: str = TEXT_CHANNEL
+) -> dict[str, Any]:
     iid = str(next(_ids))
     data: dict[str, Any] = {"id": "970000000000000001", "name": name, "type": 1}
     if text is not None:
         data["options"] = [{"name": "text", "type": 3, "value": text}]
-    return interaction(iid, 2, data, dm=dm)
+    payload = interaction(iid, 2, data, dm=dm)
+    if channel != TEXT_CHANNEL:
+        payload["channel_id"] = channel
+        payload["channel"] = {**payload["channel"], "id": channel, "type": 2, "name": "Quiet Room"}
+    return payload
 
 
 def interaction(
@@ -310,3 +321,74 @@ async def test_an_attachment_reaches_the_core_with_its_bytes(
     await standin.dispatch("MESSAGE_CREATE", message_create("", dm=True, attachments=[attachment]))
     await standin.wait_for("POST", f"/channels/{DM_CHANNEL}/messages")
     assert received == [("notes.md", 12, "# Zellen ✓".encode())]
+
+
+def voice_state(channel_id: str | None) -> dict[str, Any]:
+    return {
+        "guild_id": GUILD_ID,
+        "channel_id": channel_id,
+        "user_id": ALICE,
+        "member": member(ALICE, "alice"),
+        "session_id": "vs1",
+        "deaf": False,
+        "mute": False,
+        "self_deaf": False,
+        "self_mute": False,
+        "self_video": False,
+        "suppress": False,
+        "request_to_speak_timestamp": None,
+    }
+
+
+async def voice_sessions(core: Core) -> list[StudySession]:
+    async with core.db.transaction() as session:
+        return list(
+            await session.scalars(select(StudySession).where(StudySession.source == "voice"))
+        )
+
+
+async def until(predicate: Any, timeout: float = 10.0) -> Any:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await predicate()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+async def test_time_in_a_study_voice_channel_counts_as_study_minutes(
+    core: Core, bot: TeddyDiscord, standin: DiscordStandIn, clock: FixedClock
+) -> None:
+    await standin.dispatch("INTERACTION_CREATE", slash("room", "voice on", channel=VOICE_CHANNEL))
+    await standin.wait_for("POST", "/callback")
+    assert "study time" in callbacks(standin)[0]["data"]["content"]
+
+    await standin.dispatch("VOICE_STATE_UPDATE", voice_state(VOICE_CHANNEL))
+    opened = await until(lambda: voice_sessions(core))
+    assert opened[0].ended_at is None
+    clock.advance(timedelta(minutes=30))
+    await standin.dispatch("VOICE_STATE_UPDATE", voice_state(None))
+
+    async def closed() -> list[StudySession]:
+        return [s for s in await voice_sessions(core) if s.ended_at is not None]
+
+    finished = await until(closed)
+    assert finished[0].minutes == 30
+    async with core.db.transaction() as session:
+        owner = await session.get(User, finished[0].user_id)
+    assert owner is not None and owner.display_name == "Alice"
+
+
+async def test_voice_time_in_an_ordinary_channel_is_not_counted(
+    core: Core, bot: TeddyDiscord, standin: DiscordStandIn, clock: FixedClock
+) -> None:
+    await standin.dispatch("VOICE_STATE_UPDATE", voice_state(VOICE_CHANNEL))
+    await standin.dispatch("INTERACTION_CREATE", slash("start", dm=True))
+    await standin.wait_for("POST", "/callback")  # the voice event before it was handled
+    clock.advance(timedelta(minutes=10))
+    await standin.dispatch("VOICE_STATE_UPDATE", voice_state(None))
+    await standin.dispatch("INTERACTION_CREATE", slash("start", dm=True))
+    await standin.wait_for("POST", "/callback", 2)
+    assert await voice_sessions(core) == []
