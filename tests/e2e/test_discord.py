@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from datetime import timedelta
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import discord
@@ -15,9 +15,8 @@ from sqlalchemy import select
 
 from bots.discord.adapter import TeddyDiscord
 from core.chat import Button, Ctx, Reply, Router
-from core.identity.models import Room
 from core.clock import FixedClock
-from core.identity.models import User
+from core.identity.models import Room, User
 from core.rooms.models import StudySession
 from teddy.runtime import Core
 from tests.support.discord_standin import (
