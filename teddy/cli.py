@@ -161,5 +161,9 @@ def jobs_list() -> None:
         click.echo(f"{name}\t{'every ' + str(every) if every else 'on demand'}")
 
 
+main.add_command(__import__("teddy.cli_telegram", fromlist=["telegram"]).telegram)
+main.add_command(__import__("teddy.cli_slack", fromlist=["slack"]).slack)
+
+
 if __name__ == "__main__":
     main()

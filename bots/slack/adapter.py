@@ -17,9 +17,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bots.delivery import Deliverer, Pace, RetryLater, Unreachable
 from bots.slack.render import ACTION_PREFIX, fallback_text, reply_blocks
 from core.chat.context import Emit
-from core.chat.messages import Attachment, Button, Conversation, Incoming, Reply, Sender
+from core.chat.messages import Attachment, Conversation, Incoming, Reply, Sender
 from core.notify import service as outbox
 from core.notify.models import OutboxMessage
 from teddy.runtime import Core
@@ -30,6 +31,8 @@ PLATFORM = "slack"
 MENTION = re.compile(r"<@[A-Z0-9]+>\s*")
 # What the App Home tab shows: the output of these commands, for the user opening it.
 HOME_COMMANDS = ("/tasks today", "/decks")
+# chat.postMessage: about one message per second per channel; a workspace-wide budget on top.
+SLACK_PACE = Pace(per_second=20, chat_interval=1.0, group_per_minute=60)
 IGNORED_SUBTYPES = {"bot_message", "message_changed", "message_deleted", "channel_join"}
 
 
@@ -213,14 +216,29 @@ class SlackAdapter:
                 await outbox.remember_live_message(session, PLATFORM, channel, live_id, new_ts)
         return new_ts
 
-    async def deliver(self, message: OutboxMessage) -> None:
-        """Send one outbox notification. Raises SlackApiError for the deliverer to retry."""
-        reply = Reply.text(message.text, _buttons(message.buttons), live_id=message.live_id)
-        await self.send(message.chat_id, reply)
+    async def deliver(self, row: OutboxMessage, edit_of: str | None) -> str | None:
+        """Send one outbox row (the `bots.delivery` callback); returns the message ts."""
+        reply = outbox.as_reply(row)
+        blocks, text = reply_blocks(reply), fallback_text(reply)
+        try:
+            if edit_of is not None:
+                await self.client.chat_update(
+                    channel=row.chat_id, ts=edit_of, text=text, blocks=blocks
+                )
+                return edit_of
+            response = await self.client.chat_postMessage(
+                channel=row.chat_id, text=text, blocks=blocks
+            )
+            return str(response.get("ts") or "") or None
+        except SlackApiError as err:
+            if err.response is not None and err.response.status_code == 429:
+                raise RetryLater(float(err.response.headers.get("Retry-After", "1"))) from err
+            if is_unreachable(err):
+                raise Unreachable(str(err.response.get("error"))) from err
+            raise
 
-
-def _buttons(raw: list[dict[str, Any]]) -> list[Button]:
-    return [Button(b["label"], b["action"]) for b in raw]
+    def deliverer(self) -> Deliverer:
+        return Deliverer(self.core.db, self.core.services.clock, PLATFORM, self.deliver, SLACK_PACE)
 
 
 def is_unreachable(error: SlackApiError) -> bool:

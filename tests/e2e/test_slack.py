@@ -3,6 +3,8 @@ a local stand-in; requests signed exactly as Slack signs them."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
 import time
 from collections.abc import AsyncIterator
@@ -320,3 +322,46 @@ async def test_socket_mode_receives_a_slash_command_and_acks_the_envelope(
         assert {"envelope_id": "env-1"}.items() <= standin.acks[0].items()
     finally:
         await handler.close_async()
+
+
+async def test_outbox_delivery_paces_per_channel_and_honours_retry_after(
+    core: Core, slack: SlackAdapter, standin: SlackStandIn
+) -> None:
+    from sqlalchemy import func
+
+    from core.identity.models import Room as RoomModel
+    from core.notify import service as outbox_service
+    from core.notify.models import OutboxMessage
+
+    now = core.services.clock.now()
+    async with core.db.transaction() as session:
+        rooms = [RoomModel(platform="slack", external_id=f"C{i}", title="") for i in range(3)]
+        session.add_all(rooms)
+        await session.flush()
+        for i in range(12):
+            await outbox_service.notify_room(
+                session, rooms[i % 3], kind="t", text=f"note {i}", dedupe_key=f"n{i}", at=now
+            )
+    standin.rate_limit_next["chat.postMessage"] = 1
+    stop = asyncio.Event()
+    deliverer = slack.deliverer()
+    task = asyncio.create_task(deliverer.run(stop))
+    try:
+        posted = await standin.wait_for("chat.postMessage", 13, timeout=30)
+    finally:
+        stop.set()
+        await task
+    assert [c.status for c in posted].count(429) == 1
+    delivered = [c for c in posted if c.status == 200 and c.params["text"].startswith("note")]
+    texts = [c.params["text"] for c in delivered]
+    assert sorted(texts) == sorted(f"note {i}" for i in range(12))  # each once, 429 retried
+    for channel in ("C0", "C1", "C2"):
+        times = [c.at for c in delivered if c.params["channel"] == channel]
+        assert all(b - a >= 0.99 for a, b in itertools.pairwise(times))
+    async with core.db.transaction() as session:
+        pending = await session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.delivered_at.is_(None))
+        )
+    assert pending == 0

@@ -20,6 +20,7 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float
+    status: int = 200
 
 
 @dataclass
@@ -82,6 +83,7 @@ class SlackStandIn:
         self.calls.append(Call(method, params, time.monotonic()))
         if method in self.rate_limit_next:
             retry_after = self.rate_limit_next.pop(method)
+            self.calls[-1].status = 429
             return web.json_response(
                 {"ok": False, "error": "ratelimited"},
                 status=429,
