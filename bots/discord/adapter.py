@@ -16,18 +16,25 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bots.delivery import Deliverer, Pace, RetryLater, Unreachable
 from bots.discord.render import ACTION_PREFIX, Message, render
 from core.chat.context import Emit
 from core.chat.messages import Attachment, Conversation, Incoming, Reply, Sender
 from core.chat.router import Router
 from core.notify import service as outbox
+from core.notify.models import OutboxMessage
 from core.rooms import voice
 from teddy.runtime import Core
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
-DEFER_AFTER_SECONDS = 2.0  # Discord wants the first answer to an interaction within 3 s.
+DEFER_AFTER_SECONDS = 2.0
+# Discord allows about 5 messages per 5 s in one channel and 50 requests/s per bot; discord.py
+# also waits out any 429 itself.
+DISCORD_PACE = Pace(
+    per_second=40, chat_interval=1.0, group_per_minute=60
+)  # Discord wants the first answer to an interaction within 3 s.
 
 
 class TeddyButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"t:(?P<action>.+)"):
@@ -187,6 +194,30 @@ class TeddyDiscord(discord.AutoShardedClient):
         if sent is not None and reply.live_id is not None:
             await self.remember_live(channel_id, reply.live_id, str(sent.id))
         return str(sent.id) if sent is not None else None
+
+    async def deliver(self, row: OutboxMessage, edit_of: str | None) -> str | None:
+        """Send one outbox row (the `bots.delivery` callback); returns the message id."""
+        channel = self.get_partial_messageable(int(row.chat_id))
+        messages = render(outbox.as_reply(row))
+        try:
+            if edit_of is not None:
+                await edit_message(channel.get_partial_message(int(edit_of)), messages[-1])
+                return edit_of
+            sent: discord.Message | None = None
+            for message in messages:
+                sent = await channel.send(**send_kwargs(message))
+            return str(sent.id) if sent is not None else None
+        except discord.Forbidden as err:
+            raise Unreachable(err.text or "forbidden") from err
+        except discord.HTTPException as err:
+            if err.status == 429:
+                raise RetryLater(float(err.response.headers.get("Retry-After", "1"))) from err
+            raise
+
+    def deliverer(self) -> Deliverer:
+        return Deliverer(
+            self.core.db, self.core.services.clock, PLATFORM, self.deliver, DISCORD_PACE
+        )
 
     async def live_message_id(self, channel_id: str, live_id: str) -> str | None:
         async with self.core.db.transaction() as session:

@@ -391,3 +391,63 @@ async def test_voice_time_in_an_ordinary_channel_is_not_counted(
     await standin.dispatch("INTERACTION_CREATE", slash("start", dm=True))
     await standin.wait_for("POST", "/callback", 2)
     assert await voice_sessions(core) == []
+
+
+async def test_outbox_notifications_are_delivered_once_and_blocked_dms_marked_unreachable(
+    core: Core, bot: TeddyDiscord, standin: DiscordStandIn
+) -> None:
+    from core.identity.models import Identity
+    from core.notify import service as outbox_service
+    from core.notify.models import OutboxMessage
+
+    now = core.services.clock.now()
+    channels = ["981000000000000001", "981000000000000002", "981000000000000003"]
+    standin.forbidden_channels.add(channels[2])
+    async with core.db.transaction() as session:
+        for i, channel in enumerate(channels):
+            person = User(display_name=f"p{i}")
+            session.add(person)
+            await session.flush()
+            session.add(
+                Identity(
+                    user_id=person.id,
+                    platform="discord",
+                    external_id=f"u{i}",
+                    display_name="",
+                    dm_chat_id=channel,
+                    last_seen_at=now,
+                )
+            )
+            await session.flush()
+            for n in range(3):
+                await outbox_service.notify_user(
+                    session,
+                    person,
+                    kind="reminder",
+                    text=f"r{i}-{n}",
+                    dedupe_key=f"r{i}-{n}",
+                    at=now,
+                    respect_quiet_hours=False,
+                )
+    stop = asyncio.Event()
+    task = asyncio.create_task(bot.deliverer().run(stop))
+    try:
+        await standin.wait_for("POST", f"/channels/{channels[1]}/messages", 3, timeout=20)
+        await standin.wait_for("POST", f"/channels/{channels[0]}/messages", 3, timeout=20)
+    finally:
+        stop.set()
+        await task
+    sent = [
+        c.body["content"]
+        for c in standin.named("POST", "/messages")
+        if c.path.split("/")[2] != channels[2]
+    ]
+    assert sorted(sent) == [f"r{i}-{n}" for i in range(2) for n in range(3)]
+    async with core.db.transaction() as session:
+        blocked = await session.scalar(select(Identity).where(Identity.dm_chat_id == channels[2]))
+        undelivered = list(
+            await session.scalars(select(OutboxMessage).where(OutboxMessage.delivered_at.is_(None)))
+        )
+    assert blocked is not None and blocked.unreachable
+    assert {m.chat_id for m in undelivered} == {channels[2]}
+    assert len(standin.named("POST", f"/channels/{channels[2]}/messages")) == 1  # given up at once

@@ -63,7 +63,7 @@ class DiscordStandIn:
     calls: list[Call] = field(default_factory=list)
     url: str = ""
     rate_limit_next: dict[str, float] = field(default_factory=dict)  # "POST /path" -> retry_after
-    forbidden_dm_users: set[str] = field(default_factory=set)
+    forbidden_channels: set[str] = field(default_factory=set)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(950000000000000000))
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
@@ -253,7 +253,7 @@ class DiscordStandIn:
     ) -> tuple[int, Any]:
         parts = path.strip("/").split("/")
         channel_id = parts[1] if parts[0] == "channels" else TEXT_CHANNEL
-        if parts[0] == "channels" and channel_id[2:] in {u[-10:] for u in self.forbidden_dm_users}:
+        if parts[0] == "channels" and channel_id in self.forbidden_channels:
             return 403, {"message": "Cannot send messages to this user", "code": 50007}
         message_id = known_id or (parts[-1] if method == "PATCH" else self.next_id())
         if method == "DELETE":
