@@ -163,6 +163,7 @@ def jobs_list() -> None:
 
 main.add_command(__import__("teddy.cli_telegram", fromlist=["telegram"]).telegram)
 main.add_command(__import__("teddy.cli_slack", fromlist=["slack"]).slack)
+main.add_command(__import__("teddy.cli_discord", fromlist=["discord_command"]).discord_command)
 
 
 if __name__ == "__main__":
