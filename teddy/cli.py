@@ -161,5 +161,13 @@ def jobs_list() -> None:
         click.echo(f"{name}\t{'every ' + str(every) if every else 'on demand'}")
 
 
+from teddy.cli_up import beat, jobs_failed, status, up, worker  # noqa: E402
+
+main.add_command(up)
+main.add_command(worker)
+main.add_command(beat)
+main.add_command(status)
+jobs.add_command(jobs_failed)
+
 if __name__ == "__main__":
     main()

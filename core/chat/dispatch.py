@@ -15,6 +15,7 @@ from core.db import Database
 from core.errors import TeddyError
 from core.identity import service as identity
 from core.identity.models import ProcessedEvent
+from core.logs import correlation
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,10 @@ class Dispatcher:
     async def handle(self, incoming: Incoming, emit: Emit | None = None) -> list[Reply]:
         """Handle one event. Replies are passed to `emit` as they are produced (live
         messages may be emitted several times) and also returned in order."""
+        with correlation():  # jobs this event enqueues carry the same id
+            return await self._handle(incoming, emit)
+
+    async def _handle(self, incoming: Incoming, emit: Emit | None) -> list[Reply]:
         batch = ReplyBatch()
 
         async def out(reply: Reply) -> None:

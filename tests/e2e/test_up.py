@@ -1,0 +1,136 @@
+"""`teddy up` as a new user runs it: a fresh data directory, embedded servers, Ctrl-C."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from teddy.supervisor import UpState
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def teddy_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    return {**env, "TEDDY_HOME": str(home), "PYTHONPATH": str(ROOT)}
+
+
+def status(home: Path) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "teddy", "status"],
+        env=teddy_env(home),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def wait_until(predicate, timeout: float, what: str, log: Path | None = None) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}\n" + (log.read_text() if log else ""))
+        time.sleep(0.5)
+
+
+@pytest.fixture
+def up(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path, Path]]:
+    # Not under tmp_path: the embedded PostgreSQL runs as another user, who must reach it.
+    home = Path(tempfile.mkdtemp(prefix="teddy-up-"))
+    log = tmp_path / "up.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "teddy", "up"],
+        env=teddy_env(home),
+        cwd=ROOT,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    yield process, home, log
+    if process.poll() is None:  # the test failed half-way: leave nothing behind
+        leftovers = everything_of(process, home)
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            for proc in leftovers:
+                with contextlib.suppress(psutil.Error):
+                    proc.kill()
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def everything_of(process: subprocess.Popen[bytes], home: Path) -> list[psutil.Process]:
+    """`teddy up`, its children and grandchildren, and the embedded servers it started."""
+    state = UpState.read(home / "run" / "up.json")
+    parent = psutil.Process(process.pid)
+    found = [parent, *parent.children(recursive=True)]
+    for child in state.children if state else []:
+        with contextlib.suppress(psutil.Error):
+            found.extend(psutil.Process(child.pid).children(recursive=True))
+    markers = [str(home / "postgres")]
+    if state is not None:
+        markers.append(state.redis_url.removeprefix("unix://"))
+    for candidate in psutil.process_iter(["cmdline"]):
+        cmdline = " ".join(candidate.info["cmdline"] or [])
+        if any(marker in cmdline for marker in markers):
+            found.append(candidate)
+    return list({p.pid: p for p in found}.values())
+
+
+def gone(proc: psutil.Process) -> bool:
+    try:
+        return proc.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_teddy_up_runs_restarts_a_crashed_child_and_stops_everything_on_ctrl_c(
+    up: tuple[subprocess.Popen[bytes], Path, Path],
+) -> None:
+    process, home, log = up
+
+    def started() -> bool:
+        assert process.poll() is None, log.read_text()
+        report = status(home)
+        return "worker     running" in report and "beat       running" in report
+
+    wait_until(started, 180, "teddy up to start", log)
+    report = status(home)
+    assert f"teddy up: running (pid {process.pid}" in report
+    assert "queue teddy: 0 waiting" in report
+    assert "failed jobs: 0" in report
+
+    state = UpState.read(home / "run" / "up.json")
+    assert state is not None
+    (worker,) = [c for c in state.children if c.name == "worker"]
+    assert worker.pid is not None
+    os.killpg(worker.pid, signal.SIGKILL)
+    wait_until(lambda: "restarts 1" in status(home), 60, "the worker to be restarted", log)
+    wait_until(lambda: log.read_text().count(" ready.") == 2, 60, "the new worker", log)
+    assert "worker exited with code -9" in log.read_text()
+    assert "worker     running" in status(home)
+
+    processes = everything_of(process, home)
+    names = sorted(p.name() for p in processes)
+    assert len(processes) >= 6, names  # up, worker and its pool, beat, PostgreSQL, Redis
+    process.send_signal(signal.SIGINT)
+    started = time.monotonic()
+    process.wait(timeout=15)
+    assert time.monotonic() - started < 10
+    assert process.returncode == 0, log.read_text()
+    wait_until(lambda: all(gone(p) for p in processes), 2, "every process to be gone")
+    assert "teddy up: not running" in status(home)
