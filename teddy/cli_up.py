@@ -172,7 +172,8 @@ def _requeue_after_worker_crash(
 @home_option
 @click.option("--concurrency", "-c", type=int, default=None, help="Jobs run at once.")
 @click.option("--pool", type=click.Choice(["prefork", "solo", "threads"]), default="prefork")
-def worker(home: Path | None, concurrency: int | None, pool: str) -> None:
+@click.option("--health-port", type=int, default=None, help="Serve GET /healthz on this port.")
+def worker(home: Path | None, concurrency: int | None, pool: str, health_port: int | None) -> None:
     """Run a Celery worker that runs background jobs."""
     # SIGTERM (Kubernetes, `teddy up`) lets running jobs finish for WORKER_SHUTDOWN_GRACE
     # seconds, then hands the rest back to the queue.
@@ -194,12 +195,34 @@ def worker(home: Path | None, concurrency: int | None, pool: str) -> None:
             "--without-mingle",
             "--without-gossip",
         ]
+        if health_port is not None:
+            _serve_worker_health(health_port)
         app.worker_main(argv)
+
+
+def _serve_worker_health(port: int) -> None:
+    """Healthy from the moment the worker consumes until it starts shutting down."""
+    from celery import signals
+
+    from workers.health import serve_health
+
+    state = {"ready": False}
+
+    def ready(**_: object) -> None:
+        state["ready"] = True
+
+    def stopping(**_: object) -> None:
+        state["ready"] = False
+
+    signals.worker_ready.connect(ready, weak=False)
+    signals.worker_shutting_down.connect(stopping, weak=False)
+    serve_health(port, lambda: state["ready"])
 
 
 @click.command()
 @home_option
-def beat(home: Path | None) -> None:
+@click.option("--health-port", type=int, default=None, help="Serve GET /healthz on this port.")
+def beat(home: Path | None, health_port: int | None) -> None:
     """Run Celery beat: it queues every periodic sweep on time. Run exactly one."""
     from teddy.servers import start_servers
     from workers.app import create_app
@@ -211,6 +234,10 @@ def beat(home: Path | None) -> None:
             log.info("beat: %s every %s", name, entry["schedule"])
         schedule = settings.home() / "run" / "celerybeat-schedule"
         schedule.parent.mkdir(parents=True, exist_ok=True)
+        if health_port is not None:
+            from workers.health import serve_health
+
+            serve_health(health_port, lambda: True)
         app.Beat(schedule=str(schedule), loglevel=settings.log_level.upper()).run()
 
 
