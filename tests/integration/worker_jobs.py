@@ -45,3 +45,19 @@ async def redis_down(jc: JobContext, key: str) -> None:
 @job("test.worker.bug")
 async def bug(jc: JobContext, key: str) -> None:
     raise ValueError(f"a bug in the job for {key}")
+
+
+@job("test.worker.long_transaction")
+async def long_transaction(jc: JobContext, key: str, sleep: float) -> None:
+    """Hold one transaction open for `sleep` seconds: a database restart meanwhile kills it."""
+    async with jc.db.transaction() as session:
+        await session.execute(
+            text("INSERT INTO test_job_runs VALUES (:key, :pid, NULL)"),
+            {"key": key, "pid": os.getpid()},
+        )
+    async with jc.db.transaction() as session:
+        await session.execute(
+            text("INSERT INTO test_job_done VALUES (:key, :pid) ON CONFLICT DO NOTHING"),
+            {"key": key, "pid": os.getpid()},
+        )
+        await asyncio.sleep(sleep)
