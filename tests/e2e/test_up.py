@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
@@ -10,20 +11,32 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
+from sqlalchemy import text
 
+from core.db import Database
+from core.settings import Settings
 from teddy.supervisor import UpState
+from tests.integration import worker_jobs
+from workers.app import create_app
+from workers.queue import CeleryJobQueue
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def teddy_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    return {**env, "TEDDY_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    return {
+        **env,
+        "TEDDY_HOME": str(home),
+        "PYTHONPATH": str(ROOT),
+        "TEDDY_EXTRA_JOB_MODULES": "tests.integration.worker_jobs",
+    }
 
 
 def status(home: Path) -> str:
@@ -91,6 +104,34 @@ def everything_of(process: subprocess.Popen[bytes], home: Path) -> list[psutil.P
     return list({p.pid: p for p in found}.values())
 
 
+async def enqueue_a_long_job(state: UpState, key: str) -> None:
+    db = Database(state.database_url, pool_size=1)
+    async with db.transaction() as session:
+        for statement in worker_jobs.TABLES:
+            await session.execute(text(statement))
+    await db.dispose()
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    app = create_app(settings, database_url=state.database_url, redis_url=state.redis_url)
+    queue = CeleryJobQueue(app)
+    await queue.enqueue("test.worker.mark", {"key": key, "sleep": 4.0})
+    queue.close()  # an open client would keep the embedded Redis from stopping
+
+
+def rows(state: UpState, table: str, key: str) -> list[object]:
+    async def select() -> list[object]:
+        db = Database(state.database_url, pool_size=1)
+        try:
+            async with db.transaction() as session:
+                result = await session.execute(
+                    text(f"SELECT pid FROM {table} WHERE key = :key"), {"key": key}
+                )
+                return list(result)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(select())
+
+
 def gone(proc: psutil.Process) -> bool:
     try:
         return proc.status() == psutil.STATUS_ZOMBIE
@@ -116,21 +157,28 @@ def test_teddy_up_runs_restarts_a_crashed_child_and_stops_everything_on_ctrl_c(
 
     state = UpState.read(home / "run" / "up.json")
     assert state is not None
+    key = uuid.uuid4().hex
+    asyncio.run(enqueue_a_long_job(state, key))
+    wait_until(lambda: bool(rows(state, "test_job_runs", key)), 60, "the job to start", log)
     (worker,) = [c for c in state.children if c.name == "worker"]
     assert worker.pid is not None
-    os.killpg(worker.pid, signal.SIGKILL)
+    os.killpg(worker.pid, signal.SIGKILL)  # mid-job
     wait_until(lambda: "restarts 1" in status(home), 60, "the worker to be restarted", log)
-    wait_until(lambda: log.read_text().count(" ready.") == 2, 60, "the new worker", log)
     assert "worker exited with code -9" in log.read_text()
+    # The dead worker's job went straight back to the queue (not after the visibility
+    # timeout, 20 minutes by default) and the new worker finished it.
+    wait_until(lambda: bool(rows(state, "test_job_done", key)), 60, "the job to finish", log)
+    assert len(rows(state, "test_job_runs", key)) == 2
+    assert "requeued 1 unfinished job(s)" in log.read_text()
     assert "worker     running" in status(home)
 
     processes = everything_of(process, home)
     names = sorted(p.name() for p in processes)
     assert len(processes) >= 6, names  # up, worker and its pool, beat, PostgreSQL, Redis
     process.send_signal(signal.SIGINT)
-    started = time.monotonic()
+    sigint_at = time.monotonic()
     process.wait(timeout=15)
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - sigint_at < 10, log.read_text()
     assert process.returncode == 0, log.read_text()
     wait_until(lambda: all(gone(p) for p in processes), 2, "every process to be gone")
     assert "teddy up: not running" in status(home)
