@@ -83,7 +83,6 @@ def up(home: Path | None) -> None:
     previous = UpState.read(path)
     if previous is not None and pid_alive(previous.pid):
         raise click.ClickException(f"teddy up is already running here (pid {previous.pid})")
-    supervisor: Supervisor | None = None
     stop = _StopFlag()
     with start_servers(settings) as servers:
         migrate.upgrade(servers.database_url)
@@ -107,7 +106,7 @@ def up(home: Path | None) -> None:
         supervisor = Supervisor(child_specs(settings, set(main.commands)), env, on_change=report)
         stop.target = supervisor
         requeue_app = None
-        if settings.redis_url is None:
+        if settings.redis_url is None and settings.celery_broker_url is None:
             requeue_app = _requeue_after_worker_crash(
                 supervisor, settings, servers.database_url, servers.redis_url
             )
