@@ -161,13 +161,11 @@ def jobs_list() -> None:
         click.echo(f"{name}\t{'every ' + str(every) if every else 'on demand'}")
 
 
-from teddy.cli_up import beat, jobs_failed, status, up, worker  # noqa: E402
-
-main.add_command(up)
-main.add_command(worker)
-main.add_command(beat)
-main.add_command(status)
-jobs.add_command(jobs_failed)
+main.add_command(__import__("teddy.cli_up", fromlist=["up"]).up)
+main.add_command(__import__("teddy.cli_up", fromlist=["worker"]).worker)
+main.add_command(__import__("teddy.cli_up", fromlist=["beat"]).beat)
+main.add_command(__import__("teddy.cli_up", fromlist=["status"]).status)
+jobs.add_command(__import__("teddy.cli_up", fromlist=["jobs_failed"]).jobs_failed)
 
 if __name__ == "__main__":
     main()

