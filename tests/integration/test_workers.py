@@ -236,7 +236,7 @@ async def test_a_database_restart_mid_job_is_retried_and_the_job_finishes_once(
 ) -> None:
     start_worker("w1", JOB_MAX_RETRIES="6", JOB_RETRY_BACKOFF="1")
     key = uuid.uuid4().hex
-    await queue.enqueue("test.worker.long_transaction", {"key": key, "sleep": 3.0})
+    await queue.enqueue("test.worker.long_transaction", {"key": key, "sleep": 6.0})
     assert await wait_for(core, "SELECT 1 FROM test_job_runs WHERE key = :key", {"key": key})
     await asyncio.to_thread(restart_embedded_postgres, servers)
     done = await wait_for(core, "SELECT pid FROM test_job_done WHERE key = :key", {"key": key})
@@ -304,3 +304,20 @@ def restart_embedded_redis(servers: Servers) -> None:
             assert time.monotonic() < deadline
             time.sleep(0.1)
     client.close()
+
+
+async def test_a_job_running_past_its_time_limit_is_stopped_and_dead_lettered(
+    core: Core, queue: CeleryJobQueue, start_worker: StartWorker
+) -> None:
+    start_worker("w1", JOB_TIME_LIMIT="1")
+    key = uuid.uuid4().hex
+    await queue.enqueue("test.worker.mark", {"key": key, "sleep": 30.0})
+    rows = await wait_for(
+        core, "SELECT error FROM failed_jobs WHERE kwargs->>'key' = :key", {"key": key}
+    )
+    assert rows and rows[0][0] == "JobTimedOut: job test.worker.mark ran longer than 1s"
+    async with core.db.transaction() as session:
+        done = await session.execute(
+            text("SELECT 1 FROM test_job_done WHERE key = :key"), {"key": key}
+        )
+        assert done.all() == []
