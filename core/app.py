@@ -10,7 +10,7 @@ from core.chat.router import Router
 # One entry per capability package; each has `commands.py` with a `router`, `models.py`,
 # and optionally `jobs.py` with its background jobs and sweeps.
 CAPABILITIES: tuple[str, ...] = ("identity", "rooms", "flashcards", "tasks")
-MODEL_ONLY: tuple[str, ...] = ("notify",)
+MODEL_ONLY: tuple[str, ...] = ("notify", "maintenance")
 
 
 def load_models() -> None:

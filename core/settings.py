@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import Field, SecretStr
@@ -46,6 +47,25 @@ class Settings(BaseSettings):
 
     # Tasks: reminders this many minutes before a task's due time (0 = at the due time).
     task_reminder_minutes: list[int] = Field(default_factory=lambda: [60, 0])
+    # Background jobs: "inline" runs them inside this process (teddy chat, tests); "celery"
+    # sends them to Celery workers (teddy up, production).
+    job_queue: Literal["inline", "celery"] = "inline"
+    # Celery's broker and result backend; default: the Redis of REDIS_URL (or the embedded one).
+    # RabbitMQ works too: CELERY_BROKER_URL=amqp://user:pass@host:5672//
+    celery_broker_url: str | None = None
+    celery_result_backend: str | None = None
+    job_time_limit: int = 900  # seconds one job may run before it is stopped
+    job_max_retries: int = 5  # retries (with backoff) for transient DB/Redis errors
+    job_retry_backoff: float = 2.0  # seconds before the first retry; doubles each time
+    # Redis broker only: an unacknowledged job is redelivered after this many seconds (a worker
+    # that died mid-job). Must exceed the longest job; default: job_time_limit + 300.
+    celery_visibility_timeout: int | None = None
+    # How long a stopping worker lets running jobs finish before it hands them back to the queue.
+    worker_shutdown_grace: float = 5.0
+    worker_concurrency: int = 2
+    # Comma-separated modules the workers import besides the capabilities (more jobs).
+    teddy_extra_job_modules: str = ""
+    log_format: Literal["text", "json"] = "text"
 
     # Documents.
     max_upload_mb: int = 25

@@ -161,10 +161,17 @@ def jobs_list() -> None:
         click.echo(f"{name}\t{'every ' + str(every) if every else 'on demand'}")
 
 
-main.add_command(__import__("teddy.cli_telegram", fromlist=["telegram"]).telegram)
-main.add_command(__import__("teddy.cli_slack", fromlist=["slack"]).slack)
-main.add_command(__import__("teddy.cli_discord", fromlist=["discord_command"]).discord_command)
+# Commands that live in their own modules (they import `_settings` and `home_option` from here).
+from teddy import cli_discord, cli_slack, cli_telegram, cli_up  # noqa: E402
 
+main.add_command(cli_telegram.telegram)
+main.add_command(cli_slack.slack)
+main.add_command(cli_discord.discord_command)
+main.add_command(cli_up.up)
+main.add_command(cli_up.worker)
+main.add_command(cli_up.beat)
+main.add_command(cli_up.status)
+jobs.add_command(cli_up.jobs_failed)
 
 if __name__ == "__main__":
     main()

@@ -29,6 +29,17 @@ class Core:
     dispatcher: Dispatcher
 
 
+def _job_queue(settings: Settings, servers: Servers) -> JobQueue:
+    """JOB_QUEUE=celery sends jobs to the workers (`teddy up`); inline runs them here."""
+    if settings.job_queue == "celery":
+        from workers.app import create_app
+        from workers.queue import CeleryJobQueue
+
+        app = create_app(settings, database_url=servers.database_url, redis_url=servers.redis_url)
+        return CeleryJobQueue(app)
+    return InlineJobQueue()
+
+
 @asynccontextmanager
 async def open_core(
     settings: Settings,
@@ -45,7 +56,8 @@ async def open_core(
         if run_migrations:
             await migrate.upgrade_async(servers.database_url)
         db = Database(servers.database_url)
-        queue = jobs if jobs is not None else InlineJobQueue()
+        queue = jobs if jobs is not None else _job_queue(settings, servers)
+        own_queue = jobs is None
         services = Services(settings=settings, clock=clock or SystemClock(), jobs=queue)
         room_events = RedisRoomEvents(servers.redis_url)
         services.extra[ROOM_EVENTS] = room_events
@@ -57,6 +69,9 @@ async def open_core(
         finally:
             if isinstance(queue, InlineJobQueue):
                 await queue.drain(timeout=30)
+            close_queue = getattr(queue, "close", None)
+            if own_queue and close_queue is not None:
+                close_queue()
             await db.dispose()
             await room_events.close()
     finally:

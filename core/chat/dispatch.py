@@ -15,6 +15,7 @@ from core.db import Database
 from core.errors import TeddyError
 from core.identity import service as identity
 from core.identity.models import ProcessedEvent
+from core.logs import correlation
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,10 @@ class Dispatcher:
         platform that fails to show them loses nothing that was saved. Live updates a handler
         emits while it works (`ctx.emit`) go out at once. A failing `emit` is logged, never
         turned into a failed command."""
+        with correlation():  # jobs this event enqueues carry the same id
+            return await self._handle(incoming, emit)
+
+    async def _handle(self, incoming: Incoming, emit: Emit | None) -> list[Reply]:
         batch = ReplyBatch()
 
         async def out(reply: Reply) -> None:

@@ -1,0 +1,1 @@
+"""Housekeeping: dead-lettered jobs and sweeps that delete old bookkeeping rows."""

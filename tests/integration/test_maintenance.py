@@ -1,0 +1,63 @@
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from core.clock import FixedClock
+from core.identity.models import ProcessedEvent
+from core.jobs import JobContext, run_job
+from core.maintenance import service as maintenance
+from core.maintenance.models import FailedJob
+from core.notify.models import LiveMessage
+from teddy.runtime import Core
+
+
+async def test_the_sweep_deletes_bookkeeping_older_than_a_week_and_keeps_the_rest(
+    core: Core, clock: FixedClock
+) -> None:
+    now = clock.now()
+    async with core.db.transaction() as session:
+        session.add_all(
+            [
+                ProcessedEvent(platform="t", event_id="old", created_at=now - timedelta(days=8)),
+                ProcessedEvent(platform="t", event_id="new", created_at=now - timedelta(days=6)),
+                LiveMessage(
+                    platform="t",
+                    chat_id="c",
+                    live_id="old",
+                    message_id="1",
+                    created_at=now - timedelta(days=8),
+                ),
+                LiveMessage(
+                    platform="t", chat_id="c", live_id="new", message_id="2", created_at=now
+                ),
+            ]
+        )
+    await run_job("maintenance.sweep_processed_events", JobContext(core.db, core.services), {})
+    await run_job("maintenance.sweep_processed_events", JobContext(core.db, core.services), {})
+    async with core.db.transaction() as session:
+        events = await session.scalars(select(ProcessedEvent.event_id))
+        lives = await session.scalars(select(LiveMessage.live_id))
+        assert (list(events), list(lives)) == (["new"], ["new"])
+
+
+async def test_a_dead_letter_failing_again_updates_its_row(core: Core, clock: FixedClock) -> None:
+    fields = {
+        "task_id": "t-1",
+        "job": "docs.ingest",
+        "kwargs": {"document_id": 7},
+        "traceback": "Traceback ...",
+        "correlation_id": "abc",
+    }
+    async with core.db.transaction() as session:
+        await maintenance.record_failed_job(
+            session, error="E1", attempts=1, at=clock.now(), **fields
+        )
+    async with core.db.transaction() as session:
+        await maintenance.record_failed_job(
+            session, error="E2", attempts=4, at=clock.now(), **fields
+        )
+    async with core.db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(FailedJob)) == 1
+        (row,) = await maintenance.failed_jobs(session)
+        assert (row.error, row.attempts, row.kwargs) == ("E2", 4, {"document_id": 7})
+        assert await maintenance.count_failed_jobs(session) == 1
