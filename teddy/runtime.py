@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from redis.asyncio import Redis
+
 from core.app import build_router
 from core.chat.context import Services
 from core.chat.dispatch import Dispatcher
@@ -45,6 +47,9 @@ async def open_core(
         db = Database(servers.database_url)
         queue = jobs if jobs is not None else InlineJobQueue()
         services = Services(settings=settings, clock=clock or SystemClock(), jobs=queue)
+        # Shared Redis client (tutor rate limits); capabilities find it in extra["redis"].
+        redis = Redis.from_url(servers.redis_url)
+        services.extra["redis"] = redis
         if isinstance(queue, InlineJobQueue):
             queue.bind(JobContext(db, services))
         dispatcher = Dispatcher(db, build_router(), services)
@@ -54,6 +59,7 @@ async def open_core(
             if isinstance(queue, InlineJobQueue):
                 await queue.drain(timeout=30)
             await db.dispose()
+            await redis.aclose()
     finally:
         if own_servers:
             servers.close()
