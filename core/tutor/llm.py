@@ -63,6 +63,3 @@ class LLM(Protocol):
         self, messages: Sequence[Message], *, json_mode: bool = False
     ) -> Completion: ...
 
-
-class Embedder(Protocol):
-    async def embed(self, texts: Sequence[str]) -> list[list[float]]: ...

@@ -40,7 +40,6 @@ def llm_from_settings(settings: Settings) -> OpenAILLM | None:
         timeout=settings.llm_timeout_seconds,
         max_retries=settings.llm_max_retries,
         retry_base=settings.llm_retry_base_seconds,
-        embedding_model=settings.llm_embedding_model,
     )
 
 
@@ -54,13 +53,11 @@ class OpenAILLM:
         timeout: float = 30.0,
         max_retries: int = 3,
         retry_base: float = 0.5,
-        embedding_model: str | None = None,
     ) -> None:
         self._model = model
         self.timeout = timeout
         self.max_retries = max_retries
         self.retry_base = retry_base
-        self.embedding_model = embedding_model
         self.client = AsyncOpenAI(
             base_url=base_url, api_key=api_key, timeout=timeout + 5, max_retries=0
         )
@@ -127,16 +124,6 @@ class OpenAILLM:
             tokens_in=usage.prompt_tokens if usage else 0,
             tokens_out=usage.completion_tokens if usage else 0,
         )
-
-    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """Embeddings from the same endpoint (`LLM_EMBEDDING_MODEL`)."""
-        if not self.embedding_model:
-            raise LLMError("No embedding model is configured (set LLM_EMBEDDING_MODEL).")
-        model = self.embedding_model
-        response = await self._with_retries(
-            lambda: self.client.embeddings.create(model=model, input=list(texts))
-        )
-        return [list(item.embedding) for item in sorted(response.data, key=lambda d: d.index)]
 
     async def _with_retries(self, call: Callable[[], Awaitable[_T]]) -> _T:
         attempt = 0

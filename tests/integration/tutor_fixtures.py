@@ -34,7 +34,6 @@ def tutor_llm(fake: FakeLLM, *, timeout: float = 2.0) -> OpenAILLM:
         timeout=timeout,
         max_retries=3,
         retry_base=0.01,
-        embedding_model="fake-embed",
     )
 
 
