@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     tutor_stream_edit_seconds: float = 1.0
     tutor_quiz_questions: int = 5
 
+    # Tasks: reminders this many minutes before a task's due time (0 = at the due time).
+    task_reminder_minutes: list[int] = Field(default_factory=lambda: [60, 0])
+
     # Documents.
     max_upload_mb: int = 25
     max_pages: int = 500
