@@ -8,8 +8,10 @@ from collections.abc import Callable, Sequence
 from core.chat import Button, Ctx, Reply, Router
 from core.chat.markup import escape
 from core.chat.router import action_id
+from core.documents.retrieval import Passage
+from core.errors import NotFound
+from core.tutor import grounded, prompts, service
 from core.tutor import jobs as _jobs  # noqa: F401  (registers the tutor's jobs)
-from core.tutor import prompts, service
 from core.tutor.models import TutorQuiz
 
 router = Router()
@@ -76,7 +78,7 @@ async def on_text(ctx: Ctx, text: str) -> Reply:
     if quiz is not None:
         return await _grade(ctx, quiz, text)
     if service.ports(ctx.services).llm is None:
-        return Reply.text(prompts.CONNECT_MODEL)
+        return await _offline_answer(ctx, text)
     return await converse(ctx, text)
 
 
@@ -160,3 +162,103 @@ def _score_line(current: TutorQuiz, *, stopped: bool = False) -> str:
     total = answered if stopped else len(current.questions)
     head = "Quiz stopped." if stopped else "Quiz finished!"
     return f"**{head} Score: {score}/{total}** on {escape(current.topic)}."
+
+
+# Grounded answers and cards ------------------------------------------------------------
+
+
+@router.command(
+    "ask",
+    usage="/ask <question>",
+    summary="an answer from your (and the room's) documents, with numbered citations",
+    area="tutor",
+)
+async def ask(ctx: Ctx, args: str) -> Reply:
+    question = args.strip()
+    if not question:
+        return Reply.text("What would you like to know? For example: /ask what is glycolysis?")
+    live = _live(ctx, "ask")
+    key = service.chat_key(ctx.incoming)
+    result = await grounded.grounded_answer(
+        ctx.session, ctx.services, ctx.user, ctx.room, key, question, live.push
+    )
+    private = ctx.room is not None  # passages may quote the asker's private documents
+    if not result.passages:
+        return Reply.text(
+            f"Your documents don't cover “{escape(question)}”: I found no matching passage. "
+            "Send me a PDF, DOCX, TXT or MD file and ask again.",
+            private=private,
+        )
+    if result.text:
+        numbers = result.cited or list(range(1, len(result.passages) + 1))
+        reply = live.final(result.text, _sources(result.passages, numbers))
+    else:
+        note = f"⚠️ {escape(result.error)}" if result.error else prompts.CONNECT_MODEL
+        reply = live.final("", f"{_passages(result.passages)}\n\n{note}")
+    return Reply(reply.parts, reply.live_id, private, reply.kind)
+
+
+def _sources(passages: Sequence[Passage], numbers: Sequence[int]) -> str:
+    lines = ["**Sources**"]
+    lines += [f"\\[{n}\\] {escape(passages[n - 1].handle)}" for n in numbers]
+    return "\n".join(lines)
+
+
+def _passages(passages: Sequence[Passage], limit: int = 3) -> str:
+    lines = ["**From your documents:**"]
+    for n, passage in enumerate(passages[:limit], 1):
+        text = passage.text if len(passage.text) <= 400 else passage.text[:399] + "…"
+        lines.append(f"\\[{n}\\] **{escape(passage.handle)}**: {escape(text)}")
+    return "\n\n".join(lines)
+
+
+async def _offline_answer(ctx: Ctx, text: str) -> Reply:
+    passages = await grounded.find_passages(ctx.session, ctx.services, ctx.user, ctx.room, text)
+    if not passages:
+        return Reply.text(prompts.CONNECT_MODEL)
+    body = f"{_passages(passages)}\n\n{prompts.CONNECT_MODEL}"
+    return Reply.text(body, private=ctx.room is not None)
+
+
+@router.command(
+    "cards",
+    usage="/cards from <doc n|topic>",
+    summary="flashcards written by the tutor, shown for approval",
+    area="cards",
+)
+async def cards_from(ctx: Ctx, args: str) -> Reply:
+    word, _, rest = args.strip().partition(" ")
+    if word.lower() != "from":
+        return Reply.text("Use /cards from <topic>, or /cards from <n> for document n of /docs.")
+    label, drafts = await grounded.draft_cards(ctx.session, ctx.services, ctx.user, ctx.room, rest)
+    draft = await grounded.save_draft(ctx.session, ctx.user, label, drafts)
+    lines = [f"**{len(drafts)} cards on {escape(label)}**: add them?"]
+    lines += [f"- {escape(d['front'])} → {escape(d['back'])}" for d in drafts]
+    buttons = [
+        Button("Approve", action_id("tutor.cards_ok", draft.id)),
+        Button("Discard", action_id("tutor.cards_no", draft.id)),
+    ]
+    return Reply.text("\n".join(lines), buttons)
+
+
+@router.action("tutor.cards_ok")
+async def approve_cards(ctx: Ctx, payload: str) -> Reply:
+    deck, added = await grounded.decide_draft(
+        ctx.session, ctx.services, ctx.user, ctx.room, _draft_id(payload), approve=True
+    )
+    noun = "card" if added == 1 else "cards"
+    return Reply.text(f"Added {added} {noun} to **{escape(deck)}**. /review to study them.")
+
+
+@router.action("tutor.cards_no")
+async def discard_cards(ctx: Ctx, payload: str) -> Reply:
+    await grounded.decide_draft(
+        ctx.session, ctx.services, ctx.user, ctx.room, _draft_id(payload), approve=False
+    )
+    return Reply.text("Discarded; nothing was added.")
+
+
+def _draft_id(payload: str) -> int:
+    if not payload.isdigit():
+        raise NotFound("That button has expired.")
+    return int(payload)

@@ -62,4 +62,3 @@ class LLM(Protocol):
     async def complete(
         self, messages: Sequence[Message], *, json_mode: bool = False
     ) -> Completion: ...
-

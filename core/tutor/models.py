@@ -71,3 +71,16 @@ class TutorUsage(Base):
     requests: Mapped[int] = mapped_column(Integer, default=0)
     tokens_in: Mapped[int] = mapped_column(BigInteger, default=0)
     tokens_out: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class TutorCardDraft(TimestampMixin, Base):
+    """Cards the model wrote for `/cards from`, waiting for the student's approval.
+    `status`: pending | approved | discarded."""
+
+    __tablename__ = "tutor_card_drafts"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(300))
+    cards: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(String(16), default="pending")

@@ -19,7 +19,7 @@ from core.chat.messages import Incoming
 from core.errors import BadInput, NotFound, TeddyError
 from core.identity.models import Room, User
 from core.jobs import enqueue_after_commit
-from core.tutor import prompts, tools
+from core.tutor import prompts, toolbox, tools
 from core.tutor.limits import RateLimited, RedisLike, check_rate, record_usage, tokens_used_today
 from core.tutor.llm import LLM, Completion, LLMError, Message
 from core.tutor.memory import Memory, Turn, assemble, rows_to_load, turn_tokens
@@ -30,6 +30,7 @@ from core.tutor.tokens import count_tokens
 log = logging.getLogger(__name__)
 
 MAX_TOOL_ROUNDS = 3
+TOOLBOX = toolbox  # imported for its @tool registrations
 DIFFICULTIES = ("easy", "medium", "hard")
 OnText = Callable[[str], Awaitable[None]]
 
