@@ -106,6 +106,9 @@ class FakeLLM:
         fault = await self._fault()
         if fault is not None:
             return fault
+        if request.transport is None or request.transport.is_closing():
+            # The client gave up during a stall: keep the scripted reply for the next call.
+            return web.Response(status=499)
         reply = self._next_reply(body)
         usage = {
             "prompt_tokens": sum(len(str(m.get("content") or "")) for m in body["messages"]) // 4,
