@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.chat.context import Services
@@ -22,7 +22,7 @@ from core.jobs import enqueue_after_commit
 from core.tutor import prompts, toolbox, tools
 from core.tutor.limits import RateLimited, RedisLike, check_rate, record_usage, tokens_used_today
 from core.tutor.llm import LLM, Completion, LLMError, Message
-from core.tutor.memory import Memory, Turn, assemble, rows_to_load, turn_tokens
+from core.tutor.memory import Memory, Turn, assemble, head_messages, turn_tokens
 from core.tutor.models import TutorConversation, TutorMessage, TutorQuiz
 from core.tutor.openai_llm import llm_from_settings
 from core.tutor.tokens import count_tokens
@@ -173,17 +173,60 @@ async def add_message(
 async def load_memory(
     session: AsyncSession, conv: TutorConversation, system: str, budget: int
 ) -> Memory:
+    """The memory for the next call. Only the turns that fit are read: a running sum of
+    stored token counts, newest first, picks them in PostgreSQL."""
+    _, head_tokens = head_messages(system, conv.summary)
+    window = (
+        select(
+            TutorMessage.id,
+            TutorMessage.tokens,
+            func.sum(TutorMessage.tokens).over(order_by=TutorMessage.id.desc()).label("running"),
+            func.sum(TutorMessage.tokens).over().label("total"),
+        )
+        .where(
+            TutorMessage.conversation_id == conv.id,
+            TutorMessage.id > conv.summarized_upto,
+        )
+        .subquery()
+    )
+    rows = (
+        await session.execute(
+            select(
+                TutorMessage.id,
+                TutorMessage.role,
+                TutorMessage.content,
+                TutorMessage.tokens,
+                window.c.running,
+                window.c.total,
+            )
+            .join(window, window.c.id == TutorMessage.id)
+            .where(
+                or_(
+                    window.c.running <= budget - head_tokens,
+                    window.c.running == window.c.tokens,  # the newest turn, always
+                )
+            )
+            .order_by(TutorMessage.id.desc())
+        )
+    ).all()
+    turns = [Turn(r.id, r.role, r.content, r.tokens) for r in rows]
+    beyond = int(rows[0].total) - int(rows[-1].running) if rows else 0
+    return assemble(system, conv.summary, turns, budget, pending_beyond=beyond)
+
+
+async def unsummarized_turns(
+    session: AsyncSession, conv: TutorConversation, before_id: int
+) -> list[Turn]:
     rows = await session.execute(
         select(TutorMessage.id, TutorMessage.role, TutorMessage.content, TutorMessage.tokens)
         .where(
             TutorMessage.conversation_id == conv.id,
             TutorMessage.id > conv.summarized_upto,
+            TutorMessage.id < before_id,
         )
-        .order_by(TutorMessage.id.desc())
-        .limit(rows_to_load(budget))
+        .order_by(TutorMessage.id)
     )
-    turns = [Turn(r.id, r.role, r.content, r.tokens) for r in rows]
-    return assemble(system, conv.summary, turns, budget)
+    return [Turn(r.id, r.role, r.content, r.tokens) for r in rows]
 
 
 # A streamed turn ---------------------------------------------------------------------
@@ -299,7 +342,10 @@ async def summarize(session: AsyncSession, services: Services, conversation_id: 
     memory = await load_memory(session, conv, prompts.TUTOR, budget)
     if not memory.needs_summary(budget):
         return False
-    transcript = "\n".join(f"{t.role}: {t.content}" for t in memory.unsummarized)
+    older = await unsummarized_turns(session, conv, memory.oldest_kept_id)
+    if not older:
+        return False
+    transcript = "\n".join(f"{t.role}: {t.content}" for t in older)
     prompt = prompts.SUMMARY.format(previous=conv.summary or "(none)", transcript=transcript)
     try:
         completion = await llm.complete([{"role": "user", "content": prompt}])
@@ -310,7 +356,7 @@ async def summarize(session: AsyncSession, services: Services, conversation_id: 
     if user is not None:
         await account(session, user, services.clock.now(), completion, count_tokens(prompt))
     conv.summary = completion.text.strip()
-    conv.summarized_upto = memory.unsummarized[-1].id
+    conv.summarized_upto = older[-1].id
     return True
 
 

@@ -261,3 +261,31 @@ async def test_without_a_model_chat_says_how_to_connect_one(core: Core, chat: Ch
     core.services.extra["tutor"] = TutorPorts(None, core.services.extra["redis"])
     assert "LLM_BASE_URL" in await chat.say("what is osmosis?")
     assert "needs an AI model" in await chat.say("/quiz cells")
+
+
+async def test_memory_read_from_postgresql_matches_the_pure_assembly(tutor_core: Core) -> None:
+    from core.identity.models import User
+    from core.tutor import prompts
+    from core.tutor.memory import Turn, assemble
+    from core.tutor.service import active_conversation, add_message, load_memory
+
+    async with tutor_core.db.transaction() as session:
+        user = User(display_name="m")
+        session.add(user)
+        await session.flush()
+        now = tutor_core.services.clock.now()
+        conv = await active_conversation(session, user, None, "test:mem", now)
+        for i in range(150):
+            await add_message(session, conv, "user", f"question {i} " + "why " * (i % 17), now)
+        conv.summary = "Earlier: the student studies chemistry."
+        conv.summarized_upto = 20  # the first 20 messages are in the summary
+        rows = await session.scalars(
+            select(TutorMessage).where(TutorMessage.id > 20).order_by(TutorMessage.id.desc())
+        )
+        turns = [Turn(m.id, m.role, m.content, m.tokens) for m in rows]
+        for budget in (50, 700, 3000, 100_000):
+            from_db = await load_memory(session, conv, prompts.TUTOR, budget)
+            pure = assemble(prompts.TUTOR, conv.summary, turns, budget)
+            assert from_db.messages == pure.messages
+            assert from_db.pending_tokens == pure.pending_tokens
+            assert from_db.oldest_kept_id == pure.oldest_kept_id

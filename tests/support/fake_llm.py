@@ -44,6 +44,9 @@ class FakeLLM:
     faults: list[tuple[str, float]] = field(default_factory=list)
     chunk_delay: float = 0.0
     embedding_dim: int = 384
+    # Seconds from receiving each streamed request to writing its first text chunk: the
+    # provider's own share of time-to-first-token, for the benchmark.
+    first_chunk_delays: list[float] = field(default_factory=list)
     _runner: web.AppRunner | None = None
 
     @property
@@ -101,6 +104,7 @@ class FakeLLM:
         return item if isinstance(item, FakeReply) else item(body)
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
+        received = time.perf_counter()
         body = await request.json()
         self.requests.append(body)
         fault = await self._fault()
@@ -116,7 +120,7 @@ class FakeLLM:
         }
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
         if body.get("stream"):
-            return await self._stream(request, body, reply, usage)
+            return await self._stream(request, body, reply, usage, received)
         message: dict[str, Any] = {"role": "assistant", "content": reply.text}
         if reply.tool_calls:
             message["tool_calls"] = [
@@ -140,7 +144,12 @@ class FakeLLM:
         )
 
     async def _stream(
-        self, request: web.Request, body: dict[str, Any], reply: FakeReply, usage: dict[str, int]
+        self,
+        request: web.Request,
+        body: dict[str, Any],
+        reply: FakeReply,
+        usage: dict[str, int],
+        received: float,
     ) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
@@ -162,6 +171,8 @@ class FakeLLM:
             if i and self.chunk_delay:
                 await asyncio.sleep(self.chunk_delay)
             await send({"content": piece})
+            if i == 0:
+                self.first_chunk_delays.append(time.perf_counter() - received)
         for i, (name, args) in enumerate(reply.tool_calls):
             call = {
                 "index": i,
