@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,19 +47,26 @@ async def tokens_used_today(session: AsyncSession, user_id: int, today: date) ->
     return 0 if row is None else row.tokens_in + row.tokens_out
 
 
+_ROW = insert(TutorUsage).values(
+    user_id=bindparam("user_id"),
+    day=bindparam("day"),
+    requests=1,
+    tokens_in=bindparam("tokens_in"),
+    tokens_out=bindparam("tokens_out"),
+)
+# Built once with bound parameters so SQLAlchemy's statement cache can reuse it.
+_ADD_USAGE = _ROW.on_conflict_do_update(
+    index_elements=[TutorUsage.user_id, TutorUsage.day],
+    set_={
+        "requests": TutorUsage.requests + 1,
+        "tokens_in": TutorUsage.tokens_in + _ROW.excluded.tokens_in,
+        "tokens_out": TutorUsage.tokens_out + _ROW.excluded.tokens_out,
+    },
+)
+
+
 async def record_usage(
     session: AsyncSession, user_id: int, today: date, tokens_in: int, tokens_out: int
 ) -> None:
-    stmt = insert(TutorUsage).values(
-        user_id=user_id, day=today, requests=1, tokens_in=tokens_in, tokens_out=tokens_out
-    )
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[TutorUsage.user_id, TutorUsage.day],
-            set_={
-                "requests": TutorUsage.requests + 1,
-                "tokens_in": TutorUsage.tokens_in + stmt.excluded.tokens_in,
-                "tokens_out": TutorUsage.tokens_out + stmt.excluded.tokens_out,
-            },
-        )
-    )
+    params = {"user_id": user_id, "day": today, "tokens_in": tokens_in, "tokens_out": tokens_out}
+    await session.execute(_ADD_USAGE, params)
