@@ -295,3 +295,12 @@ async def test_memory_read_from_postgresql_matches_the_pure_assembly(tutor_core:
             assert from_db.messages == pure.messages
             assert from_db.pending_tokens == pure.pending_tokens
             assert from_db.oldest_kept_id == pure.oldest_kept_id
+
+
+async def test_provider_429_is_retried_after_backoff(
+    tutor_core: Core, fake_llm: FakeLLM, chat: ChatDriver
+) -> None:
+    fake_llm.fail(429, times=2)
+    fake_llm.replies.append(FakeReply("Here you go."))
+    assert last_text(await chat.send("hello")) == "Here you go."
+    assert len(fake_llm.chat_requests) == 3
