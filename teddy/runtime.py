@@ -15,6 +15,8 @@ from core.chat.dispatch import Dispatcher
 from core.clock import Clock, SystemClock
 from core.db import Database
 from core.jobs import InlineJobQueue, JobContext, JobQueue
+from core.rooms.pubsub import EXTRA_KEY as ROOM_EVENTS
+from core.rooms.pubsub import RedisRoomEvents
 from core.settings import Settings
 from teddy import migrate
 from teddy.servers import Servers, start_servers
@@ -50,6 +52,8 @@ async def open_core(
         # Shared Redis client (tutor rate limits); capabilities find it in extra["redis"].
         redis = Redis.from_url(servers.redis_url)
         services.extra["redis"] = redis
+        room_events = RedisRoomEvents(servers.redis_url)
+        services.extra[ROOM_EVENTS] = room_events
         if isinstance(queue, InlineJobQueue):
             queue.bind(JobContext(db, services))
         dispatcher = Dispatcher(db, build_router(), services)
@@ -60,6 +64,7 @@ async def open_core(
                 await queue.drain(timeout=30)
             await db.dispose()
             await redis.aclose()
+            await room_events.close()
     finally:
         if own_servers:
             servers.close()

@@ -18,6 +18,8 @@ from core.identity.models import ProcessedEvent
 
 log = logging.getLogger(__name__)
 
+MAX_MESSAGE_CHARS = 20_000
+
 INTERNAL_ERROR = (
     "Sorry, something went wrong on my side and nothing was saved. Please try again in a moment."
 )
@@ -30,15 +32,24 @@ class Dispatcher:
         self.services = services
 
     async def handle(self, incoming: Incoming, emit: Emit | None = None) -> list[Reply]:
-        """Handle one event. Replies are passed to `emit` as they are produced (live
-        messages may be emitted several times) and also returned in order."""
+        """Handle one event and return its replies in order.
+
+        Replies a handler returns are passed to `emit` after its transaction commits, so a
+        platform that fails to show them loses nothing that was saved. Live updates a handler
+        emits while it works (`ctx.emit`) go out at once. A failing `emit` is logged, never
+        turned into a failed command."""
         batch = ReplyBatch()
 
         async def out(reply: Reply) -> None:
             batch.replies.append(reply)
-            if emit is not None:
+            if emit is None:
+                return
+            try:
                 await emit(reply)
+            except Exception:
+                log.exception("showing a reply on %s failed", incoming.chat.platform)
 
+        final: list[Reply] = []
         try:
             async with self.db.transaction() as session:
                 if not await self._first_delivery(session, incoming):
@@ -47,10 +58,12 @@ class Dispatcher:
                     )
                     return []
                 ctx = await self._context(session, incoming, out)
-                await self._route(ctx)
+                final = await self._route(ctx)
         except Exception:
             log.exception("handling %s event failed", incoming.chat.platform)
-            await out(Reply.text(INTERNAL_ERROR))
+            final = [Reply.text(INTERNAL_ERROR)]
+        for reply in final:
+            await out(reply)
         return batch.replies
 
     async def _first_delivery(self, session: AsyncSession, incoming: Incoming) -> bool:
@@ -65,30 +78,33 @@ class Dispatcher:
         return inserted is not None
 
     async def _context(self, session: AsyncSession, incoming: Incoming, emit: Emit) -> Ctx:
-        now = self.services.clock.now()
+        direct = incoming.chat.is_direct
         user = await identity.user_for_sender(
-            session, incoming.sender, now, default_timezone=self.services.settings.default_timezone
+            session,
+            incoming.sender,
+            self.services.clock.now(),
+            default_timezone=self.services.settings.default_timezone,
+            dm_chat_id=incoming.chat.external_id if direct else None,
         )
-        room = None
-        if incoming.chat.is_direct:
-            await identity.remember_dm_chat(session, incoming.sender, incoming.chat.external_id)
-        else:
-            room = await identity.room_for_chat(session, incoming.chat, user)
+        room = None if direct else await identity.room_for_chat(session, incoming.chat, user)
         return Ctx(session, user, room, incoming, self.services, emit, self.router)
 
-    async def _route(self, ctx: Ctx) -> None:
+    async def _route(self, ctx: Ctx) -> list[Reply]:
         try:
             async with ctx.session.begin_nested():
                 result = await self._call_handler(ctx)
         except TeddyError as err:
             # The savepoint rolled back the handler's writes; the event stays marked.
-            await ctx.emit(Reply.text(err.message))
-            return
-        for reply in _as_list(result):
-            await ctx.emit(reply)
+            return [Reply.text(err.message)]
+        return list(_as_list(result))
 
     async def _call_handler(self, ctx: Ctx) -> HandlerResult:
         incoming = ctx.incoming
+        if len(incoming.text) > MAX_MESSAGE_CHARS:
+            return Reply.text(
+                f"That message is too long ({len(incoming.text):,} characters; the limit is "
+                f"{MAX_MESSAGE_CHARS:,}). Send it in parts, or attach it as a file."
+            )
         if incoming.action is not None:
             name, _, payload = incoming.action.partition(":")
             handler = self.router.actions.get(name)
