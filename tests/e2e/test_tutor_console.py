@@ -34,7 +34,12 @@ def llm(fake_llm: FakeLLM, servers: Servers, core: object) -> Iterator[FakeLLM]:
 
 
 def tutor_chat(
-    home: Path, servers: Servers, lines: list[str], env: dict[str, str], user: str
+    home: Path,
+    servers: Servers,
+    lines: list[str],
+    env: dict[str, str],
+    user: str,
+    *args: str,
 ) -> list[dict[str, Any]]:
     full_env = {
         **os.environ,
@@ -45,7 +50,7 @@ def tutor_chat(
         **env,
     }
     done = subprocess.run(
-        [sys.executable, "-m", "teddy", "chat", "--jsonl", "--user", user],
+        [sys.executable, "-m", "teddy", "chat", "--jsonl", "--user", user, *args],
         input="\n".join(lines) + "\n",
         capture_output=True,
         text=True,
@@ -188,7 +193,9 @@ def test_stalled_provider_gives_a_timeout_message_and_keeps_the_message(
 
 def test_rate_limit_reached_says_so(tmp_path: Path, servers: Servers, llm: FakeLLM) -> None:
     env = model_env(llm, TUTOR_REQUESTS_PER_MINUTE="2")
-    out = tutor_chat(tmp_path, servers, ["one", "two", "three"], env, "e2e-rate")
+    # A fixed clock, so the three messages cannot straddle two one-minute windows.
+    now = ("--now", "2026-11-25T10:00:30+00:00")
+    out = tutor_chat(tmp_path, servers, ["one", "two", "three"], env, "e2e-rate", *now)
     said = answers(out)
     assert said[:2] == ["You said: one", "You said: two"]
     assert "2 tutor requests a minute" in said[2]
