@@ -18,6 +18,7 @@ from core.jobs import InlineJobQueue, JobContext, JobQueue
 from core.rooms.pubsub import EXTRA_KEY as ROOM_EVENTS
 from core.rooms.pubsub import RedisRoomEvents
 from core.settings import Settings
+from core.tutor.digest import install as install_tutor
 from teddy import migrate
 from teddy.servers import Servers, start_servers
 
@@ -54,6 +55,7 @@ async def open_core(
         services.extra["redis"] = redis
         room_events = RedisRoomEvents(servers.redis_url)
         services.extra[ROOM_EVENTS] = room_events
+        install_tutor(services)
         if isinstance(queue, InlineJobQueue):
             queue.bind(JobContext(db, services))
         dispatcher = Dispatcher(db, build_router(), services)
