@@ -7,7 +7,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -237,7 +237,7 @@ class TurnResult:
     text: str
     message_id: int  # the student's stored message
     error: str | None = None
-    tool_notes: list[str] = field(default_factory=list)
+    tools_used: int = 0
 
 
 async def tutor_turn(
@@ -268,7 +268,7 @@ async def tutor_turn(
     messages = list(memory.messages)
     tc = tools.ToolContext(session, user, room, services)
     answer = ""
-    notes: list[str] = []
+    used = 0
     try:
         for _ in range(MAX_TOOL_ROUNDS):
             completion = await _stream_once(llm, messages, on_text)
@@ -279,18 +279,18 @@ async def tutor_turn(
             messages.append(_assistant_tool_message(completion))
             for call in completion.tool_calls:
                 result = await tools.run_tool(tc, call)
-                notes.append(f"{call.name}: {result}")
+                used += 1
                 messages.append({"role": "tool", "tool_call_id": call.id, "content": result})
     except LLMError as err:
-        return TurnResult(answer, stored.id, error=err.message, tool_notes=notes)
+        return TurnResult(answer, stored.id, error=err.message, tools_used=used)
     if not answer.strip():
-        answer = "Done." if notes else "(no answer)"
+        answer = "Done." if used else "(no answer)"
     await add_message(session, conv, "assistant", answer, services.clock.now())
     if memory.needs_summary(budget) and ports(services).llm is not None:
         await enqueue_after_commit(
             session, services.jobs, "tutor.summarize", conversation_id=conv.id
         )
-    return TurnResult(answer, stored.id, tool_notes=notes)
+    return TurnResult(answer, stored.id, tools_used=used)
 
 
 async def _stream_once(llm: LLM, messages: list[Message], on_text: OnText) -> Completion:
