@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from core.chat import Ctx, Reply, Router
-from core.chat.markup import escape
-from core.chat.messages import Button
+from core.chat.markup import escape, shorten
+from core.chat.messages import MAX_ACTION_BYTES, Button
 from core.chat.router import action_id
 from core.errors import BadInput
 from core.identity.models import User
@@ -14,7 +14,15 @@ from core.identity.service import user_zone
 from core.tasks import jobs as _jobs  # noqa: F401  (registers the sweeps)
 from core.tasks import service
 from core.tasks.models import Task
-from core.tasks.parsing import ParsedTask, Priority, format_local, parse_task_text
+from core.tasks.parsing import (
+    ParsedTask,
+    Priority,
+    format_local,
+    parse_offsets,
+    parse_reminder_text,
+    parse_task_text,
+)
+from core.tasks.reminders import before_phrase
 from core.tasks.service import TaskChanges, TaskPage
 
 router = Router()
@@ -45,8 +53,8 @@ def _number(args: str, usage: str) -> tuple[int, str]:
     head, _, rest = args.strip().partition(" ")
     if not head:
         raise BadInput(f"Which task? `{usage}` — the number from /tasks.")
-    if not head.isdigit() or len(head) > 9:
-        raise BadInput(f"“{escape(head)}” is not a task number. `{usage}`, e.g. 3.")
+    if not head.isdecimal() or len(head) > 9:
+        raise BadInput(f"“{escape(shorten(head, 20))}” is not a task number. `{usage}`, e.g. 3.")
     return int(head), rest.strip()
 
 
@@ -102,7 +110,7 @@ async def _add(ctx: Ctx, args: str, *, room: bool) -> Reply:
         )
     parsed = _parse(ctx, args)
     if not parsed.title:
-        raise BadInput(f"That has a date but no title. `{command} Lab report fri 5pm`")
+        raise BadInput(f"That has no title. `{command} Lab report fri 5pm`")
     task = await service.create_task(
         ctx.session,
         ctx.user.id,
@@ -206,7 +214,9 @@ def _render_page(ctx: Ctx, page: TaskPage, names: dict[int, str], *, room: bool)
         lines.append(f"Showing {page.offset + 1}–{shown} of {page.total}.")
         name = "tasks.rpage" if room else "tasks.page"
         view = f"#{page.subject}" if page.subject else page.view
-        rows.append([Button("More ▸", action_id(name, view, shown))])
+        action = action_id(name, view, shown)
+        if len(action.encode()) <= MAX_ACTION_BYTES:  # a long non-ASCII #subject may not fit
+            rows.append([Button("More ▸", action)])
     return Reply.text("\n".join(lines), rows, private=_private(ctx, room))
 
 
@@ -241,7 +251,7 @@ async def roomtasks_cmd(ctx: Ctx, args: str) -> Reply:
 
 async def _page_action(ctx: Ctx, payload: str, *, room: bool) -> Reply:
     view, _, offset = payload.rpartition(":")
-    if not offset.isdigit():
+    if not offset.isdecimal():
         return Reply.text("That button has expired. Send /tasks again.")
     chosen, subject = _view_arg(view)
     if room and ctx.room is None:
@@ -302,7 +312,7 @@ async def roomdone_cmd(ctx: Ctx, args: str) -> Reply:
 
 
 def _task_id(payload: str) -> int:
-    if not payload.isdigit():
+    if not payload.isdecimal():
         raise BadInput("That button has expired. Send /tasks again.")
     return int(payload)
 
@@ -413,15 +423,15 @@ REMIND_USAGE = "/remind <when> <text>"
 async def remind_cmd(ctx: Ctx, args: str) -> Reply:
     if not args.strip():
         raise BadInput(f"`{REMIND_USAGE}`, e.g. /remind tomorrow 9am bring the lab coat")
-    parsed = _parse(ctx, args)
-    if parsed.due is None:
+    found = parse_reminder_text(args, ctx.clock.now(), user_zone(ctx.user), _languages(ctx.user))
+    if found is None:
         raise BadInput(
             "I couldn't tell when. Start with the time: /remind in 20 minutes stretch, "
             "/remind tomorrow 9am call mom, /remind fri 17:00 submit essay."
         )
-    text = " ".join(filter(None, [parsed.title, parsed.subject and f"#{parsed.subject}"]))
+    due, text = found
     reminder = await service.add_reminder(
-        ctx.session, ctx.user.id, text, parsed.due.at, now=ctx.clock.now()
+        ctx.session, ctx.user.id, text, due.at, now=ctx.clock.now()
     )
     return Reply.text(
         f"I'll remind you {_when(ctx, reminder.remind_at)}: {escape(reminder.text)}",
@@ -449,4 +459,32 @@ async def calendar_cmd(ctx: Ctx, args: str) -> Reply:
         "Calendar (New Calendar Subscription). Anyone with the URL sees your tasks: "
         "/calendar reset makes a new one.",
         private=True,
+    )
+
+
+@router.command(
+    "reminders",
+    usage="/reminders [1d 1h 0|off]",
+    summary="when task reminders arrive, before the due time",
+    area="tasks",
+)
+async def reminders_cmd(ctx: Ctx, args: str) -> Reply:
+    if args.strip():
+        minutes = await service.set_reminder_minutes(
+            ctx.session, ctx.user.id, parse_offsets(args), now=ctx.clock.now()
+        )
+        if not minutes:
+            return Reply.text("Task reminders off. Turn them on with /reminders 1h 0.")
+        return Reply.text(f"Task reminders: {_offset_list(minutes)}.")
+    minutes = await service.reminder_minutes_for(ctx.session, ctx.user.id, _minutes(ctx))
+    current = _offset_list(minutes) if minutes else "off"
+    return Reply.text(
+        f"Task reminders: {current}.\nChange with `/reminders 1d 1h 0` or `/reminders off`."
+    )
+
+
+def _offset_list(minutes: list[int]) -> str:
+    return ", ".join(
+        "at the due time" if m == 0 else before_phrase(m)[3:] + " before"
+        for m in sorted(minutes, reverse=True)
     )

@@ -15,10 +15,12 @@ from sqlalchemy import ColumnElement, Select, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.chat.markup import escape, shorten
 from core.errors import BadInput, Forbidden, NotFound
 from core.identity.models import Membership, User
+from core.identity.service import user_zone
 from core.tasks.calendar import build_feed
-from core.tasks.models import CalendarToken, Reminder, Task, TaskCounter
+from core.tasks.models import CalendarToken, Reminder, Task, TaskCounter, TaskPreferences
 from core.tasks.parsing import MAX_SUBJECT, MAX_TITLE, Priority
 
 DEFAULT_REMINDER_MINUTES: tuple[int, ...] = (60, 0)
@@ -135,6 +137,47 @@ def next_reminder(
     return None
 
 
+MAX_OFFSETS = 5
+MAX_OFFSET_MINUTES = 14 * 1440
+
+
+async def reminder_minutes_for(
+    session: AsyncSession, user_id: int, default: Sequence[int] = DEFAULT_REMINDER_MINUTES
+) -> list[int]:
+    """The user's reminder offsets, or `default` when they never set their own."""
+    own = await session.scalar(
+        select(TaskPreferences.reminder_minutes).where(TaskPreferences.user_id == user_id)
+    )
+    return list(own) if own is not None else list(default)
+
+
+async def set_reminder_minutes(
+    session: AsyncSession, user_id: int, minutes: Sequence[int], *, now: datetime
+) -> list[int]:
+    """Set the user's offsets (empty: no task reminders) and reschedule their open tasks."""
+    cleaned = sorted(set(minutes), reverse=True)
+    if len(cleaned) > MAX_OFFSETS or any(m < 0 or m > MAX_OFFSET_MINUTES for m in cleaned):
+        raise BadInput(f"Up to {MAX_OFFSETS} reminders, each at most 14 days before the due time.")
+    await session.execute(
+        insert(TaskPreferences)
+        .values(user_id=user_id, reminder_minutes=cleaned)
+        .on_conflict_do_update(index_elements=["user_id"], set_={"reminder_minutes": cleaned})
+    )
+    open_tasks = await session.scalars(
+        select(Task).where(Task.user_id == user_id, Task.completed_at.is_(None), Task.due_at > now)
+    )
+    for task in open_tasks:
+        _schedule(task, now, cleaned)
+    await session.flush()
+    return cleaned
+
+
+async def _offsets(session: AsyncSession, task: Task, default: Sequence[int]) -> Sequence[int]:
+    if task.user_id is None:
+        return default
+    return await reminder_minutes_for(session, task.user_id, default)
+
+
 def _schedule(task: Task, now: datetime, minutes_before: Sequence[int]) -> None:
     upcoming = (
         None if task.completed_at is not None else next_reminder(task.due_at, now, minutes_before)
@@ -185,7 +228,7 @@ async def create_task(
         due_at=due_at.astimezone(UTC) if due_at else None,
         created_by_user_id=user_id,
     )
-    _schedule(task, now, reminder_minutes)
+    _schedule(task, now, await _offsets(session, task, reminder_minutes))
     session.add(task)
     await session.flush()
     return task
@@ -209,7 +252,7 @@ async def complete_task(
     elif not make_done:
         task.completed_at = None
         task.completed_by_user_id = None
-    _schedule(task, now, reminder_minutes)
+    _schedule(task, now, await _offsets(session, task, reminder_minutes))
     task.updated_at = now
     await session.flush()
     return task
@@ -238,7 +281,7 @@ async def update_task(
         task.priority = int(changes.priority)
     if changes.notes is not None:
         task.notes = changes.notes
-    _schedule(task, now, reminder_minutes)
+    _schedule(task, now, await _offsets(session, task, reminder_minutes))
     task.updated_at = now
     await session.flush()
     return task
@@ -276,7 +319,9 @@ def _view_query(
     elif view == "done":
         query = query.where(Task.completed_at.is_not(None))
     elif view != "all":
-        raise BadInput(f"There is no list “{view}”: use {', '.join(VIEWS)} or #subject.")
+        raise BadInput(
+            f"There is no list “{escape(shorten(view))}”: use {', '.join(VIEWS)} or #subject."
+        )
     if subject is not None:
         query = query.where(Task.subject == _clean_subject(subject))
     return query
@@ -296,15 +341,19 @@ async def list_tasks(
     view: str = "open",
     *,
     now: datetime,
-    zone: ZoneInfo,
+    zone: ZoneInfo | None = None,
     subject: str | None = None,
     room_id: int | None = None,
     limit: int = 20,
     offset: int = 0,
 ) -> TaskPage:
     """One page of the user's (or a room's) tasks, sorted by due then priority.
-    `view` is one of VIEWS; "today" and "week" include overdue tasks."""
+    `view` is one of VIEWS; "today" and "week" include overdue tasks and end at midnight
+    in `zone` (default: the user's own time zone)."""
     owner = await _owner_filter(session, user_id, room_id)
+    if zone is None:
+        user = await session.get(User, user_id)
+        zone = user_zone(user) if user is not None else ZoneInfo("UTC")
     base = _view_query(select(Task).where(owner), view, subject, now, zone)
     total = await session.scalar(select(func.count()).select_from(base.subquery()))
     rows = await session.scalars(_order(base, view).limit(limit).offset(offset))

@@ -87,7 +87,7 @@ async def test_numbers_stay_stable_after_deleting(chat: ChatDriver) -> None:
     for title in ("A", "B", "C"):
         await chat.say(f"/task {title}")
     await chat.say("/del 3")
-    assert "Added **4**" not in await chat.say("/task D")  # plain text has no markup
+    assert "Added 4. D" in await chat.say("/task D")
     listing = await chat.say("/tasks")
     assert "1. A" in listing and "2. B" in listing and "4. D" in listing and "3." not in listing
 
@@ -102,12 +102,23 @@ async def test_long_lists_are_paged_with_a_more_button(chat: ChatDriver) -> None
     assert "Item 19" in second and "Item 0" not in second
 
 
+async def test_a_long_non_ascii_subject_lists_without_a_more_button(chat: ChatDriver) -> None:
+    subject = "#" + "化" * 40
+    for i in range(16):
+        await chat.say(f"/task Item {i} {subject}")
+    page = (await chat.send(f"/tasks {subject}"))[0]
+    assert "Showing 1–15 of 16." in page.plain_text()
+    assert not any(b.label.startswith("More") for b in page.buttons)
+
+
 BAD_INPUT = [
     ("/task Essay yesterday", "in the past"),
     ("/task Essay due blurgsday", "couldn't read “blurgsday” as a date"),
     ("/task " + "x" * 10_000, "keep it under 200"),
     ("/task", "What's the task?"),
     ("/task fri 5pm", "no title"),
+    ("/done ²", "not a task number"),
+    ("/task #chem !high", "no title"),
     ("/task Essay !superhigh", "not a priority"),
     ("/done 999", "There is no task 999"),
     ("/done abc", "“abc” is not a task number"),
