@@ -56,9 +56,6 @@ class Settings(BaseSettings):
     # Tasks: reminders this many minutes before a task's due time (0 = at the due time).
     task_reminder_minutes: list[int] = Field(default_factory=lambda: [60, 0])
 
-    # Tasks: reminders this many minutes before a task's due time (0 = at the due time).
-    task_reminder_minutes: list[int] = Field(default_factory=lambda: [60, 0])
-
     # Documents.
     max_upload_mb: int = 25
     max_pages: int = 500
