@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench.<name>`; each prints figures next to a reference."""

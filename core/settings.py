@@ -44,6 +44,16 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: SecretStr | None = None
+    # Seconds to wait for the provider's first token, and between streamed tokens.
+    llm_timeout_seconds: float = 30.0
+    llm_max_retries: int = 3
+    llm_retry_base_seconds: float = 0.5
+    # Tutor limits: requests per user per minute (0 = off) and tokens per user per UTC day.
+    tutor_requests_per_minute: int = 10
+    tutor_daily_token_budget: int = 200_000
+    tutor_memory_token_budget: int = 3_000
+    tutor_stream_edit_seconds: float = 1.0
+    tutor_quiz_questions: int = 5
 
     # Tasks: reminders this many minutes before a task's due time (0 = at the due time).
     task_reminder_minutes: list[int] = Field(default_factory=lambda: [60, 0])

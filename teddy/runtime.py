@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from redis.asyncio import Redis
+
 from core.app import build_router
 from core.chat.context import Services
 from core.chat.dispatch import Dispatcher
@@ -16,6 +18,7 @@ from core.jobs import InlineJobQueue, JobContext, JobQueue
 from core.rooms.pubsub import EXTRA_KEY as ROOM_EVENTS
 from core.rooms.pubsub import RedisRoomEvents
 from core.settings import Settings
+from core.tutor.digest import install as install_tutor
 from teddy import migrate
 from teddy.servers import Servers, start_servers
 
@@ -59,8 +62,12 @@ async def open_core(
         queue = jobs if jobs is not None else _job_queue(settings, servers)
         own_queue = jobs is None
         services = Services(settings=settings, clock=clock or SystemClock(), jobs=queue)
+        # Shared Redis client (tutor rate limits); capabilities find it in extra["redis"].
+        redis = Redis.from_url(servers.redis_url)
+        services.extra["redis"] = redis
         room_events = RedisRoomEvents(servers.redis_url)
         services.extra[ROOM_EVENTS] = room_events
+        install_tutor(services)
         if isinstance(queue, InlineJobQueue):
             queue.bind(JobContext(db, services))
         dispatcher = Dispatcher(db, build_router(), services)
@@ -73,6 +80,7 @@ async def open_core(
             if own_queue and close_queue is not None:
                 close_queue()
             await db.dispose()
+            await redis.aclose()
             await room_events.close()
     finally:
         if own_servers:

@@ -249,7 +249,7 @@ async def test_in_a_group_only_mentions_and_own_commands_get_an_answer(bot: Tele
     assert bot.standin.outgoing() == []
     await bot.process(message_update(ALICE, f"@{BOT_USERNAME} hello", chat_id=GROUP))
     [text] = texts(bot, GROUP)
-    assert "/help" in text
+    assert "LLM_BASE_URL" in text  # the mention reached the tutor (offline: how to connect one)
 
 
 async def test_a_reply_to_the_bot_in_a_group_counts_as_a_mention(bot: TelegramBot) -> None:

@@ -1,0 +1,1 @@
+"""The AI tutor: conversation with memory, explain, quiz, grounded answers, tool calls."""

@@ -1,0 +1,264 @@
+"""Chat handlers of the tutor: plain text and mentions, /newchat, /explain, /quiz."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from core.chat import Button, Ctx, Reply, Router
+from core.chat.markup import escape
+from core.chat.router import action_id
+from core.documents.retrieval import Passage
+from core.errors import NotFound
+from core.tutor import grounded, prompts, service
+from core.tutor import jobs as _jobs  # noqa: F401  (registers the tutor's jobs)
+from core.tutor.models import TutorQuiz
+
+router = Router()
+
+
+class LiveAnswer:
+    """One message that grows as tokens arrive: sent on the first token, then edited at
+    most once per `interval` seconds; the handler returns `final()` as the last edit."""
+
+    def __init__(
+        self,
+        ctx: Ctx,
+        live_id: str,
+        interval: float,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ctx = ctx
+        self.live_id = live_id
+        self.interval = interval
+        self.monotonic = monotonic
+        self.text = ""
+        self.edits = 0
+        self._last: float | None = None
+
+    async def push(self, delta: str) -> None:
+        self.text += delta
+        now = self.monotonic()
+        if not self.text.strip() or (self._last is not None and now - self._last < self.interval):
+            return
+        self._last = now
+        self.edits += 1
+        await self.ctx.emit(Reply.text(escape(self.text), live_id=self.live_id))
+
+    def final(self, text: str, footer: str = "", buttons: Sequence[Button] = ()) -> Reply:
+        body = escape(text) if text.strip() else ""
+        full = "\n\n".join(p for p in (body, footer) if p)
+        return Reply.text(full, buttons, live_id=self.live_id)
+
+
+def _live(ctx: Ctx, kind: str) -> LiveAnswer:
+    live_id = f"{kind}-{ctx.user.id}-{time.monotonic_ns()}"
+    return LiveAnswer(ctx, live_id, ctx.services.settings.tutor_stream_edit_seconds)
+
+
+async def converse(ctx: Ctx, text: str, *, retry_of: int | None = None) -> Reply:
+    """One streamed tutor turn; on a provider failure the partial answer stays, with a
+    clear note and a Try again button (the student's message is already stored)."""
+    live = _live(ctx, "tutor")
+    key = service.chat_key(ctx.incoming)
+    result = await service.tutor_turn(
+        ctx.session, ctx.services, ctx.user, ctx.room, key, text, live.push, retry_of=retry_of
+    )
+    if result.error is not None:
+        footer = f"⚠️ {escape(result.error)} Your message is saved: tap Try again in a moment."
+        retry = Button("Try again", action_id("tutor.retry", result.message_id))
+        return live.final(result.text, footer, [retry])
+    return live.final(result.text)
+
+
+@router.on_text
+async def on_text(ctx: Ctx, text: str) -> Reply:
+    key = service.chat_key(ctx.incoming)
+    quiz = await service.active_quiz(ctx.session, ctx.user, key)
+    if quiz is not None:
+        return await _grade(ctx, quiz, text)
+    if service.ports(ctx.services).llm is None:
+        return await _offline_answer(ctx, text)
+    return await converse(ctx, text)
+
+
+@router.action("tutor.retry")
+async def retry(ctx: Ctx, payload: str) -> Reply:
+    if not payload.isdigit():
+        return Reply.text("That button has expired.")
+    return await converse(ctx, "", retry_of=int(payload))
+
+
+@router.command(
+    "newchat", usage="/newchat", summary="start a fresh conversation (memory cleared)", area="tutor"
+)
+async def newchat(ctx: Ctx, args: str) -> Reply:
+    key = service.chat_key(ctx.incoming)
+    await service.new_conversation(ctx.session, ctx.user, key, ctx.clock.now())
+    return Reply.text("Fresh start! I've forgotten our earlier chat here. What shall we study?")
+
+
+@router.command(
+    "explain",
+    usage="/explain <concept>",
+    summary="a clear explanation with an example",
+    area="tutor",
+)
+async def explain(ctx: Ctx, args: str) -> Reply:
+    concept = args.strip()
+    if not concept:
+        return Reply.text("What should I explain? For example: /explain photosynthesis")
+    service.require_llm(ctx.services, "/explain")
+    return await converse(ctx, prompts.EXPLAIN.format(concept=concept))
+
+
+# Quizzes ---------------------------------------------------------------------------------
+
+
+@router.command(
+    "quiz",
+    usage="/quiz <topic> [easy|medium|hard]",
+    summary="practice questions, answered in chat and graded",
+    area="tutor",
+)
+async def quiz(ctx: Ctx, args: str) -> Reply:
+    key = service.chat_key(ctx.incoming)
+    if args.strip().lower() == "stop":
+        current = await service.active_quiz(ctx.session, ctx.user, key)
+        if current is None:
+            return Reply.text("There is no quiz running here.")
+        current.finished_at = ctx.clock.now()
+        return Reply.text(_score_line(current, stopped=True))
+    started = await service.start_quiz(ctx.session, ctx.services, ctx.user, key, args)
+    intro = (
+        f"**Quiz: {escape(started.topic)}** ({started.difficulty}, "
+        f"{len(started.questions)} questions). Answer in your next message; /quiz stop ends it."
+    )
+    return Reply.text(f"{intro}\n\n{_question(started)}")
+
+
+async def _grade(ctx: Ctx, current: TutorQuiz, answer: str) -> Reply:
+    graded = await service.grade_answer(ctx.session, ctx.services, ctx.user, current, answer)
+    verdict = "✅ Correct!" if graded.correct else "❌ Not quite."
+    lines = [f"{verdict} {escape(graded.feedback)}"]
+    if not graded.correct and graded.expected:
+        lines.append(f"Expected: {escape(graded.expected)}")
+    if current.finished_at is not None:
+        lines.append(_score_line(current))
+    else:
+        lines.append(_question(current))
+    return Reply.text("\n\n".join(lines))
+
+
+def _question(current: TutorQuiz) -> str:
+    n = len(current.results)
+    text = current.questions[n]["question"]
+    return f"**Question {n + 1}/{len(current.questions)}:** {escape(text)}"
+
+
+def _score_line(current: TutorQuiz, *, stopped: bool = False) -> str:
+    score = service.quiz_score(current)
+    answered = len(current.results)
+    total = answered if stopped else len(current.questions)
+    head = "Quiz stopped." if stopped else "Quiz finished!"
+    return f"**{head} Score: {score}/{total}** on {escape(current.topic)}."
+
+
+# Grounded answers and cards ------------------------------------------------------------
+
+
+@router.command(
+    "ask",
+    usage="/ask <question>",
+    summary="an answer from your (and the room's) documents, with numbered citations",
+    area="tutor",
+)
+async def ask(ctx: Ctx, args: str) -> Reply:
+    question = args.strip()
+    if not question:
+        return Reply.text("What would you like to know? For example: /ask what is glycolysis?")
+    live = _live(ctx, "ask")
+    key = service.chat_key(ctx.incoming)
+    result = await grounded.grounded_answer(
+        ctx.session, ctx.services, ctx.user, ctx.room, key, question, live.push
+    )
+    private = ctx.room is not None  # passages may quote the asker's private documents
+    if not result.passages:
+        return Reply.text(
+            f"Your documents don't cover “{escape(question)}”: I found no matching passage. "
+            "Send me a PDF, DOCX, TXT or MD file and ask again.",
+            private=private,
+        )
+    if result.text:
+        numbers = result.cited or list(range(1, len(result.passages) + 1))
+        reply = live.final(result.text, _sources(result.passages, numbers))
+    else:
+        note = f"⚠️ {escape(result.error)}" if result.error else prompts.CONNECT_MODEL
+        reply = live.final("", f"{_passages(result.passages)}\n\n{note}")
+    return Reply(reply.parts, reply.live_id, private, reply.kind)
+
+
+def _sources(passages: Sequence[Passage], numbers: Sequence[int]) -> str:
+    lines = ["**Sources**"]
+    lines += [f"\\[{n}\\] {escape(passages[n - 1].handle)}" for n in numbers]
+    return "\n".join(lines)
+
+
+def _passages(passages: Sequence[Passage], limit: int = 3) -> str:
+    lines = ["**From your documents:**"]
+    for n, passage in enumerate(passages[:limit], 1):
+        text = passage.text if len(passage.text) <= 400 else passage.text[:399] + "…"
+        lines.append(f"\\[{n}\\] **{escape(passage.handle)}**: {escape(text)}")
+    return "\n\n".join(lines)
+
+
+async def _offline_answer(ctx: Ctx, text: str) -> Reply:
+    passages = await grounded.find_passages(ctx.session, ctx.services, ctx.user, ctx.room, text)
+    if not passages:
+        return Reply.text(prompts.CONNECT_MODEL)
+    body = f"{_passages(passages)}\n\n{prompts.CONNECT_MODEL}"
+    return Reply.text(body, private=ctx.room is not None)
+
+
+@router.command(
+    "cards",
+    usage="/cards from <doc n|topic>",
+    summary="flashcards written by the tutor, shown for approval",
+    area="cards",
+)
+async def cards_from(ctx: Ctx, args: str) -> Reply:
+    word, _, rest = args.strip().partition(" ")
+    if word.lower() != "from":
+        return Reply.text("Use /cards from <topic>, or /cards from <n> for document n of /docs.")
+    label, drafts = await grounded.draft_cards(ctx.session, ctx.services, ctx.user, ctx.room, rest)
+    draft = await grounded.save_draft(ctx.session, ctx.user, label, drafts)
+    lines = [f"**{len(drafts)} cards on {escape(label)}**: add them?"]
+    lines += [f"- {escape(d['front'])} → {escape(d['back'])}" for d in drafts]
+    buttons = [
+        Button("Approve", action_id("tutor.cards_ok", draft.id)),
+        Button("Discard", action_id("tutor.cards_no", draft.id)),
+    ]
+    return Reply.text("\n".join(lines), buttons)
+
+
+@router.action("tutor.cards_ok")
+async def approve_cards(ctx: Ctx, payload: str) -> Reply:
+    deck, added = await grounded.decide_draft(
+        ctx.session, ctx.services, ctx.user, ctx.room, _draft_id(payload), approve=True
+    )
+    noun = "card" if added == 1 else "cards"
+    return Reply.text(f"Added {added} {noun} to **{escape(deck)}**. /review to study them.")
+
+
+@router.action("tutor.cards_no")
+async def discard_cards(ctx: Ctx, payload: str) -> Reply:
+    await grounded.decide_draft(
+        ctx.session, ctx.services, ctx.user, ctx.room, _draft_id(payload), approve=False
+    )
+    return Reply.text("Discarded; nothing was added.")
+
+
+def _draft_id(payload: str) -> int:
+    if not payload.isdigit():
+        raise NotFound("That button has expired.")
+    return int(payload)

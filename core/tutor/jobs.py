@@ -1,0 +1,13 @@
+"""Background work of the tutor."""
+
+from __future__ import annotations
+
+from core.jobs import JobContext, job
+from core.tutor import service
+
+
+@job("tutor.summarize")
+async def summarize_conversation(jc: JobContext, *, conversation_id: int) -> None:
+    """Fold old turns into the conversation's rolling summary (idempotent)."""
+    async with jc.db.transaction() as session:
+        await service.summarize(session, jc.services, conversation_id)
