@@ -43,6 +43,14 @@ class Settings(BaseSettings):
     llm_model: str | None = None
     llm_api_key: SecretStr | None = None
 
+    # Web companion: Google sign-in (OpenID Connect). Off while the client id is unset.
+    google_client_id: str | None = None
+    google_client_secret: SecretStr | None = None
+    google_discovery_url: str = "https://accounts.google.com/.well-known/openid-configuration"
+    # Sign-in attempts per client address (and per email) per minute; API calls per token.
+    signin_rate_per_minute: int = 10
+    api_rate_per_minute: int = 600
+
     # Documents.
     max_upload_mb: int = 25
     max_pages: int = 500

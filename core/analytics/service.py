@@ -1,0 +1,276 @@
+"""The stats service. It reads the tables that exist, found through `Base.metadata`:
+
+- activity: for every table the user owns rows in (a foreign key to users.id) with a
+  `created_at`, the rows made per local day — tasks added, cards made, documents sent...;
+- study minutes: tables with `duration_seconds` or `minutes` (focus sessions) per day;
+- reviews: tables with `rating` and `reviewed_at` (review logs) per day, and retention
+  (share of reviews not rated "again" = 1);
+- tasks: the `tasks` table's total, done, overdue and completion rate.
+
+A capability that lands later shows up without changes here as long as it follows these
+column names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Column, ColumnElement, Date, Table, cast, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.accounts.userdata import user_columns
+from core.app import load_models
+from core.db import Base
+from core.errors import BadInput
+from core.identity.models import Identity, User
+from core.identity.service import user_zone
+
+PERIODS = {"week": 7, "month": 30}
+ALL_CAP_DAYS = 3 * 366
+STREAK_WINDOW_DAYS = 366
+# Bookkeeping, not something the student did.
+NOT_ACTIVITY = frozenset(
+    {
+        "identities",
+        "memberships",
+        "outbox",
+        "live_messages",
+        "web_sessions",
+        "api_tokens",
+        "link_codes",
+        "processed_events",
+    }
+)
+DURATION_COLUMNS = ("duration_seconds", "minutes")
+DONE_COLUMNS = ("completed_at", "done_at")
+DUE_COLUMNS = ("due_at", "due")
+
+
+@dataclass(frozen=True)
+class TaskStats:
+    total: int
+    done: int
+    overdue: int
+
+    @property
+    def completion_rate(self) -> float:
+        return self.done / self.total if self.total else 0.0
+
+
+@dataclass
+class StatsReport:
+    period: str
+    days: list[date]
+    activity: dict[str, list[int]] = field(default_factory=dict)
+    study_minutes: list[float] = field(default_factory=list)
+    reviews: list[int] = field(default_factory=list)
+    retention: float | None = None
+    tasks: TaskStats | None = None
+    streak: int = 0
+    linked_accounts: int = 0
+
+    @property
+    def total_activity(self) -> int:
+        return sum(sum(series) for series in self.activity.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "period": self.period,
+            "days": [d.isoformat() for d in self.days],
+            "activity": self.activity,
+            "study_minutes": self.study_minutes,
+            "reviews": self.reviews,
+            "retention": self.retention,
+            "tasks": None
+            if self.tasks is None
+            else {
+                "total": self.tasks.total,
+                "done": self.tasks.done,
+                "overdue": self.tasks.overdue,
+                "completion_rate": round(self.tasks.completion_rate, 4),
+            },
+            "streak": self.streak,
+            "linked_accounts": self.linked_accounts,
+            "total_activity": self.total_activity,
+        }
+
+
+def parse_period(text: str) -> str:
+    cleaned = text.strip().lower() or "week"
+    if cleaned not in (*PERIODS, "all"):
+        raise BadInput("Use /stats week, /stats month or /stats all.")
+    return cleaned
+
+
+def _period_days(period: str, today: date, joined: date) -> list[date]:
+    if period == "all":
+        length = min(max((today - joined).days + 1, 1), ALL_CAP_DAYS)
+    else:
+        length = PERIODS[period]
+    return [today - timedelta(days=n) for n in range(length - 1, -1, -1)]
+
+
+def _local_day(column: Column[Any], zone: str) -> ColumnElement[Any]:
+    return cast(func.timezone(zone, column), Date)
+
+
+async def _per_day(
+    session: AsyncSession,
+    table: Table,
+    owner: ColumnElement[bool],
+    stamp: Column[Any],
+    zone: str,
+    since: datetime,
+    value: ColumnElement[Any] | None = None,
+) -> dict[date, float]:
+    day = _local_day(stamp, zone).label("day")
+    amount = func.count() if value is None else func.coalesce(func.sum(value), 0)
+    rows = await session.execute(
+        select(day, amount).select_from(table).where(owner, stamp >= since).group_by(day)
+    )
+    return {row[0]: float(row[1]) for row in rows}
+
+
+def _owner_clause(table: Table, user_id: int) -> ColumnElement[bool] | None:
+    columns = user_columns(table, include_set_null=False) or user_columns(table)
+    return None if not columns else columns[0] == user_id
+
+
+def _label(table: Table) -> str:
+    return table.name.replace("_", " ")
+
+
+async def user_stats(session: AsyncSession, user: User, period: str, now: datetime) -> StatsReport:
+    """The user's statistics for `week`, `month` or `all`, days in the user's time zone."""
+    load_models()
+    zone = user_zone(user)
+    today = now.astimezone(zone).date()
+    joined = user.created_at.astimezone(zone).date() if user.created_at else today
+    days = _period_days(period, today, joined)
+    window_start = min(days[0], today - timedelta(days=STREAK_WINDOW_DAYS - 1))
+    since = datetime.combine(window_start, time(), zone)
+    report = StatsReport(period, days)
+    active_days: set[date] = set()
+    minutes: dict[date, float] = {}
+    reviews: dict[date, float] = {}
+    for table in Base.metadata.sorted_tables:
+        owner = _owner_clause(table, user.id)
+        if owner is None or table.name in NOT_ACTIVITY:
+            continue
+        if "created_at" in table.c:
+            counts = await _per_day(session, table, owner, table.c.created_at, zone.key, since)
+            active_days.update(d for d, n in counts.items() if n)
+            series = [int(counts.get(d, 0)) for d in days]
+            if any(series):
+                report.activity[_label(table)] = series
+        minutes.update(await _study_minutes(session, table, owner, zone.key, since, minutes))
+        reviews.update(await _reviews(session, table, owner, zone.key, since, reviews))
+        if "rating" in table.c and "reviewed_at" in table.c:
+            report.retention = await _retention(session, table, owner, days, zone.key)
+    active_days.update(d for d, n in minutes.items() if n)
+    active_days.update(d for d, n in reviews.items() if n)
+    report.study_minutes = [round(minutes.get(d, 0.0), 1) for d in days]
+    report.reviews = [int(reviews.get(d, 0)) for d in days]
+    report.tasks = await _task_stats(session, user.id, now)
+    report.streak = _streak(active_days, today)
+    report.linked_accounts = int(
+        await session.scalar(select(func.count()).where(Identity.user_id == user.id)) or 0
+    )
+    return report
+
+
+async def _study_minutes(
+    session: AsyncSession,
+    table: Table,
+    owner: ColumnElement[bool],
+    zone: str,
+    since: datetime,
+    so_far: dict[date, float],
+) -> dict[date, float]:
+    column = next((table.c[name] for name in DURATION_COLUMNS if name in table.c), None)
+    stamp = next((table.c[n] for n in ("started_at", "created_at") if n in table.c), None)
+    if column is None or stamp is None:
+        return {}
+    scale = 60.0 if column.name == "duration_seconds" else 1.0
+    found = await _per_day(session, table, owner, stamp, zone, since, value=column)
+    return {d: so_far.get(d, 0.0) + v / scale for d, v in found.items()}
+
+
+async def _reviews(
+    session: AsyncSession,
+    table: Table,
+    owner: ColumnElement[bool],
+    zone: str,
+    since: datetime,
+    so_far: dict[date, float],
+) -> dict[date, float]:
+    if "rating" not in table.c or "reviewed_at" not in table.c:
+        return {}
+    found = await _per_day(session, table, owner, table.c.reviewed_at, zone, since)
+    return {d: so_far.get(d, 0.0) + v for d, v in found.items()}
+
+
+async def _retention(
+    session: AsyncSession, table: Table, owner: ColumnElement[bool], days: list[date], zone: str
+) -> float | None:
+    day = _local_day(table.c.reviewed_at, zone)
+    row = (
+        await session.execute(
+            select(func.count(), func.count().filter(table.c.rating > 1)).where(
+                owner, day >= days[0]
+            )
+        )
+    ).one()
+    return None if not row[0] else round(row[1] / row[0], 4)
+
+
+async def _task_stats(session: AsyncSession, user_id: int, now: datetime) -> TaskStats | None:
+    table = Base.metadata.tables.get("tasks")
+    if table is None:
+        return None
+    owner = _owner_clause(table, user_id)
+    done = next((table.c[n] for n in DONE_COLUMNS if n in table.c), None)
+    due = next((table.c[n] for n in DUE_COLUMNS if n in table.c), None)
+    if owner is None or done is None:
+        return None
+    overdue = func.count().filter(done.is_(None), due < now) if due is not None else func.count()
+    row = (
+        await session.execute(
+            select(func.count(), func.count().filter(done.is_not(None)), overdue).where(owner)
+        )
+    ).one()
+    return TaskStats(int(row[0]), int(row[1]), int(row[2]) if due is not None else 0)
+
+
+def _streak(active: set[date], today: date) -> int:
+    """Days in a row with some activity, ending today (or yesterday, if today is young)."""
+    day = today if today in active else today - timedelta(days=1)
+    count = 0
+    while day in active:
+        count += 1
+        day -= timedelta(days=1)
+    return count
+
+
+def summary_text(report: StatsReport) -> str:
+    """A few lines of chat markdown."""
+    label = {"week": "the last 7 days", "month": "the last 30 days"}.get(report.period, "all time")
+    lines = [f"**Your stats for {label}**"]
+    total_minutes = sum(report.study_minutes)
+    if total_minutes:
+        lines.append(f"- study time: {total_minutes / 60:.1f} h")
+    if report.tasks is not None:
+        t = report.tasks
+        lines.append(
+            f"- tasks: {t.done}/{t.total} done ({t.completion_rate:.0%}), {t.overdue} overdue"
+        )
+    if sum(report.reviews):
+        retention = f", retention {report.retention:.0%}" if report.retention is not None else ""
+        lines.append(f"- reviews: {sum(report.reviews)}{retention}")
+    for name, series in sorted(report.activity.items()):
+        lines.append(f"- {name}: {sum(series)} new")
+    if report.total_activity == 0 and not total_minutes and not sum(report.reviews):
+        lines.append("- nothing recorded yet: add a /task, make a /deck or send me a PDF")
+    lines.append(f"- streak: {report.streak} day{'s' if report.streak != 1 else ''}")
+    return "\n".join(lines)

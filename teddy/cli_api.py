@@ -1,0 +1,44 @@
+"""`teddy api`: the web companion (dashboard, sign-in, REST API) under uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import click
+from fastapi import APIRouter
+
+from teddy.cli import _settings, home_option
+
+
+@click.command("api")
+@home_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, help="Port to listen on.")
+def api_command(home: Path | None, host: str, port: int) -> None:
+    """Serve the web dashboard and the REST API."""
+    import uvicorn
+
+    from api.app import create_app
+    from teddy.runtime import open_core
+
+    settings = _settings(home)
+
+    async def run() -> None:
+        async with open_core(settings) as core:
+            app = create_app(settings, core, extra_routers=_webhook_routers())
+            config = uvicorn.Config(
+                app, host=host, port=port, proxy_headers=True, log_level=settings.log_level.lower()
+            )
+            await uvicorn.Server(config).serve()
+
+    asyncio.run(run())
+
+
+def _webhook_routers() -> list[APIRouter]:
+    """Platform webhook routers that exist in this build (the Telegram webhook)."""
+    try:
+        from api.telegram_webhook import router  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return []
+    return [router]
