@@ -43,7 +43,7 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.web = WebState(core, redis)
+    app.state.web = WebState(core, settings, redis)
     app.state.metrics = Metrics()
     app.state.oauth = google.make_oauth(settings)
     https = settings.public_base_url.startswith("https://")

@@ -51,10 +51,10 @@ def _client(request: Request) -> Any:
 async def google_start(request: Request) -> Response:
     client = _client(request)
     web = state(request)
-    limit = web.core.settings.signin_rate_per_minute
+    limit = web.settings.signin_rate_per_minute
     if not await within_rate(web, f"signin:ip:{client_address(request)}", limit):
         raise HTTPException(429, "Too many attempts. Wait a minute and try again.")
-    redirect_uri = web.core.settings.public_base_url.rstrip("/") + "/auth/google/callback"
+    redirect_uri = web.settings.public_base_url.rstrip("/") + "/auth/google/callback"
     response: Response = await client.authorize_redirect(request, redirect_uri)
     return response
 
@@ -115,7 +115,7 @@ async def _user_for_claims(request: Request, claims: dict[str, Any], signed_in: 
             session,
             Sender(PLATFORM, sub, name),
             web.now(),
-            default_timezone=web.core.settings.default_timezone,
+            default_timezone=web.settings.default_timezone,
         )
         if email and verified:
             user.email = email

@@ -35,7 +35,7 @@ router = APIRouter(include_in_schema=False)
 
 def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     context.setdefault("who", None)
-    context.setdefault("google", bool(state(request).core.settings.google_client_id))
+    context.setdefault("google", bool(state(request).settings.google_client_id))
     return templates.TemplateResponse(request, name, context, status_code=status)
 
 
@@ -79,7 +79,7 @@ async def login(request: Request) -> Response:
     form = await check_csrf(request, request.cookies.get(PRE_CSRF_COOKIE))
     web = state(request)
     email = form.get("email", "").strip().lower()
-    limit = web.core.settings.signin_rate_per_minute
+    limit = web.settings.signin_rate_per_minute
     if not (
         await within_rate(web, f"signin:ip:{client_address(request)}", limit)
         and await within_rate(web, f"signin:email:{email}", limit)
@@ -105,7 +105,7 @@ async def signup(request: Request) -> Response:
     form = await check_csrf(request, request.cookies.get(PRE_CSRF_COOKIE))
     web = state(request)
     if not await within_rate(
-        web, f"signin:ip:{client_address(request)}", web.core.settings.signin_rate_per_minute
+        web, f"signin:ip:{client_address(request)}", web.settings.signin_rate_per_minute
     ):
         return anonymous_page(request, "signup.html", 429, error="Too many attempts; wait.")
     try:

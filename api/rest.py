@@ -37,7 +37,7 @@ async def caller(
         if user is None:
             raise HTTPException(401, "Unknown or deleted token.", {"WWW-Authenticate": "Bearer"})
         user_id = user.id
-    if not await within_rate(web, f"api:{user_id}", web.core.settings.api_rate_per_minute):
+    if not await within_rate(web, f"api:{user_id}", web.settings.api_rate_per_minute):
         raise HTTPException(429, "Too many requests; slow down.")
     return Caller(user_id=user_id)
 

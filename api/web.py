@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts import service as accounts
 from core.identity.models import User
+from core.settings import Settings
 from teddy.runtime import Core
 
 HERE = Path(__file__).resolve().parent
@@ -29,6 +30,7 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 @dataclass
 class WebState:
     core: Core
+    settings: Settings
     redis: Redis
 
     @asynccontextmanager
