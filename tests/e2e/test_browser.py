@@ -1,0 +1,135 @@
+"""The web companion in a real browser: headless Chromium (Debian's package) driven by
+Playwright, against `teddy api` and `teddy chat` running as a user would run them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from teddy.servers import Servers
+from tests.e2e.oidc_standin import free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+PASSWORD = "correct horse battery"
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)"
+)
+
+
+def environment(home: Path, servers: Servers, port: int) -> dict[str, str]:
+    return {
+        **os.environ,
+        "TEDDY_HOME": str(home),
+        "DATABASE_URL": servers.database_url,
+        "REDIS_URL": servers.redis_url,
+        "SECRET_KEY": "browser-test-secret",
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+@pytest.fixture
+def web_server(
+    tmp_path: Path, servers: Servers, core: object
+) -> Iterator[tuple[str, dict[str, str]]]:
+    port = free_port()
+    env = environment(tmp_path, servers, port)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "teddy", "api", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"teddy api did not start: {process.stderr.read()!r}")  # type: ignore[union-attr]
+            time.sleep(0.2)
+        yield base, env
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def console(env: dict[str, str], user: str, *lines: str) -> list[dict[str, object]]:
+    done = subprocess.run(
+        [sys.executable, "-m", "teddy", "chat", "--jsonl", "--user", user],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    )
+    return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+
+
+async def test_sign_in_see_the_dashboard_and_link_a_console_account(web_server) -> None:  # type: ignore[no-untyped-def]
+    from playwright.async_api import async_playwright
+
+    base, env = web_server
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
+        )
+        page = await browser.new_page(viewport={"width": 1100, "height": 900})
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+
+        await page.goto(f"{base}/signup")
+        await page.fill("input[name=name]", "Ana")
+        await page.fill("input[name=email]", "ana@example.org")
+        await page.fill("input[name=password]", PASSWORD)
+        await page.click("button[type=submit]")
+        await page.wait_for_url(f"{base}/dashboard")
+        await page.click("text=Sign out")
+        await page.wait_for_url(f"{base}/login")
+
+        await page.fill("input[name=email]", "ana@example.org")
+        await page.fill("input[name=password]", PASSWORD)
+        await page.click("form[action='/login'] button[type=submit]")
+        await page.wait_for_url(f"{base}/dashboard")
+        assert "Hi Ana" in await page.inner_text("h1")
+        charts = await page.evaluate(
+            "['activity-chart', 'study-chart'].map(id => !!Chart.getChart(id))"
+        )
+        assert charts == [True, True]
+
+        answer = console(env, "ana-laptop", "/settings tz Asia/Tokyo", "/link")
+        code = str(answer[-1]["text"]).split("code: ")[1].split(" ")[0]
+        await page.goto(f"{base}/link")
+        await page.fill("input[name=code]", code)
+        await page.click("form[action='/link'] button[type=submit]")
+        await page.wait_for_selector("#linked-ok")
+        assert "console" in await page.inner_text("#identities")
+        await page.goto(f"{base}/settings")
+        # The code's maker (the console account) keeps its profile; the browser stays signed in.
+        assert await page.input_value("input[name=timezone]") == "Asia/Tokyo"
+        assert await page.input_value("input[name=email]") == "ana@example.org"
+
+        await page.goto(f"{base}/dashboard?period=month")
+        DOCS.mkdir(exist_ok=True)
+        await page.screenshot(path=str(DOCS / "dashboard.png"), full_page=True)
+        await page.set_viewport_size({"width": 390, "height": 844})
+        await page.screenshot(path=str(DOCS / "dashboard-phone.png"), full_page=True)
+        await browser.close()
+        assert problems == []
