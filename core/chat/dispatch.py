@@ -18,6 +18,8 @@ from core.identity.models import ProcessedEvent
 
 log = logging.getLogger(__name__)
 
+MAX_MESSAGE_CHARS = 20_000
+
 INTERNAL_ERROR = (
     "Sorry, something went wrong on my side and nothing was saved. Please try again in a moment."
 )
@@ -65,15 +67,15 @@ class Dispatcher:
         return inserted is not None
 
     async def _context(self, session: AsyncSession, incoming: Incoming, emit: Emit) -> Ctx:
-        now = self.services.clock.now()
+        direct = incoming.chat.is_direct
         user = await identity.user_for_sender(
-            session, incoming.sender, now, default_timezone=self.services.settings.default_timezone
+            session,
+            incoming.sender,
+            self.services.clock.now(),
+            default_timezone=self.services.settings.default_timezone,
+            dm_chat_id=incoming.chat.external_id if direct else None,
         )
-        room = None
-        if incoming.chat.is_direct:
-            await identity.remember_dm_chat(session, incoming.sender, incoming.chat.external_id)
-        else:
-            room = await identity.room_for_chat(session, incoming.chat, user)
+        room = None if direct else await identity.room_for_chat(session, incoming.chat, user)
         return Ctx(session, user, room, incoming, self.services, emit, self.router)
 
     async def _route(self, ctx: Ctx) -> None:
@@ -89,6 +91,11 @@ class Dispatcher:
 
     async def _call_handler(self, ctx: Ctx) -> HandlerResult:
         incoming = ctx.incoming
+        if len(incoming.text) > MAX_MESSAGE_CHARS:
+            return Reply.text(
+                f"That message is too long ({len(incoming.text):,} characters; the limit is "
+                f"{MAX_MESSAGE_CHARS:,}). Send it in parts, or attach it as a file."
+            )
         if incoming.action is not None:
             name, _, payload = incoming.action.partition(":")
             handler = self.router.actions.get(name)

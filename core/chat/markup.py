@@ -37,6 +37,12 @@ def escape(text: str) -> str:
     return _SPECIAL.sub(r"\\\1", text)
 
 
+def shorten(text: str, limit: int = 60) -> str:
+    """User text quoted back in a reply: one line, at most `limit` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 def spans(text: str) -> list[Span]:
     """Split marked-up text into typed spans, with escapes resolved."""
     out: list[Span] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from core.chat import Ctx, Reply, Router
-from core.chat.markup import escape
+from core.chat.markup import escape, shorten
 from core.chat.router import CommandSpec
 from core.identity import service
 from core.identity.service import user_zone
@@ -51,7 +51,9 @@ async def help_(ctx: Ctx, args: str) -> Reply:
         if found is not None:
             return Reply.text(f"`{found.usage}`\n{escape(found.summary)}")
         topics = ", ".join(sorted(by_area))
-        return Reply.text(f"No help on “{escape(topic)}”. Topics: {topics}; or /help <command>.")
+        return Reply.text(
+            f"No help on “{escape(shorten(topic))}”. Topics: {topics}; or /help <command>."
+        )
     sections = [_area_help(area, specs) for area, specs in _ordered(by_area)]
     return Reply.text("\n\n".join(sections))
 
@@ -89,7 +91,7 @@ async def settings(ctx: Ctx, args: str) -> Reply:
     if not key:
         return Reply.text(_show_settings(ctx) + "\n\n" + SETTINGS_USAGE)
     if not value.strip():
-        return Reply.text(f"/settings {escape(key)} needs a value.\n\n{SETTINGS_USAGE}")
+        return Reply.text(f"/settings {escape(shorten(key))} needs a value.\n\n{SETTINGS_USAGE}")
     if key in ("tz", "timezone"):
         user.timezone = service.parse_timezone(value)
         return Reply.text(f"Time zone set to {user.timezone}. Reminders follow your local time.")
@@ -108,7 +110,7 @@ async def settings(ctx: Ctx, args: str) -> Reply:
             return Reply.text("Daily digest off.")
         user.digest_time = service.parse_clock_time(value)
         return Reply.text(f"Daily digest at {user.digest_time:%H:%M} your time.")
-    return Reply.text(f"There is no setting “{escape(key)}”.\n\n{SETTINGS_USAGE}")
+    return Reply.text(f"There is no setting “{escape(shorten(key))}”.\n\n{SETTINGS_USAGE}")
 
 
 def _show_settings(ctx: Ctx) -> str:

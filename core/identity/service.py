@@ -2,71 +2,88 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.chat.markup import escape, shorten
 from core.chat.messages import Conversation, Sender
 from core.errors import BadInput
 from core.identity.models import Identity, Membership, Room, User
 
+LAST_SEEN_RESOLUTION = timedelta(minutes=5)
+
 
 async def user_for_sender(
-    session: AsyncSession, sender: Sender, now: datetime, *, default_timezone: str = "UTC"
+    session: AsyncSession,
+    sender: Sender,
+    now: datetime,
+    *,
+    default_timezone: str = "UTC",
+    dm_chat_id: str | None = None,
 ) -> User:
     """The user behind a platform account; the first message from an unknown account
-    creates the user (no sign-up wall)."""
-    identity = await session.scalar(
-        select(Identity)
-        .where(Identity.platform == sender.platform, Identity.external_id == sender.external_id)
-        .with_for_update()
-    )
-    if identity is None:
-        user = User(
-            display_name=sender.display_name or sender.external_id,
-            timezone=default_timezone,
-            locale=sender.locale or "en",
+    creates the user (no sign-up wall). `dm_chat_id` records where direct messages to
+    this account go (for reminders and digests)."""
+    row = (
+        await session.execute(
+            select(Identity, User)
+            .join(User, User.id == Identity.user_id)
+            .where(Identity.platform == sender.platform, Identity.external_id == sender.external_id)
         )
-        session.add(user)
-        await session.flush()
-        stmt = (
-            insert(Identity)
-            .values(
-                user_id=user.id,
-                platform=sender.platform,
-                external_id=sender.external_id,
-                display_name=sender.display_name,
-                last_seen_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["platform", "external_id"])
-            .returning(Identity.id)
-        )
-        if await session.scalar(stmt) is None:
-            # Another process created this identity at the same moment: use theirs.
-            await session.delete(user)
-            return await user_for_sender(session, sender, now, default_timezone=default_timezone)
-        return user
-    identity.last_seen_at = now
+    ).first()
+    if row is None:
+        return await _create_user(session, sender, now, default_timezone, dm_chat_id)
+    identity, user = row
+    # Written only when something changed, so a busy user's messages stay read-only here.
+    if now - identity.last_seen_at > LAST_SEEN_RESOLUTION:
+        identity.last_seen_at = now
     if sender.display_name and identity.display_name != sender.display_name:
         identity.display_name = sender.display_name
-    existing = await session.get(User, identity.user_id)
-    assert existing is not None
-    return existing
-
-
-async def remember_dm_chat(session: AsyncSession, sender: Sender, chat_id: str) -> None:
-    """Record where direct messages to this account go (for reminders and digests)."""
-    identity = await session.scalar(
-        select(Identity).where(
-            Identity.platform == sender.platform, Identity.external_id == sender.external_id
-        )
-    )
-    if identity is not None and identity.dm_chat_id != chat_id:
-        identity.dm_chat_id = chat_id
+    if dm_chat_id is not None and identity.dm_chat_id != dm_chat_id:
+        identity.dm_chat_id = dm_chat_id
         identity.unreachable = False
+    return user
+
+
+async def _create_user(
+    session: AsyncSession,
+    sender: Sender,
+    now: datetime,
+    default_timezone: str,
+    dm_chat_id: str | None,
+) -> User:
+    user = User(
+        display_name=sender.display_name or sender.external_id,
+        timezone=default_timezone,
+        locale=sender.locale or "en",
+    )
+    session.add(user)
+    await session.flush()
+    inserted = await session.scalar(
+        insert(Identity)
+        .values(
+            user_id=user.id,
+            platform=sender.platform,
+            external_id=sender.external_id,
+            display_name=sender.display_name,
+            dm_chat_id=dm_chat_id,
+            last_seen_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["platform", "external_id"])
+        .returning(Identity.id)
+    )
+    if inserted is None:
+        # Another process created this identity at the same moment: use theirs.
+        await session.delete(user)
+        await session.flush()
+        return await user_for_sender(
+            session, sender, now, default_timezone=default_timezone, dm_chat_id=dm_chat_id
+        )
+    return user
 
 
 async def room_for_chat(session: AsyncSession, chat: Conversation, user: User) -> Room:
@@ -112,13 +129,13 @@ def parse_timezone(name: str) -> str:
     try:
         ZoneInfo(cleaned)
         return cleaned
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         pass
     lowered = {tz.lower(): tz for tz in available_timezones()}
     match = lowered.get(cleaned.lower())
     if match is None:
         raise BadInput(
-            f"I don't know the time zone “{cleaned}”. Use an Area/City name, "
+            f"I don't know the time zone “{escape(shorten(cleaned))}”. Use an Area/City name, "
             "for example /settings tz Europe/Berlin or /settings tz America/New_York."
         )
     return match
@@ -159,5 +176,5 @@ def in_quiet_hours(user: User, local_time: time) -> bool:
 def user_zone(user: User) -> ZoneInfo:
     try:
         return ZoneInfo(user.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return ZoneInfo("UTC")

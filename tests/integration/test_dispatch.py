@@ -100,3 +100,17 @@ async def test_help_lists_every_registered_command(core: Core, chat: ChatDriver)
     text = await chat.say("/help")
     for spec in core.dispatcher.router.specs():
         assert f"/{spec.name}" in text
+
+
+async def test_huge_and_empty_messages_get_clear_replies(core: Core, chat: ChatDriver) -> None:
+    huge = await chat.say("/settings tz " + "x" * 100_000)
+    assert "too long" in huge and "100,013" in huge
+    assert await chat.say("") == ""  # nothing to answer, and no error
+    assert "I work with commands" in await chat.say("   hello   ")
+    long_zone = await chat.say("/settings tz " + "Q" * 5_000)
+    assert "Area/City" in long_zone and len(long_zone) < 300
+
+
+async def test_unicode_and_rtl_text_is_kept_intact(core: Core, make_chat) -> None:  # type: ignore[no-untyped-def]
+    rtl = make_chat("שלום 🧸")
+    assert "שלום" in await rtl.say("/start")

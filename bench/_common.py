@@ -1,0 +1,51 @@
+"""Helpers shared by the benchmarks: open the core on a throw-away data directory and
+report latency percentiles next to the bare database round trip."""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from sqlalchemy import text
+
+from core.settings import Settings
+from teddy.runtime import Core, open_core
+
+
+@asynccontextmanager
+async def bench_core(home: Path | None = None, **settings: object) -> AsyncIterator[Core]:
+    """The whole core on embedded servers in a temporary directory (or DATABASE_URL/REDIS_URL
+    from the environment when set)."""
+    with tempfile.TemporaryDirectory(prefix="teddy-bench-") as tmp:
+        config = Settings(teddy_home=home or Path(tmp), **settings)  # type: ignore[arg-type]
+        async with open_core(config) as core:
+            yield core
+
+
+async def select_one_latencies(core: Core, count: int = 2000) -> list[float]:
+    """Seconds per bare `SELECT 1` on the core's own connection pool: the reference."""
+    samples = []
+    for _ in range(count):
+        start = time.perf_counter()
+        async with core.db.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def describe(label: str, samples: list[float]) -> str:
+    ms = [s * 1000 for s in samples]
+    return (
+        f"{label:<34} n={len(ms):>6}  p50={percentile(ms, 50):7.2f} ms  "
+        f"p99={percentile(ms, 99):7.2f} ms  mean={statistics.fmean(ms):7.2f} ms"
+    )
