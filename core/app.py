@@ -9,7 +9,14 @@ from core.chat.router import Router
 
 # One entry per capability package; each has `commands.py` with a `router`, `models.py`,
 # and optionally `jobs.py` with its background jobs and sweeps.
-CAPABILITIES: tuple[str, ...] = ("identity", "tasks", "flashcards", "accounts", "analytics")
+CAPABILITIES: tuple[str, ...] = (
+    "identity",
+    "tasks",
+    "flashcards",
+    "documents",
+    "accounts",
+    "analytics",
+)
 MODEL_ONLY: tuple[str, ...] = ("notify",)
 
 
