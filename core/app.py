@@ -14,6 +14,7 @@ CAPABILITIES: tuple[str, ...] = (
     "tasks",
     "flashcards",
     "documents",
+    "rooms",
     "accounts",
     "analytics",
 )

@@ -13,6 +13,8 @@ from core.chat.dispatch import Dispatcher
 from core.clock import Clock, SystemClock
 from core.db import Database
 from core.jobs import InlineJobQueue, JobContext, JobQueue
+from core.rooms.pubsub import EXTRA_KEY as ROOM_EVENTS
+from core.rooms.pubsub import RedisRoomEvents
 from core.settings import Settings
 from teddy import migrate
 from teddy.servers import Servers, start_servers
@@ -45,6 +47,8 @@ async def open_core(
         db = Database(servers.database_url)
         queue = jobs if jobs is not None else InlineJobQueue()
         services = Services(settings=settings, clock=clock or SystemClock(), jobs=queue)
+        room_events = RedisRoomEvents(servers.redis_url)
+        services.extra[ROOM_EVENTS] = room_events
         if isinstance(queue, InlineJobQueue):
             queue.bind(JobContext(db, services))
         dispatcher = Dispatcher(db, build_router(), services)
@@ -54,6 +58,7 @@ async def open_core(
             if isinstance(queue, InlineJobQueue):
                 await queue.drain(timeout=30)
             await db.dispose()
+            await room_events.close()
     finally:
         if own_servers:
             servers.close()

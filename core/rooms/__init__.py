@@ -1,0 +1,1 @@
+"""Study rooms: group focus sessions, study sessions, membership events, leaderboards."""

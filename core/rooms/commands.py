@@ -1,0 +1,158 @@
+"""/room, /focus (with its Join / Leave / Stop buttons) and /leaderboard."""
+
+from __future__ import annotations
+
+from core.chat import Ctx, Reply, Router
+from core.chat.markup import escape
+from core.errors import BadInput
+from core.identity.models import Room
+from core.identity.service import parse_timezone
+from core.rooms import jobs as _jobs  # noqa: F401  (registers the sweeps)
+from core.rooms import live, service
+from core.rooms.models import FocusSession
+
+router = Router()
+
+ROOM_USAGE = (
+    "`/room` shows the room. Admins can set `/room tz <Area/City>` (for “today” and the "
+    "leaderboard weeks) and `/room voice on|off` (Discord: time in this voice channel counts "
+    "as study time)."
+)
+
+
+def _room(ctx: Ctx) -> Room:
+    assert ctx.room is not None  # the router only calls rooms_only handlers in rooms
+    return ctx.room
+
+
+@router.command(
+    "room",
+    usage="/room",
+    summary="the room's status: members, today's focus time, the running session",
+    area="rooms",
+    rooms_only=True,
+)
+async def room(ctx: Ctx, args: str) -> Reply:
+    key, _, value = args.strip().partition(" ")
+    key = key.lower()
+    if key in ("tz", "timezone"):
+        zone = parse_timezone(value) if value.strip() else ""
+        if not zone:
+            raise BadInput(ROOM_USAGE)
+        await service.configure(ctx.session, _room(ctx), ctx.user, timezone=zone)
+        return Reply.text(f"This room's time zone is now {zone}.")
+    if key == "voice":
+        choice = value.strip().lower()
+        if choice not in ("on", "off"):
+            raise BadInput(ROOM_USAGE)
+        await service.configure(ctx.session, _room(ctx), ctx.user, study_voice=choice == "on")
+        state = "counts" if choice == "on" else "no longer counts"
+        return Reply.text(f"Time in this voice channel {state} as study time.")
+    if key:
+        raise BadInput(ROOM_USAGE)
+    return Reply.text(await _status_text(ctx))
+
+
+async def _status_text(ctx: Ctx) -> str:
+    now = ctx.clock.now()
+    status = await service.room_status(ctx.session, _room(ctx), ctx.user, now)
+    title = escape(status.room.title or "This room")
+    names = ", ".join(escape(n) for n in status.members)
+    lines = [
+        f"**{title}**",
+        f"- members ({len(status.members)}): {names}",
+        f"- focus time today: {status.today_minutes} min",
+    ]
+    if status.running is None:
+        lines.append("- no focus session running; start one with /focus 25")
+    else:
+        text, _ = live.render(status.running, now)
+        lines.append("- running now:\n" + text)
+    return "\n".join(lines)
+
+
+@router.command(
+    "focus",
+    usage="/focus [minutes] [break]",
+    summary="a group focus (pomodoro) session: one live message with Join / Leave / Stop",
+    area="rooms",
+    rooms_only=True,
+)
+async def focus(ctx: Ctx, args: str) -> Reply:
+    minutes, pause = service.parse_focus_args(args)
+    now = ctx.clock.now()
+    started = await service.start_focus(
+        ctx.session, _room(ctx), ctx.user, focus_minutes=minutes, break_minutes=pause, now=now
+    )
+    return await _live_reply(ctx, started, "focus.started")
+
+
+async def _live_reply(ctx: Ctx, focus: FocusSession, kind: str) -> Reply:
+    now = ctx.clock.now()
+    await ctx.session.flush()
+    view = await service.focus_view(ctx.session, focus)
+    live.publish_after_commit(ctx.session, ctx.services, [live.event(kind, view, now)])
+    return live.reply(view, now)
+
+
+def _focus_id(payload: str) -> int:
+    if not payload.isdigit():
+        raise BadInput("That button has expired. Try /focus again.")
+    return int(payload)
+
+
+@router.action("rooms.join")
+async def join(ctx: Ctx, payload: str) -> Reply:
+    if ctx.room is None:
+        raise BadInput("Focus sessions run in group chats.")
+    focus = await service.join_focus(
+        ctx.session, ctx.room, ctx.user, _focus_id(payload), ctx.clock.now()
+    )
+    return await _live_reply(ctx, focus, "focus.joined")
+
+
+@router.action("rooms.leave")
+async def leave(ctx: Ctx, payload: str) -> Reply:
+    if ctx.room is None:
+        raise BadInput("Focus sessions run in group chats.")
+    focus = await service.leave_focus(
+        ctx.session, ctx.room, ctx.user, _focus_id(payload), ctx.clock.now()
+    )
+    return await _live_reply(ctx, focus, "focus.left")
+
+
+@router.action("rooms.stop")
+async def stop(ctx: Ctx, payload: str) -> Reply:
+    if ctx.room is None:
+        raise BadInput("Focus sessions run in group chats.")
+    focus = await service.stop_focus(
+        ctx.session, ctx.room, ctx.user, _focus_id(payload), ctx.clock.now()
+    )
+    return await _live_reply(ctx, focus, "focus.ended")
+
+
+@router.command(
+    "leaderboard",
+    usage="/leaderboard [week|month]",
+    summary="focus time ranking of the room's members",
+    area="rooms",
+    rooms_only=True,
+)
+async def leaderboard(ctx: Ctx, args: str) -> Reply:
+    period = args.strip().lower() or "week"
+    ranking = await service.leaderboard(ctx.session, _room(ctx), ctx.user, period, ctx.clock.now())
+    heading = f"**Leaderboard · this {period}**"
+    if not ranking:
+        return Reply.text(f"{heading}\nNo focus time yet. Start a session with /focus 25.")
+    medals = ["🥇", "🥈", "🥉"]
+    lines = [
+        f"{medals[i] if i < 3 else f'{i + 1}.'} {escape(name)}: {_hours(minutes)}"
+        for i, (name, minutes) in enumerate(ranking)
+    ]
+    return Reply.text(heading + "\n" + "\n".join(lines))
+
+
+def _hours(minutes: int) -> str:
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
