@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
+import importlib
 import uuid
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
@@ -18,11 +20,13 @@ from typing import Any
 from sqlalchemy import (
     Column,
     ColumnElement,
+    Integer,
     PrimaryKeyConstraint,
     Table,
     UniqueConstraint,
     and_,
     delete,
+    func,
     or_,
     select,
     update,
@@ -39,24 +43,49 @@ MAX_MERGE_DEPTH = 6
 
 UserHook = Callable[[AsyncSession, int], Awaitable[None]]
 ExportHook = Callable[[AsyncSession, int], Awaitable[dict[str, Any]]]
+MergeHook = Callable[[AsyncSession, int, int], Awaitable[None]]
 DELETE_HOOKS: dict[str, UserHook] = {}
 EXPORT_HOOKS: dict[str, ExportHook] = {}
+MERGE_HOOKS: dict[str, MergeHook] = {}
 
 
 def register_user_data_hooks(
-    name: str, *, export: ExportHook | None = None, delete: UserHook | None = None
+    name: str,
+    *,
+    export: ExportHook | None = None,
+    delete: UserHook | None = None,
+    merge: MergeHook | None = None,
 ) -> None:
-    """For data that lives outside the database (files on disk, objects in a store): `export`
-    returns extra JSON for the export under `name`; `delete` removes it before the rows go."""
+    """For what the schema alone does not say. `export(session, user_id)` returns extra JSON
+    for the export under `name` (files on disk); `delete(session, user_id)` removes such data
+    before the rows go; `merge(session, source_id, target_id)` runs before the rows move, for
+    values that embed a user id (a scope string "u:<id>", a per-owner counter)."""
     if export is not None:
         EXPORT_HOOKS[name] = export
     if delete is not None:
         DELETE_HOOKS[name] = delete
+    if merge is not None:
+        MERGE_HOOKS[name] = merge
 
 
 def users_table() -> Table:
     load_models()
+    load_hooks()
     return Base.metadata.tables["users"]
+
+
+@functools.cache
+def load_hooks() -> None:
+    """Import `core/<capability>/userdata_hooks.py` where a capability has one: it calls
+    `register_user_data_hooks` for what the schema alone does not say."""
+    from core.app import CAPABILITIES, MODEL_ONLY
+
+    for name in CAPABILITIES + MODEL_ONLY:
+        try:
+            importlib.import_module(f"core.{name}.userdata_hooks")
+        except ModuleNotFoundError as err:
+            if err.name != f"core.{name}.userdata_hooks":
+                raise
 
 
 def user_columns(table: Table, *, include_set_null: bool = True) -> list[Column[Any]]:
@@ -164,6 +193,7 @@ async def delete_user(session: AsyncSession, user_id: int) -> dict[str, int]:
     that only name the user as author keep existing with the author cleared (SET NULL).
     Returns the number of rows deleted per table."""
     await session.flush()
+    users = users_table()
     for hook in DELETE_HOOKS.values():
         await hook(session, user_id)
     clauses = owned_clauses(user_id, for_delete=True)
@@ -175,7 +205,6 @@ async def delete_user(session: AsyncSession, user_id: int) -> dict[str, int]:
         result = await session.execute(delete(table).where(clause))
         if result.rowcount:  # type: ignore[attr-defined]
             counts[table.name] = int(result.rowcount)  # type: ignore[attr-defined]
-    users = users_table()
     await session.execute(delete(users).where(users.c.id == user_id))
     session.expunge_all()
     return counts
@@ -190,7 +219,7 @@ def _unique_keys(table: Table) -> list[set[str]]:
         if isinstance(constraint, UniqueConstraint | PrimaryKeyConstraint) and constraint.columns:
             keys.append({c.name for c in constraint.columns})
     for index in table.indexes:
-        if index.unique and not index.dialect_options["postgresql"].get("where"):
+        if index.unique and index.dialect_options["postgresql"].get("where") is None:
             keys.append({c.name for c in index.columns if isinstance(c, Column)})
     return keys
 
@@ -214,10 +243,29 @@ async def _move_references(
             theirs.c[column.name] == new,
             *(mine.c[name] == theirs.c[name] for name in others),
         )
+        pairs_from = mine.join(theirs, condition)
+        sequence = _sequence_column(table, others)
+        if sequence is not None:
+            # A per-owner number (task #3): renumber the incoming rows after the kept ones.
+            if await session.scalar(
+                select(select(mine.c[column.name]).select_from(pairs_from).exists())
+            ):
+                offset = await session.scalar(
+                    select(func.coalesce(func.max(theirs.c[sequence.name]), 0)).where(
+                        theirs.c[column.name] == new
+                    )
+                )
+                # One statement, so no row ever holds a number another row still has.
+                await session.execute(
+                    update(table)
+                    .where(column == old)
+                    .values({column.name: new, sequence.name: sequence + int(offset or 0)})
+                )
+            continue
         if len(pk) == 1 and depth < MAX_MERGE_DEPTH:
             pairs = (
                 await session.execute(
-                    select(mine.c[pk[0].name], theirs.c[pk[0].name]).where(condition)
+                    select(mine.c[pk[0].name], theirs.c[pk[0].name]).select_from(pairs_from)
                 )
             ).all()
             for old_row, new_row in pairs:
@@ -230,6 +278,16 @@ async def _move_references(
             )
             await session.execute(delete(table).where(column == old, theirs_row))
     await session.execute(update(table).where(column == old).values({column.name: new}))
+
+
+def _sequence_column(table: Table, others: set[str]) -> Column[Any] | None:
+    """The one integer column (not a reference) that, with the owner, must be unique."""
+    if len(others) != 1:
+        return None
+    column = table.c[next(iter(others))]
+    if column.foreign_keys or not isinstance(column.type, Integer):
+        return None
+    return column
 
 
 async def _fold_row(
@@ -250,6 +308,8 @@ async def merge_users(session: AsyncSession, *, source_id: int, target_id: int) 
         return
     await session.flush()
     users = users_table()
+    for hook in MERGE_HOOKS.values():
+        await hook(session, source_id, target_id)
     for table in Base.metadata.sorted_tables:
         for column in user_columns(table):
             await _move_references(session, column, source_id, target_id)

@@ -5,6 +5,8 @@
 - study minutes: tables with `duration_seconds` or `minutes` (focus sessions) per day;
 - reviews: tables with `rating` and `reviewed_at` (review logs) per day, and retention
   (share of reviews not rated "again" = 1);
+- completions: tables with `completed_at` (tasks done) per day;
+- due forecast: tables with a `due` time (flashcard states) due in each of the next 7 days;
 - tasks: the `tasks` table's total, done, overdue and completion rate.
 
 A capability that lands later shows up without changes here as long as it follows these
@@ -29,6 +31,7 @@ from core.identity.service import user_zone
 PERIODS = {"week": 7, "month": 30}
 ALL_CAP_DAYS = 3 * 366
 STREAK_WINDOW_DAYS = 366
+FORECAST_DAYS = 7
 # Bookkeeping, not something the student did.
 NOT_ACTIVITY = frozenset(
     {
@@ -40,6 +43,7 @@ NOT_ACTIVITY = frozenset(
         "api_tokens",
         "link_codes",
         "processed_events",
+        "calendar_tokens",
     }
 )
 DURATION_COLUMNS = ("duration_seconds", "minutes")
@@ -69,6 +73,8 @@ class StatsReport:
     tasks: TaskStats | None = None
     streak: int = 0
     linked_accounts: int = 0
+    due_days: list[date] = field(default_factory=list)
+    due_forecast: list[int] = field(default_factory=list)
 
     @property
     def total_activity(self) -> int:
@@ -92,6 +98,8 @@ class StatsReport:
             },
             "streak": self.streak,
             "linked_accounts": self.linked_accounts,
+            "due_days": [d.isoformat() for d in self.due_days],
+            "due_forecast": self.due_forecast,
             "total_activity": self.total_activity,
         }
 
@@ -164,6 +172,18 @@ async def user_stats(session: AsyncSession, user: User, period: str, now: dateti
             series = [int(counts.get(d, 0)) for d in days]
             if any(series):
                 report.activity[_label(table)] = series
+        if "completed_at" in table.c:
+            done = await _per_day(session, table, owner, table.c.completed_at, zone.key, since)
+            active_days.update(d for d, n in done.items() if n)
+            series = [int(done.get(d, 0)) for d in days]
+            if any(series):
+                report.activity[f"{_label(table)} done"] = series
+        if "due" in table.c:
+            upcoming = await _due_forecast(session, table, owner, zone.key, today)
+            report.due_forecast = [
+                a + b
+                for a, b in zip(report.due_forecast or [0] * FORECAST_DAYS, upcoming, strict=True)
+            ]
         minutes.update(await _study_minutes(session, table, owner, zone.key, since, minutes))
         reviews.update(await _reviews(session, table, owner, zone.key, since, reviews))
         if "rating" in table.c and "reviewed_at" in table.c:
@@ -172,6 +192,8 @@ async def user_stats(session: AsyncSession, user: User, period: str, now: dateti
     active_days.update(d for d, n in reviews.items() if n)
     report.study_minutes = [round(minutes.get(d, 0.0), 1) for d in days]
     report.reviews = [int(reviews.get(d, 0)) for d in days]
+    report.due_days = [today + timedelta(days=n) for n in range(FORECAST_DAYS)]
+    report.due_forecast = report.due_forecast or [0] * FORECAST_DAYS
     report.tasks = await _task_stats(session, user.id, now)
     report.streak = _streak(active_days, today)
     report.linked_accounts = int(
@@ -225,6 +247,20 @@ async def _retention(
     return None if not row[0] else round(row[1] / row[0], 4)
 
 
+async def _due_forecast(
+    session: AsyncSession, table: Table, owner: ColumnElement[bool], zone: str, today: date
+) -> list[int]:
+    """How many items fall due on each of the next days; overdue ones count for today."""
+    day = _local_day(table.c.due, zone)
+    bucket = func.greatest(day, today).label("bucket")
+    last = today + timedelta(days=FORECAST_DAYS - 1)
+    rows = await session.execute(
+        select(bucket, func.count()).where(owner, day <= last).group_by(bucket)
+    )
+    found = {row[0]: int(row[1]) for row in rows}
+    return [found.get(today + timedelta(days=n), 0) for n in range(FORECAST_DAYS)]
+
+
 async def _task_stats(session: AsyncSession, user_id: int, now: datetime) -> TaskStats | None:
     table = Base.metadata.tables.get("tasks")
     if table is None:
@@ -268,6 +304,8 @@ def summary_text(report: StatsReport) -> str:
     if sum(report.reviews):
         retention = f", retention {report.retention:.0%}" if report.retention is not None else ""
         lines.append(f"- reviews: {sum(report.reviews)}{retention}")
+    if sum(report.due_forecast):
+        lines.append(f"- cards due in the next 7 days: {sum(report.due_forecast)}")
     for name, series in sorted(report.activity.items()):
         lines.append(f"- {name}: {sum(series)} new")
     if report.total_activity == 0 and not total_minutes and not sum(report.reviews):

@@ -195,3 +195,70 @@ async def test_stats_in_chat_sends_a_png_chart_and_a_summary(core: Core, chat) -
     assert card.image is not None and card.image.startswith(b"\x89PNG")
     assert "last 30 days" in replies[0].plain_text()
     assert "Use /stats week" in await chat.say("/stats decade")
+
+
+async def count(core: Core, table: str, where: str = "true") -> int:
+    from sqlalchemy import text
+
+    async with core.db.transaction() as session:
+        return int(await session.scalar(text(f"SELECT count(*) FROM {table} WHERE {where}")) or 0)
+
+
+async def test_linking_keeps_every_task_card_and_review_of_both_users(
+    core: Core, make_chat
+) -> None:  # type: ignore[no-untyped-def]
+    phone = make_chat("bo", platform="telegram")
+    laptop = make_chat("bo", platform="console")
+    for driver, subject in ((phone, "chem"), (laptop, "bio")):
+        await driver.say(f"/task Lab report fri 5pm #{subject}")
+        await driver.say(f"/task Read chapter {subject}")
+        await driver.say("/deck Biology")
+        await driver.say(f"/card {subject} front | back")
+        await driver.say("/done 1")
+    before = {t: await count(core, t) for t in ("tasks", "flashcard_notes", "flashcard_cards")}
+    assert before["tasks"] == 4 and before["flashcard_notes"] == 2
+
+    code = link_code_in(await phone.say("/link"))
+    assert "Linked" in await laptop.say(f"/link {code}")
+
+    survivor = await user_id_of(core, "telegram", "bo")
+    assert await count(core, "tasks", f"user_id = {survivor}") == 4
+    numbers = await count(core, "(SELECT DISTINCT number FROM tasks) AS n")
+    assert numbers == 4  # renumbered, none folded away
+    assert await count(core, "flashcard_decks") == 1  # same deck name: one deck
+    assert await count(core, "flashcard_notes") == 2  # both cards kept, in that deck
+    assert await count(core, "users") == 1
+    listing = await laptop.say("/tasks all")
+    assert "chapter chem" in listing and "chapter bio" in listing
+    assert "something went wrong" not in await laptop.say("/task After linking")
+    assert await count(core, "tasks") == 5
+
+
+async def test_linking_moves_documents_to_the_survivors_search_scope(
+    core: Core, make_chat, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from core.chat.messages import Attachment
+
+    phone = make_chat("cy", platform="telegram")
+    laptop = make_chat("cy", platform="console")
+    for driver, body in ((phone, "Mitochondria make ATP."), (laptop, "Osmosis moves water.")):
+        data = body.encode()
+
+        async def fetch(data: bytes = data) -> bytes:
+            return data
+
+        attachment = Attachment(f"{body[:5]}.txt", len(data), "text/plain", fetch)
+        await driver.send("", attachments=(attachment,))
+    await core.services.jobs.drain(timeout=60)  # type: ignore[attr-defined]
+    code = link_code_in(await phone.say("/link"))
+    assert "Linked" in await laptop.say(f"/link {code}")
+    survivor = await user_id_of(core, "telegram", "cy")
+    assert await count(core, "documents", f"scope = 'u:{survivor}'") == 2
+    assert await count(core, "document_chunks", f"scope <> 'u:{survivor}'") == 0
+    found = await laptop.say("/search osmosis")
+    assert "Osmosis" in found
+    deleteme = await laptop.send("/deleteme")
+    await laptop.press(deleteme[0].buttons[0].action)
+    for table in ("documents", "document_chunks", "document_files", "document_lexeme_stats"):
+        assert await count(core, table) == 0, table
+    assert await count(core, "document_scope_stats", "chunks > 0") == 0
