@@ -11,21 +11,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
-import tempfile
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
+from bench._common import bench_core, describe, select_one_latencies
 from core.chat.messages import Conversation, Incoming, Sender
 from core.clock import FixedClock
-from core.settings import Settings
 from core.tasks import reminders, service
-from teddy.runtime import Core, open_core
+from teddy.runtime import Core
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 HEAVY_TASKS = 5_000
@@ -34,18 +32,17 @@ ZONES = ["Asia/Tokyo", "America/Los_Angeles", "Europe/Berlin", "UTC"]
 
 
 async def timed(run: Callable[[], Awaitable[object]], rounds: int) -> list[float]:
+    """Seconds per call."""
     times = []
     for _ in range(rounds):
         start = time.perf_counter()
         await run()
-        times.append((time.perf_counter() - start) * 1000)
+        times.append(time.perf_counter() - start)
     return times
 
 
-def summary(name: str, ms: list[float]) -> str:
-    ordered = sorted(ms)
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return f"  {name:<38} p50 {statistics.median(ordered):7.2f} ms   p99 {p99:7.2f} ms"
+def summary(name: str, seconds: list[float]) -> str:
+    return "  " + describe(name, seconds)
 
 
 async def execute(core: Core, sql: str, **params: object) -> None:
@@ -77,10 +74,6 @@ async def bench_list(core: Core, rounds: int) -> None:
         user_id = await session.scalar(text("SELECT id FROM users WHERE display_name = 'Heavy'"))
     assert user_id is not None
 
-    async def select_one() -> None:
-        async with core.db.transaction() as session:
-            await session.execute(text("SELECT 1"))
-
     async def list_only(view: str) -> None:
         async with core.db.transaction() as session:
             await service.list_tasks(
@@ -90,12 +83,13 @@ async def bench_list(core: Core, rounds: int) -> None:
     async def chat_tasks(arg: str) -> None:
         await core.dispatcher.handle(Incoming(sender, chat, text=f"/tasks {arg}".strip()))
 
-    await timed(select_one, 20)
-    print(summary("SELECT 1 (reference)", await timed(select_one, rounds)))
+    print(summary("bare SELECT 1 (reference)", await select_one_latencies(core, rounds)))
     for view in ("open", "today", "done"):
         print(
             summary(f"service.list_tasks {view}", await timed(lambda v=view: list_only(v), rounds))
         )
+    print("  EXPLAIN of the open-task page:")
+    print(await explain(core, LIST_SQL, user_id=user_id))
     for arg in ("", "week", "#chem"):
         label = f"chat /tasks {arg}".strip() + " (whole dispatch)"
         print(summary(label, await timed(lambda a=arg: chat_tasks(a), rounds)))
@@ -144,10 +138,14 @@ async def seed_sweep(core: Core, users: int, tasks: int) -> None:
         days=SPREAD_DAYS,
     )
     await execute(core, "ANALYZE")
-    print(
-        f"  seeded {users:,} users / {users * per_user:,} tasks in {time.perf_counter() - start:.1f} s"
-    )
+    took = time.perf_counter() - start
+    print(f"  seeded {users:,} users / {users * per_user:,} tasks in {took:.1f} s")
 
+
+LIST_SQL = """
+SELECT * FROM tasks WHERE user_id = :user_id AND completed_at IS NULL
+ORDER BY due_at ASC NULLS LAST, priority, number LIMIT 15
+"""
 
 SWEEP_SQL = """
 SELECT * FROM tasks WHERE next_remind_at <= :now
@@ -187,17 +185,24 @@ async def bench_sweep(core: Core, users: int, tasks: int) -> None:
     )
     start = time.perf_counter()
     digests = await reminders.sweep_digests(core.db, at)
+    took = time.perf_counter() - start
     print(
-        f"  digest sweep over {users:,} users: {time.perf_counter() - start:.2f} s, "
+        f"  digest sweep over {users:,} users (2-hour backlog): {took:.2f} s, "
         f"queued {digests:,} (users with tasks due that day)"
     )
+    start = time.perf_counter()
+    await reminders.sweep_digests(core.db, at)
+    print(f"  digest sweep again (nothing due): {(time.perf_counter() - start) * 1000:.1f} ms")
+    print("  EXPLAIN of the digest query (local times cannot be indexed: one scan of users):")
+    params = {"now": at, "window": reminders.DIGEST_WINDOW, "batch": reminders.BATCH}
+    print(await explain(core, str(reminders.DIGEST_DUE_SQL), **params))
 
 
 async def main(full: bool, rounds: int) -> None:
     users, tasks = (100_000, 1_000_000) if full else (10_000, 100_000)
-    home = Path(tempfile.mkdtemp(prefix="teddy-bench-"))
-    settings = Settings(teddy_home=home, _env_file=None)
-    async with open_core(settings, clock=FixedClock(NOW)) as core:
+    logging.disable(logging.WARNING)
+    async with bench_core() as core:
+        core.services.clock = FixedClock(NOW)
         await bench_list(core, rounds)
         await bench_sweep(core, users, tasks)
 

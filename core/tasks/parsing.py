@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from dateparser.date import DateDataParser
 
+from core.chat.markup import escape, shorten
 from core.errors import BadInput
 
 MAX_TITLE = 200
@@ -115,7 +116,7 @@ def parse_task_text(
             due = parse_when(phrase, now, zone, languages)
             if due is None:
                 raise BadInput(
-                    f"I couldn't read “{phrase}” as a date. Try something like "
+                    f"I couldn't read “{_quote(phrase)}” as a date. Try something like "
                     "“fri 5pm”, “tomorrow”, “in 2 hours” or “2026-12-03 14:00”."
                 )
         words = words[:at]
@@ -124,7 +125,7 @@ def parse_task_text(
         if found is not None:
             due, words = found
         elif words and _DAYLIKE.search(words[-1]) and not _WORD_CUE.match(words[-1]):
-            notes.append(f"I didn't read “{words[-1]}” as a date")
+            notes.append(f"I didn't read “{shorten(words[-1])}” as a date")
     while words and words[-1].lower() in _CONNECTORS:
         words = words[:-1]
     title = " ".join(words).strip()
@@ -133,13 +134,35 @@ def parse_task_text(
             f"That title is {len(title):,} characters; keep it under {MAX_TITLE}. "
             "Put the details in a shorter title."
         )
-    if due is not None and due.at <= now:
-        local = due.at.astimezone(zone)
-        raise BadInput(
-            f"“{due.phrase}” is {format_local(local, now.astimezone(zone))}, which is in the "
-            "past. Give a time that is still ahead, e.g. “tomorrow 9am”."
-        )
+    if due is not None:
+        _refuse_past(due, now, zone)
     return ParsedTask(title, due, subject, priority, clear_due, notes)
+
+
+def parse_reminder_text(
+    text: str, now: datetime, zone: ZoneInfo, languages: tuple[str, ...] = ("en",)
+) -> tuple[Due, str] | None:
+    """`/remind <when> <text>` (or `<text> <when>`): the moment and what to say; None
+    when no date phrase is found. Raises BadInput for a moment in the past."""
+    words = text.split()
+    found = _find_date(words, now, zone, languages, head_first=True)
+    if found is None:
+        return None
+    due, rest = found
+    while rest and rest[0].lower() in ("to", "that", "about"):
+        rest = rest[1:]
+    _refuse_past(due, now, zone)
+    return due, " ".join(rest)
+
+
+def _refuse_past(due: Due, now: datetime, zone: ZoneInfo) -> None:
+    if due.at > now:
+        return
+    when = format_local(due.at.astimezone(zone), now.astimezone(zone))
+    raise BadInput(
+        f"“{_quote(due.phrase)}” is {when}, which is in the past. "
+        "Give a time that is still ahead, e.g. “tomorrow 9am”."
+    )
 
 
 def parse_when(
@@ -186,8 +209,10 @@ def _parse(text: str, local_now: datetime, languages: tuple[str, ...]) -> dateti
         "PREFER_DATES_FROM": "future",
         "RETURN_AS_TIMEZONE_AWARE": False,
     }
-    parser = DateDataParser(languages=list(languages), settings=settings)
-    data = parser.get_date_data(text)
+    try:
+        data = DateDataParser(languages=list(languages), settings=settings).get_date_data(text)
+    except ValueError:  # a locale dateparser does not know
+        data = DateDataParser(languages=["en"], settings=settings).get_date_data(text)
     if data.date_obj is None or data.period in ("month", "year"):
         return None
     result: datetime = data.date_obj
@@ -208,7 +233,7 @@ def _pull_tags(words: list[str]) -> tuple[str | None, Priority | None, list[str]
         elif len(word) > 1 and word.startswith("!") and word[1:].isalpha():
             level = PRIORITY_WORDS.get(word[1:].lower())
             if level is None:
-                raise BadInput(f"“{word}” is not a priority: use !high, !medium or !low.")
+                raise BadInput(f"“{_quote(word)}” is not a priority: use !high, !medium or !low.")
             priority = level
         else:
             rest.append(word)
@@ -216,22 +241,27 @@ def _pull_tags(words: list[str]) -> tuple[str | None, Priority | None, list[str]
 
 
 def _find_date(
-    words: list[str], now: datetime, zone: ZoneInfo, languages: tuple[str, ...]
+    words: list[str],
+    now: datetime,
+    zone: ZoneInfo,
+    languages: tuple[str, ...],
+    *,
+    head_first: bool = False,
 ) -> tuple[Due, list[str]] | None:
-    """The longest date phrase at the end of the text, else at the start."""
+    """The longest date phrase at the end of the text, else at the start (or the other
+    way round with `head_first`); returns it with the remaining words."""
     longest = min(MAX_DATE_WORDS, len(words))
-    for size in range(longest, 0, -1):
-        tail = words[len(words) - size :]
-        if _looks_like_date(tail):
-            due = parse_when(" ".join(tail), now, zone, languages)
-            if due is not None:
-                return due, words[: len(words) - size]
-    for size in range(longest, 0, -1):
-        head = words[:size]
-        if _looks_like_date(head):
-            due = parse_when(" ".join(head), now, zone, languages)
-            if due is not None:
-                return due, words[size:]
+    ends = ("head", "tail") if head_first else ("tail", "head")
+    for end in ends:
+        for size in range(longest, 0, -1):
+            cut = size if end == "head" else len(words) - size
+            phrase, rest = (
+                (words[:cut], words[cut:]) if end == "head" else (words[cut:], words[:cut])
+            )
+            if _looks_like_date(phrase):
+                due = parse_when(" ".join(phrase), now, zone, languages)
+                if due is not None:
+                    return due, rest
     return None
 
 
@@ -252,6 +282,11 @@ def _looks_like_date(words: list[str]) -> bool:
         elif not (_ORDINAL.match(word) or _UNIT.match(word) or word in _FILLERS):
             return False
     return cue or bool(_IN_DURATION.match(" ".join(lowered)))
+
+
+def _quote(text: str) -> str:
+    """User text echoed in an error: one short line, markup-safe."""
+    return escape(shorten(text, 40))
 
 
 def format_local(local: datetime, local_now: datetime) -> str:

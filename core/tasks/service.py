@@ -15,8 +15,10 @@ from sqlalchemy import ColumnElement, Select, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.chat.markup import escape, shorten
 from core.errors import BadInput, Forbidden, NotFound
 from core.identity.models import Membership, User
+from core.identity.service import user_zone
 from core.tasks.calendar import build_feed
 from core.tasks.models import CalendarToken, Reminder, Task, TaskCounter
 from core.tasks.parsing import MAX_SUBJECT, MAX_TITLE, Priority
@@ -276,7 +278,9 @@ def _view_query(
     elif view == "done":
         query = query.where(Task.completed_at.is_not(None))
     elif view != "all":
-        raise BadInput(f"There is no list “{view}”: use {', '.join(VIEWS)} or #subject.")
+        raise BadInput(
+            f"There is no list “{escape(shorten(view))}”: use {', '.join(VIEWS)} or #subject."
+        )
     if subject is not None:
         query = query.where(Task.subject == _clean_subject(subject))
     return query
@@ -296,15 +300,19 @@ async def list_tasks(
     view: str = "open",
     *,
     now: datetime,
-    zone: ZoneInfo,
+    zone: ZoneInfo | None = None,
     subject: str | None = None,
     room_id: int | None = None,
     limit: int = 20,
     offset: int = 0,
 ) -> TaskPage:
     """One page of the user's (or a room's) tasks, sorted by due then priority.
-    `view` is one of VIEWS; "today" and "week" include overdue tasks."""
+    `view` is one of VIEWS; "today" and "week" include overdue tasks and end at midnight
+    in `zone` (default: the user's own time zone)."""
     owner = await _owner_filter(session, user_id, room_id)
+    if zone is None:
+        user = await session.get(User, user_id)
+        zone = user_zone(user) if user is not None else ZoneInfo("UTC")
     base = _view_query(select(Task).where(owner), view, subject, now, zone)
     total = await session.scalar(select(func.count()).select_from(base.subquery()))
     rows = await session.scalars(_order(base, view).limit(limit).offset(offset))
