@@ -236,7 +236,8 @@ async def _summary(ctx: Ctx, run: ReviewSession) -> Reply:
         return Reply.text("Session ended. No cards reviewed.")
     counts = " · ".join(f"{RATING_LABELS[r]} {summary.by_rating[r]}" for r in RATINGS)
     minutes = max(round(summary.seconds / 60), 1)
-    text = f"**Session done**: {summary.reviewed} cards in about {minutes} min.\n{counts}"
+    noun = "card" if summary.reviewed == 1 else "cards"
+    text = f"**Session done**: {summary.reviewed} {noun} in about {minutes} min.\n{counts}"
     if summary.next_due is not None:
         local = summary.next_due.astimezone(user_zone(ctx.user))
         text += f"\nNext card due {local:%a %d %b %H:%M}."

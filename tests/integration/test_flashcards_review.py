@@ -129,7 +129,7 @@ async def test_new_cards_per_day_are_capped(core: Core, chat: ChatDriver) -> Non
     await chat.say("/card a | b")
     await chat.say("/card c | d")
     replies = await answer(chat, await chat.send("/review"), "Easy")
-    assert "Session done: 1 cards" in replies[-1].plain_text()
+    assert "Session done: 1 card in" in replies[-1].plain_text()
 
 
 async def test_desired_retention_changes_the_intervals(

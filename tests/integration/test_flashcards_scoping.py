@@ -83,6 +83,8 @@ async def test_nobody_sees_reviews_or_imports_into_another_users_deck(
             await service.get_deck(session, bob_user, alice_deck.id)
         with pytest.raises(NotFound):
             await service.deck_stats(session, bob_user, alice_deck.id, core.services.clock.now())
+        with pytest.raises(NotFound):
+            await service.list_cards(session, bob_user, alice_deck.id)
         with pytest.raises(Forbidden):
             await service.add_notes(session, bob_user, alice_deck, [], core.services.clock.now())
         reviewed = await session.scalar(
@@ -118,6 +120,10 @@ async def test_a_room_deck_gives_each_member_their_own_schedule(
     assert "Only the owner" in refused[0].plain_text()
     await bob_dm.say("/deck Anatomy")
     assert "Only the owner" in await bob_dm.say("/card a | b")
+    # Someone joining the room later can review it straight away.
+    await make_chat("dave", room="study").say("/start")
+    dave_first = await make_chat("dave").send("/review")
+    assert "femur" in dave_first[0].plain_text()
     assert "You have no decks" in await carol.say("/decks")
     assert "no deck called" in await carol.say("/review Anatomy")
 
@@ -172,6 +178,8 @@ async def test_deck_stats_report_retention_reviews_per_day_and_forecast(
     async with core.db.transaction() as session:
         [summary] = await service.list_decks(session, user, clock.now())
         stats = await service.deck_stats(session, user, summary.id, clock.now(), days=90)
+        cards = await service.list_cards(session, user, summary.id)
+    assert [(c.question, c.reps, c.is_new) for c in cards] == [("a", 2, False), ("c", 2, False)]
     assert stats.cards == 2 and stats.reviews == 4
     # Of the reviews of cards in the Review state, one failed ("Again") and one passed.
     assert stats.retention == pytest.approx(0.5)
