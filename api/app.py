@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from api import google, ops, pages, rest
+from api import google, manage, ops, pages, rest
 from api.security import Metrics, SecurityAndMetrics
 from api.web import HERE, SignInRequired, WebState, templates
 from core.errors import BadInput, Forbidden, NotFound, TeddyError
@@ -58,7 +58,14 @@ def create_app(
     )
     app.add_middleware(SecurityAndMetrics, metrics=app.state.metrics)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    for router in (ops.router, pages.router, google.router, rest.router, *extra_routers):
+    for router in (
+        ops.router,
+        pages.router,
+        manage.router,
+        google.router,
+        rest.router,
+        *extra_routers,
+    ):
         app.include_router(router)
     _add_error_handlers(app)
     return app

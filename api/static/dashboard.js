@@ -29,4 +29,15 @@
     },
     options: Object.assign({}, common, { scales: { y: { beginAtZero: true } } })
   });
+  new Chart(document.getElementById("due-chart"), {
+    type: "bar",
+    data: {
+      labels: stats.due_days.map(function (d) { return d.slice(5); }),
+      datasets: [{ label: "cards due", data: stats.due_forecast, backgroundColor: "#54A24B" }]
+    },
+    options: Object.assign({}, common, {
+      plugins: { legend: { display: false } },
+      scales: { y: { beginAtZero: true, ticks: { precision: 0 } } }
+    })
+  });
 })();

@@ -21,6 +21,7 @@ SESSION_TTL = timedelta(days=30)
 LINK_CODE_TTL = timedelta(minutes=10)
 LINK_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and retyped
 MIN_PASSWORD = 10
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
 
 _hasher = PasswordHasher()
 
@@ -158,7 +159,9 @@ async def user_for_api_token(session: AsyncSession, secret: str, now: datetime) 
     token = await session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(secret)))
     if token is None:
         return None
-    token.last_used_at = now
+    # Written at most every few minutes, so a busy script does not turn every read into a write.
+    if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:
+        token.last_used_at = now
     return await session.get(User, token.user_id)
 
 

@@ -18,7 +18,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Date, Table, cast, func, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Date,
+    Float,
+    Select,
+    Table,
+    cast,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts.userdata import user_columns
@@ -123,23 +135,6 @@ def _local_day(column: Column[Any], zone: str) -> ColumnElement[Any]:
     return cast(func.timezone(zone, column), Date)
 
 
-async def _per_day(
-    session: AsyncSession,
-    table: Table,
-    owner: ColumnElement[bool],
-    stamp: Column[Any],
-    zone: str,
-    since: datetime,
-    value: ColumnElement[Any] | None = None,
-) -> dict[date, float]:
-    day = _local_day(stamp, zone).label("day")
-    amount = func.count() if value is None else func.coalesce(func.sum(value), 0)
-    rows = await session.execute(
-        select(day, amount).select_from(table).where(owner, stamp >= since).group_by(day)
-    )
-    return {row[0]: float(row[1]) for row in rows}
-
-
 def _owner_clause(table: Table, user_id: int) -> ColumnElement[bool] | None:
     columns = user_columns(table, include_set_null=False) or user_columns(table)
     return None if not columns else columns[0] == user_id
@@ -150,7 +145,8 @@ def _label(table: Table) -> str:
 
 
 async def user_stats(session: AsyncSession, user: User, period: str, now: datetime) -> StatsReport:
-    """The user's statistics for `week`, `month` or `all`, days in the user's time zone."""
+    """The user's statistics for `week`, `month` or `all`, days in the user's time zone.
+    Every per-day series comes from one UNION ALL query over the tables that exist."""
     load_models()
     zone = user_zone(user)
     today = now.astimezone(zone).date()
@@ -158,107 +154,93 @@ async def user_stats(session: AsyncSession, user: User, period: str, now: dateti
     days = _period_days(period, today, joined)
     window_start = min(days[0], today - timedelta(days=STREAK_WINDOW_DAYS - 1))
     since = datetime.combine(window_start, time(), zone)
-    report = StatsReport(period, days)
-    active_days: set[date] = set()
-    minutes: dict[date, float] = {}
-    reviews: dict[date, float] = {}
+    parts: list[Select[Any]] = []
     for table in Base.metadata.sorted_tables:
         owner = _owner_clause(table, user.id)
-        if owner is None or table.name in NOT_ACTIVITY:
-            continue
-        if "created_at" in table.c:
-            counts = await _per_day(session, table, owner, table.c.created_at, zone.key, since)
-            active_days.update(d for d, n in counts.items() if n)
-            series = [int(counts.get(d, 0)) for d in days]
-            if any(series):
-                report.activity[_label(table)] = series
-        if "completed_at" in table.c:
-            done = await _per_day(session, table, owner, table.c.completed_at, zone.key, since)
-            active_days.update(d for d, n in done.items() if n)
-            series = [int(done.get(d, 0)) for d in days]
-            if any(series):
-                report.activity[f"{_label(table)} done"] = series
-        if "due" in table.c:
-            upcoming = await _due_forecast(session, table, owner, zone.key, today)
-            report.due_forecast = [
-                a + b
-                for a, b in zip(report.due_forecast or [0] * FORECAST_DAYS, upcoming, strict=True)
-            ]
-        minutes.update(await _study_minutes(session, table, owner, zone.key, since, minutes))
-        reviews.update(await _reviews(session, table, owner, zone.key, since, reviews))
-        if "rating" in table.c and "reviewed_at" in table.c:
-            report.retention = await _retention(session, table, owner, days, zone.key)
-    active_days.update(d for d, n in minutes.items() if n)
-    active_days.update(d for d, n in reviews.items() if n)
+        if owner is not None and table.name not in NOT_ACTIVITY:
+            parts.extend(_series_queries(table, owner, zone.key, since, today))
+    found: dict[str, dict[date, float]] = {}
+    if parts:
+        for key, day, amount in await session.execute(union_all(*parts)):
+            series = found.setdefault(key, {})
+            series[day] = series.get(day, 0.0) + float(amount)
+    return await _report(session, user, period, days, today, now, found)
+
+
+def _series_queries(
+    table: Table, owner: ColumnElement[bool], zone: str, since: datetime, today: date
+) -> list[Select[Any]]:
+    queries: list[Select[Any]] = []
+
+    def per_day(key: str, stamp: Column[Any], amount: ColumnElement[Any], *where: Any) -> None:
+        day = _local_day(stamp, zone)
+        queries.append(
+            select(literal(key).label("key"), day.label("day"), cast(amount, Float).label("n"))
+            .select_from(table)
+            .where(owner, stamp >= since, *where)
+            .group_by(day)
+        )
+
+    label = _label(table)
+    if "created_at" in table.c:
+        per_day(f"activity:{label}", table.c.created_at, func.count())
+    if "completed_at" in table.c:
+        per_day(f"activity:{label} done", table.c.completed_at, func.count())
+    duration = next((table.c[n] for n in DURATION_COLUMNS if n in table.c), None)
+    started = next((table.c[n] for n in ("started_at", "created_at") if n in table.c), None)
+    if duration is not None and started is not None:
+        scale = 60.0 if duration.name == "duration_seconds" else 1.0
+        per_day("minutes", started, func.coalesce(func.sum(duration), 0) / scale)
+    if "rating" in table.c and "reviewed_at" in table.c:
+        per_day("reviews", table.c.reviewed_at, func.count())
+        per_day("kept", table.c.reviewed_at, func.count(), table.c.rating > 1)
+    if "due" in table.c:
+        day = _local_day(table.c.due, zone)
+        bucket = func.greatest(day, today)
+        last = today + timedelta(days=FORECAST_DAYS - 1)
+        queries.append(
+            select(literal("due").label("key"), bucket.label("day"), cast(func.count(), Float))
+            .select_from(table)
+            .where(owner, day <= last)
+            .group_by(bucket)
+        )
+    return queries
+
+
+async def _report(
+    session: AsyncSession,
+    user: User,
+    period: str,
+    days: list[date],
+    today: date,
+    now: datetime,
+    found: dict[str, dict[date, float]],
+) -> StatsReport:
+    report = StatsReport(period, days)
+    active_days: set[date] = set()
+    for key, series in sorted(found.items()):
+        if key.startswith("activity:") or key in ("minutes", "reviews"):
+            active_days.update(d for d, n in series.items() if n)
+        if key.startswith("activity:"):
+            values = [int(series.get(d, 0)) for d in days]
+            if any(values):
+                report.activity[key.removeprefix("activity:")] = values
+    minutes, reviews = found.get("minutes", {}), found.get("reviews", {})
     report.study_minutes = [round(minutes.get(d, 0.0), 1) for d in days]
     report.reviews = [int(reviews.get(d, 0)) for d in days]
+    total_reviews = sum(report.reviews)
+    if total_reviews:
+        kept = found.get("kept", {})
+        report.retention = round(sum(kept.get(d, 0.0) for d in days) / total_reviews, 4)
     report.due_days = [today + timedelta(days=n) for n in range(FORECAST_DAYS)]
-    report.due_forecast = report.due_forecast or [0] * FORECAST_DAYS
+    due = found.get("due", {})
+    report.due_forecast = [int(due.get(d, 0)) for d in report.due_days]
     report.tasks = await _task_stats(session, user.id, now)
     report.streak = _streak(active_days, today)
     report.linked_accounts = int(
         await session.scalar(select(func.count()).where(Identity.user_id == user.id)) or 0
     )
     return report
-
-
-async def _study_minutes(
-    session: AsyncSession,
-    table: Table,
-    owner: ColumnElement[bool],
-    zone: str,
-    since: datetime,
-    so_far: dict[date, float],
-) -> dict[date, float]:
-    column = next((table.c[name] for name in DURATION_COLUMNS if name in table.c), None)
-    stamp = next((table.c[n] for n in ("started_at", "created_at") if n in table.c), None)
-    if column is None or stamp is None:
-        return {}
-    scale = 60.0 if column.name == "duration_seconds" else 1.0
-    found = await _per_day(session, table, owner, stamp, zone, since, value=column)
-    return {d: so_far.get(d, 0.0) + v / scale for d, v in found.items()}
-
-
-async def _reviews(
-    session: AsyncSession,
-    table: Table,
-    owner: ColumnElement[bool],
-    zone: str,
-    since: datetime,
-    so_far: dict[date, float],
-) -> dict[date, float]:
-    if "rating" not in table.c or "reviewed_at" not in table.c:
-        return {}
-    found = await _per_day(session, table, owner, table.c.reviewed_at, zone, since)
-    return {d: so_far.get(d, 0.0) + v for d, v in found.items()}
-
-
-async def _retention(
-    session: AsyncSession, table: Table, owner: ColumnElement[bool], days: list[date], zone: str
-) -> float | None:
-    day = _local_day(table.c.reviewed_at, zone)
-    row = (
-        await session.execute(
-            select(func.count(), func.count().filter(table.c.rating > 1)).where(
-                owner, day >= days[0]
-            )
-        )
-    ).one()
-    return None if not row[0] else round(row[1] / row[0], 4)
-
-
-async def _due_forecast(
-    session: AsyncSession, table: Table, owner: ColumnElement[bool], zone: str, today: date
-) -> list[int]:
-    """How many items fall due on each of the next days; overdue ones count for today."""
-    day = _local_day(table.c.due, zone)
-    bucket = func.greatest(day, today).label("bucket")
-    last = today + timedelta(days=FORECAST_DAYS - 1)
-    rows = await session.execute(
-        select(bucket, func.count()).where(owner, day <= last).group_by(bucket)
-    )
-    found = {row[0]: int(row[1]) for row in rows}
-    return [found.get(today + timedelta(days=n), 0) for n in range(FORECAST_DAYS)]
 
 
 async def _task_stats(session: AsyncSession, user_id: int, now: datetime) -> TaskStats | None:

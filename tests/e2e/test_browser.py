@@ -9,11 +9,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from bench.web_seed import seed_history
+from core.identity.models import Identity, User
+from teddy.runtime import Core
 from teddy.servers import Servers
 from tests.e2e.oidc_standin import free_port
 
@@ -82,7 +87,20 @@ def console(env: dict[str, str], user: str, *lines: str) -> list[dict[str, objec
     return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
 
 
-async def test_sign_in_see_the_dashboard_and_link_a_console_account(web_server) -> None:  # type: ignore[no-untyped-def]
+async def seed_month(core: Core, platform: str, external_id: str) -> None:
+    async with core.db.transaction() as session:
+        user = await session.scalar(
+            select(User)
+            .join(Identity, Identity.user_id == User.id)
+            .where(Identity.platform == platform, Identity.external_id == external_id)
+        )
+        assert user is not None
+        await seed_history(session, user, days=30, now=datetime.now(UTC))
+
+
+async def test_sign_in_see_the_dashboard_and_link_a_console_account(
+    web_server, core, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     from playwright.async_api import async_playwright
 
     base, env = web_server
@@ -110,9 +128,9 @@ async def test_sign_in_see_the_dashboard_and_link_a_console_account(web_server) 
         await page.wait_for_url(f"{base}/dashboard")
         assert "Hi Ana" in await page.inner_text("h1")
         charts = await page.evaluate(
-            "['activity-chart', 'study-chart'].map(id => !!Chart.getChart(id))"
+            "['activity-chart', 'study-chart', 'due-chart'].map(id => !!Chart.getChart(id))"
         )
-        assert charts == [True, True]
+        assert charts == [True, True, True]
 
         answer = console(env, "ana-laptop", "/settings tz Asia/Tokyo", "/link")
         code = str(answer[-1]["text"]).split("code: ")[1].split(" ")[0]
@@ -126,7 +144,23 @@ async def test_sign_in_see_the_dashboard_and_link_a_console_account(web_server) 
         assert await page.input_value("input[name=timezone]") == "Asia/Tokyo"
         assert await page.input_value("input[name=email]") == "ana@example.org"
 
+        await page.goto(f"{base}/tasks")
+        await page.fill("input[name=text]", "Lab report fri 5pm #chem")
+        await page.click("form[action='/tasks'] button[type=submit]")
+        await page.wait_for_selector("#open-tasks >> text=Lab report")
+        await page.click("#open-tasks button[aria-label='complete Lab report']")
+        await page.wait_for_selector("#done-tasks >> text=Lab report")
+
+        notes = tmp_path / "cells.txt"
+        notes.write_text("Mitochondria make ATP for the cell.")
+        await page.goto(f"{base}/documents")
+        await page.set_input_files("input[name=file]", str(notes))
+        await page.click("form[action='/documents'] button[type=submit]")
+        await page.wait_for_selector("#documents >> text=cells.txt")
+
+        await seed_month(core, "console", "ana-laptop")
         await page.goto(f"{base}/dashboard?period=month")
+        assert int(await page.inner_text("#tile-streak")) > 0
         DOCS.mkdir(exist_ok=True)
         await page.screenshot(path=str(DOCS / "dashboard.png"), full_page=True)
         await page.set_viewport_size({"width": 390, "height": 844})

@@ -216,3 +216,57 @@ async def test_web_export_and_account_deletion(app: FastAPI) -> None:
             "/login", data={"csrf": token, "email": "gone@example.org", "password": PASSWORD}
         )
         assert again.status_code == 401
+
+
+async def test_tasks_page_adds_and_completes_a_task(app: FastAPI) -> None:
+    async with browser(app) as client:
+        await sign_up(client, "tasks@example.org")
+        token = await csrf_of(client, "/tasks")
+        added = await client.post(
+            "/tasks", data={"csrf": token, "text": "Lab report fri 5pm #chem"}
+        )
+        assert added.status_code == 303
+        page = await client.get("/tasks")
+        assert "#1 Lab report" in page.text and "#chem" in page.text
+        task_id = re.search(r'action="/tasks/(\d+)/toggle"', page.text)
+        assert task_id
+        await client.post(f"/tasks/{task_id.group(1)}/toggle", data={"csrf": token})
+        page = await client.get("/tasks")
+        assert "<s>#1 Lab report</s>" in page.text
+        bad = await client.post("/tasks", data={"csrf": token, "text": "Essay due yesterday"})
+        assert bad.status_code == 400
+    async with browser(app) as other:
+        await sign_up(other, "other@example.org")
+        token = await csrf_of(other, "/tasks")
+        stolen = await other.post(f"/tasks/{task_id.group(1)}/toggle", data={"csrf": token})
+        assert stolen.status_code == 404
+
+
+async def test_documents_page_uploads_and_deletes(app: FastAPI, core: Core) -> None:
+    async with browser(app) as client:
+        await sign_up(client, "docs@example.org")
+        token = await csrf_of(client, "/documents")
+        sent = await client.post(
+            "/documents",
+            data={"csrf": token},
+            files={"file": ("notes.txt", b"Photosynthesis turns light into sugar.", "text/plain")},
+        )
+        assert sent.status_code == 303
+        await core.services.jobs.drain(timeout=60)  # type: ignore[attr-defined]
+        page = await client.get("/documents")
+        assert "notes.txt" in page.text and "ready" in page.text
+        await client.post("/documents/1/delete", data={"csrf": token})
+        assert "notes.txt" not in (await client.get("/documents")).text
+        assert (await client.get("/decks")).status_code == 200
+
+
+async def test_calendar_feed_is_served_for_its_token_only(app: FastAPI, chat) -> None:  # type: ignore[no-untyped-def]
+    await chat.say("/task Exam revision fri 5pm")
+    answer = await chat.say("/calendar")
+    url = re.search(r"/calendar/([A-Za-z0-9_-]+)\.ics", answer)
+    assert url, answer
+    async with browser(app) as client:
+        feed = await client.get(f"/calendar/{url.group(1)}.ics")
+        assert feed.status_code == 200 and "BEGIN:VCALENDAR" in feed.text
+        assert "Exam revision" in feed.text
+        assert (await client.get("/calendar/not-a-token.ics")).status_code == 404
