@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from api.pages import page, see_other
-from api.web import Viewer, check_csrf, load_user, state, viewer
+from api.web import RowId, Viewer, check_csrf, load_user, state, viewer
 from core.documents import jobs as document_jobs
 from core.documents import service as documents
 from core.errors import TeddyError
@@ -83,7 +83,7 @@ async def add_task(request: Request, who: Viewer = Depends(viewer)) -> Response:
 
 
 @router.post("/tasks/{task_id}/toggle")
-async def toggle_task(request: Request, task_id: int, who: Viewer = Depends(viewer)) -> Response:
+async def toggle_task(request: Request, task_id: RowId, who: Viewer = Depends(viewer)) -> Response:
     await check_csrf(request, who.csrf_token)
     web = state(request)
     async with web.transaction() as session:
@@ -159,7 +159,9 @@ async def upload_document(request: Request, who: Viewer = Depends(viewer)) -> Re
 
 
 @router.post("/documents/{number}/delete")
-async def delete_document(request: Request, number: int, who: Viewer = Depends(viewer)) -> Response:
+async def delete_document(
+    request: Request, number: RowId, who: Viewer = Depends(viewer)
+) -> Response:
     await check_csrf(request, who.csrf_token)
     async with state(request).transaction() as session:
         user = await load_user(session, who)

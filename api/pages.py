@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.web import (
     PRE_CSRF_COOKIE,
     SESSION_COOKIE,
+    RowId,
     Viewer,
     anonymous_csrf,
     check_csrf,
@@ -204,7 +205,7 @@ async def enter_link_code(request: Request, who: Viewer = Depends(viewer)) -> Re
 
 
 @router.post("/identities/{identity_id}/unlink")
-async def unlink(request: Request, identity_id: int, who: Viewer = Depends(viewer)) -> Response:
+async def unlink(request: Request, identity_id: RowId, who: Viewer = Depends(viewer)) -> Response:
     await check_csrf(request, who.csrf_token)
     async with state(request).transaction() as session:
         await accounts.unlink_identity(session, who.user_id, identity_id)
@@ -272,7 +273,9 @@ async def create_token(request: Request, who: Viewer = Depends(viewer)) -> Respo
 
 
 @router.post("/tokens/{token_id}/delete")
-async def delete_token(request: Request, token_id: int, who: Viewer = Depends(viewer)) -> Response:
+async def delete_token(
+    request: Request, token_id: RowId, who: Viewer = Depends(viewer)
+) -> Response:
     await check_csrf(request, who.csrf_token)
     async with state(request).transaction() as session:
         await accounts.delete_api_token(session, who.user_id, token_id)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
-from api.web import state, within_rate
+from api.web import RowId, state, within_rate
 from core.accounts import service as accounts
 from core.accounts import userdata
 from core.analytics import service as analytics
@@ -125,7 +125,7 @@ async def identities(request: Request, who: Caller = Depends(caller)) -> list[Id
 
 @router.delete("/identities/{identity_id}", status_code=204)
 async def unlink_identity(
-    request: Request, identity_id: int, who: Caller = Depends(caller)
+    request: Request, identity_id: RowId, who: Caller = Depends(caller)
 ) -> None:
     async with state(request).transaction() as session:
         await accounts.unlink_identity(session, who.user_id, identity_id)
@@ -158,7 +158,7 @@ async def create_token(
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
-async def delete_token(request: Request, token_id: int, who: Caller = Depends(caller)) -> None:
+async def delete_token(request: Request, token_id: RowId, who: Caller = Depends(caller)) -> None:
     async with state(request).transaction() as session:
         await accounts.delete_api_token(session, who.user_id, token_id)
 

@@ -9,9 +9,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import HTTPException, Request
+from fastapi import Path as PathParam
 from fastapi.templating import Jinja2Templates
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +26,8 @@ HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "teddy_session"
 PRE_CSRF_COOKIE = "teddy_csrf"
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+# Row ids are PostgreSQL bigints: a larger number is simply not found (422), never a 500.
+RowId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 
 
 @dataclass

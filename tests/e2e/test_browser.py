@@ -4,15 +4,12 @@ Playwright, against `teddy api` and `teddy chat` running as a user would run the
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import select
 
@@ -20,7 +17,7 @@ from bench.web_seed import seed_history
 from core.identity.models import Identity, User
 from teddy.runtime import Core
 from teddy.servers import Servers
-from tests.e2e.oidc_standin import free_port
+from tests.e2e.web_process import running_api
 
 CHROMIUM = Path("/usr/bin/chromium")
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -32,46 +29,12 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def environment(home: Path, servers: Servers, port: int) -> dict[str, str]:
-    return {
-        **os.environ,
-        "TEDDY_HOME": str(home),
-        "DATABASE_URL": servers.database_url,
-        "REDIS_URL": servers.redis_url,
-        "SECRET_KEY": "browser-test-secret",
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        "LOG_LEVEL": "WARNING",
-    }
-
-
 @pytest.fixture
 def web_server(
     tmp_path: Path, servers: Servers, core: object
 ) -> Iterator[tuple[str, dict[str, str]]]:
-    port = free_port()
-    env = environment(tmp_path, servers, port)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "teddy", "api", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"teddy api did not start: {process.stderr.read()!r}")  # type: ignore[union-attr]
-            time.sleep(0.2)
-        yield base, env
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+    with running_api(tmp_path, servers) as running:
+        yield running
 
 
 def console(env: dict[str, str], user: str, *lines: str) -> list[dict[str, object]]:
@@ -164,6 +127,7 @@ async def test_sign_in_see_the_dashboard_and_link_a_console_account(
         DOCS.mkdir(exist_ok=True)
         await page.screenshot(path=str(DOCS / "dashboard.png"), full_page=True)
         await page.set_viewport_size({"width": 390, "height": 844})
+        await page.wait_for_timeout(800)  # let the charts follow the narrower screen
         await page.screenshot(path=str(DOCS / "dashboard-phone.png"), full_page=True)
         await browser.close()
         assert problems == []

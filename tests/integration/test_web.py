@@ -168,10 +168,13 @@ async def test_chat_user_enters_a_code_shown_on_the_web(app: FastAPI, chat) -> N
         assert "<strong>test</strong>" in (await client.get("/link")).text
 
 
-async def test_api_needs_a_token_and_answers_only_for_the_caller(app: FastAPI) -> None:
+async def test_api_needs_a_token_and_answers_only_for_the_caller(app: FastAPI, chat) -> None:  # type: ignore[no-untyped-def]
     async with browser(app) as ana, browser(app) as ben:
         await sign_up(ana, "ana@example.org")
         await sign_up(ben, "ben@example.org", "Ben")
+        shown = await ben.post("/link/code", data={"csrf": await csrf_of(ben, "/link")})
+        code = re.search(r"/link ([A-Z0-9-]+)</code>", shown.text)
+        assert code and "Linked" in await chat.say(f"/link {code.group(1)}")
         ana_token, ben_token = await new_api_token(ana), await new_api_token(ben)
         assert (await ana.get("/api/v1/me")).status_code == 401
         api = httpx.AsyncClient(
