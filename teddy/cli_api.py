@@ -6,7 +6,6 @@ import asyncio
 from pathlib import Path
 
 import click
-from fastapi import APIRouter
 
 from teddy.cli import _settings, home_option
 
@@ -26,7 +25,7 @@ def api_command(home: Path | None, host: str, port: int) -> None:
 
     async def run() -> None:
         async with open_core(settings) as core:
-            app = create_app(settings, core, extra_routers=_webhook_routers())
+            app = create_app(settings, core)
             config = uvicorn.Config(
                 app, host=host, port=port, proxy_headers=True, log_level=settings.log_level.lower()
             )
@@ -34,11 +33,3 @@ def api_command(home: Path | None, host: str, port: int) -> None:
 
     asyncio.run(run())
 
-
-def _webhook_routers() -> list[APIRouter]:
-    """Platform webhook routers that exist in this build (the Telegram webhook)."""
-    try:
-        from api.telegram_webhook import router  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return []
-    return [router]

@@ -257,6 +257,10 @@ async def test_linking_moves_documents_to_the_survivors_search_scope(
     assert await count(core, "document_chunks", f"scope <> 'u:{survivor}'") == 0
     found = await laptop.say("/search osmosis")
     assert "Osmosis" in found
+    exported = json.loads((await laptop.send("/export"))[0].files[0].data)
+    assert len(exported["tables"]["documents"]) == 2
+    assert len(exported["tables"]["document_files"]) == 2  # the files themselves, base64
+    assert exported["tables"]["document_chunks"]
     deleteme = await laptop.send("/deleteme")
     await laptop.press(deleteme[0].buttons[0].action)
     for table in ("documents", "document_chunks", "document_files", "document_lexeme_stats"):
