@@ -32,4 +32,3 @@ def api_command(home: Path | None, host: str, port: int) -> None:
             await uvicorn.Server(config).serve()
 
     asyncio.run(run())
-
