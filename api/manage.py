@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
+from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
 from api.pages import page, see_other
@@ -13,8 +14,10 @@ from core.documents import jobs as document_jobs
 from core.documents import service as documents
 from core.errors import TeddyError
 from core.flashcards import service as flashcards
+from core.identity.models import Membership, Room
 from core.identity.service import user_zone
 from core.jobs import enqueue_after_commit
+from core.rooms import service as room_service
 from core.tasks import service as tasks
 from core.tasks.parsing import Priority, parse_task_text
 
@@ -107,6 +110,27 @@ async def decks_page(request: Request, who: Viewer = Depends(viewer)) -> Respons
         user = await load_user(session, who)
         decks = await flashcards.list_decks(session, user, web.now())
     return page(request, "decks.html", who=who, decks=decks)
+
+
+# Rooms -------------------------------------------------------------------------------
+
+
+@router.get("/rooms")
+async def rooms_page(request: Request, who: Viewer = Depends(viewer)) -> Response:
+    web = state(request)
+    async with web.transaction() as session:
+        user = await load_user(session, who)
+        rooms = await session.scalars(
+            select(Room)
+            .join(Membership, Membership.room_id == Room.id)
+            .where(Membership.user_id == who.user_id)
+            .order_by(Room.title, Room.id)
+        )
+        boards = [
+            (room, await room_service.leaderboard(session, room, user, "week", web.now()))
+            for room in rooms
+        ]
+    return page(request, "rooms.html", who=who, boards=boards)
 
 
 # Documents ---------------------------------------------------------------------------

@@ -273,3 +273,31 @@ async def test_calendar_feed_is_served_for_its_token_only(app: FastAPI, chat) ->
         assert feed.status_code == 200 and "BEGIN:VCALENDAR" in feed.text
         assert "Exam revision" in feed.text
         assert (await client.get("/calendar/not-a-token.ics")).status_code == 404
+
+
+async def test_rooms_page_shows_the_weeks_leaderboard_of_my_rooms_only(
+    app: FastAPI, make_chat, core: Core
+) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    await make_chat("ana", room="physics").say("/room")
+    await make_chat("ben", room="physics").say("/room")
+    await make_chat("cy", room="secret club").say("/room")
+    async with core.db.transaction() as session:
+        await session.execute(
+            text(
+                "INSERT INTO study_sessions (user_id, room_id, source, started_at, ended_at,"
+                " minutes) SELECT m.user_id, m.room_id, 'focus', :t, :t, 50"
+                " FROM memberships m JOIN identities i ON i.user_id = m.user_id"
+                " WHERE i.external_id = 'ben'"
+            ),
+            {"t": core.services.clock.now()},
+        )
+    answer = await make_chat("ana").say("/link")
+    code = answer.split("code: ")[1].split(" ")[0]
+    async with browser(app) as client:
+        await sign_up(client, "rooms@example.org")
+        await client.post("/link", data={"csrf": await csrf_of(client, "/link"), "code": code})
+        page = await client.get("/rooms")
+        assert "physics" in page.text and "Ben" in page.text and "50 min" in page.text
+        assert "secret club" not in page.text
