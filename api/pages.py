@@ -153,7 +153,8 @@ async def dashboard(
         "dashboard.html",
         who=who,
         report=report,
-        stats_json=json.dumps(report.as_dict()),
+        # Inside <script type="application/json">: no "<" may close the element early.
+        stats_json=json.dumps(report.as_dict()).replace("<", "\\u003c"),
         summary=analytics.summary_text(report),
     )
 
