@@ -11,10 +11,10 @@ from core.chat.router import Router
 # and optionally `jobs.py` with its background jobs and sweeps.
 CAPABILITIES: tuple[str, ...] = (
     "identity",
-    "tasks",
-    "flashcards",
-    "documents",
     "rooms",
+    "flashcards",
+    "tasks",
+    "documents",
     "accounts",
     "analytics",
 )

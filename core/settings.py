@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     # Sign-in attempts per client address (and per email) per minute; API calls per token.
     signin_rate_per_minute: int = 10
     api_rate_per_minute: int = 600
+
     # Tasks: reminders this many minutes before a task's due time (0 = at the due time).
     task_reminder_minutes: list[int] = Field(default_factory=lambda: [60, 0])
 

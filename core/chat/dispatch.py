@@ -32,15 +32,24 @@ class Dispatcher:
         self.services = services
 
     async def handle(self, incoming: Incoming, emit: Emit | None = None) -> list[Reply]:
-        """Handle one event. Replies are passed to `emit` as they are produced (live
-        messages may be emitted several times) and also returned in order."""
+        """Handle one event and return its replies in order.
+
+        Replies a handler returns are passed to `emit` after its transaction commits, so a
+        platform that fails to show them loses nothing that was saved. Live updates a handler
+        emits while it works (`ctx.emit`) go out at once. A failing `emit` is logged, never
+        turned into a failed command."""
         batch = ReplyBatch()
 
         async def out(reply: Reply) -> None:
             batch.replies.append(reply)
-            if emit is not None:
+            if emit is None:
+                return
+            try:
                 await emit(reply)
+            except Exception:
+                log.exception("showing a reply on %s failed", incoming.chat.platform)
 
+        final: list[Reply] = []
         try:
             async with self.db.transaction() as session:
                 if not await self._first_delivery(session, incoming):
@@ -49,10 +58,12 @@ class Dispatcher:
                     )
                     return []
                 ctx = await self._context(session, incoming, out)
-                await self._route(ctx)
+                final = await self._route(ctx)
         except Exception:
             log.exception("handling %s event failed", incoming.chat.platform)
-            await out(Reply.text(INTERNAL_ERROR))
+            final = [Reply.text(INTERNAL_ERROR)]
+        for reply in final:
+            await out(reply)
         return batch.replies
 
     async def _first_delivery(self, session: AsyncSession, incoming: Incoming) -> bool:
@@ -78,16 +89,14 @@ class Dispatcher:
         room = None if direct else await identity.room_for_chat(session, incoming.chat, user)
         return Ctx(session, user, room, incoming, self.services, emit, self.router)
 
-    async def _route(self, ctx: Ctx) -> None:
+    async def _route(self, ctx: Ctx) -> list[Reply]:
         try:
             async with ctx.session.begin_nested():
                 result = await self._call_handler(ctx)
         except TeddyError as err:
             # The savepoint rolled back the handler's writes; the event stays marked.
-            await ctx.emit(Reply.text(err.message))
-            return
-        for reply in _as_list(result):
-            await ctx.emit(reply)
+            return [Reply.text(err.message)]
+        return list(_as_list(result))
 
     async def _call_handler(self, ctx: Ctx) -> HandlerResult:
         incoming = ctx.incoming

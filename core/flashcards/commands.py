@@ -159,7 +159,14 @@ async def _start(ctx: Ctx, deck: Deck | None) -> Reply:
     if shown is not None:
         return shown
     where = f"in **{escape(deck.name)}**" if deck else "in your decks"
-    return Reply.text(f"Nothing is due {where} right now. 🎉")
+    text = f"Nothing is due {where} right now. 🎉"
+    prefs = await service.get_prefs(ctx.session, ctx.user)
+    if await service.new_cards_left(ctx.session, ctx.user, prefs, now) == 0:
+        text += (
+            f"\nYou've started today's {prefs.new_per_day} new cards; "
+            "`/retention new <n>` changes the daily limit."
+        )
+    return Reply.text(text)
 
 
 async def _next(ctx: Ctx, run: ReviewSession) -> Reply | None:

@@ -42,7 +42,7 @@ def check_size(name: str, size: int) -> None:
     limit = MAX_APKG_BYTES if is_apkg(name) else MAX_TEXT_BYTES
     if size > limit:
         raise BadInput(
-            f"“{name}” is {size / 1e6:.1f} MB; I import files up to {limit // 2**20} MB. "
+            f"“{escape(name)}” is {size / 1e6:.1f} MB; I import files up to {limit // 2**20} MB. "
             "Split it into smaller files."
         )
 
@@ -98,7 +98,7 @@ def parse_text(data: bytes, *, tab: bool = False) -> Parsed:
             if draft is not None:
                 notes.append(draft)
     except csv.Error as err:
-        raise BadInput(f"That CSV file is malformed ({err}). Nothing was imported.") from None
+        raise _broken("That CSV file is malformed", err) from None
     if not notes:
         raise BadInput("I found no cards in that file. Each line needs: front, back[, tags].")
     return Parsed(notes)
@@ -198,7 +198,7 @@ def _read_member(archive: zipfile.ZipFile, member: str) -> bytes:
             # The announced size can lie: never read more than the limit.
             raw = stream.read(MAX_COLLECTION_BYTES + 1)
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as err:
-        raise BadInput(f"That .apkg file is damaged ({err}). Nothing was imported.") from None
+        raise _broken("That .apkg file is damaged", err) from None
     if len(raw) > MAX_COLLECTION_BYTES:
         raise _too_big()
     return raw
@@ -215,8 +215,12 @@ def _unzstd(compressed: bytes) -> bytes:
                     raise _too_big()
                 chunks.append(chunk)
     except zstandard.ZstdError as err:
-        raise BadInput(f"That .apkg file is damaged ({err}). Nothing was imported.") from None
+        raise _broken("That .apkg file is damaged", err) from None
     return b"".join(chunks)
+
+
+def _broken(what: str, err: Exception) -> BadInput:
+    return BadInput(f"{what} ({escape(str(err))}). Nothing was imported.")
 
 
 def _too_big() -> BadInput:
@@ -245,9 +249,7 @@ def _notes_from_collection(raw: bytes) -> Parsed:
         types = _note_types(db)
         rows = db.execute("SELECT mid, flds, tags FROM notes ORDER BY id").fetchall()
     except (sqlite3.DatabaseError, TypeError, ValueError, AttributeError) as err:
-        raise BadInput(
-            f"That .apkg doesn't hold a readable Anki collection ({err}). Nothing was imported."
-        ) from None
+        raise _broken("That .apkg doesn't hold a readable Anki collection", err) from None
     finally:
         db.close()
     notes: list[NoteDraft] = []

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from fsrs import Rating, Scheduler, State
 from sqlalchemy import Select, func, literal, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.chat.markup import escape
 from core.errors import BadInput, Forbidden, NotFound
 from core.flashcards import scheduling
 from core.flashcards.models import (
@@ -77,7 +78,7 @@ async def find_deck(session: AsyncSession, user: User, name: str) -> Deck:
         .limit(1)
     )
     if deck is None:
-        raise NotFound(f"You have no deck called “{name.strip()}”. /decks lists yours.")
+        raise NotFound(f"You have no deck called “{escape(name.strip())}”. /decks lists yours.")
     return deck
 
 
@@ -179,7 +180,9 @@ async def share_with_room(
         select(Deck).where(Deck.owner_id == user.id, Deck.name_key == _name_key(name))
     )
     if deck is None:
-        raise NotFound(f"You have no deck called “{name.strip()}” to share. /decks lists yours.")
+        raise NotFound(
+            f"You have no deck called “{escape(name.strip())}” to share. /decks lists yours."
+        )
     deck.room_id = room.id
     members = await session.scalars(select(Membership.user_id).where(Membership.room_id == room.id))
     for member_id in members:
@@ -220,7 +223,7 @@ def _name_key(name: str) -> str:
 
 def require_owner(user: User, deck: Deck) -> None:
     if deck.owner_id != user.id:
-        raise Forbidden(f"Only the owner of “{deck.name}” can change it.")
+        raise Forbidden(f"Only the owner of “{escape(deck.name)}” can change it.")
 
 
 # Notes and cards -----------------------------------------------------------------------
@@ -452,13 +455,13 @@ async def next_card(
 
 
 def _scoped_states(user_id: int, deck_id: int | None) -> Select[CardState]:
-    query = select(CardState).where(CardState.user_id == user_id)
-    if deck_id is not None:
-        # The deck's visibility was checked when the session started and is checked again
-        # when a card is graded.
-        return query.where(CardState.deck_id == deck_id)
+    """The user's schedule rows in decks they can see now (a member who left a room
+    keeps their rows, but no longer sees the room's decks)."""
     visible = _visible(user_id).with_only_columns(Deck.id)
-    return query.where(CardState.deck_id.in_(visible))
+    query = select(CardState).where(CardState.user_id == user_id, CardState.deck_id.in_(visible))
+    if deck_id is not None:
+        query = query.where(CardState.deck_id == deck_id)
+    return query
 
 
 async def new_cards_left(
@@ -605,99 +608,6 @@ async def finish_session(
     )
 
 
-# Statistics (dashboard) ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DeckStats:
-    deck_id: int
-    name: str
-    cards: int
-    due_now: int
-    new: int
-    reviews: int
-    # Share of reviews of cards in the Review state that were not "Again" (true retention).
-    retention: float | None
-    reviews_per_day: list[tuple[date, int]]
-    due_forecast: list[tuple[date, int]]
-
-
-async def deck_stats(
-    session: AsyncSession, user: User, deck_id: int, now: datetime, *, days: int = 30
-) -> DeckStats:
-    """The user's own statistics for one deck they can see: retention and reviews per day
-    over the last `days` days, and the cards falling due on each of the next 14 days (in
-    the user's time zone; overdue cards count on today)."""
-    deck = await get_deck(session, user, deck_id)
-    [summary] = await _summaries(session, user, now, deck.id)
-    zone = user_zone(user)
-    since = now - timedelta(days=days)
-    local_day = func.date(func.timezone(zone.key, ReviewLog.reviewed_at))
-    per_day = await session.execute(
-        select(local_day, func.count())
-        .where(
-            ReviewLog.user_id == user.id,
-            ReviewLog.deck_id == deck.id,
-            ReviewLog.reviewed_at >= since,
-        )
-        .group_by(local_day)
-        .order_by(local_day)
-    )
-    mature = await session.execute(
-        select(func.count(), func.count().filter(ReviewLog.rating > int(Rating.Again))).where(
-            ReviewLog.user_id == user.id,
-            ReviewLog.deck_id == deck.id,
-            ReviewLog.reviewed_at >= since,
-            ReviewLog.state_before == int(State.Review),
-        )
-    )
-    total_mature, recalled = mature.one()
-    reviews = await session.scalar(
-        select(func.count()).where(
-            ReviewLog.user_id == user.id,
-            ReviewLog.deck_id == deck.id,
-            ReviewLog.reviewed_at >= since,
-        )
-    )
-    return DeckStats(
-        deck_id=deck.id,
-        name=deck.name,
-        cards=summary.cards,
-        due_now=summary.due,
-        new=summary.new,
-        reviews=reviews or 0,
-        retention=recalled / total_mature if total_mature else None,
-        reviews_per_day=[(day, count) for day, count in per_day],
-        due_forecast=await _due_forecast(session, user, deck.id, now),
-    )
-
-
-async def _due_forecast(
-    session: AsyncSession, user: User, deck_id: int, now: datetime, days: int = 14
-) -> list[tuple[date, int]]:
-    zone = user_zone(user)
-    today = now.astimezone(zone).date()
-    end = datetime.combine(today + timedelta(days=days), datetime.min.time(), zone)
-    local_day = func.date(func.timezone(zone.key, CardState.due))
-    rows = await session.execute(
-        select(local_day, func.count())
-        .where(
-            CardState.user_id == user.id,
-            CardState.deck_id == deck_id,
-            CardState.last_review.is_not(None),
-            CardState.due < end,
-        )
-        .group_by(local_day)
-    )
-    counts: dict[date, int] = {}
-    for day, count in rows:
-        key = max(day, today)
-        counts[key] = counts.get(key, 0) + count
-    return [
-        (today + timedelta(days=i), counts.get(today + timedelta(days=i), 0)) for i in range(days)
-    ]
-
-
 # Reminders and optimisation (jobs) -------------------------------------------------------
 
 
@@ -761,61 +671,7 @@ async def save_parameters(
     )
 
 
-@dataclass(frozen=True)
-class CardView:
-    card_id: int
-    kind: str
-    question: str
-    answer: str
-    tags: str
-    due: datetime
-    reps: int
-    lapses: int
-    is_new: bool
-
-
-async def list_cards(
-    session: AsyncSession, user: User, deck_id: int, *, offset: int = 0, limit: int = 50
-) -> list[CardView]:
-    """A page of a deck's cards with the user's own schedule for each (dashboard)."""
-    deck = await get_deck(session, user, deck_id)
-    rows = await session.execute(
-        select(
-            FlashCard.id,
-            FlashCard.ordinal,
-            Note.kind,
-            Note.front,
-            Note.back,
-            Note.tags,
-            CardState.due,
-            CardState.reps,
-            CardState.lapses,
-            CardState.last_review,
-        )
-        .join(Note, Note.id == FlashCard.note_id)
-        .join(
-            CardState,
-            (CardState.card_id == FlashCard.id) & (CardState.user_id == user.id),
-        )
-        .where(FlashCard.deck_id == deck.id)
-        .order_by(FlashCard.id)
-        .offset(max(offset, 0))
-        .limit(min(max(limit, 1), 500))
-    )
-    views = []
-    for card_id, ordinal, kind, front, back, tags, due, reps, lapses, last_review in rows:
-        question, answer = card_sides(kind, front, back, ordinal)
-        views.append(
-            CardView(
-                card_id=card_id,
-                kind=kind,
-                question=question,
-                answer=answer,
-                tags=tags,
-                due=due,
-                reps=reps,
-                lapses=lapses,
-                is_new=last_review is None,
-            )
-        )
-    return views
+async def deck_summary(session: AsyncSession, user: User, deck: Deck, now: datetime) -> DeckSummary:
+    """One visible deck's counts for the user (see `list_decks`)."""
+    [summary] = await _summaries(session, user, now, deck.id)
+    return summary

@@ -18,9 +18,11 @@ from core.tasks.parsing import (
     ParsedTask,
     Priority,
     format_local,
+    parse_offsets,
     parse_reminder_text,
     parse_task_text,
 )
+from core.tasks.reminders import before_phrase
 from core.tasks.service import TaskChanges, TaskPage
 
 router = Router()
@@ -51,7 +53,7 @@ def _number(args: str, usage: str) -> tuple[int, str]:
     head, _, rest = args.strip().partition(" ")
     if not head:
         raise BadInput(f"Which task? `{usage}` — the number from /tasks.")
-    if not head.isdigit() or len(head) > 9:
+    if not head.isdecimal() or len(head) > 9:
         raise BadInput(f"“{escape(shorten(head, 20))}” is not a task number. `{usage}`, e.g. 3.")
     return int(head), rest.strip()
 
@@ -108,7 +110,7 @@ async def _add(ctx: Ctx, args: str, *, room: bool) -> Reply:
         )
     parsed = _parse(ctx, args)
     if not parsed.title:
-        raise BadInput(f"That has a date but no title. `{command} Lab report fri 5pm`")
+        raise BadInput(f"That has no title. `{command} Lab report fri 5pm`")
     task = await service.create_task(
         ctx.session,
         ctx.user.id,
@@ -249,7 +251,7 @@ async def roomtasks_cmd(ctx: Ctx, args: str) -> Reply:
 
 async def _page_action(ctx: Ctx, payload: str, *, room: bool) -> Reply:
     view, _, offset = payload.rpartition(":")
-    if not offset.isdigit():
+    if not offset.isdecimal():
         return Reply.text("That button has expired. Send /tasks again.")
     chosen, subject = _view_arg(view)
     if room and ctx.room is None:
@@ -310,7 +312,7 @@ async def roomdone_cmd(ctx: Ctx, args: str) -> Reply:
 
 
 def _task_id(payload: str) -> int:
-    if not payload.isdigit():
+    if not payload.isdecimal():
         raise BadInput("That button has expired. Send /tasks again.")
     return int(payload)
 
@@ -457,4 +459,32 @@ async def calendar_cmd(ctx: Ctx, args: str) -> Reply:
         "Calendar (New Calendar Subscription). Anyone with the URL sees your tasks: "
         "/calendar reset makes a new one.",
         private=True,
+    )
+
+
+@router.command(
+    "reminders",
+    usage="/reminders [1d 1h 0|off]",
+    summary="when task reminders arrive, before the due time",
+    area="tasks",
+)
+async def reminders_cmd(ctx: Ctx, args: str) -> Reply:
+    if args.strip():
+        minutes = await service.set_reminder_minutes(
+            ctx.session, ctx.user.id, parse_offsets(args), now=ctx.clock.now()
+        )
+        if not minutes:
+            return Reply.text("Task reminders off. Turn them on with /reminders 1h 0.")
+        return Reply.text(f"Task reminders: {_offset_list(minutes)}.")
+    minutes = await service.reminder_minutes_for(ctx.session, ctx.user.id, _minutes(ctx))
+    current = _offset_list(minutes) if minutes else "off"
+    return Reply.text(
+        f"Task reminders: {current}.\nChange with `/reminders 1d 1h 0` or `/reminders off`."
+    )
+
+
+def _offset_list(minutes: list[int]) -> str:
+    return ", ".join(
+        "at the due time" if m == 0 else before_phrase(m)[3:] + " before"
+        for m in sorted(minutes, reverse=True)
     )

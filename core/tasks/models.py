@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     CheckConstraint,
     Date,
@@ -119,3 +120,14 @@ class DigestState(Base):
         BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     last_sent_on: Mapped[date] = mapped_column(Date)
+
+
+class TaskPreferences(Base):
+    """A user's own reminder offsets (minutes before the due time), when they set them."""
+
+    __tablename__ = "task_preferences"
+
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    reminder_minutes: Mapped[list[int]] = mapped_column(ARRAY(Integer))

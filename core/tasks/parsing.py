@@ -275,7 +275,7 @@ def _looks_like_date(words: list[str]) -> bool:
     for i, word in enumerate(lowered):
         if _WORD_CUE.match(word) or _TIME.match(word) or _NUMERIC_DATE.match(word):
             cue = True
-        elif word.isdigit():
+        elif word.isdecimal():
             neighbours = lowered[max(0, i - 1) : i] + lowered[i + 1 : i + 2]
             if not any(_MONTH.match(n) or _UNIT.match(n) or n in _MERIDIEM for n in neighbours):
                 return False
@@ -294,3 +294,29 @@ def format_local(local: datetime, local_now: datetime) -> str:
     if local.year != local_now.year:
         return f"{local:%a %d %b %Y %H:%M}"
     return f"{local:%a %d %b %H:%M}"
+
+
+_OFFSET = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m(?:in)?)?$", re.I)
+
+
+def parse_offsets(text: str) -> list[int]:
+    """`1d 1h 0` -> [1440, 60, 0] minutes before the due time; `off` -> []."""
+    words = text.replace(",", " ").split()
+    if [w.lower() for w in words] in (["off"], ["none"]):
+        return []
+    minutes: list[int] = []
+    for word in words:
+        match = _OFFSET.match(word)
+        if word.isdecimal():
+            minutes.append(int(word))
+        elif match is not None and any(match.groups()):
+            days, hours, mins = (int(g) if g else 0 for g in match.groups())
+            minutes.append(days * 1440 + hours * 60 + mins)
+        else:
+            raise BadInput(
+                f"“{_quote(word)}” is not a time before the due date. Use e.g. "
+                "`/reminders 1d 1h 0` (a day, an hour and at the due time) or `/reminders off`."
+            )
+    if not minutes:
+        raise BadInput("Say when: `/reminders 1h 0` or `/reminders off`.")
+    return minutes

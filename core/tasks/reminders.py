@@ -17,7 +17,7 @@ from core.db import Database
 from core.identity.models import Room, User
 from core.identity.service import user_zone
 from core.notify.service import after_quiet_hours, notify_room, notify_user
-from core.tasks.models import Reminder, Task
+from core.tasks.models import Reminder, Task, TaskPreferences
 from core.tasks.parsing import format_local
 from core.tasks.service import next_reminder
 
@@ -67,10 +67,12 @@ async def sweep_task_reminders(
                 )
             )
             users, rooms = await _owners(session, tasks)
+            own = await _own_offsets(session, users)
             # One batched UPDATE of the tasks at commit, not one flush per outbox insert.
             with session.no_autoflush:
                 for task in tasks:
-                    queued += await _remind_task(session, task, users, rooms, now, minutes_before)
+                    offsets = own.get(task.user_id or 0, minutes_before)
+                    queued += await _remind_task(session, task, users, rooms, now, offsets)
         if len(tasks) < batch:
             return queued
 
@@ -91,6 +93,17 @@ async def _owners(
         else {}
     )
     return users, rooms
+
+
+async def _own_offsets(session: AsyncSession, users: dict[int, User]) -> dict[int, list[int]]:
+    if not users:
+        return {}
+    rows = await session.execute(
+        select(TaskPreferences.user_id, TaskPreferences.reminder_minutes).where(
+            TaskPreferences.user_id.in_(users)
+        )
+    )
+    return {user_id: list(minutes) for user_id, minutes in rows}
 
 
 async def _remind_task(

@@ -20,7 +20,7 @@ from core.errors import BadInput, Forbidden, NotFound
 from core.identity.models import Membership, User
 from core.identity.service import user_zone
 from core.tasks.calendar import build_feed
-from core.tasks.models import CalendarToken, Reminder, Task, TaskCounter
+from core.tasks.models import CalendarToken, Reminder, Task, TaskCounter, TaskPreferences
 from core.tasks.parsing import MAX_SUBJECT, MAX_TITLE, Priority
 
 DEFAULT_REMINDER_MINUTES: tuple[int, ...] = (60, 0)
@@ -137,6 +137,47 @@ def next_reminder(
     return None
 
 
+MAX_OFFSETS = 5
+MAX_OFFSET_MINUTES = 14 * 1440
+
+
+async def reminder_minutes_for(
+    session: AsyncSession, user_id: int, default: Sequence[int] = DEFAULT_REMINDER_MINUTES
+) -> list[int]:
+    """The user's reminder offsets, or `default` when they never set their own."""
+    own = await session.scalar(
+        select(TaskPreferences.reminder_minutes).where(TaskPreferences.user_id == user_id)
+    )
+    return list(own) if own is not None else list(default)
+
+
+async def set_reminder_minutes(
+    session: AsyncSession, user_id: int, minutes: Sequence[int], *, now: datetime
+) -> list[int]:
+    """Set the user's offsets (empty: no task reminders) and reschedule their open tasks."""
+    cleaned = sorted(set(minutes), reverse=True)
+    if len(cleaned) > MAX_OFFSETS or any(m < 0 or m > MAX_OFFSET_MINUTES for m in cleaned):
+        raise BadInput(f"Up to {MAX_OFFSETS} reminders, each at most 14 days before the due time.")
+    await session.execute(
+        insert(TaskPreferences)
+        .values(user_id=user_id, reminder_minutes=cleaned)
+        .on_conflict_do_update(index_elements=["user_id"], set_={"reminder_minutes": cleaned})
+    )
+    open_tasks = await session.scalars(
+        select(Task).where(Task.user_id == user_id, Task.completed_at.is_(None), Task.due_at > now)
+    )
+    for task in open_tasks:
+        _schedule(task, now, cleaned)
+    await session.flush()
+    return cleaned
+
+
+async def _offsets(session: AsyncSession, task: Task, default: Sequence[int]) -> Sequence[int]:
+    if task.user_id is None:
+        return default
+    return await reminder_minutes_for(session, task.user_id, default)
+
+
 def _schedule(task: Task, now: datetime, minutes_before: Sequence[int]) -> None:
     upcoming = (
         None if task.completed_at is not None else next_reminder(task.due_at, now, minutes_before)
@@ -187,7 +228,7 @@ async def create_task(
         due_at=due_at.astimezone(UTC) if due_at else None,
         created_by_user_id=user_id,
     )
-    _schedule(task, now, reminder_minutes)
+    _schedule(task, now, await _offsets(session, task, reminder_minutes))
     session.add(task)
     await session.flush()
     return task
@@ -211,7 +252,7 @@ async def complete_task(
     elif not make_done:
         task.completed_at = None
         task.completed_by_user_id = None
-    _schedule(task, now, reminder_minutes)
+    _schedule(task, now, await _offsets(session, task, reminder_minutes))
     task.updated_at = now
     await session.flush()
     return task
@@ -240,7 +281,7 @@ async def update_task(
         task.priority = int(changes.priority)
     if changes.notes is not None:
         task.notes = changes.notes
-    _schedule(task, now, reminder_minutes)
+    _schedule(task, now, await _offsets(session, task, reminder_minutes))
     task.updated_at = now
     await session.flush()
     return task

@@ -1,4 +1,4 @@
-"""tasks: tasks, counters, reminders, calendar tokens, digests
+"""tasks: tasks, counters, reminders, calendar tokens, digests, preferences
 
 Revision ID: 0010_tasks
 Revises: 0001_foundation
@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0010_tasks"
 down_revision: str | Sequence[str] | None = "0001_foundation"
@@ -74,6 +75,18 @@ def upgrade() -> None:
         postgresql_where="sent_at IS NULL",
     )
     op.create_index(op.f("ix_reminders_user_id"), "reminders", ["user_id"], unique=False)
+    op.create_table(
+        "task_preferences",
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("reminder_minutes", postgresql.ARRAY(sa.Integer()), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_task_preferences_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_task_preferences")),
+    )
     op.create_table(
         "task_digests",
         sa.Column("user_id", sa.BigInteger(), nullable=False),
@@ -174,6 +187,7 @@ def downgrade() -> None:
     )
     op.drop_table("tasks")
     op.drop_table("task_digests")
+    op.drop_table("task_preferences")
     op.drop_index(op.f("ix_reminders_user_id"), table_name="reminders")
     op.drop_index(
         "ix_reminders_pending", table_name="reminders", postgresql_where="sent_at IS NULL"

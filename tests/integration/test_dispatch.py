@@ -114,3 +114,15 @@ async def test_huge_and_empty_messages_get_clear_replies(core: Core, chat: ChatD
 async def test_unicode_and_rtl_text_is_kept_intact(core: Core, make_chat) -> None:  # type: ignore[no-untyped-def]
     rtl = make_chat("שלום 🧸")
     assert "שלום" in await rtl.say("/start")
+
+
+async def test_a_platform_failing_to_show_the_reply_loses_nothing(
+    core: Core, chat: ChatDriver
+) -> None:
+    async def broken_platform(reply: Reply) -> None:
+        raise ConnectionError("platform down")
+
+    incoming = Incoming(chat.sender, chat.chat, text="/settings tz Asia/Tokyo", mentioned=True)
+    replies = await core.dispatcher.handle(incoming, broken_platform)
+    assert "Asia/Tokyo" in replies[0].plain_text()
+    assert "Asia/Tokyo" in await chat.say("/settings")

@@ -1,5 +1,6 @@
 """Reminders and digests through the sweeps that `teddy jobs run-due` runs."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -7,6 +8,7 @@ from sqlalchemy import select
 from core.clock import FixedClock
 from core.notify.models import OutboxMessage
 from core.tasks.models import Task
+from core.tasks.reminders import sweep_task_reminders
 from teddy.runtime import Core
 from tests.conftest import ChatDriver
 from tests.integration.tasks_helpers import deliverable, outbox_texts, run_due
@@ -198,3 +200,40 @@ async def test_no_digest_on_a_day_with_nothing_due(
     await run_due(core)
     digests = await outbox_texts(core, "digest")
     assert len(digests) == 1 and "Essay" in digests[0]
+
+
+async def test_two_workers_sweeping_at_once_send_each_reminder_once(
+    core: Core, chat: ChatDriver, clock: FixedClock
+) -> None:
+    await chat.say("/settings quiet off")
+    for i in range(30):
+        await chat.say(f"/task Item {i} tomorrow 10am")
+    at = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
+    counts = await asyncio.gather(
+        *(sweep_task_reminders(core.db, at, [60, 0], batch=7) for _ in range(3))
+    )
+    assert sum(counts) == 30
+    assert len(await outbox_texts(core)) == 30
+
+
+async def test_own_reminder_offsets_apply_to_open_tasks(
+    core: Core, chat: ChatDriver, clock: FixedClock
+) -> None:
+    await chat.say("/settings quiet off")
+    assert "1 hour before, at the due time" in await chat.say("/reminders")
+    await chat.say("/task Essay fri 10am")  # Fri 27 Nov 10:00 UTC
+    assert "1 day before, 30 minutes before" in await chat.say("/reminders 1d 30m")
+    clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
+    await run_due(core)
+    clock.set(datetime(2026, 11, 27, 9, 0, tzinfo=UTC))  # the default 1-hour moment
+    await run_due(core)
+    clock.set(datetime(2026, 11, 27, 9, 30, tzinfo=UTC))
+    await run_due(core)
+    assert len(await outbox_texts(core)) == 2
+    assert "reminders off" in await chat.say("/reminders off")
+    await chat.say("/task Quiz sat 10am")
+    clock.set(datetime(2026, 11, 28, 10, 0, tzinfo=UTC))
+    await run_due(core)
+    assert len(await outbox_texts(core)) == 2
+    assert "not a time before the due date" in await chat.say("/reminders soon")
+    assert "at most 14 days" in await chat.say("/reminders 30d")

@@ -87,7 +87,7 @@ async def test_numbers_stay_stable_after_deleting(chat: ChatDriver) -> None:
     for title in ("A", "B", "C"):
         await chat.say(f"/task {title}")
     await chat.say("/del 3")
-    assert "Added **4**" not in await chat.say("/task D")  # plain text has no markup
+    assert "Added 4. D" in await chat.say("/task D")
     listing = await chat.say("/tasks")
     assert "1. A" in listing and "2. B" in listing and "4. D" in listing and "3." not in listing
 
@@ -117,6 +117,8 @@ BAD_INPUT = [
     ("/task " + "x" * 10_000, "keep it under 200"),
     ("/task", "What's the task?"),
     ("/task fri 5pm", "no title"),
+    ("/done ²", "not a task number"),
+    ("/task #chem !high", "no title"),
     ("/task Essay !superhigh", "not a priority"),
     ("/done 999", "There is no task 999"),
     ("/done abc", "“abc” is not a task number"),

@@ -6,7 +6,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.errors import BadInput
-from core.tasks.parsing import Priority, parse_reminder_text, parse_task_text, parse_when
+from core.tasks.parsing import (
+    Priority,
+    parse_offsets,
+    parse_reminder_text,
+    parse_task_text,
+    parse_when,
+)
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # Wed 18:00 in Tokyo, Wed 01:00 in LA
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -111,3 +117,10 @@ def test_reminder_without_a_time_is_none() -> None:
 def test_an_unknown_locale_falls_back_to_english() -> None:
     due = parse_when("fri 5pm", NOW, TOKYO, ("xx", "en"))
     assert due is not None and local(due.at, TOKYO) == "Fri 27 Nov 17:00"
+
+
+def test_reminder_offsets_read_days_hours_and_minutes() -> None:
+    assert parse_offsets("1d, 1h30m 0") == [1440, 90, 0]
+    assert parse_offsets("off") == []
+    with pytest.raises(BadInput):
+        parse_offsets("soon")
