@@ -37,6 +37,18 @@ DIM = 384
 SCOPES = 10
 VOCABULARY = 20_000
 MODEL = "synthetic"
+COLUMNS = [
+    "document_id",
+    "scope",
+    "ordinal",
+    "page",
+    "text",
+    "tsv",
+    "length",
+    "embedding",
+    "embedding_model",
+    "embedding_dim",
+]
 
 
 def lecture_pdf(pages: int, seed: int) -> bytes:
@@ -60,6 +72,8 @@ def lecture_pdf(pages: int, seed: int) -> bytes:
 
 async def ingestion(core: Core, embedder: Embedder | None, pages: int, docs: int) -> str:
     core.services.extra["embedder"] = embedder
+    if embedder is not None:
+        await embedder.embed(["load the model before timing"])
     user = await bench_user(core, f"ingest-{embedder is not None}")
     jc = JobContext(core.db, core.services)
     chunks = 0
@@ -108,8 +122,10 @@ async def load_synthetic(core: Core, total: int, seed: int = 7) -> list[str]:
     zipf = 1 / np.arange(1, VOCABULARY + 1) ** 1.1
     zipf /= zipf.sum()
     scopes = [f"u:syn{i}" for i in range(SCOPES)]
-    async with core.db.engine.connect() as conn:
-        raw: Any = (await conn.get_raw_connection()).driver_connection
+    import asyncpg
+
+    raw = await asyncpg.connect(core.servers.database_url)
+    try:
         await register_vector(raw)
         await raw.execute("TRUNCATE document_chunks, document_lexeme_stats, document_scope_stats")
         doc_ids = []
@@ -124,6 +140,11 @@ async def load_synthetic(core: Core, total: int, seed: int = 7) -> list[str]:
                     scope,
                 )
             )
+        await raw.execute(
+            "CREATE TEMP TABLE staging (document_id bigint, scope text, ordinal int, page int,"
+            " text text, tsv text, length int, embedding vector, embedding_model text,"
+            " embedding_dim int)"
+        )
         batch = 20_000
         for start in range(0, total, batch):
             size = min(batch, total - start)
@@ -150,22 +171,15 @@ async def load_synthetic(core: Core, total: int, seed: int = 7) -> list[str]:
                         DIM,
                     )
                 )
-            await raw.copy_records_to_table(
-                "document_chunks",
-                records=records,
-                columns=[
-                    "document_id",
-                    "scope",
-                    "ordinal",
-                    "page",
-                    "text",
-                    "tsv",
-                    "length",
-                    "embedding",
-                    "embedding_model",
-                    "embedding_dim",
-                ],
+            await raw.copy_records_to_table("staging", records=records, columns=COLUMNS)
+            await raw.execute(
+                "INSERT INTO document_chunks ("
+                + ", ".join(COLUMNS)
+                + ") SELECT "
+                + ", ".join(f"{c}::tsvector" if c == "tsv" else c for c in COLUMNS)
+                + " FROM staging"
             )
+            await raw.execute("TRUNCATE staging")
         await raw.execute(
             "INSERT INTO document_lexeme_stats (scope, lexeme, df)"
             " SELECT c.scope, x.lexeme, count(*) FROM document_chunks c, unnest(c.tsv) x"
@@ -176,7 +190,8 @@ async def load_synthetic(core: Core, total: int, seed: int = 7) -> list[str]:
             " SELECT scope, count(*), sum(length) FROM document_chunks GROUP BY scope"
         )
         await raw.execute("ANALYZE document_chunks")
-        await conn.commit()
+    finally:
+        await raw.close()
     return scopes
 
 

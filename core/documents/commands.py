@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from core.chat import Ctx, Reply, Router
 from core.chat.markup import escape
-from core.documents import jobs
+from core.documents import jobs  # registers the ingestion job
 from core.documents import service as docs
 from core.documents.embeddings import embedder_for
 from core.documents.models import FAILED, READY, Document
 from core.documents.retrieval import Passage, search_passages
 from core.errors import BadInput
-from core.jobs import enqueue_after_commit
 
 router = Router()
 
@@ -30,8 +29,9 @@ async def receive(ctx: Ctx, args: str) -> list[Reply]:
                 f"the limit is {settings.max_upload_mb} MB."
             )
         data = await attachment.fetch()
-        document, new = await docs.receive_file(
+        document, queued = await docs.submit_file(
             ctx.session,
+            ctx.services.jobs,
             user=ctx.user,
             room=ctx.room,
             name=attachment.name,
@@ -39,13 +39,10 @@ async def receive(ctx: Ctx, args: str) -> list[Reply]:
             max_bytes=max_bytes,
         )
         title = escape(document.title)
-        if not new and document.status != FAILED:
+        if not queued:
             replies.append(Reply.text(f"I already have {title} (same content). See /docs."))
-            continue
-        await enqueue_after_commit(
-            ctx.session, ctx.services.jobs, jobs.INGEST, document_id=document.id
-        )
-        replies.append(Reply.text(f"Got {title}. Reading it…", live_id=f"doc-{document.id}"))
+        else:
+            replies.append(Reply.text(f"Got {title}. Reading it…", live_id=f"doc-{document.id}"))
     return replies
 
 

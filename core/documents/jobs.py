@@ -19,7 +19,13 @@ from core.documents import extraction as ex
 from core.documents.chunking import ChunkDraft, chunk_blocks
 from core.documents.embeddings import embedder_for
 from core.documents.models import PROCESSING, READY, Chunk, Document
-from core.documents.service import document_bytes, mark_failed, replace_chunks, set_embeddings
+from core.documents.service import (
+    INGEST_JOB,
+    document_bytes,
+    mark_failed,
+    replace_chunks,
+    set_embeddings,
+)
 from core.documents.summary import joined_text, summarizer_for
 from core.errors import TeddyError
 from core.identity.models import Room, User
@@ -28,7 +34,7 @@ from core.notify.service import notify_room, notify_user
 
 log = logging.getLogger(__name__)
 
-INGEST = "documents.ingest"
+INGEST = INGEST_JOB
 STUCK_AFTER = timedelta(minutes=30)
 
 

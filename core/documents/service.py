@@ -22,6 +22,9 @@ from core.documents.retrieval import TS_CONFIG, room_scope, user_scope
 from core.errors import BadInput, Forbidden, NotFound
 from core.identity.models import Room, User
 from core.identity.service import is_member
+from core.jobs import JobQueue, enqueue_after_commit
+
+INGEST_JOB = "documents.ingest"
 
 
 def owner_scope(user: User, room: Room | None) -> str:
@@ -74,6 +77,28 @@ async def receive_file(
     session.add(document)
     await session.flush()
     session.add(DocumentFile(document_id=document.id, data=data))
+    return document, True
+
+
+async def submit_file(
+    session: AsyncSession,
+    queue: JobQueue,
+    *,
+    user: User,
+    room: Room | None,
+    name: str,
+    data: bytes,
+    max_bytes: int,
+) -> tuple[Document, bool]:
+    """Register a file and queue its ingestion once the transaction commits (chat and web
+    uploads both come here). Returns the document and whether ingestion was queued: False
+    when the same content is already there (a failed one is retried)."""
+    document, new = await receive_file(
+        session, user=user, room=room, name=name, data=data, max_bytes=max_bytes
+    )
+    if not new and document.status != FAILED:
+        return document, False
+    await enqueue_after_commit(session, queue, INGEST_JOB, document_id=document.id)
     return document, True
 
 
