@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
 
     # LLM: any OpenAI-compatible endpoint.
     llm_base_url: str | None = None

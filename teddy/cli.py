@@ -161,6 +161,11 @@ def jobs_list() -> None:
         click.echo(f"{name}\t{'every ' + str(every) if every else 'on demand'}")
 
 
+main.add_command(__import__("teddy.cli_telegram", fromlist=["telegram"]).telegram)
+main.add_command(__import__("teddy.cli_slack", fromlist=["slack"]).slack)
+main.add_command(__import__("teddy.cli_discord", fromlist=["discord_command"]).discord_command)
+main.add_command(__import__("teddy.cli_api", fromlist=["api_command"]).api_command)
+
+
 if __name__ == "__main__":
     main()
-main.add_command(__import__("teddy.cli_api", fromlist=["api_command"]).api_command)

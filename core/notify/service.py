@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.chat.messages import Button
+from core.chat.messages import Button, Reply
 from core.identity.models import Identity, Room, User
 from core.identity.service import in_quiet_hours, user_zone
 from core.notify.models import LiveMessage, OutboxMessage
@@ -179,3 +179,9 @@ async def remember_live_message(
             index_elements=["platform", "chat_id", "live_id"], set_={"message_id": message_id}
         )
     )
+
+
+def as_reply(message: OutboxMessage) -> Reply:
+    """An outbox row as a reply, so notifications render like any other message."""
+    buttons = [Button(b["label"], b["action"]) for b in message.buttons]
+    return Reply.text(message.text, buttons, live_id=message.live_id)

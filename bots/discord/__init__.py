@@ -1,0 +1,1 @@
+"""The Discord adapter (discord.py 2.x): slash commands, buttons, embeds, voice study time."""

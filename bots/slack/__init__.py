@@ -1,0 +1,1 @@
+"""The Slack adapter (slack-bolt AsyncApp): slash command, mentions, DMs, Block Kit."""

@@ -1,0 +1,109 @@
+"""Core replies as Slack Block Kit and mrkdwn."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.chat.markup import spans, split_text
+from core.chat.messages import Buttons, Card, Reply, Text
+
+SECTION_LIMIT = 3000  # characters in one section's text
+BLOCK_LIMIT = 50  # blocks in one message
+BUTTONS_PER_ACTIONS_BLOCK = 25
+BUTTON_LABEL_LIMIT = 75
+FIELDS_PER_SECTION = 10
+FIELD_LIMIT = 2000
+ACTION_PREFIX = "teddy-"
+
+Block = dict[str, Any]
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Slack needs only &, < and > escaped in mrkdwn text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def to_mrkdwn(text: str) -> str:
+    out: list[str] = []
+    for span in spans(text):
+        body = escape_mrkdwn(span.text)
+        if span.kind == "bold":
+            out.append(f"*{body}*")
+        elif span.kind == "italic":
+            out.append(f"_{body}_")
+        elif span.kind == "code":
+            out.append(f"`{body}`")
+        elif span.kind == "link":
+            out.append(f"<{span.url}|{body}>")
+        else:
+            out.append(body)
+    return _bullets("".join(out))
+
+
+def _bullets(text: str) -> str:
+    lines = text.split("\n")
+    return "\n".join("• " + line[2:] if line.startswith("- ") else line for line in lines)
+
+
+def reply_blocks(reply: Reply) -> list[Block]:
+    """Blocks for one reply. Text beyond what 50 blocks hold is cut with a note, never sent
+    as an invalid message."""
+    blocks: list[Block] = []
+    for part in reply.parts:
+        if isinstance(part, Text):
+            for piece in split_text(to_mrkdwn(part.text), SECTION_LIMIT):
+                if piece.strip():
+                    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": piece}})
+        elif isinstance(part, Buttons):
+            blocks.extend(_action_blocks(part, start=_button_count(blocks)))
+        elif isinstance(part, Card):
+            blocks.extend(_card_blocks(part))
+    if len(blocks) > BLOCK_LIMIT:
+        note = {"type": "context", "elements": [{"type": "mrkdwn", "text": "(message shortened)"}]}
+        blocks = [*blocks[: BLOCK_LIMIT - 1], note]
+    return blocks
+
+
+def _button_count(blocks: list[Block]) -> int:
+    return sum(len(b["elements"]) for b in blocks if b["type"] == "actions")
+
+
+def _action_blocks(part: Buttons, start: int) -> list[Block]:
+    buttons = [button for row in part.rows for button in row]
+    elements = [
+        {
+            "type": "button",
+            "text": {
+                "type": "plain_text",
+                "text": button.label[:BUTTON_LABEL_LIMIT],
+                "emoji": True,
+            },
+            # action_id must be unique within a message; the core action id travels as value.
+            "action_id": f"{ACTION_PREFIX}{start + i}",
+            "value": button.action,
+        }
+        for i, button in enumerate(buttons)
+    ]
+    return [
+        {"type": "actions", "elements": elements[i : i + BUTTONS_PER_ACTIONS_BLOCK]}
+        for i in range(0, len(elements), BUTTONS_PER_ACTIONS_BLOCK)
+    ]
+
+
+def _card_blocks(card: Card) -> list[Block]:
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": card.title[:150] or " "}}
+    ]
+    fields = [
+        {"type": "mrkdwn", "text": f"*{escape_mrkdwn(k)}*\n{to_mrkdwn(v)}"[:FIELD_LIMIT]}
+        for k, v in card.fields
+    ]
+    for i in range(0, len(fields), FIELDS_PER_SECTION):
+        blocks.append({"type": "section", "fields": fields[i : i + FIELDS_PER_SECTION]})
+    return blocks
+
+
+def fallback_text(reply: Reply) -> str:
+    """The notification/preview text Slack shows where blocks are not rendered."""
+    text = reply.plain_text()
+    return text[:3000] or "Study Teddy"

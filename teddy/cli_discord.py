@@ -1,0 +1,55 @@
+"""`teddy discord`: the Discord bot alone in this process."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import click
+
+from teddy.signals import stop_on_signals
+
+
+def _shard_ids(text: str | None) -> list[int] | None:
+    if not text:
+        return None
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise click.BadParameter("give shard ids like 0,1,2", param_hint="--shards") from None
+
+
+@click.command("discord")
+@click.option(
+    "--home", type=click.Path(file_okay=False, path_type=Path), help="Data directory (TEDDY_HOME)."
+)
+@click.option("--sync", "sync_commands", is_flag=True, help="Publish the slash commands first.")
+@click.option("--shards", default=None, help="Run only these shard ids (e.g. 0,1).")
+@click.option("--shard-count", type=int, default=None, help="Total shards across processes.")
+def discord_command(
+    home: Path | None, sync_commands: bool, shards: str | None, shard_count: int | None
+) -> None:
+    """Run the Discord bot (needs DISCORD_BOT_TOKEN)."""
+    from bots.discord.run import run_discord
+    from teddy.cli import _settings
+    from teddy.runtime import open_core
+
+    settings = _settings(home)
+    if settings.discord_bot_token is None:
+        raise click.UsageError("set DISCORD_BOT_TOKEN first")
+    shard_ids = _shard_ids(shards)
+    if shard_ids is not None and shard_count is None:
+        raise click.UsageError("--shards needs --shard-count")
+
+    async def run() -> None:
+        stop = stop_on_signals()
+        async with open_core(settings) as core:
+            await run_discord(
+                core,
+                stop,
+                sync_commands=sync_commands,
+                shard_ids=shard_ids,
+                shard_count=shard_count,
+            )
+
+    asyncio.run(run())

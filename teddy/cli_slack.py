@@ -1,0 +1,37 @@
+"""`teddy slack`: the Slack app alone in this process."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import click
+
+from teddy.signals import stop_on_signals
+
+
+@click.command("slack")
+@click.option(
+    "--home", type=click.Path(file_okay=False, path_type=Path), help="Data directory (TEDDY_HOME)."
+)
+@click.option("--http", is_flag=True, help="Serve HTTP events instead of Socket Mode.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="HTTP listen address.")
+@click.option("--port", default=8082, show_default=True, help="HTTP listen port.")
+def slack(home: Path | None, http: bool, host: str, port: int) -> None:
+    """Run the Slack app: Socket Mode (needs SLACK_APP_TOKEN), or --http events."""
+    from bots.slack.run import run_slack
+    from teddy.cli import _settings
+    from teddy.runtime import open_core
+
+    settings = _settings(home)
+    if settings.slack_bot_token is None or settings.slack_signing_secret is None:
+        raise click.UsageError("set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET first")
+    if not http and settings.slack_app_token is None:
+        raise click.UsageError("Socket Mode needs SLACK_APP_TOKEN (or use --http)")
+
+    async def run() -> None:
+        stop = stop_on_signals()
+        async with open_core(settings) as core:
+            await run_slack(core, stop, http=http, host=host, port=port)
+
+    asyncio.run(run())
