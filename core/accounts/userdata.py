@@ -244,22 +244,26 @@ async def _move_references(
             *(mine.c[name] == theirs.c[name] for name in others),
         )
         pairs_from = mine.join(theirs, condition)
-        sequence = _sequence_column(table, others)
+        # Numbering is per owner (task #3) only for the user's own rows; below that, the same
+        # (note, ordinal) is the same card and folds.
+        sequence = _sequence_column(table, others) if depth == 0 else None
         if sequence is not None:
             # A per-owner number (task #3): renumber the incoming rows after the kept ones.
             if await session.scalar(
                 select(select(mine.c[column.name]).select_from(pairs_from).exists())
             ):
-                offset = await session.scalar(
-                    select(func.coalesce(func.max(theirs.c[sequence.name]), 0)).where(
-                        theirs.c[column.name] == new
-                    )
+                top = await session.scalar(
+                    select(func.max(theirs.c[sequence.name])).where(theirs.c[column.name] == new)
                 )
+                bottom = await session.scalar(
+                    select(func.min(mine.c[sequence.name])).where(mine.c[column.name] == old)
+                )
+                offset = int(top or 0) - int(bottom or 0) + 1
                 # One statement, so no row ever holds a number another row still has.
                 await session.execute(
                     update(table)
                     .where(column == old)
-                    .values({column.name: new, sequence.name: sequence + int(offset or 0)})
+                    .values({column.name: new, sequence.name: sequence + offset})
                 )
             continue
         if len(pk) == 1 and depth < MAX_MERGE_DEPTH:

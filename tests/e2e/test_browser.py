@@ -100,7 +100,7 @@ async def test_sign_in_see_the_dashboard_and_link_a_console_account(
         await page.goto(f"{base}/link")
         await page.fill("input[name=code]", code)
         await page.click("form[action='/link'] button[type=submit]")
-        await page.wait_for_selector("#linked-ok")
+        await page.wait_for_selector("#linked-ok", timeout=90_000)
         assert "console" in await page.inner_text("#identities")
         await page.goto(f"{base}/settings")
         # The code's maker (the console account) keeps its profile; the browser stays signed in.

@@ -266,3 +266,51 @@ async def test_linking_moves_documents_to_the_survivors_search_scope(
     for table in ("documents", "document_chunks", "document_files", "document_lexeme_stats"):
         assert await count(core, table) == 0, table
     assert await count(core, "document_scope_stats", "chunks > 0") == 0
+
+
+async def test_expired_sessions_and_link_codes_are_swept(core: Core, chat, clock) -> None:  # type: ignore[no-untyped-def]
+    from core.accounts.jobs import SWEEP_EXPIRED
+    from core.app import load_jobs
+    from core.jobs import JobContext, run_job
+
+    await chat.say("/link")
+    uid = await user_id_of(core, "test", "alice")
+    async with core.db.transaction() as session:
+        await accounts.start_session(session, uid, clock.now())
+    clock.advance(timedelta(minutes=11))
+    async with core.db.transaction() as session:
+        await accounts.start_session(session, uid, clock.now())
+    load_jobs()
+    await run_job(SWEEP_EXPIRED, JobContext(core.db, core.services), {})
+    assert await count(core, "link_codes") == 0
+    assert await count(core, "web_sessions") == 2  # 30-day sessions are still valid
+    clock.advance(timedelta(days=30, minutes=5))
+    await run_job(SWEEP_EXPIRED, JobContext(core.db, core.services), {})
+    assert await count(core, "web_sessions") == 0
+
+
+async def test_linking_two_histories_with_the_same_deck_and_card_keeps_every_review(
+    core: Core,
+) -> None:
+    from bench.web_seed import seed_history
+    from core.chat.messages import Sender
+    from core.identity.service import user_for_sender
+
+    now = core.services.clock.now()
+    async with core.db.transaction() as session:
+        a = await user_for_sender(session, Sender("x", "a", "A"), now)
+        b = await user_for_sender(session, Sender("y", "b", "B"), now)
+        first = await seed_history(session, a, days=20, now=now)
+        second = await seed_history(session, b, days=20, now=now, seed=3)
+        keep, fold = a.id, b.id
+    async with core.db.transaction() as session:
+        await userdata.merge_users(session, source_id=fold, target_id=keep)
+    assert await count(core, "flashcard_reviews", f"user_id = {keep}") == (
+        first["reviews"] + second["reviews"]
+    )
+    assert await count(core, "tasks", f"user_id = {keep}") == first["tasks"] + second["tasks"]
+    assert await count(core, "study_sessions", f"user_id = {keep}") == (
+        first["study_sessions"] + second["study_sessions"]
+    )
+    assert await count(core, "flashcard_cards") == 1  # the same card, folded
+    assert await count(core, "flashcard_states") == 1
