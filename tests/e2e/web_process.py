@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import redis
 
 from teddy.servers import Servers
 from tests.e2e.oidc_standin import free_port
@@ -30,7 +31,10 @@ def environment(home: Path, servers: Servers, port: int) -> dict[str, str]:
 
 @contextmanager
 def running_api(home: Path, servers: Servers) -> Iterator[tuple[str, dict[str, str]]]:
-    """Start `teddy api`, wait for /healthz, yield (base URL, environment), then stop it."""
+    """Start `teddy api`, wait for /healthz, yield (base URL, environment), then stop it.
+    Redis is emptied first: rate-limit counters are keyed by user id, and ids restart
+    after each test's truncation."""
+    redis.Redis.from_url(servers.redis_url).flushdb()
     port = free_port()
     env = environment(home, servers, port)
     process = subprocess.Popen(
