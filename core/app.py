@@ -16,6 +16,8 @@ CAPABILITIES: tuple[str, ...] = (
     "flashcards",
     "documents",
     "tutor",
+    "accounts",
+    "analytics",
 )
 MODEL_ONLY: tuple[str, ...] = ("notify", "maintenance")
 

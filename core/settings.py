@@ -55,6 +55,14 @@ class Settings(BaseSettings):
     tutor_stream_edit_seconds: float = 1.0
     tutor_quiz_questions: int = 5
 
+    # Web companion: Google sign-in (OpenID Connect). Off while the client id is unset.
+    google_client_id: str | None = None
+    google_client_secret: SecretStr | None = None
+    google_discovery_url: str = "https://accounts.google.com/.well-known/openid-configuration"
+    # Sign-in attempts per client address (and per email) per minute; API calls per token.
+    signin_rate_per_minute: int = 10
+    api_rate_per_minute: int = 600
+
     # Tasks: reminders this many minutes before a task's due time (0 = at the due time).
     task_reminder_minutes: list[int] = Field(default_factory=lambda: [60, 0])
     # Background jobs: "inline" runs them inside this process (teddy chat, tests); "celery"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import getpass
 import logging
-import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -13,24 +12,7 @@ from pathlib import Path
 import click
 
 from core.clock import FixedClock
-from core.settings import Settings
-
-
-def _settings(home: Path | None) -> Settings:
-    if home is not None:
-        os.environ["TEDDY_HOME"] = str(home)
-    settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    return settings
-
-
-home_option = click.option(
-    "--home", type=click.Path(file_okay=False, path_type=Path), help="Data directory (TEDDY_HOME)."
-)
+from teddy.options import home_option, load_settings
 
 
 @click.group()
@@ -52,7 +34,7 @@ def chat(
     from bots.console import ConsoleSession
     from teddy.runtime import open_core
 
-    settings = _settings(home)
+    settings = load_settings(home)
     if not sys.stdin.isatty():
         jsonl = True
     if jsonl:
@@ -92,7 +74,7 @@ def db_upgrade(home: Path | None, target: str) -> None:
     from teddy import migrate
     from teddy.servers import start_servers
 
-    with start_servers(_settings(home)) as servers:
+    with start_servers(load_settings(home)) as servers:
         migrate.upgrade(servers.database_url, target)
     click.echo(f"database upgraded to {target}")
 
@@ -105,7 +87,7 @@ def db_downgrade(home: Path | None, target: str) -> None:
     from teddy import migrate
     from teddy.servers import start_servers
 
-    with start_servers(_settings(home)) as servers:
+    with start_servers(load_settings(home)) as servers:
         migrate.downgrade(servers.database_url, target)
     click.echo(f"database downgraded to {target}")
 
@@ -117,7 +99,7 @@ def db_current(home: Path | None) -> None:
     from teddy import migrate
     from teddy.servers import start_servers
 
-    with start_servers(_settings(home)) as servers:
+    with start_servers(load_settings(home)) as servers:
         migrate.current(servers.database_url)
 
 
@@ -135,7 +117,7 @@ def jobs_run_due(home: Path | None, now: str | None) -> None:
     from core.jobs import PERIODIC, JobContext, run_job
     from teddy.runtime import open_core
 
-    settings = _settings(home)
+    settings = load_settings(home)
     clock = _fixed_clock(now) if now else None
     load_jobs()
 
@@ -161,9 +143,10 @@ def jobs_list() -> None:
         click.echo(f"{name}\t{'every ' + str(every) if every else 'on demand'}")
 
 
-# Commands that live in their own modules (they import `_settings` and `home_option` from here).
-from teddy import cli_discord, cli_slack, cli_telegram, cli_up  # noqa: E402
+# Commands that live in their own modules.
+from teddy import cli_api, cli_discord, cli_slack, cli_telegram, cli_up  # noqa: E402
 
+main.add_command(cli_api.api_command)
 main.add_command(cli_telegram.telegram)
 main.add_command(cli_slack.slack)
 main.add_command(cli_discord.discord_command)

@@ -31,10 +31,10 @@ def discord_command(
 ) -> None:
     """Run the Discord bot (needs DISCORD_BOT_TOKEN)."""
     from bots.discord.run import run_discord
-    from teddy.cli import _settings
+    from teddy.options import load_settings
     from teddy.runtime import open_core
 
-    settings = _settings(home)
+    settings = load_settings(home)
     if settings.discord_bot_token is None:
         raise click.UsageError("set DISCORD_BOT_TOKEN first")
     shard_ids = _shard_ids(shards)

@@ -20,10 +20,10 @@ from teddy.signals import stop_on_signals
 def slack(home: Path | None, http: bool, host: str, port: int) -> None:
     """Run the Slack app: Socket Mode (needs SLACK_APP_TOKEN), or --http events."""
     from bots.slack.run import run_slack
-    from teddy.cli import _settings
+    from teddy.options import load_settings
     from teddy.runtime import open_core
 
-    settings = _settings(home)
+    settings = load_settings(home)
     if settings.slack_bot_token is None or settings.slack_signing_secret is None:
         raise click.UsageError("set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET first")
     if not http and settings.slack_app_token is None:

@@ -24,10 +24,10 @@ import click
 def telegram(home: Path | None, webhook: bool, host: str, port: int) -> None:
     """Run the Telegram bot: long polling, or --webhook (needs TELEGRAM_WEBHOOK_SECRET)."""
     from bots.telegram.run import run_telegram
-    from teddy.cli import _settings
+    from teddy.options import load_settings
     from teddy.runtime import open_core
 
-    settings = _settings(home)
+    settings = load_settings(home)
     if settings.telegram_bot_token is None:
         raise click.UsageError("set TELEGRAM_BOT_TOKEN (from @BotFather) first")
     if webhook and settings.telegram_webhook_secret is None:

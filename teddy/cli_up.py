@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from core.logs import configure_logging
 from core.settings import Settings
+from teddy.options import home_option, load_settings, read_settings
 from teddy.supervisor import ChildSpec, ChildState, Supervisor, UpState, pid_alive
 
 if TYPE_CHECKING:
@@ -41,23 +41,6 @@ def state_path(settings: Settings) -> Path:
     return settings.home() / "run" / "up.json"
 
 
-home_option = click.option(
-    "--home", type=click.Path(file_okay=False, path_type=Path), help="Data directory (TEDDY_HOME)."
-)
-
-
-def _settings(home: Path | None) -> Settings:
-    if home is not None:
-        os.environ["TEDDY_HOME"] = str(home)
-    return Settings()
-
-
-def _configured(home: Path | None) -> Settings:
-    settings = _settings(home)
-    configure_logging(settings.log_level, settings.log_format)
-    return settings
-
-
 def child_specs(settings: Settings, commands: set[str]) -> list[ChildSpec]:
     """The processes of the product: a worker, beat, the API and every configured bot."""
     teddy = [sys.executable, "-m", "teddy"]
@@ -78,7 +61,7 @@ def up(home: Path | None) -> None:
     from teddy.cli import main
     from teddy.servers import start_servers
 
-    settings = _configured(home)
+    settings = load_settings(home)
     path = state_path(settings)
     previous = UpState.read(path)
     if previous is not None and pid_alive(previous.pid):
@@ -181,7 +164,7 @@ def worker(home: Path | None, concurrency: int | None, pool: str, health_port: i
     from workers.app import create_app
     from workers.config import QUEUE
 
-    settings = _configured(home)
+    settings = load_settings(home)
     with start_servers(settings) as servers:
         app = create_app(settings, database_url=servers.database_url, redis_url=servers.redis_url)
         argv = [
@@ -226,7 +209,7 @@ def beat(home: Path | None, health_port: int | None) -> None:
     from teddy.servers import start_servers
     from workers.app import create_app
 
-    settings = _configured(home)
+    settings = load_settings(home)
     with start_servers(settings) as servers:
         app = create_app(settings, database_url=servers.database_url, redis_url=servers.redis_url)
         for name, entry in sorted(app.conf.beat_schedule.items()):
@@ -244,7 +227,7 @@ def beat(home: Path | None, health_port: int | None) -> None:
 @home_option
 def status(home: Path | None) -> None:
     """Show the processes of `teddy up`, the job queue's depth and failed jobs."""
-    settings = _settings(home)
+    settings = read_settings(home)
     state = UpState.read(state_path(settings))
     if state is None or not pid_alive(state.pid):
         click.echo("teddy up: not running")
@@ -311,7 +294,7 @@ def jobs_failed(home: Path | None, limit: int, show_traceback: bool) -> None:
     from core.maintenance import service as maintenance
     from teddy.servers import Servers, start_servers
 
-    settings = _settings(home)
+    settings = read_settings(home)
     load_models()
     state = UpState.read(state_path(settings))
     if state is not None and pid_alive(state.pid):

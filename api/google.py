@@ -1,0 +1,122 @@
+"""Sign in with Google: OpenID Connect through Authlib (state, nonce and PKCE checked; the
+id_token's signature checked against the provider's JWKS). The discovery URL is a setting,
+so tests and other OpenID providers work the same way."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from authlib.integrations.starlette_client import OAuth, OAuthError
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from api.pages import page, sign_in_response
+from api.web import client_address, optional_viewer, state, within_rate
+from core.accounts import userdata
+from core.chat.messages import Sender
+from core.identity import service as identity
+from core.identity.models import Identity, User
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+router = APIRouter(include_in_schema=False)
+PLATFORM = "google"
+
+
+def make_oauth(settings: Settings) -> OAuth | None:
+    if not settings.google_client_id:
+        return None
+    oauth = OAuth()
+    secret = settings.google_client_secret
+    oauth.register(
+        "google",
+        client_id=settings.google_client_id,
+        client_secret=secret.get_secret_value() if secret else None,
+        server_metadata_url=settings.google_discovery_url,
+        client_kwargs={"scope": "openid email profile", "code_challenge_method": "S256"},
+    )
+    return oauth
+
+
+def _client(request: Request) -> Any:
+    oauth: OAuth | None = request.app.state.oauth
+    if oauth is None:
+        raise HTTPException(404, "Google sign-in is not configured on this server.")
+    return oauth.create_client("google")
+
+
+@router.get("/auth/google")
+async def google_start(request: Request) -> Response:
+    client = _client(request)
+    web = state(request)
+    limit = web.settings.signin_rate_per_minute
+    if not await within_rate(web, f"signin:ip:{client_address(request)}", limit):
+        raise HTTPException(429, "Too many attempts. Wait a minute and try again.")
+    redirect_uri = web.settings.public_base_url.rstrip("/") + "/auth/google/callback"
+    response: Response = await client.authorize_redirect(request, redirect_uri)
+    return response
+
+
+@router.get("/auth/google/callback")
+async def google_callback(request: Request) -> Response:
+    client = _client(request)
+    try:
+        token = await client.authorize_access_token(request)
+    except (OAuthError, ValueError, KeyError) as err:
+        log.info("google sign-in rejected: %s", err)
+        return page(request, "error.html", 400, message="Google sign-in failed. Please try again.")
+    except Exception as err:  # joserfc raises its own errors for a bad signature or claims
+        log.info("google id_token rejected: %s", type(err).__name__)
+        return page(request, "error.html", 400, message="Google sign-in failed. Please try again.")
+    claims = token.get("userinfo")
+    if not claims or not claims.get("sub"):
+        return page(request, "error.html", 400, message="Google did not say who you are.")
+    who = await optional_viewer(request)
+    user_id = await _user_for_claims(request, dict(claims), who.user_id if who else None)
+    return await sign_in_response(request, user_id, "/link" if who else "/dashboard")
+
+
+async def _user_for_claims(request: Request, claims: dict[str, Any], signed_in: int | None) -> int:
+    """The user for a Google account. Signed in already: the Google account joins that user.
+    Otherwise a verified email that matches a password account signs into it."""
+    web = state(request)
+    sub = str(claims["sub"])
+    email = str(claims.get("email") or "").lower() or None
+    verified = bool(claims.get("email_verified"))
+    name = str(claims.get("name") or email or "Google user")
+    async with web.transaction() as session:
+        existing = await session.scalar(
+            select(Identity).where(Identity.platform == PLATFORM, Identity.external_id == sub)
+        )
+        if signed_in is not None:
+            if existing is None:
+                session.add(
+                    Identity(
+                        user_id=signed_in, platform=PLATFORM, external_id=sub, display_name=name
+                    )
+                )
+            elif existing.user_id != signed_in:
+                await userdata.merge_users(session, source_id=existing.user_id, target_id=signed_in)
+            return signed_in
+        if existing is not None:
+            return existing.user_id
+        if email and verified:
+            owner = await session.scalar(select(User).where(User.email == email))
+            if owner is not None:
+                session.add(
+                    Identity(
+                        user_id=owner.id, platform=PLATFORM, external_id=sub, display_name=name
+                    )
+                )
+                return owner.id
+        user = await identity.user_for_sender(
+            session,
+            Sender(PLATFORM, sub, name),
+            web.now(),
+            default_timezone=web.settings.default_timezone,
+        )
+        if email and verified:
+            user.email = email
+        return user.id

@@ -1,0 +1,308 @@
+"""Server-rendered pages: sign-in, dashboard, linking, settings, privacy."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.web import (
+    PRE_CSRF_COOKIE,
+    SESSION_COOKIE,
+    RowId,
+    Viewer,
+    anonymous_csrf,
+    check_csrf,
+    client_address,
+    load_user,
+    optional_viewer,
+    set_cookie,
+    state,
+    templates,
+    viewer,
+    within_rate,
+)
+from core.accounts import service as accounts
+from core.accounts import userdata
+from core.accounts.service import SESSION_TTL
+from core.analytics import service as analytics
+from core.errors import TeddyError
+from core.identity import service as identity
+
+router = APIRouter(include_in_schema=False)
+
+
+def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    context.setdefault("who", None)
+    context.setdefault("google", bool(state(request).settings.google_client_id))
+    return templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def anonymous_page(request: Request, name: str, status: int = 200, **context: Any) -> Response:
+    token = anonymous_csrf(request)
+    response = page(request, name, status, csrf=token, **context)
+    set_cookie(request, response, PRE_CSRF_COOKIE, token, 3600)
+    return response
+
+
+def see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+async def sign_in_response(request: Request, user_id: int, target: str = "/dashboard") -> Response:
+    web = state(request)
+    async with web.transaction() as session:
+        new = await accounts.start_session(
+            session, user_id, web.now(), request.headers.get("user-agent", "")
+        )
+    response = see_other(target)
+    set_cookie(request, response, SESSION_COOKIE, new.token, int(SESSION_TTL.total_seconds()))
+    return response
+
+
+@router.get("/")
+async def home(who: Viewer | None = Depends(optional_viewer)) -> Response:
+    return see_other("/dashboard" if who else "/login")
+
+
+# Sign-in -----------------------------------------------------------------------------
+
+
+@router.get("/login")
+async def login_form(request: Request) -> Response:
+    return anonymous_page(request, "login.html")
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    form = await check_csrf(request, request.cookies.get(PRE_CSRF_COOKIE))
+    web = state(request)
+    email = form.get("email", "").strip().lower()
+    limit = web.settings.signin_rate_per_minute
+    if not (
+        await within_rate(web, f"signin:ip:{client_address(request)}", limit)
+        and await within_rate(web, f"signin:email:{email}", limit)
+    ):
+        return anonymous_page(
+            request, "login.html", 429, error="Too many attempts. Wait a minute and try again."
+        )
+    async with web.transaction() as session:
+        user = await accounts.authenticate(session, email, form.get("password", ""))
+        user_id = user.id if user else None
+    if user_id is None:
+        return anonymous_page(request, "login.html", 401, error="Wrong email or password.")
+    return await sign_in_response(request, user_id)
+
+
+@router.get("/signup")
+async def signup_form(request: Request) -> Response:
+    return anonymous_page(request, "signup.html")
+
+
+@router.post("/signup")
+async def signup(request: Request) -> Response:
+    form = await check_csrf(request, request.cookies.get(PRE_CSRF_COOKIE))
+    web = state(request)
+    if not await within_rate(
+        web, f"signin:ip:{client_address(request)}", web.settings.signin_rate_per_minute
+    ):
+        return anonymous_page(request, "signup.html", 429, error="Too many attempts; wait.")
+    try:
+        async with web.transaction() as session:
+            user = await accounts.sign_up(
+                session, form.get("email", ""), form.get("password", ""), form.get("name", "")
+            )
+            user_id = user.id
+    except TeddyError as err:
+        return anonymous_page(request, "signup.html", 400, error=err.message)
+    return await sign_in_response(request, user_id)
+
+
+@router.post("/logout")
+async def logout(request: Request, who: Viewer = Depends(viewer)) -> Response:
+    form = await check_csrf(request, who.csrf_token)
+    async with state(request).transaction() as session:
+        if form.get("everywhere"):
+            await accounts.end_all_sessions(session, who.user_id)
+        else:
+            await accounts.end_session(session, who.session_token)
+    response = see_other("/login")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# Dashboard ---------------------------------------------------------------------------
+
+
+@router.get("/dashboard")
+async def dashboard(
+    request: Request, period: str = "week", who: Viewer = Depends(viewer)
+) -> Response:
+    web = state(request)
+    try:
+        chosen = analytics.parse_period(period)
+    except TeddyError:
+        chosen = "week"
+    async with web.transaction() as session:
+        user = await load_user(session, who)
+        report = await analytics.user_stats(session, user, chosen, web.now())
+    return page(
+        request,
+        "dashboard.html",
+        who=who,
+        report=report,
+        # Inside <script type="application/json">: no "<" may close the element early.
+        stats_json=json.dumps(report.as_dict()).replace("<", "\\u003c"),
+        summary=analytics.summary_text(report),
+    )
+
+
+# Linking -----------------------------------------------------------------------------
+
+
+@router.get("/link")
+async def link_page(request: Request, who: Viewer = Depends(viewer)) -> Response:
+    async with state(request).transaction() as session:
+        identities = await accounts.list_identities(session, who.user_id)
+    return page(request, "link.html", who=who, identities=identities, csrf=who.csrf_token)
+
+
+@router.post("/link/code")
+async def make_link_code(request: Request, who: Viewer = Depends(viewer)) -> Response:
+    await check_csrf(request, who.csrf_token)
+    web = state(request)
+    async with web.transaction() as session:
+        code = await accounts.create_link_code(session, who.user_id, web.now())
+        identities = await accounts.list_identities(session, who.user_id)
+    return page(
+        request, "link.html", who=who, identities=identities, csrf=who.csrf_token, code=code
+    )
+
+
+@router.post("/link")
+async def enter_link_code(request: Request, who: Viewer = Depends(viewer)) -> Response:
+    form = await check_csrf(request, who.csrf_token)
+    web = state(request)
+    if not await within_rate(web, f"link:{who.user_id}", 10):
+        raise HTTPException(429, "Too many attempts; wait a minute.")
+    try:
+        async with web.transaction() as session:
+            await accounts.redeem_link_code(session, form.get("code", ""), who.user_id, web.now())
+    except TeddyError as err:
+        async with web.transaction() as session:
+            identities = await accounts.list_identities(session, who.user_id)
+        return page(
+            request,
+            "link.html",
+            400,
+            who=who,
+            identities=identities,
+            csrf=who.csrf_token,
+            error=err.message,
+        )
+    return see_other("/link?linked=1")
+
+
+@router.post("/identities/{identity_id}/unlink")
+async def unlink(request: Request, identity_id: RowId, who: Viewer = Depends(viewer)) -> Response:
+    await check_csrf(request, who.csrf_token)
+    async with state(request).transaction() as session:
+        await accounts.unlink_identity(session, who.user_id, identity_id)
+    return see_other("/link")
+
+
+# Settings, tokens, privacy -----------------------------------------------------------
+
+
+async def _settings_page(
+    request: Request, who: Viewer, status: int = 200, **extra: Any
+) -> Response:
+    async with state(request).transaction() as session:
+        user = await load_user(session, who)
+        tokens = await accounts.list_api_tokens(session, who.user_id)
+        return page(
+            request,
+            "settings.html",
+            status,
+            who=who,
+            user=user,
+            tokens=tokens,
+            csrf=who.csrf_token,
+            **extra,
+        )
+
+
+@router.get("/settings")
+async def settings_page(request: Request, who: Viewer = Depends(viewer)) -> Response:
+    return await _settings_page(request, who)
+
+
+@router.post("/settings")
+async def save_settings(request: Request, who: Viewer = Depends(viewer)) -> Response:
+    form = await check_csrf(request, who.csrf_token)
+    try:
+        async with state(request).transaction() as session:
+            user = await load_user(session, who)
+            if form.get("display_name", "").strip():
+                user.display_name = form["display_name"].strip()[:200]
+            user.timezone = identity.parse_timezone(form.get("timezone", user.timezone))
+            quiet = identity.parse_quiet_hours(form.get("quiet", "off") or "off")
+            user.quiet_start, user.quiet_end = quiet if quiet else (None, None)
+            digest = form.get("digest", "").strip()
+            user.digest_time = identity.parse_clock_time(digest) if digest else None
+            if form.get("email") and form.get("password"):
+                await accounts.set_password(session, user, form["email"], form["password"])
+    except TeddyError as err:
+        return await _settings_page(request, who, 400, error=err.message)
+    return see_other("/settings?saved=1")
+
+
+@router.post("/tokens")
+async def create_token(request: Request, who: Viewer = Depends(viewer)) -> Response:
+    form = await check_csrf(request, who.csrf_token)
+    web = state(request)
+    try:
+        async with web.transaction() as session:
+            _, secret = await accounts.create_api_token(
+                session, who.user_id, form.get("name", ""), web.now()
+            )
+    except TeddyError as err:
+        return await _settings_page(request, who, 400, error=err.message)
+    return await _settings_page(request, who, new_token=secret)
+
+
+@router.post("/tokens/{token_id}/delete")
+async def delete_token(
+    request: Request, token_id: RowId, who: Viewer = Depends(viewer)
+) -> Response:
+    await check_csrf(request, who.csrf_token)
+    async with state(request).transaction() as session:
+        await accounts.delete_api_token(session, who.user_id, token_id)
+    return see_other("/settings")
+
+
+@router.get("/export.json")
+async def export(request: Request, who: Viewer = Depends(viewer)) -> Response:
+    async with state(request).transaction() as session:
+        data = await userdata.export_user(session, who.user_id)
+    return Response(
+        json.dumps(data, ensure_ascii=False, indent=2),
+        media_type="application/json",
+        headers={"content-disposition": 'attachment; filename="study-teddy-export.json"'},
+    )
+
+
+@router.post("/delete-account")
+async def delete_account(request: Request, who: Viewer = Depends(viewer)) -> Response:
+    form = await check_csrf(request, who.csrf_token)
+    if form.get("confirm", "").strip().upper() != "DELETE":
+        return await _settings_page(
+            request, who, 400, error="Type DELETE in the box to confirm deleting your account."
+        )
+    async with state(request).transaction() as session:
+        await userdata.delete_user(session, who.user_id)
+    response = see_other("/login?deleted=1")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

@@ -1,0 +1,135 @@
+"""What every route needs: the core, the Redis client, templates, who is signed in, CSRF
+checks and rate limits."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import HTTPException, Request
+from fastapi import Path as PathParam
+from fastapi.templating import Jinja2Templates
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.accounts import service as accounts
+from core.identity.models import User
+from core.settings import Settings
+from teddy.runtime import Core
+
+HERE = Path(__file__).resolve().parent
+SESSION_COOKIE = "teddy_session"
+PRE_CSRF_COOKIE = "teddy_csrf"
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+# Row ids are PostgreSQL bigints: a larger number is simply not found (422), never a 500.
+RowId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
+
+
+@dataclass
+class WebState:
+    core: Core
+    settings: Settings
+    redis: Redis
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        async with self.core.db.transaction() as session:
+            yield session
+
+    def now(self) -> Any:
+        return self.core.services.clock.now()
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in browser: who, and the CSRF token its forms must carry."""
+
+    user_id: int
+    display_name: str
+    csrf_token: str
+    session_token: str
+
+
+def state(request: Request) -> WebState:
+    web: WebState = request.app.state.web
+    return web
+
+
+async def optional_viewer(request: Request) -> Viewer | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    web = state(request)
+    async with web.transaction() as session:
+        found = await accounts.session_user(session, token, web.now())
+        if found is None:
+            return None
+        user, row = found
+        return Viewer(user.id, user.display_name, row.csrf_token, token)
+
+
+class SignInRequired(Exception):
+    """Raised by `viewer` for a page that needs a signed-in user: redirects to /login."""
+
+
+async def viewer(request: Request) -> Viewer:
+    found = await optional_viewer(request)
+    if found is None:
+        raise SignInRequired()
+    return found
+
+
+def is_tls(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def set_cookie(request: Request, response: Any, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=is_tls(request),
+        path="/",
+    )
+
+
+def anonymous_csrf(request: Request) -> str:
+    """Forms shown before sign-in carry a token that must match a cookie (double submit)."""
+    return request.cookies.get(PRE_CSRF_COOKIE) or secrets.token_urlsafe(24)
+
+
+async def check_csrf(request: Request, expected: str | None) -> dict[str, str]:
+    """The posted form, after checking its `csrf` field; 403 when it is missing or wrong."""
+    form = await request.form()
+    sent = form.get("csrf")
+    if not expected or not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
+        raise HTTPException(403, "The form expired or did not come from this site. Reload it.")
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+async def within_rate(web: WebState, key: str, limit: int, window: int = 60) -> bool:
+    """Count one hit on `key`; False once more than `limit` hits fell in this window."""
+    name = f"teddy:rate:{key}:{int(web.now().timestamp()) // window}"
+    async with web.redis.pipeline(transaction=True) as pipe:
+        pipe.incr(name)
+        pipe.expire(name, window + 5)
+        count, _ = await pipe.execute()
+    return int(count) <= limit
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def load_user(session: AsyncSession, who: Viewer) -> User:
+    user = await session.get(User, who.user_id)
+    if user is None:
+        raise SignInRequired()
+    return user

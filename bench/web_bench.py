@@ -1,0 +1,163 @@
+"""Benchmark of the web companion, served by `teddy api` (uvicorn) on loopback:
+
+- the stats endpoint (/api/v1/stats) for a user with a year of history: p50/p99;
+- the dashboard page: time to first byte;
+- sustained requests/s with p99 under load (concurrent clients for a bounded time).
+
+    python -m bench.web_bench              # 365 days of history, 15 s of load, 16 clients
+    python -m bench.web_bench --seconds 30 --clients 32
+
+Runs on the embedded PostgreSQL/Redis in a temporary directory (or DATABASE_URL/REDIS_URL:
+use scratch servers). The reference is a bare SELECT 1 round trip from this process."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from bench._common import bench_core, describe, select_one_latencies
+from bench.web_seed import seed_history
+from core.accounts import service as accounts
+from core.chat.messages import Sender
+from core.identity.service import user_for_sender
+from teddy.runtime import Core
+from tests.e2e.oidc_standin import free_port
+
+
+async def prepare(core: Core, days: int) -> tuple[str, str, dict[str, int]]:
+    """A user with `days` of history; returns an API token, a session cookie and counts."""
+    now = datetime.now(UTC)
+    async with core.db.transaction() as session:
+        user = await user_for_sender(session, Sender("bench", "year-user", "Year"), now)
+        counts = await seed_history(session, user, days=days, now=now)
+        _, token = await accounts.create_api_token(session, user.id, "bench", now)
+        web = await accounts.start_session(session, user.id, now)
+    return token, web.token, counts
+
+
+def start_api(core: Core, home: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "TEDDY_HOME": str(home),
+        "DATABASE_URL": core.servers.database_url,
+        "REDIS_URL": core.servers.redis_url,
+        "API_RATE_PER_MINUTE": "100000000",
+        "LOG_LEVEL": "WARNING",
+    }
+    command = [sys.executable, "-m", "teddy", "api", "--port", str(port)]
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+
+
+async def wait_ready(client: httpx.AsyncClient) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if (await client.get("/healthz")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.2)
+    raise RuntimeError("teddy api did not start")
+
+
+async def timed(client: httpx.AsyncClient, path: str, count: int, **kw: object) -> list[float]:
+    samples = []
+    for _ in range(count):
+        start = time.perf_counter()
+        response = await client.get(path, **kw)  # type: ignore[arg-type]
+        assert response.status_code == 200, response.text[:200]
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+async def first_byte(client: httpx.AsyncClient, path: str, count: int) -> list[float]:
+    samples = []
+    for _ in range(count):
+        start = time.perf_counter()
+        async with client.stream("GET", path) as response:
+            async for _chunk in response.aiter_raw():
+                samples.append(time.perf_counter() - start)
+                break
+            assert response.status_code == 200
+    return samples
+
+
+async def load(
+    client: httpx.AsyncClient, path: str, seconds: float, clients: int, headers: dict[str, str]
+) -> tuple[int, list[float], int]:
+    stop = time.monotonic() + seconds
+    latencies: list[float] = []
+    errors = 0
+
+    async def worker() -> None:
+        nonlocal errors
+        while time.monotonic() < stop:
+            start = time.perf_counter()
+            response = await client.get(path, headers=headers)
+            latencies.append(time.perf_counter() - start)
+            if response.status_code != 200:
+                errors += 1
+
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    return len(latencies), latencies, errors
+
+
+async def main(days: int, seconds: float, clients: int) -> None:
+    async with bench_core() as core:
+        token, cookie, counts = await prepare(core, days)
+        print(f"seeded {days} days: {counts}")
+        reference = await select_one_latencies(core, 500)
+        port = free_port()
+        process = start_api(core, core.settings.home(), port)
+        limits = httpx.Limits(max_connections=clients * 2, max_keepalive_connections=clients * 2)
+        try:
+            async with httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{port}", timeout=30, limits=limits
+            ) as client:
+                await wait_ready(client)
+                bearer = {"authorization": f"Bearer {token}"}
+                await timed(client, "/api/v1/stats?period=all", 5, headers=bearer)  # warm-up
+                print(describe("reference: SELECT 1", reference))
+                for period in ("week", "all"):
+                    samples = await timed(
+                        client, f"/api/v1/stats?period={period}", 200, headers=bearer
+                    )
+                    print(describe(f"GET /api/v1/stats?period={period}", samples))
+                client.cookies.set("teddy_session", cookie)
+                print(
+                    describe(
+                        "dashboard (month) TTFB",
+                        await first_byte(client, "/dashboard?period=month", 100),
+                    )
+                )
+                client.cookies.clear()
+                for path, label in (
+                    ("/api/v1/me", "GET /api/v1/me"),
+                    ("/api/v1/stats", "GET /api/v1/stats (week)"),
+                ):
+                    done, latencies, errors = await load(client, path, seconds, clients, bearer)
+                    print(
+                        describe(f"{label} under load", latencies)
+                        + f"  {done / seconds:7.1f} req/s  errors={errors}"
+                        + f"  ({clients} clients, {seconds:.0f} s)"
+                    )
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--days", type=int, default=365, help="days of history to seed")
+    parser.add_argument("--seconds", type=float, default=15, help="seconds of load per route")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent clients")
+    args = parser.parse_args()
+    asyncio.run(main(args.days, args.seconds, args.clients))

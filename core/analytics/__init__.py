@@ -1,0 +1,1 @@
+"""Statistics over whatever the user has done: shared by /stats, the dashboard and the API."""
