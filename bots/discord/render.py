@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 import discord
 from discord.utils import escape_markdown, escape_mentions
 
-from core.chat.markup import spans, split_text
+from core.chat import markup
+from core.chat.markup import split_text
 from core.chat.messages import Buttons, Card, Reply, Text
 
 CONTENT_LIMIT = 2000
@@ -24,21 +25,18 @@ def escape(text: str) -> str:
     return escape_mentions(escape_markdown(text))
 
 
+DISCORD_MARKDOWN = markup.Style(
+    escape=escape,
+    bold="**{}**",
+    italic="*{}*",
+    code="`{}`",
+    link="[{text}]({url})",
+    escape_code=lambda text: text.replace("`", "ˋ"),
+)
+
+
 def to_discord_markdown(text: str) -> str:
-    out: list[str] = []
-    for span in spans(text):
-        body = escape(span.text)
-        if span.kind == "bold":
-            out.append(f"**{body}**")
-        elif span.kind == "italic":
-            out.append(f"*{body}*")
-        elif span.kind == "code":
-            out.append(f"`{span.text.replace('`', 'ˋ')}`")
-        elif span.kind == "link":
-            out.append(f"[{body}]({span.url})")
-        else:
-            out.append(body)
-    return "".join(out)
+    return markup.render(text, DISCORD_MARKDOWN)
 
 
 @dataclass

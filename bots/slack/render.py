@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.chat.markup import spans, split_text
+from core.chat.markup import Style, render, split_text
 from core.chat.messages import Buttons, Card, Reply, Text
 
 SECTION_LIMIT = 3000  # characters in one section's text
@@ -23,26 +23,18 @@ def escape_mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+MRKDWN = Style(
+    escape=escape_mrkdwn,
+    bold="*{}*",
+    italic="_{}_",
+    code="`{}`",
+    link="<{url}|{text}>",
+    bullet="• ",
+)
+
+
 def to_mrkdwn(text: str) -> str:
-    out: list[str] = []
-    for span in spans(text):
-        body = escape_mrkdwn(span.text)
-        if span.kind == "bold":
-            out.append(f"*{body}*")
-        elif span.kind == "italic":
-            out.append(f"_{body}_")
-        elif span.kind == "code":
-            out.append(f"`{body}`")
-        elif span.kind == "link":
-            out.append(f"<{span.url}|{body}>")
-        else:
-            out.append(body)
-    return _bullets("".join(out))
-
-
-def _bullets(text: str) -> str:
-    lines = text.split("\n")
-    return "\n".join("• " + line[2:] if line.startswith("- ") else line for line in lines)
+    return render(text, MRKDWN)
 
 
 def reply_blocks(reply: Reply) -> list[Block]:

@@ -43,28 +43,20 @@ class DocumentMessage:
 Outgoing = TextMessage | PhotoMessage | DocumentMessage
 
 
+HTML = markup.Style(
+    escape=lambda text: html.escape(text, quote=False),
+    bold="<b>{}</b>",
+    italic="<i>{}</i>",
+    code="<code>{}</code>",
+    link='<a href="{url}">{text}</a>',
+    escape_url=lambda url: html.escape(url, quote=True),
+    bullet="• ",
+)
+
+
 def to_html(text: str) -> str:
     """The chat markup subset as Telegram HTML, every character of content escaped."""
-    out: list[str] = []
-    for span in markup.spans(_bullets(text)):
-        content = html.escape(span.text, quote=False)
-        if span.kind == "bold":
-            out.append(f"<b>{content}</b>")
-        elif span.kind == "italic":
-            out.append(f"<i>{content}</i>")
-        elif span.kind == "code":
-            out.append(f"<code>{content}</code>")
-        elif span.kind == "link":
-            out.append(f'<a href="{html.escape(span.url, quote=True)}">{content}</a>')
-        else:
-            out.append(content)
-    return "".join(out)
-
-
-def _bullets(text: str) -> str:
-    return "\n".join(
-        "• " + line[2:] if line.startswith("- ") else line for line in text.split("\n")
-    )
+    return markup.render(text, HTML)
 
 
 def keyboard(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:

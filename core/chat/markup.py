@@ -8,6 +8,7 @@ their platform's markup; `to_plain` drops the markup.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -72,6 +73,48 @@ def spans(text: str) -> list[Span]:
     plain.append(text[pos:])
     flush()
     return [s for s in out if s.text or s.kind == "link"]
+
+
+def _same(text: str) -> str:
+    return text
+
+
+@dataclass(frozen=True)
+class Style:
+    """How one platform writes the markup: `escape` makes plain text safe, the templates wrap
+    escaped content (`{}`; links get `{text}` and `{url}`), `bullet` replaces a leading `- `."""
+
+    escape: Callable[[str], str]
+    bold: str = "{}"
+    italic: str = "{}"
+    code: str = "{}"
+    link: str = "{text} ({url})"
+    escape_code: Callable[[str], str] | None = None
+    escape_url: Callable[[str], str] = _same
+    bullet: str | None = None
+
+
+def render(text: str, style: Style) -> str:
+    """The markup as a platform's own format (Telegram HTML, Slack mrkdwn, Discord...)."""
+    if style.bullet is not None:
+        text = "\n".join(
+            style.bullet + line[2:] if line.startswith("- ") else line for line in text.split("\n")
+        )
+    out: list[str] = []
+    for span in spans(text):
+        if span.kind == "code":
+            out.append(style.code.format((style.escape_code or style.escape)(span.text)))
+        elif span.kind == "link":
+            out.append(
+                style.link.format(text=style.escape(span.text), url=style.escape_url(span.url))
+            )
+        elif span.kind == "bold":
+            out.append(style.bold.format(style.escape(span.text)))
+        elif span.kind == "italic":
+            out.append(style.italic.format(style.escape(span.text)))
+        else:
+            out.append(style.escape(span.text))
+    return "".join(out)
 
 
 def to_plain(text: str) -> str:

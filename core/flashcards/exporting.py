@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import genanki
 
-from core.chat.markup import spans
+from core.chat.markup import Style, render
 from core.flashcards.service import DeckNote
 
 CSV_HEADER = "#separator:comma\n#html:false\n#columns:Front,Back,Tags,Kind\n#tags column:3\n"
@@ -59,22 +59,19 @@ def deck_apkg(deck_name: str, deck_key: int, notes: Sequence[DeckNote]) -> bytes
         os.unlink(path)
 
 
+ANKI_HTML = Style(
+    escape=lambda text: html.escape(text, quote=False).replace("\n", "<br>"),
+    bold="<b>{}</b>",
+    italic="<i>{}</i>",
+    code="<code>{}</code>",
+    link='<a href="{url}">{text}</a>',
+    escape_url=html.escape,
+)
+
+
 def markup_to_html(text: str) -> str:
     """Chat markdown subset -> the HTML Anki shows."""
-    parts: list[str] = []
-    for span in spans(text):
-        body = html.escape(span.text, quote=False).replace("\n", "<br>")
-        if span.kind == "bold":
-            parts.append(f"<b>{body}</b>")
-        elif span.kind == "italic":
-            parts.append(f"<i>{body}</i>")
-        elif span.kind == "code":
-            parts.append(f"<code>{body}</code>")
-        elif span.kind == "link":
-            parts.append(f'<a href="{html.escape(span.url)}">{body}</a>')
-        else:
-            parts.append(body)
-    return "".join(parts)
+    return render(text, ANKI_HTML)
 
 
 def _stable_id(key: str) -> int:

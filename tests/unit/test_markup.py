@@ -39,3 +39,20 @@ def test_split_keeps_every_character_of_text_without_spaces_lost() -> None:
     pieces = split_text(text, 100)
     assert all(len(p) <= 100 for p in pieces)
     assert " ".join(pieces).split() == text.split()
+
+
+def test_render_applies_a_platform_style_and_escapes_every_span() -> None:
+    from core.chat.markup import Style, render
+
+    style = Style(
+        escape=lambda t: t.replace("<", "&lt;"),
+        bold="<b>{}</b>",
+        italic="<i>{}</i>",
+        code="<code>{}</code>",
+        link='<a href="{url}">{text}</a>',
+        bullet="• ",
+    )
+    text = "- **a<b** _i_ `c<d` [l<](https://x.org/?a=1)\n- second"
+    assert render(text, style) == (
+        '• <b>a&lt;b</b> <i>i</i> <code>c&lt;d</code> <a href="https://x.org/?a=1">l&lt;</a>\n• second'
+    )
