@@ -54,5 +54,6 @@ def test_render_applies_a_platform_style_and_escapes_every_span() -> None:
     )
     text = "- **a<b** _i_ `c<d` [l<](https://x.org/?a=1)\n- second"
     assert render(text, style) == (
-        '• <b>a&lt;b</b> <i>i</i> <code>c&lt;d</code> <a href="https://x.org/?a=1">l&lt;</a>\n• second'
+        "• <b>a&lt;b</b> <i>i</i> <code>c&lt;d</code> "
+        '<a href="https://x.org/?a=1">l&lt;</a>\n• second'
     )
