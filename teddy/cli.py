@@ -163,3 +163,4 @@ def jobs_list() -> None:
 
 if __name__ == "__main__":
     main()
+main.add_command(__import__("teddy.cli_bench", fromlist=["bench"]).bench)
