@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from core.chat.markup import to_plain
 from core.chat.messages import Attachment, Button, Conversation, Incoming, Reply, Sender
 from core.notify import service as outbox
 from teddy.runtime import Core
@@ -148,7 +149,7 @@ class ConsoleSession:
                 if message.live_id is not None:
                     kind = "edit" if message.live_id in self.sent_live else "notification"
                     self.sent_live.add(message.live_id)
-                self.show(kind, message.text, buttons, [])
+                self.show(kind, to_plain(message.text), buttons, [])
                 outbox.mark_delivered(message, now)
                 delivered += 1
         return delivered

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     llm_model: str | None = None
     llm_api_key: SecretStr | None = None
 
+    # Tasks: reminders this many minutes before a task's due time (0 = at the due time).
+    task_reminder_minutes: list[int] = Field(default_factory=lambda: [60, 0])
+
     # Documents.
     max_upload_mb: int = 25
     max_pages: int = 500

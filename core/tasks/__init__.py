@@ -1,0 +1,1 @@
+"""Tasks and reminders: natural-language capture, lists, reminders, digests, calendar feed."""

@@ -1,0 +1,452 @@
+"""/task, /tasks, /done, /edit, /del, /remind, /calendar and the room variants."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.chat import Ctx, Reply, Router
+from core.chat.markup import escape, shorten
+from core.chat.messages import Button
+from core.chat.router import action_id
+from core.errors import BadInput
+from core.identity.models import User
+from core.identity.service import user_zone
+from core.tasks import jobs as _jobs  # noqa: F401  (registers the sweeps)
+from core.tasks import service
+from core.tasks.models import Task
+from core.tasks.parsing import ParsedTask, Priority, format_local, parse_task_text
+from core.tasks.service import TaskChanges, TaskPage
+
+router = Router()
+
+TASK_USAGE = "/task <title> [due] [#subject] [!high|!medium|!low]"
+TASKS_USAGE = "/tasks [today|week|overdue|done|all|#subject]"
+PAGE_SIZE = 15
+BUTTONS_PER_ROW = 5
+
+
+# Helpers -------------------------------------------------------------------
+
+
+def _languages(user: User) -> tuple[str, ...]:
+    lang = (user.locale or "en").split("-")[0].split("_")[0].lower()
+    return (lang, "en") if lang != "en" else ("en",)
+
+
+def _parse(ctx: Ctx, text: str) -> ParsedTask:
+    return parse_task_text(text, ctx.clock.now(), user_zone(ctx.user), _languages(ctx.user))
+
+
+def _minutes(ctx: Ctx) -> list[int]:
+    return list(ctx.services.settings.task_reminder_minutes)
+
+
+def _number(args: str, usage: str) -> tuple[int, str]:
+    head, _, rest = args.strip().partition(" ")
+    if not head:
+        raise BadInput(f"Which task? `{usage}` — the number from /tasks.")
+    if not head.isdigit() or len(head) > 9:
+        raise BadInput(f"“{escape(shorten(head, 20))}” is not a task number. `{usage}`, e.g. 3.")
+    return int(head), rest.strip()
+
+
+def _when(ctx: Ctx, moment: datetime) -> str:
+    zone = user_zone(ctx.user)
+    return format_local(moment.astimezone(zone), ctx.clock.now().astimezone(zone))
+
+
+def _tags(task: Task) -> str:
+    tags = []
+    if task.subject:
+        tags.append(f"#{escape(task.subject)}")
+    if task.priority != Priority.MEDIUM:
+        tags.append(f"!{Priority(task.priority).label}")
+    return " · ".join(tags)
+
+
+def task_line(ctx: Ctx, task: Task, names: dict[int, str]) -> str:
+    parts = [f"**{task.number}**. {escape(task.title)}"]
+    if task.completed_at is not None:
+        who = names.get(task.completed_by_user_id or 0)
+        by = f" by {escape(who)}" if who and task.room_id is not None else ""
+        parts.append(f"✓ done {_when(ctx, task.completed_at)}{by}")
+    elif task.due_at is not None:
+        late = " ⚠ overdue" if task.due_at < ctx.clock.now() else ""
+        parts.append(f"due {_when(ctx, task.due_at)}{late}")
+    tags = _tags(task)
+    if tags:
+        parts.append(tags)
+    return " — ".join(parts)
+
+
+def _private(ctx: Ctx, room_task: bool) -> bool:
+    return ctx.room is not None and not room_task
+
+
+def _room_id(ctx: Ctx, room: bool) -> int | None:
+    if not room:
+        return None
+    assert ctx.room is not None
+    return ctx.room.id
+
+
+# Adding --------------------------------------------------------------------
+
+
+async def _add(ctx: Ctx, args: str, *, room: bool) -> Reply:
+    command = "/roomtask" if room else "/task"
+    if not args.strip():
+        return Reply.text(
+            f"What's the task? `{command} <title> [due] [#subject] [!priority]`, "
+            f"e.g. {command} Lab report fri 5pm #chem !high"
+        )
+    parsed = _parse(ctx, args)
+    if not parsed.title:
+        raise BadInput(f"That has a date but no title. `{command} Lab report fri 5pm`")
+    task = await service.create_task(
+        ctx.session,
+        ctx.user.id,
+        title=parsed.title,
+        now=ctx.clock.now(),
+        due_at=parsed.due.at if parsed.due else None,
+        subject=parsed.subject,
+        priority=parsed.priority or Priority.MEDIUM,
+        room_id=_room_id(ctx, room),
+        reminder_minutes=_minutes(ctx),
+    )
+    edit = "/roomedit" if room else "/edit"
+    tags = _tags(task)
+    lines = [f"Added **{task.number}**. {escape(task.title)}" + (f" — {tags}" if tags else "")]
+    if task.due_at is not None:
+        lines.append(f"due {_when(ctx, task.due_at)} — reply {edit} {task.number} to change")
+    else:
+        note = f" ({escape(parsed.notes[0])})" if parsed.notes else ""
+        lines.append(f"No due date{note}. Add one with {edit} {task.number} fri 5pm.")
+    return Reply.text("\n".join(lines), _done_buttons([task]), private=_private(ctx, room))
+
+
+@router.command("task", usage=TASK_USAGE, summary="add a task", area="tasks")
+async def task_cmd(ctx: Ctx, args: str) -> Reply:
+    return await _add(ctx, args, room=False)
+
+
+@router.command(
+    "roomtask",
+    usage="/roomtask <title> [due] [#subject] [!priority]",
+    summary="add a task shared by this room",
+    area="rooms",
+    rooms_only=True,
+)
+async def roomtask_cmd(ctx: Ctx, args: str) -> Reply:
+    return await _add(ctx, args, room=True)
+
+
+# Listing -------------------------------------------------------------------
+
+
+def _view_arg(args: str) -> tuple[str, str | None]:
+    arg = args.strip().lower()
+    if not arg:
+        return "open", None
+    if arg.startswith("#") and len(arg) > 1:
+        return "open", arg[1:]
+    if arg in service.VIEWS:
+        return arg, None
+    raise BadInput(f"I can list: today, week, overdue, done, all or #subject. `{TASKS_USAGE}`")
+
+
+async def _list(ctx: Ctx, view: str, subject: str | None, offset: int, *, room: bool) -> Reply:
+    page = await service.list_tasks(
+        ctx.session,
+        ctx.user.id,
+        view,
+        now=ctx.clock.now(),
+        zone=user_zone(ctx.user),
+        subject=subject,
+        room_id=_room_id(ctx, room),
+        limit=PAGE_SIZE,
+        offset=offset,
+    )
+    return _render_page(ctx, page, await _names(ctx, page), room=room)
+
+
+async def _names(ctx: Ctx, page: TaskPage) -> dict[int, str]:
+    ids = {t.completed_by_user_id for t in page.tasks if t.completed_by_user_id is not None}
+    return await service.display_names(ctx.session, ids)
+
+
+def _heading(page: TaskPage, room: bool) -> str:
+    what = {
+        "open": "open tasks",
+        "today": "tasks due today",
+        "week": "tasks due this week",
+        "overdue": "overdue tasks",
+        "done": "done tasks",
+        "all": "tasks",
+    }[page.view]
+    if page.subject:
+        what += f" in #{escape(page.subject)}"
+    owner = "This room's" if room else "Your"
+    return f"**{owner} {what}** ({page.total})"
+
+
+def _render_page(ctx: Ctx, page: TaskPage, names: dict[int, str], *, room: bool) -> Reply:
+    if page.total == 0:
+        add = "/roomtask" if room else "/task"
+        empty = "Nothing here." if page.view != "open" else "No open tasks."
+        return Reply.text(
+            f"{_heading(page, room)}\n{empty} Add one with {add} <title> [due].",
+            private=_private(ctx, room),
+        )
+    lines = [_heading(page, room)]
+    lines += [f"- {task_line(ctx, t, names)}" for t in page.tasks]
+    rows = _done_buttons([t for t in page.tasks if t.completed_at is None])
+    if page.has_more:
+        shown = page.offset + len(page.tasks)
+        lines.append(f"Showing {page.offset + 1}–{shown} of {page.total}.")
+        name = "tasks.rpage" if room else "tasks.page"
+        view = f"#{page.subject}" if page.subject else page.view
+        rows.append([Button("More ▸", action_id(name, view, shown))])
+    return Reply.text("\n".join(lines), rows, private=_private(ctx, room))
+
+
+def _done_buttons(tasks: list[Task]) -> list[list[Button]]:
+    buttons = [
+        Button(f"✓ {t.number}", action_id("tasks.done", t.id))
+        for t in tasks
+        if t.completed_at is None
+    ]
+    return [buttons[i : i + BUTTONS_PER_ROW] for i in range(0, len(buttons), BUTTONS_PER_ROW)]
+
+
+@router.command(
+    "tasks", usage=TASKS_USAGE, summary="list tasks with buttons to complete them", area="tasks"
+)
+async def tasks_cmd(ctx: Ctx, args: str) -> Reply:
+    view, subject = _view_arg(args)
+    return await _list(ctx, view, subject, 0, room=False)
+
+
+@router.command(
+    "roomtasks",
+    usage="/roomtasks [today|week|overdue|done|all|#subject]",
+    summary="this room's shared tasks",
+    area="rooms",
+    rooms_only=True,
+)
+async def roomtasks_cmd(ctx: Ctx, args: str) -> Reply:
+    view, subject = _view_arg(args)
+    return await _list(ctx, view, subject, 0, room=True)
+
+
+async def _page_action(ctx: Ctx, payload: str, *, room: bool) -> Reply:
+    view, _, offset = payload.rpartition(":")
+    if not offset.isdigit():
+        return Reply.text("That button has expired. Send /tasks again.")
+    chosen, subject = _view_arg(view)
+    if room and ctx.room is None:
+        return Reply.text("That list belongs to a room.")
+    return await _list(ctx, chosen, subject, int(offset), room=room)
+
+
+@router.action("tasks.page")
+async def page_action(ctx: Ctx, payload: str) -> Reply:
+    return await _page_action(ctx, payload, room=False)
+
+
+@router.action("tasks.rpage")
+async def room_page_action(ctx: Ctx, payload: str) -> Reply:
+    return await _page_action(ctx, payload, room=True)
+
+
+# Changing ------------------------------------------------------------------
+
+
+async def _done(ctx: Ctx, args: str, *, room: bool) -> Reply:
+    usage = "/roomdone <n>" if room else "/done <n>"
+    number, _ = _number(args, usage)
+    task = await service.task_by_number(
+        ctx.session, ctx.user.id, number, room_id=_room_id(ctx, room)
+    )
+    task = await service.complete_task(
+        ctx.session, ctx.user.id, task.id, now=ctx.clock.now(), reminder_minutes=_minutes(ctx)
+    )
+    return _done_reply(ctx, task, room=room)
+
+
+def _done_reply(ctx: Ctx, task: Task, *, room: bool) -> Reply:
+    if task.completed_at is None:
+        return Reply.text(f"Reopened {task_line(ctx, task, {})}", private=_private(ctx, room))
+    by = f" by {escape(ctx.user.display_name)}" if task.room_id is not None else ""
+    return Reply.text(
+        f"✓ Done{by}: **{task.number}**. {escape(task.title)}",
+        [Button("Undo", action_id("tasks.undo", task.id))],
+        private=_private(ctx, room),
+    )
+
+
+@router.command("done", usage="/done <n>", summary="complete task n (again: reopen)", area="tasks")
+async def done_cmd(ctx: Ctx, args: str) -> Reply:
+    return await _done(ctx, args, room=False)
+
+
+@router.command(
+    "roomdone",
+    usage="/roomdone <n>",
+    summary="complete room task n (again: reopen)",
+    area="rooms",
+    rooms_only=True,
+)
+async def roomdone_cmd(ctx: Ctx, args: str) -> Reply:
+    return await _done(ctx, args, room=True)
+
+
+def _task_id(payload: str) -> int:
+    if not payload.isdigit():
+        raise BadInput("That button has expired. Send /tasks again.")
+    return int(payload)
+
+
+@router.action("tasks.done")
+async def done_action(ctx: Ctx, payload: str) -> Reply:
+    task = await service.complete_task(
+        ctx.session,
+        ctx.user.id,
+        _task_id(payload),
+        now=ctx.clock.now(),
+        done=True,
+        reminder_minutes=_minutes(ctx),
+    )
+    return _done_reply(ctx, task, room=task.room_id is not None)
+
+
+@router.action("tasks.undo")
+async def undo_action(ctx: Ctx, payload: str) -> Reply:
+    task = await service.complete_task(
+        ctx.session,
+        ctx.user.id,
+        _task_id(payload),
+        now=ctx.clock.now(),
+        done=False,
+        reminder_minutes=_minutes(ctx),
+    )
+    return _done_reply(ctx, task, room=task.room_id is not None)
+
+
+async def _edit(ctx: Ctx, args: str, *, room: bool) -> Reply:
+    usage = ("/roomedit" if room else "/edit") + " <n> <new text with the same syntax as /task>"
+    number, rest = _number(args, usage)
+    if not rest:
+        raise BadInput(f"What should change? `{usage}`, e.g. {number} fri 6pm !high")
+    task = await service.task_by_number(
+        ctx.session, ctx.user.id, number, room_id=_room_id(ctx, room)
+    )
+    parsed = _parse(ctx, rest)
+    changes = TaskChanges(
+        title=parsed.title or None,
+        due_at=parsed.due.at if parsed.due else None,
+        clear_due=parsed.clear_due,
+        subject=parsed.subject,
+        priority=parsed.priority,
+    )
+    task = await service.update_task(
+        ctx.session,
+        ctx.user.id,
+        task.id,
+        changes,
+        now=ctx.clock.now(),
+        reminder_minutes=_minutes(ctx),
+    )
+    return Reply.text(f"Updated {task_line(ctx, task, {})}", private=_private(ctx, room))
+
+
+@router.command(
+    "edit",
+    usage="/edit <n> <new text with the same syntax>",
+    summary="change title, due, subject or priority",
+    area="tasks",
+)
+async def edit_cmd(ctx: Ctx, args: str) -> Reply:
+    return await _edit(ctx, args, room=False)
+
+
+@router.command(
+    "roomedit",
+    usage="/roomedit <n> <new text>",
+    summary="change a room task",
+    area="rooms",
+    rooms_only=True,
+)
+async def roomedit_cmd(ctx: Ctx, args: str) -> Reply:
+    return await _edit(ctx, args, room=True)
+
+
+async def _delete(ctx: Ctx, args: str, *, room: bool) -> Reply:
+    number, _ = _number(args, "/roomdel <n>" if room else "/del <n>")
+    task = await service.task_by_number(
+        ctx.session, ctx.user.id, number, room_id=_room_id(ctx, room)
+    )
+    deleted = await service.delete_task(ctx.session, ctx.user.id, task.id)
+    return Reply.text(
+        f"Deleted **{deleted.number}**. {escape(deleted.title)}", private=_private(ctx, room)
+    )
+
+
+@router.command("del", usage="/del <n>", summary="delete task n", area="tasks")
+async def del_cmd(ctx: Ctx, args: str) -> Reply:
+    return await _delete(ctx, args, room=False)
+
+
+@router.command(
+    "roomdel", usage="/roomdel <n>", summary="delete room task n", area="rooms", rooms_only=True
+)
+async def roomdel_cmd(ctx: Ctx, args: str) -> Reply:
+    return await _delete(ctx, args, room=True)
+
+
+# Reminders and the calendar ------------------------------------------------
+
+REMIND_USAGE = "/remind <when> <text>"
+
+
+@router.command("remind", usage=REMIND_USAGE, summary="a one-off reminder", area="tasks")
+async def remind_cmd(ctx: Ctx, args: str) -> Reply:
+    if not args.strip():
+        raise BadInput(f"`{REMIND_USAGE}`, e.g. /remind tomorrow 9am bring the lab coat")
+    parsed = _parse(ctx, args)
+    if parsed.due is None:
+        raise BadInput(
+            "I couldn't tell when. Start with the time: /remind in 20 minutes stretch, "
+            "/remind tomorrow 9am call mom, /remind fri 17:00 submit essay."
+        )
+    text = " ".join(filter(None, [parsed.title, parsed.subject and f"#{parsed.subject}"]))
+    reminder = await service.add_reminder(
+        ctx.session, ctx.user.id, text, parsed.due.at, now=ctx.clock.now()
+    )
+    return Reply.text(
+        f"I'll remind you {_when(ctx, reminder.remind_at)}: {escape(reminder.text)}",
+        private=_private(ctx, False),
+    )
+
+
+@router.command(
+    "calendar",
+    usage="/calendar [reset]",
+    summary="a private iCalendar feed URL of your tasks",
+    area="tasks",
+)
+async def calendar_cmd(ctx: Ctx, args: str) -> Reply:
+    arg = args.strip().lower()
+    if arg not in ("", "reset"):
+        raise BadInput("`/calendar` shows your feed URL; `/calendar reset` replaces it.")
+    token = await service.calendar_token(
+        ctx.session, ctx.user.id, now=ctx.clock.now(), reset=arg == "reset"
+    )
+    url = service.calendar_url(ctx.services.settings.public_base_url, token)
+    intro = "New feed URL; the old one no longer works." if arg else "Your private calendar feed:"
+    return Reply.text(
+        f"{intro}\n{url}\n\nAdd it in Google Calendar (Other calendars → From URL) or Apple "
+        "Calendar (New Calendar Subscription). Anyone with the URL sees your tasks: "
+        "/calendar reset makes a new one.",
+        private=True,
+    )

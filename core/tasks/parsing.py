@@ -1,0 +1,267 @@
+"""Understanding what a student types: `Lab report fri 5pm #chem !high`.
+
+Dates are read with `dateparser` relative to the user's local time; the date phrase must
+sit at the end (or the start) of the text and contain a date word, a time or a numeric
+date, so that "Read chapter 5" stays a title. `due <phrase>` forces a date and fails
+loudly when the phrase is not one."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from enum import IntEnum
+from zoneinfo import ZoneInfo
+
+from dateparser.date import DateDataParser
+
+from core.chat.markup import escape, shorten
+from core.errors import BadInput
+
+MAX_TITLE = 200
+MAX_SUBJECT = 40
+MAX_DATE_WORDS = 6
+DEFAULT_DUE_TIME = time(17, 0)
+END_OF_DAY = time(23, 59)
+
+
+class Priority(IntEnum):
+    HIGH = 1
+    MEDIUM = 2
+    LOW = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+PRIORITY_WORDS = {
+    "high": Priority.HIGH,
+    "h": Priority.HIGH,
+    "urgent": Priority.HIGH,
+    "medium": Priority.MEDIUM,
+    "med": Priority.MEDIUM,
+    "m": Priority.MEDIUM,
+    "normal": Priority.MEDIUM,
+    "low": Priority.LOW,
+    "l": Priority.LOW,
+}
+
+_WEEKDAYS = (
+    "mon|monday|tue|tues|tuesday|wed|weds|wednesday|thu|thur|thurs|thursday|"
+    "fri|friday|sat|saturday|sun|sunday"
+)
+_MONTHS = (
+    "jan|january|feb|february|mar|march|apr|april|may|jun|june|jul|july|aug|august|"
+    "sep|sept|september|oct|october|nov|november|dec|december"
+)
+_RELATIVE = "today|tomorrow|tonight|yesterday|noon|midnight|morning|afternoon|evening|week"
+_UNITS = "min|mins|minute|minutes|h|hr|hrs|hour|hours|day|days|week|weeks|month|months"
+_CONNECTORS = {"due", "by", "on", "at", "before", "until", "in", "next", "this", "of", "the"}
+_TIME = re.compile(r"^(\d{1,2}(:\d{2})?\s?(am|pm)|\d{1,2}:\d{2}|noon|midnight|tonight)$", re.I)
+_TIME_WORDS = re.compile(
+    r"\d{1,2}(:\d{2})?\s?(am|pm)\b|\b\d{1,2}:\d{2}\b|\b(noon|midnight|tonight|morning|"
+    r"afternoon|evening)\b|\bin\s+\d+\s*(min|mins|minutes?|h|hrs?|hours?)\b",
+    re.I,
+)
+_NUMERIC_DATE = re.compile(r"^\d{1,4}[-/.]\d{1,2}([-/.]\d{1,4})?\.?$")
+_ORDINAL = re.compile(r"^\d{1,2}(st|nd|rd|th)$", re.I)
+_WORD_CUE = re.compile(rf"^({_WEEKDAYS}|{_MONTHS}|{_RELATIVE})$", re.I)
+_MONTH = re.compile(rf"^({_MONTHS})$", re.I)
+_UNIT = re.compile(rf"^({_UNITS})$", re.I)
+_IN_DURATION = re.compile(r"^in\s+(\d+)\s*(min|mins|minutes?|h|hrs?|hours?|days?|weeks?)$", re.I)
+_ALIASES = {"tmr": "tomorrow", "tmrw": "tomorrow", "tomorow": "tomorrow", "2moro": "tomorrow"}
+_MERIDIEM = {"am", "pm"}
+_FILLERS = _CONNECTORS | _MERIDIEM | {"and"}
+_DAYLIKE = re.compile(r"(day|days)$", re.I)
+
+
+@dataclass(frozen=True)
+class Due:
+    at: datetime  # UTC
+    phrase: str
+    time_given: bool
+
+
+@dataclass
+class ParsedTask:
+    title: str
+    due: Due | None = None
+    subject: str | None = None
+    priority: Priority | None = None
+    clear_due: bool = False
+    notes: list[str] = field(default_factory=list)  # what we assumed, shown to the user
+
+
+def parse_task_text(
+    text: str, now: datetime, zone: ZoneInfo, languages: tuple[str, ...] = ("en",)
+) -> ParsedTask:
+    """Split `/task` text into title, due date, #subject and !priority. Raises BadInput
+    for a date in the past, a `due` phrase that is not a date, or a bad tag."""
+    words = text.split()
+    subject, priority, words = _pull_tags(words)
+    clear_due = False
+    due: Due | None = None
+    notes: list[str] = []
+    lowered = [w.lower() for w in words]
+    if "due" in lowered:
+        at = lowered.index("due")
+        phrase_words = words[at + 1 :]
+        if [w.lower() for w in phrase_words] in (["none"], ["off"], ["never"]):
+            clear_due = True
+        else:
+            phrase = " ".join(phrase_words)
+            if not phrase:
+                raise BadInput("`due` needs a date after it, for example: due fri 5pm.")
+            due = parse_when(phrase, now, zone, languages)
+            if due is None:
+                raise BadInput(
+                    f"I couldn't read “{_quote(phrase)}” as a date. Try something like "
+                    "“fri 5pm”, “tomorrow”, “in 2 hours” or “2026-12-03 14:00”."
+                )
+        words = words[:at]
+    else:
+        found = _find_date(words, now, zone, languages)
+        if found is not None:
+            due, words = found
+        elif words and _DAYLIKE.search(words[-1]) and not _WORD_CUE.match(words[-1]):
+            notes.append(f"I didn't read “{shorten(words[-1])}” as a date")
+    while words and words[-1].lower() in _CONNECTORS:
+        words = words[:-1]
+    title = " ".join(words).strip()
+    if len(title) > MAX_TITLE:
+        raise BadInput(
+            f"That title is {len(title):,} characters; keep it under {MAX_TITLE}. "
+            "Put the details in a shorter title."
+        )
+    if due is not None and due.at <= now:
+        when = format_local(due.at.astimezone(zone), now.astimezone(zone))
+        raise BadInput(
+            f"“{_quote(due.phrase)}” is {when}, which is in the past. "
+            "Give a time that is still ahead, e.g. “tomorrow 9am”."
+        )
+    return ParsedTask(title, due, subject, priority, clear_due, notes)
+
+
+def parse_when(
+    phrase: str, now: datetime, zone: ZoneInfo, languages: tuple[str, ...] = ("en",)
+) -> Due | None:
+    """A date phrase in the user's zone, as UTC; None when it is not a date."""
+    cleaned = " ".join(_ALIASES.get(w.lower(), w) for w in phrase.split())
+    local_now = now.astimezone(zone)
+    duration = _IN_DURATION.match(cleaned)
+    if duration is not None:
+        # Real elapsed time, so "in 2 hours" stays 2 hours across a DST change.
+        return Due(now + _duration(int(duration.group(1)), duration.group(2)), phrase, True)
+    parsed = _parse(cleaned, local_now, languages)
+    if parsed is None:
+        return None
+    time_given = bool(_TIME_WORDS.search(cleaned))
+    naive = parsed
+    relative_day = bool(
+        re.search(r"\b(today|tomorrow|in\s+\d+\s*days?|next week)\b", cleaned, re.I)
+    )
+    if not time_given:
+        naive = datetime.combine(naive.date(), DEFAULT_DUE_TIME)
+        if naive.replace(tzinfo=zone) <= local_now and naive.date() == local_now.date():
+            naive = datetime.combine(naive.date(), END_OF_DAY)
+    elif naive.replace(tzinfo=zone) <= local_now and not relative_day and _TIME.match(cleaned):
+        naive += timedelta(days=1)
+    return Due(naive.replace(tzinfo=zone).astimezone(UTC), phrase, time_given)
+
+
+def _duration(amount: int, unit: str) -> timedelta:
+    unit = unit.lower()
+    if unit.startswith("m"):
+        return timedelta(minutes=amount)
+    if unit.startswith("h"):
+        return timedelta(hours=amount)
+    if unit.startswith("d"):
+        return timedelta(days=amount)
+    return timedelta(weeks=amount)
+
+
+def _parse(text: str, local_now: datetime, languages: tuple[str, ...]) -> datetime | None:
+    settings = {
+        "RELATIVE_BASE": local_now.replace(tzinfo=None),
+        "PREFER_DATES_FROM": "future",
+        "RETURN_AS_TIMEZONE_AWARE": False,
+    }
+    parser = DateDataParser(languages=list(languages), settings=settings)
+    data = parser.get_date_data(text)
+    if data.date_obj is None or data.period in ("month", "year"):
+        return None
+    result: datetime = data.date_obj
+    return result
+
+
+def _pull_tags(words: list[str]) -> tuple[str | None, Priority | None, list[str]]:
+    subject: str | None = None
+    priority: Priority | None = None
+    rest: list[str] = []
+    for word in words:
+        if len(word) > 1 and word.startswith("#"):
+            if subject is not None:
+                raise BadInput("One #subject per task, please (for example #chem).")
+            subject = word[1:].lower()
+            if len(subject) > MAX_SUBJECT:
+                raise BadInput(f"A #subject is at most {MAX_SUBJECT} characters.")
+        elif len(word) > 1 and word.startswith("!") and word[1:].isalpha():
+            level = PRIORITY_WORDS.get(word[1:].lower())
+            if level is None:
+                raise BadInput(f"“{_quote(word)}” is not a priority: use !high, !medium or !low.")
+            priority = level
+        else:
+            rest.append(word)
+    return subject, priority, rest
+
+
+def _find_date(
+    words: list[str], now: datetime, zone: ZoneInfo, languages: tuple[str, ...]
+) -> tuple[Due, list[str]] | None:
+    """The longest date phrase at the end of the text, else at the start."""
+    longest = min(MAX_DATE_WORDS, len(words))
+    for size in range(longest, 0, -1):
+        tail = words[len(words) - size :]
+        if _looks_like_date(tail):
+            due = parse_when(" ".join(tail), now, zone, languages)
+            if due is not None:
+                return due, words[: len(words) - size]
+    for size in range(longest, 0, -1):
+        head = words[:size]
+        if _looks_like_date(head):
+            due = parse_when(" ".join(head), now, zone, languages)
+            if due is not None:
+                return due, words[size:]
+    return None
+
+
+def _looks_like_date(words: list[str]) -> bool:
+    """Every word is date vocabulary and at least one is a real cue; bare numbers only
+    next to a month, a unit or am/pm, so "chapter 5" is never a date."""
+    if not words or words[0].lower() in {"of", "the", "and"}:
+        return False
+    cue = False
+    lowered = [_ALIASES.get(w.lower(), w.lower()) for w in words]
+    for i, word in enumerate(lowered):
+        if _WORD_CUE.match(word) or _TIME.match(word) or _NUMERIC_DATE.match(word):
+            cue = True
+        elif word.isdigit():
+            neighbours = lowered[max(0, i - 1) : i] + lowered[i + 1 : i + 2]
+            if not any(_MONTH.match(n) or _UNIT.match(n) or n in _MERIDIEM for n in neighbours):
+                return False
+        elif not (_ORDINAL.match(word) or _UNIT.match(word) or word in _FILLERS):
+            return False
+    return cue or bool(_IN_DURATION.match(" ".join(lowered)))
+
+
+def _quote(text: str) -> str:
+    """User text echoed in an error: one short line, markup-safe."""
+    return escape(shorten(text, 40))
+
+
+def format_local(local: datetime, local_now: datetime) -> str:
+    """`Fri 27 Nov 17:00`, with the year when it is not this year."""
+    if local.year != local_now.year:
+        return f"{local:%a %d %b %Y %H:%M}"
+    return f"{local:%a %d %b %H:%M}"

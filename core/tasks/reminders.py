@@ -1,0 +1,274 @@
+"""The sweeps behind reminders and digests. Each works in batches picked by an index
+(`FOR UPDATE SKIP LOCKED`, so two workers never take the same rows), writes to the
+outbox with a dedupe key, and is safe to run twice."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.chat.markup import escape
+from core.chat.messages import Button
+from core.chat.router import action_id
+from core.db import Database
+from core.identity.models import Room, User
+from core.identity.service import user_zone
+from core.notify.service import after_quiet_hours, notify_room, notify_user
+from core.tasks.models import DigestState, Reminder, Task
+from core.tasks.parsing import format_local
+from core.tasks.service import next_reminder
+
+BATCH = 500
+# A reminder whose moment passed this long ago (the sweep was down) is dropped, not sent.
+STALE_AFTER = timedelta(hours=12)
+DIGEST_WINDOW = timedelta(hours=2)
+DIGEST_ITEMS = 15
+
+
+def before_phrase(minutes: int) -> str:
+    if minutes == 0:
+        return "now"
+    if minutes % 1440 == 0:
+        days = minutes // 1440
+        return f"in {days} day{'s' if days > 1 else ''}"
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return f"in {hours} hour{'s' if hours > 1 else ''}"
+    return f"in {minutes} minute{'s' if minutes > 1 else ''}"
+
+
+def reminder_text(task: Task, minutes: int, zone_user: User | None, now: datetime) -> str:
+    """Absolute times, because quiet hours may hold the message until later."""
+    assert task.due_at is not None
+    if zone_user is None:
+        return f"⏰ Due {before_phrase(minutes)}: **{escape(task.title)}**"
+    zone = user_zone(zone_user)
+    when = format_local(task.due_at.astimezone(zone), now.astimezone(zone))
+    return f"⏰ **{escape(task.title)}** is due {when}"
+
+
+async def sweep_task_reminders(
+    db: Database, now: datetime, minutes_before: Sequence[int], batch: int = BATCH
+) -> int:
+    """Send every task reminder that has come due; returns how many were queued."""
+    queued = 0
+    while True:
+        async with db.transaction() as session:
+            tasks = list(
+                await session.scalars(
+                    select(Task)
+                    .where(Task.next_remind_at <= now)
+                    .order_by(Task.next_remind_at)
+                    .limit(batch)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            users, rooms = await _owners(session, tasks)
+            # One batched UPDATE of the tasks at commit, not one flush per outbox insert.
+            with session.no_autoflush:
+                for task in tasks:
+                    queued += await _remind_task(session, task, users, rooms, now, minutes_before)
+        if len(tasks) < batch:
+            return queued
+
+
+async def _owners(
+    session: AsyncSession, tasks: Sequence[Task]
+) -> tuple[dict[int, User], dict[int, Room]]:
+    user_ids = {t.user_id for t in tasks if t.user_id is not None}
+    room_ids = {t.room_id for t in tasks if t.room_id is not None}
+    users = (
+        {u.id: u for u in await session.scalars(select(User).where(User.id.in_(user_ids)))}
+        if user_ids
+        else {}
+    )
+    rooms = (
+        {r.id: r for r in await session.scalars(select(Room).where(Room.id.in_(room_ids)))}
+        if room_ids
+        else {}
+    )
+    return users, rooms
+
+
+async def _remind_task(
+    session: AsyncSession,
+    task: Task,
+    users: dict[int, User],
+    rooms: dict[int, Room],
+    now: datetime,
+    minutes_before: Sequence[int],
+) -> int:
+    assert task.next_remind_at is not None and task.due_at is not None
+    # Several moments may have passed since the last sweep: send only the latest one.
+    due_offsets = [m for m in minutes_before if task.due_at - timedelta(minutes=m) <= now] or [
+        task.next_remind_offset or 0
+    ]
+    offset = min(due_offsets)
+    moment = task.due_at - timedelta(minutes=offset)
+    upcoming = next_reminder(task.due_at, now, minutes_before)
+    task.next_remind_at, task.next_remind_offset = upcoming if upcoming else (None, None)
+    if now - moment > STALE_AFTER or task.completed_at is not None:
+        return 0
+    key = f"task:{task.id}:{offset}:{int(task.due_at.timestamp())}"
+    buttons = [Button("✓ Done", action_id("tasks.done", task.id))]
+    if task.user_id is not None:
+        user = users.get(task.user_id)
+        if user is None:
+            return 0
+        if upcoming is not None and after_quiet_hours(user, now) >= upcoming[0]:
+            return 0  # held by quiet hours past the next reminder: that one will do
+        sent = await notify_user(
+            session,
+            user,
+            kind="reminder",
+            text=reminder_text(task, offset, user, now),
+            dedupe_key=key,
+            at=now,
+            buttons=buttons,
+        )
+        return int(sent)
+    room = rooms.get(task.room_id or 0)
+    if room is None:
+        return 0
+    sent = await notify_room(
+        session,
+        room,
+        kind="reminder",
+        text=reminder_text(task, offset, None, now),
+        dedupe_key=key,
+        at=now,
+        buttons=buttons,
+    )
+    return int(sent)
+
+
+async def sweep_one_off_reminders(db: Database, now: datetime, batch: int = BATCH) -> int:
+    queued = 0
+    while True:
+        async with db.transaction() as session:
+            due = list(
+                await session.scalars(
+                    select(Reminder)
+                    .where(Reminder.sent_at.is_(None), Reminder.remind_at <= now)
+                    .order_by(Reminder.remind_at)
+                    .limit(batch)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            users = (
+                {
+                    u.id: u
+                    for u in await session.scalars(
+                        select(User).where(User.id.in_({r.user_id for r in due}))
+                    )
+                }
+                if due
+                else {}
+            )
+            for reminder in due:
+                reminder.sent_at = now
+                user = users.get(reminder.user_id)
+                if user is None or now - reminder.remind_at > STALE_AFTER:
+                    continue
+                queued += await notify_user(
+                    session,
+                    user,
+                    kind="reminder",
+                    text=f"⏰ Reminder: {escape(reminder.text)}",
+                    dedupe_key=f"remind:{reminder.id}",
+                    at=now,
+                )
+        if len(due) < batch:
+            return queued
+
+
+# Users whose digest moment (today's, or yesterday's when it is shortly after midnight)
+# passed less than DIGEST_WINDOW ago and who have not had that day's digest.
+DIGEST_DUE_SQL = """
+    WITH local AS (
+        SELECT u.id, (CAST(:now AS timestamptz) AT TIME ZONE u.timezone) AS ts, u.digest_time
+        FROM users u
+        WHERE u.digest_time IS NOT NULL
+    ), target AS (
+        SELECT id, ts,
+               CASE WHEN CAST(ts AS date) + digest_time <= ts
+                    THEN CAST(ts AS date) + digest_time
+                    ELSE CAST(ts AS date) - 1 + digest_time END AS moment
+        FROM local
+    )
+    SELECT t.id, CAST(t.moment AS date) AS day
+    FROM target t LEFT JOIN task_digests d ON d.user_id = t.id
+    WHERE t.ts - t.moment < CAST(:window AS interval)
+      AND (d.last_sent_on IS NULL OR d.last_sent_on < CAST(t.moment AS date))
+    ORDER BY t.id
+    LIMIT :batch
+"""
+_DIGEST_DUE = text(DIGEST_DUE_SQL)
+
+
+async def sweep_digests(db: Database, now: datetime, batch: int = BATCH) -> int:
+    """Queue each user's daily digest of today's and overdue tasks at their digest time."""
+    queued = 0
+    while True:
+        async with db.transaction() as session:
+            rows = (
+                await session.execute(
+                    _DIGEST_DUE,
+                    {"now": now, "window": DIGEST_WINDOW, "batch": batch},
+                )
+            ).all()
+            ids = {user_id for user_id, _ in rows}
+            users = (
+                {u.id: u for u in await session.scalars(select(User).where(User.id.in_(ids)))}
+                if ids
+                else {}
+            )
+            for user_id, day in rows:
+                if user_id in users:
+                    queued += await _send_digest(session, users[user_id], day, now)
+        if len(rows) < batch:
+            return queued
+
+
+async def _send_digest(session: AsyncSession, user: User, day: date, now: datetime) -> int:
+    user_id = user.id
+    await session.execute(
+        insert(DigestState)
+        .values(user_id=user_id, last_sent_on=day)
+        .on_conflict_do_update(index_elements=["user_id"], set_={"last_sent_on": day})
+    )
+    zone = user_zone(user)
+    day_end = datetime(day.year, day.month, day.day, tzinfo=zone) + timedelta(days=1)
+    tasks = list(
+        await session.scalars(
+            select(Task)
+            .where(Task.user_id == user_id, Task.completed_at.is_(None), Task.due_at < day_end)
+            .order_by(Task.due_at, Task.priority, Task.number)
+            .limit(DIGEST_ITEMS + 1)
+        )
+    )
+    if not tasks:
+        return 0
+    local_now = now.astimezone(zone)
+    lines = [f"**Your tasks for {local_now:%a %d %b}**"]
+    for task in tasks[:DIGEST_ITEMS]:
+        assert task.due_at is not None
+        late = " (overdue)" if task.due_at < now else ""
+        lines.append(
+            f"- {task.number}. {escape(task.title)} — {task.due_at.astimezone(zone):%a %H:%M}{late}"
+        )
+    if len(tasks) > DIGEST_ITEMS:
+        lines.append("…and more: /tasks today")
+    sent = await notify_user(
+        session,
+        user,
+        kind="digest",
+        text="\n".join(lines),
+        dedupe_key=f"digest:{user_id}:{day.isoformat()}",
+        at=now,
+    )
+    return int(sent)

@@ -1,0 +1,42 @@
+"""Helpers shared by the task tests: run the sweeps as `teddy jobs run-due` does, and read
+what reached the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from core.jobs import PERIODIC, JobContext, run_job
+from core.notify import service as outbox
+from core.notify.models import OutboxMessage
+from core.tasks.models import Task
+from teddy.runtime import Core
+
+
+async def run_due(core: Core) -> None:
+    context = JobContext(core.db, core.services)
+    for name in sorted(PERIODIC):
+        await run_job(name, context, {})
+
+
+async def outbox_texts(core: Core, kind: str = "reminder") -> list[str]:
+    async with core.db.transaction() as session:
+        rows = await session.scalars(
+            select(OutboxMessage.text).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)
+        )
+        return list(rows)
+
+
+async def deliverable(core: Core, platform: str, at: datetime) -> list[str]:
+    """Claim and mark delivered what a platform adapter would send at `at`."""
+    async with core.db.transaction() as session:
+        messages = await outbox.claim_due(session, platform, at)
+        for message in messages:
+            outbox.mark_delivered(message, at)
+        return [m.text for m in messages]
+
+
+async def task_count(core: Core) -> int:
+    async with core.db.transaction() as session:
+        return int(await session.scalar(select(func.count()).select_from(Task)) or 0)

@@ -1,0 +1,183 @@
+"""Reminders and digests through the sweeps that `teddy jobs run-due` runs."""
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from core.clock import FixedClock
+from core.notify.models import OutboxMessage
+from core.tasks.models import Task
+from teddy.runtime import Core
+from tests.conftest import ChatDriver
+from tests.integration.tasks_helpers import deliverable, outbox_texts, run_due
+
+
+async def test_run_due_just_before_the_due_time_sends_one_reminder_per_task(
+    core: Core,
+    make_chat,
+    clock: FixedClock,  # type: ignore[no-untyped-def]
+) -> None:
+    tokyo, la = make_chat("kenji"), make_chat("lucy")
+    await tokyo.say("/settings tz Asia/Tokyo")
+    await la.say("/settings tz America/Los_Angeles")
+    await tokyo.say("/settings quiet off")
+    await la.say("/settings quiet off")
+    # Both due at the same instant: Thu 26 Nov 10:00 UTC.
+    await tokyo.say("/task Lab report tomorrow 7pm")
+    await la.say("/task Problem set tomorrow 2am")
+    await tokyo.say("/task Later thing fri 5pm")
+    clock.set(datetime(2026, 11, 26, 9, 59, tzinfo=UTC))
+    await run_due(core)
+    await run_due(core)
+    texts = await outbox_texts(core)
+    assert sorted(texts) == [
+        "⏰ **Lab report** is due Thu 26 Nov 19:00",
+        "⏰ **Problem set** is due Thu 26 Nov 02:00",
+    ]
+    clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
+    await run_due(core)
+    await run_due(core)
+    assert len(await outbox_texts(core)) == 4  # plus one "at due" each, still no duplicates
+
+
+async def test_reminder_buttons_complete_the_task(
+    core: Core, chat: ChatDriver, clock: FixedClock
+) -> None:
+    await chat.say("/settings quiet off")
+    await chat.say("/task Essay tomorrow 10am")
+    clock.set(datetime(2026, 11, 26, 9, 30, tzinfo=UTC))
+    await run_due(core)
+    async with core.db.transaction() as session:
+        message = await session.scalar(select(OutboxMessage))
+        assert message is not None
+        action = message.buttons[0]["action"]
+    assert "Done: 1. Essay" in (await chat.press(action))[0].plain_text()
+    clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
+    await run_due(core)
+    assert len(await outbox_texts(core)) == 1  # no "at due" reminder for a done task
+
+
+async def test_reminder_inside_quiet_hours_waits_until_they_end(
+    core: Core, chat: ChatDriver, clock: FixedClock
+) -> None:
+    await chat.say("/settings tz Asia/Tokyo")
+    await chat.say("/settings quiet 22:00-07:00")
+    await chat.say("/task Early lab tomorrow 7:30am")  # Thu 07:30 JST = Wed 22:30 UTC
+    clock.set(datetime(2026, 11, 25, 21, 31, tzinfo=UTC))  # 06:31 JST, the 1-hour reminder
+    await run_due(core)
+    assert await deliverable(core, "test", clock.now()) == []
+    seven = datetime(2026, 11, 25, 22, 0, tzinfo=UTC)  # 07:00 JST
+    assert await deliverable(core, "test", seven - timedelta(seconds=1)) == []
+    assert await deliverable(core, "test", seven) == ["⏰ **Early lab** is due Thu 26 Nov 07:30"]
+
+
+async def test_quiet_hours_past_the_due_time_send_a_single_reminder(
+    core: Core, chat: ChatDriver, clock: FixedClock
+) -> None:
+    await chat.say("/settings tz Asia/Tokyo")
+    await chat.say("/task Dawn run tomorrow 6:30am")  # default quiet hours 22:00-07:00
+    for minute in range(0, 100, 1):
+        clock.set(datetime(2026, 11, 25, 20, 30, tzinfo=UTC) + timedelta(minutes=minute))
+        if minute % 10 == 0 or minute in (59, 60, 61):
+            await run_due(core)
+    assert await outbox_texts(core) == ["⏰ **Dawn run** is due Thu 26 Nov 06:30"]
+
+
+async def test_dst_change_reminds_at_the_right_local_hour(
+    core: Core, chat: ChatDriver, clock: FixedClock
+) -> None:
+    clock.set(datetime(2026, 10, 31, 19, 0, tzinfo=UTC))  # Sat 12:00 PDT
+    await chat.say("/settings tz America/Los_Angeles")
+    added = await chat.say("/task Brunch tomorrow 9am")  # Sun 1 Nov, after clocks go back
+    assert "due Sun 01 Nov 09:00" in added
+    async with core.db.transaction() as session:
+        task = await session.scalar(select(Task))
+        assert task is not None and task.due_at == datetime(2026, 11, 1, 17, 0, tzinfo=UTC)
+    clock.set(datetime(2026, 11, 1, 15, 59, tzinfo=UTC))
+    await run_due(core)
+    assert await outbox_texts(core) == []
+    clock.set(datetime(2026, 11, 1, 16, 0, tzinfo=UTC))  # 08:00 PST
+    await run_due(core)
+    assert await outbox_texts(core) == ["⏰ **Brunch** is due Sun 01 Nov 09:00"]
+
+
+async def test_spring_forward_keeps_the_wall_clock_time(
+    core: Core, chat: ChatDriver, clock: FixedClock
+) -> None:
+    clock.set(datetime(2027, 3, 13, 20, 0, tzinfo=UTC))  # Sat 12:00 PST, DST starts Sunday
+    await chat.say("/settings tz America/Los_Angeles")
+    assert "due Mon 15 Mar 09:00" in await chat.say("/task Seminar mon 9am")
+    async with core.db.transaction() as session:
+        task = await session.scalar(select(Task))
+        assert task is not None and task.due_at == datetime(2027, 3, 15, 16, 0, tzinfo=UTC)
+
+
+async def test_edited_due_time_gets_fresh_reminders(
+    core: Core, chat: ChatDriver, clock: FixedClock
+) -> None:
+    await chat.say("/settings quiet off")
+    await chat.say("/task Essay tomorrow 10am")
+    clock.set(datetime(2026, 11, 26, 9, 30, tzinfo=UTC))
+    await run_due(core)
+    await chat.say("/edit 1 tomorrow 10am")  # Fri
+    clock.set(datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
+    await run_due(core)
+    assert await outbox_texts(core) == [
+        "⏰ **Essay** is due Thu 26 Nov 10:00",
+        "⏰ **Essay** is due Fri 27 Nov 10:00",
+    ]
+
+
+async def test_one_off_reminder_is_sent_once(
+    core: Core, chat: ChatDriver, clock: FixedClock
+) -> None:
+    await chat.say("/settings quiet off")
+    await chat.say("/remind in 20 minutes stretch *now*")
+    clock.advance(timedelta(minutes=19))
+    await run_due(core)
+    assert await outbox_texts(core) == []
+    clock.advance(timedelta(minutes=1))
+    await run_due(core)
+    await run_due(core)
+    assert await outbox_texts(core) == ["⏰ Reminder: stretch \\*now\\*"]
+
+
+async def test_room_task_reminders_go_to_the_room(
+    core: Core,
+    make_chat,
+    clock: FixedClock,  # type: ignore[no-untyped-def]
+) -> None:
+    room = make_chat("alice", room="chem-group")
+    await room.say("/roomtask Group poster tomorrow 10am")
+    clock.set(datetime(2026, 11, 26, 9, 0, tzinfo=UTC))
+    await run_due(core)
+    async with core.db.transaction() as session:
+        message = await session.scalar(select(OutboxMessage))
+        assert message is not None
+        assert (message.room_id is not None, message.chat_id) == (True, "room-chem-group")
+        assert "Group poster" in message.text
+
+
+async def test_daily_digest_lists_today_and_overdue_once_a_day(
+    core: Core, chat: ChatDriver, clock: FixedClock
+) -> None:
+    await chat.say("/settings tz Asia/Tokyo")
+    await chat.say("/settings digest 08:00")
+    await chat.say("/task Essay tomorrow 10am")
+    await chat.say("/task Quiz tomorrow 3pm !high")
+    await chat.say("/task Project fri")
+    clock.set(datetime(2026, 11, 25, 22, 59, tzinfo=UTC))  # Thu 07:59 JST
+    await run_due(core)
+    assert await outbox_texts(core, "digest") == []
+    clock.set(datetime(2026, 11, 25, 23, 0, tzinfo=UTC))  # 08:00 JST
+    await run_due(core)
+    clock.advance(timedelta(minutes=30))
+    await run_due(core)
+    digests = await outbox_texts(core, "digest")
+    assert len(digests) == 1
+    assert "Essay — Thu 10:00" in digests[0] and "Quiz — Thu 15:00" in digests[0]
+    assert "Project" not in digests[0]
+    clock.set(datetime(2026, 11, 26, 23, 5, tzinfo=UTC))  # Fri 08:05 JST
+    await run_due(core)
+    later = await outbox_texts(core, "digest")
+    assert len(later) == 2 and "Project" in later[1] and "overdue" in later[1]
