@@ -1,0 +1,93 @@
+"""Flashcard background work: the daily "cards due" reminder and FSRS optimisation."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import UTC, timedelta
+
+from fsrs import Rating
+from fsrs import ReviewLog as FsrsReviewLog
+from sqlalchemy import select
+
+from core.chat.messages import Button
+from core.chat.router import action_id
+from core.flashcards import service
+from core.flashcards.models import ReviewLog
+from core.identity.models import User
+from core.identity.service import user_zone
+from core.jobs import JobContext, periodic
+from core.notify.service import notify_user
+
+log = logging.getLogger(__name__)
+
+# FSRS optimisation needs a history to learn from; below this the defaults are better.
+MIN_REVIEWS_TO_OPTIMIZE = 1000
+
+
+@periodic("flashcards.sweep_due", timedelta(hours=1))
+async def sweep_due(jc: JobContext) -> None:
+    """Queue one "cards due" message per user per local day (quiet hours respected by the
+    outbox). Re-running the same day changes nothing: the dedupe key holds the date."""
+    now = jc.services.clock.now()
+    async with jc.db.transaction() as session:
+        counts = await service.due_counts_by_user(session, now)
+        users = await session.scalars(select(User).where(User.id.in_(list(counts))))
+        for user in users:
+            due = counts[user.id]
+            local_day = now.astimezone(user_zone(user)).date()
+            noun = "card is" if due == 1 else "cards are"
+            await notify_user(
+                session,
+                user,
+                kind="cards_due",
+                text=f"{due} flashcard {noun} due. A few minutes now keeps them fresh.",
+                dedupe_key=f"flashcards.due:{user.id}:{local_day.isoformat()}",
+                at=now,
+                buttons=[Button("Review now", action_id("fc.review", ""))],
+            )
+
+
+@periodic("flashcards.optimize", timedelta(days=1))
+async def optimize(jc: JobContext) -> None:
+    """Fit each user's FSRS parameters to their own review logs with the fsrs Optimizer
+    (needs the `optimizer` extra: torch). Users are redone when their history grew by a
+    fifth, so running twice changes nothing."""
+    try:
+        from fsrs.optimizer import Optimizer
+    except ImportError:  # pragma: no cover - depends on the installed extra
+        log.info("fsrs optimizer not installed (pip install 'study-teddy[optimizer]')")
+        return
+    async with jc.db.transaction() as session:
+        user_ids = await service.users_to_optimize(session, MIN_REVIEWS_TO_OPTIMIZE)
+    for user_id in user_ids:
+        async with jc.db.transaction() as session:
+            logs = await service.review_logs_for(session, user_id)
+        try:
+            parameters = await asyncio.to_thread(_fit, Optimizer, logs)
+        except (ImportError, ValueError, RuntimeError) as err:
+            log.warning("fsrs optimisation for user %s failed: %s", user_id, err)
+            continue
+        async with jc.db.transaction() as session:
+            await service.save_parameters(
+                session, user_id, parameters, len(logs), jc.services.clock.now()
+            )
+
+
+def _fit(optimizer_class: type, logs: Sequence[ReviewLog]) -> list[float]:
+    fsrs_logs = to_fsrs_logs(logs)
+    optimizer = optimizer_class(fsrs_logs)
+    return [float(p) for p in optimizer.compute_optimal_parameters()]
+
+
+def to_fsrs_logs(logs: Sequence[ReviewLog]) -> list[FsrsReviewLog]:
+    return [
+        FsrsReviewLog(
+            card_id=log.card_id,
+            rating=Rating(log.rating),
+            review_datetime=log.reviewed_at.astimezone(UTC),
+            review_duration=log.duration_ms,
+        )
+        for log in logs
+    ]

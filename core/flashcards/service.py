@@ -1,0 +1,812 @@
+"""Flashcard rules: decks and who may see them, notes and cards, review sessions scheduled
+by FSRS, per-user preferences and the statistics the dashboard shows.
+
+Every function takes the acting user; a deck is visible to its owner and, when shared
+with a room, to that room's members. Only the owner changes a deck."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from fsrs import Rating, Scheduler, State
+from sqlalchemy import Select, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import BadInput, Forbidden, NotFound
+from core.flashcards import scheduling
+from core.flashcards.models import (
+    CardState,
+    Deck,
+    FlashCard,
+    Note,
+    ReviewLog,
+    ReviewSession,
+    StudyPrefs,
+)
+from core.flashcards.notes import NoteDraft, card_sides
+from core.identity.models import Membership, Room, User
+from core.identity.service import is_member, user_zone
+
+MAX_DECK_NAME = 100
+INSERT_CHUNK = 1000
+
+
+# Decks ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeckSummary:
+    id: int
+    name: str
+    owned: bool
+    room_id: int | None
+    room_title: str | None
+    cards: int
+    due: int
+    new: int
+
+
+def _visible(user_id: int) -> Select[Deck]:
+    rooms = select(Membership.room_id).where(Membership.user_id == user_id)
+    return select(Deck).where(or_(Deck.owner_id == user_id, Deck.room_id.in_(rooms)))
+
+
+async def can_see(session: AsyncSession, user_id: int, deck: Deck) -> bool:
+    if deck.owner_id == user_id:
+        return True
+    return deck.room_id is not None and await is_member(session, deck.room_id, user_id)
+
+
+async def get_deck(session: AsyncSession, user: User, deck_id: int) -> Deck:
+    deck = await session.get(Deck, deck_id)
+    if deck is None or not await can_see(session, user.id, deck):
+        raise NotFound("That deck doesn't exist (or isn't shared with you).")
+    return deck
+
+
+async def find_deck(session: AsyncSession, user: User, name: str) -> Deck:
+    """A deck the user can see, by name (case-insensitive); their own deck wins."""
+    key = _name_key(name)
+    deck = await session.scalar(
+        _visible(user.id)
+        .where(Deck.name_key == key)
+        .order_by((Deck.owner_id == user.id).desc(), Deck.id)
+        .limit(1)
+    )
+    if deck is None:
+        raise NotFound(f"You have no deck called “{name.strip()}”. /decks lists yours.")
+    return deck
+
+
+async def use_deck(session: AsyncSession, user: User, name: str) -> tuple[Deck, bool]:
+    """Switch to the deck called `name`, creating it when the user has none by that name.
+    Returns the deck and whether it was created."""
+    clean = " ".join(name.split())
+    if not clean:
+        raise BadInput("Give the deck a name: /deck Biology")
+    if len(clean) > MAX_DECK_NAME:
+        raise BadInput(f"A deck name can be at most {MAX_DECK_NAME} characters.")
+    try:
+        deck, created = await find_deck(session, user, clean), False
+    except NotFound:
+        deck, created = Deck(owner_id=user.id, name=clean, name_key=_name_key(clean)), True
+        session.add(deck)
+        await session.flush()
+    prefs = await get_prefs(session, user)
+    prefs.current_deck_id = deck.id
+    return deck, created
+
+
+async def current_deck(session: AsyncSession, user: User) -> Deck | None:
+    prefs = await get_prefs(session, user)
+    if prefs.current_deck_id is None:
+        return None
+    deck = await session.get(Deck, prefs.current_deck_id)
+    if deck is None or not await can_see(session, user.id, deck):
+        return None
+    return deck
+
+
+async def list_decks(session: AsyncSession, user: User, now: datetime) -> list[DeckSummary]:
+    """Every deck the user can see with its card count, cards due now and unseen cards."""
+    return await _summaries(session, user, now)
+
+
+async def _summaries(
+    session: AsyncSession, user: User, now: datetime, deck_id: int | None = None
+) -> list[DeckSummary]:
+    """One query for any number of decks: counts are grouped per deck, then joined."""
+    visible_query = _visible(user.id)
+    if deck_id is not None:
+        visible_query = visible_query.where(Deck.id == deck_id)
+    shared = await session.scalars(
+        visible_query.with_only_columns(Deck.id).where(Deck.owner_id != user.id)
+    )
+    for shared_id in list(shared):
+        await ensure_states(session, user.id, shared_id, now)
+    visible = visible_query.subquery()
+    # Every card has a state row for each learner (ensured above), so they count cards too.
+    states_query = select(
+        CardState.deck_id,
+        func.count().label("cards"),
+        func.count().filter(CardState.last_review.is_not(None), CardState.due <= now).label("due"),
+        func.count().filter(CardState.last_review.is_(None)).label("new"),
+    ).where(CardState.user_id == user.id)
+    if deck_id is not None:
+        states_query = states_query.where(CardState.deck_id == deck_id)
+    states = states_query.group_by(CardState.deck_id).subquery()
+    rows = await session.execute(
+        select(
+            visible.c.id,
+            visible.c.name,
+            visible.c.owner_id,
+            visible.c.room_id,
+            Room.title,
+            func.coalesce(states.c.cards, 0),
+            func.coalesce(states.c.due, 0),
+            func.coalesce(states.c.new, 0),
+        )
+        .outerjoin(states, states.c.deck_id == visible.c.id)
+        .outerjoin(Room, Room.id == visible.c.room_id)
+        .order_by(visible.c.name_key, visible.c.id)
+    )
+    return [
+        DeckSummary(
+            id=id_,
+            name=name,
+            owned=owner_id == user.id,
+            room_id=room_id,
+            room_title=room_title,
+            cards=n_cards,
+            due=due,
+            new=new,
+        )
+        for id_, name, owner_id, room_id, room_title, n_cards, due, new in rows
+    ]
+
+
+async def share_with_room(
+    session: AsyncSession, user: User, room: Room, name: str, now: datetime
+) -> Deck:
+    """Share one of the user's own decks with a room they are in; each member gets their
+    own schedule for it."""
+    if not await is_member(session, room.id, user.id):
+        raise Forbidden("You can only share a deck with a room you are in.")
+    deck = await session.scalar(
+        select(Deck).where(Deck.owner_id == user.id, Deck.name_key == _name_key(name))
+    )
+    if deck is None:
+        raise NotFound(f"You have no deck called “{name.strip()}” to share. /decks lists yours.")
+    deck.room_id = room.id
+    members = await session.scalars(select(Membership.user_id).where(Membership.room_id == room.id))
+    for member_id in members:
+        await ensure_states(session, member_id, deck.id, now)
+    return deck
+
+
+async def ensure_states(session: AsyncSession, user_id: int, deck_id: int, now: datetime) -> None:
+    """Give the user a (new) schedule entry for every card of the deck they lack one for."""
+    await session.execute(
+        insert(CardState)
+        .from_select(
+            ["user_id", "card_id", "deck_id", "state", "step", "due", "reps", "lapses"],
+            select(
+                literal(user_id),
+                FlashCard.id,
+                FlashCard.deck_id,
+                literal(int(State.Learning)),
+                literal(0),
+                literal(now),
+                literal(0),
+                literal(0),
+            )
+            .where(FlashCard.deck_id == deck_id)
+            .where(
+                ~select(CardState.card_id)
+                .where(CardState.user_id == user_id, CardState.card_id == FlashCard.id)
+                .exists()
+            ),
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.split()).lower()
+
+
+def require_owner(user: User, deck: Deck) -> None:
+    if deck.owner_id != user.id:
+        raise Forbidden(f"Only the owner of “{deck.name}” can change it.")
+
+
+# Notes and cards -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddResult:
+    notes: int
+    cards: int
+    duplicates: int
+
+
+async def add_notes(
+    session: AsyncSession, user: User, deck: Deck, drafts: Sequence[NoteDraft], now: datetime
+) -> AddResult:
+    """Add notes to the user's own deck; notes already in it (same text) are skipped."""
+    require_owner(user, deck)
+    learners = [user.id]
+    if deck.room_id is not None:
+        members = await session.scalars(
+            select(Membership.user_id).where(Membership.room_id == deck.room_id)
+        )
+        learners = sorted({user.id, *members})
+    notes = cards = 0
+    by_hash: dict[str, NoteDraft] = {}
+    for draft in drafts:
+        by_hash.setdefault(draft.content_hash, draft)
+    unique = list(by_hash.values())
+    for start in range(0, len(unique), INSERT_CHUNK):
+        chunk = unique[start : start + INSERT_CHUNK]
+        added = await _insert_notes(session, deck.id, chunk)
+        notes += len(added)
+        card_ids = await _insert_cards(session, deck.id, added)
+        cards += len(card_ids)
+        await _insert_states(session, learners, deck.id, card_ids, now)
+    return AddResult(notes=notes, cards=cards, duplicates=len(drafts) - notes)
+
+
+async def _insert_notes(
+    session: AsyncSession, deck_id: int, drafts: Sequence[NoteDraft]
+) -> list[tuple[int, NoteDraft]]:
+    by_hash = {d.content_hash: d for d in drafts}
+    rows = await session.execute(
+        insert(Note)
+        .values(
+            [
+                {
+                    "deck_id": deck_id,
+                    "kind": d.kind,
+                    "front": d.front,
+                    "back": d.back,
+                    "tags": d.tags[:500],
+                    "content_hash": d.content_hash,
+                }
+                for d in drafts
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["deck_id", "content_hash"])
+        .returning(Note.id, Note.content_hash)
+    )
+    return [(note_id, by_hash[digest]) for note_id, digest in rows]
+
+
+async def _insert_cards(
+    session: AsyncSession, deck_id: int, notes: Sequence[tuple[int, NoteDraft]]
+) -> list[int]:
+    values = [
+        {"note_id": note_id, "deck_id": deck_id, "ordinal": ordinal}
+        for note_id, draft in notes
+        for ordinal in draft.ordinals()
+    ]
+    if not values:
+        return []
+    rows = await session.scalars(insert(FlashCard).values(values).returning(FlashCard.id))
+    return sorted(rows)
+
+
+async def _insert_states(
+    session: AsyncSession,
+    user_ids: Sequence[int],
+    deck_id: int,
+    card_ids: Sequence[int],
+    now: datetime,
+) -> None:
+    if not card_ids:
+        return
+    values = [
+        {
+            "user_id": uid,
+            "card_id": cid,
+            "deck_id": deck_id,
+            "state": int(State.Learning),
+            "step": 0,
+            "due": now,
+            "reps": 0,
+            "lapses": 0,
+        }
+        for uid in user_ids
+        for cid in card_ids
+    ]
+    for start in range(0, len(values), INSERT_CHUNK):
+        await session.execute(
+            insert(CardState).values(values[start : start + INSERT_CHUNK]).on_conflict_do_nothing()
+        )
+
+
+@dataclass(frozen=True)
+class DeckNote:
+    kind: str
+    front: str
+    back: str
+    tags: str
+
+
+async def deck_notes(session: AsyncSession, user: User, deck: Deck) -> list[DeckNote]:
+    """The deck's notes in the order they were added (for export)."""
+    if not await can_see(session, user.id, deck):
+        raise NotFound("That deck doesn't exist (or isn't shared with you).")
+    rows = await session.execute(
+        select(Note.kind, Note.front, Note.back, Note.tags)
+        .where(Note.deck_id == deck.id)
+        .order_by(Note.id)
+    )
+    return [DeckNote(*row) for row in rows]
+
+
+# Preferences ---------------------------------------------------------------------------
+
+
+async def get_prefs(session: AsyncSession, user: User) -> StudyPrefs:
+    prefs = await session.get(StudyPrefs, user.id)
+    if prefs is None:
+        await session.execute(
+            insert(StudyPrefs)
+            .values(user_id=user.id, desired_retention=scheduling.DEFAULT_RETENTION)
+            .on_conflict_do_nothing()
+        )
+        prefs = await session.get(StudyPrefs, user.id)
+        assert prefs is not None
+    return prefs
+
+
+async def set_retention(session: AsyncSession, user: User, value: float) -> StudyPrefs:
+    if not 0.7 <= value <= 0.99:
+        raise BadInput(
+            "Desired retention is a share of cards you want to remember when they come due, "
+            "between 0.70 and 0.99 (default 0.90): /retention 0.9"
+        )
+    prefs = await get_prefs(session, user)
+    prefs.desired_retention = value
+    return prefs
+
+
+async def set_new_per_day(session: AsyncSession, user: User, value: int) -> StudyPrefs:
+    if not 0 <= value <= 9999:
+        raise BadInput("New cards per day is a number from 0 to 9999: /retention new 20")
+    prefs = await get_prefs(session, user)
+    prefs.new_per_day = value
+    return prefs
+
+
+# Reviewing -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueCard:
+    card_id: int
+    deck_name: str
+    question: str
+    answer: str
+    is_new: bool
+    intervals: dict[Rating, timedelta]
+
+
+async def start_session(
+    session: AsyncSession, user: User, deck: Deck | None, now: datetime
+) -> ReviewSession:
+    if deck is not None:
+        if not await can_see(session, user.id, deck):
+            raise NotFound("That deck doesn't exist (or isn't shared with you).")
+        if deck.owner_id != user.id:
+            await ensure_states(session, user.id, deck.id, now)
+    run = ReviewSession(user_id=user.id, deck_id=deck.id if deck else None, started_at=now)
+    session.add(run)
+    await session.flush()
+    return run
+
+
+async def get_session(session: AsyncSession, user: User, session_id: int) -> ReviewSession:
+    run = await session.get(ReviewSession, session_id)
+    if run is None:
+        raise NotFound("That review session is over. Start a new one with /review.")
+    if run.user_id != user.id:
+        raise Forbidden("That review belongs to someone else. Start your own with /review.")
+    return run
+
+
+async def next_card(
+    session: AsyncSession, user: User, run: ReviewSession, now: datetime
+) -> DueCard | None:
+    """The next card to review: the most overdue seen card, else an unseen one while the
+    user's new-cards-per-day allowance lasts; None when nothing is due."""
+    prefs = await get_prefs(session, user)
+    row = await session.scalar(
+        _scoped_states(user.id, run.deck_id)
+        .where(CardState.last_review.is_not(None), CardState.due <= now)
+        .order_by(CardState.due)
+        .limit(1)
+    )
+    if row is None and await new_cards_left(session, user, prefs, now) > 0:
+        row = await session.scalar(
+            _scoped_states(user.id, run.deck_id)
+            .where(CardState.last_review.is_(None))
+            .order_by(CardState.deck_id, CardState.card_id)
+            .limit(1)
+        )
+    if row is None:
+        return None
+    return await _due_card(session, row, scheduling.scheduler_for(prefs), now)
+
+
+def _scoped_states(user_id: int, deck_id: int | None) -> Select[CardState]:
+    query = select(CardState).where(CardState.user_id == user_id)
+    if deck_id is not None:
+        # The deck's visibility was checked when the session started and is checked again
+        # when a card is graded.
+        return query.where(CardState.deck_id == deck_id)
+    visible = _visible(user_id).with_only_columns(Deck.id)
+    return query.where(CardState.deck_id.in_(visible))
+
+
+async def new_cards_left(
+    session: AsyncSession, user: User, prefs: StudyPrefs, now: datetime
+) -> int:
+    """How many unseen cards the user may still start today (their local day)."""
+    zone = user_zone(user)
+    day_start = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    started = await session.scalar(
+        select(func.count())
+        .select_from(ReviewLog)
+        .where(
+            ReviewLog.user_id == user.id,
+            ReviewLog.reviewed_at >= day_start,
+            ReviewLog.elapsed_days.is_(None),
+        )
+    )
+    return max(prefs.new_per_day - (started or 0), 0)
+
+
+async def _due_card(
+    session: AsyncSession, row: CardState, scheduler: Scheduler, now: datetime
+) -> DueCard:
+    found = (
+        await session.execute(
+            select(Note.kind, Note.front, Note.back, FlashCard.ordinal, Deck.name)
+            .join(FlashCard, FlashCard.note_id == Note.id)
+            .join(Deck, Deck.id == FlashCard.deck_id)
+            .where(FlashCard.id == row.card_id)
+        )
+    ).one()
+    kind, front, back, ordinal, deck_name = found
+    question, answer = card_sides(kind, front, back, ordinal)
+    return DueCard(
+        card_id=row.card_id,
+        deck_name=deck_name,
+        question=question,
+        answer=answer,
+        is_new=row.last_review is None,
+        intervals=scheduling.preview(scheduler, row, now),
+    )
+
+
+async def show_card(session: AsyncSession, user: User, card_id: int, now: datetime) -> DueCard:
+    """A card the user can see, with the interval each rating would give now."""
+    row = await _visible_state(session, user, card_id)
+    prefs = await get_prefs(session, user)
+    return await _due_card(session, row, scheduling.scheduler_for(prefs), now)
+
+
+async def _visible_state(
+    session: AsyncSession, user: User, card_id: int, *, for_update: bool = False
+) -> CardState:
+    query = select(CardState).where(CardState.user_id == user.id, CardState.card_id == card_id)
+    if for_update:
+        query = query.with_for_update()
+    row = await session.scalar(query)
+    deck = await session.get(Deck, row.deck_id) if row is not None else None
+    if row is None or deck is None or not await can_see(session, user.id, deck):
+        raise NotFound("That card isn't in any of your decks any more.")
+    return row
+
+
+@dataclass(frozen=True)
+class Graded:
+    due: datetime
+    interval: timedelta
+    already: bool = False
+
+
+async def grade(
+    session: AsyncSession,
+    user: User,
+    run: ReviewSession,
+    card_id: int,
+    rating: Rating,
+    shown_at: datetime,
+    now: datetime,
+) -> Graded:
+    """Record the user's answer and reschedule the card with FSRS. A second press of the
+    same button (a card already answered since it was shown) changes nothing."""
+    row = await _visible_state(session, user, card_id, for_update=True)
+    if row.last_review is not None and row.last_review >= shown_at:
+        return Graded(due=row.due, interval=row.due - now, already=True)
+    prefs = await get_prefs(session, user)
+    before = row.state
+    elapsed = (now - row.last_review).total_seconds() / 86400 if row.last_review else None
+    duration_ms = max(int((now - shown_at).total_seconds() * 1000), 0)
+    card = scheduling.review(scheduling.scheduler_for(prefs), row, rating, now, duration_ms)
+    scheduling.apply(row, card)
+    row.reps += 1
+    if rating == Rating.Again and before == int(State.Review):
+        row.lapses += 1
+    session.add(
+        ReviewLog(
+            user_id=user.id,
+            card_id=card_id,
+            deck_id=row.deck_id,
+            session_id=run.id,
+            rating=int(rating),
+            reviewed_at=now,
+            elapsed_days=elapsed,
+            duration_ms=duration_ms,
+            state_before=before,
+            due_after=card.due,
+        )
+    )
+    return Graded(due=card.due, interval=card.due - now)
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    reviewed: int
+    by_rating: dict[Rating, int]
+    seconds: float
+    next_due: datetime | None
+
+
+async def finish_session(
+    session: AsyncSession, user: User, run: ReviewSession, now: datetime
+) -> SessionSummary:
+    if run.finished_at is None:
+        run.finished_at = now
+    rows = await session.execute(
+        select(ReviewLog.rating, func.count(), func.coalesce(func.sum(ReviewLog.duration_ms), 0))
+        .where(ReviewLog.session_id == run.id, ReviewLog.user_id == user.id)
+        .group_by(ReviewLog.rating)
+    )
+    by_rating = {r: 0 for r in scheduling.RATINGS}
+    total_ms = 0
+    for rating, count, ms in rows:
+        by_rating[Rating(rating)] = count
+        total_ms += int(ms or 0)
+    next_due = await session.scalar(
+        _scoped_states(user.id, run.deck_id)
+        .with_only_columns(func.min(CardState.due))
+        .where(CardState.last_review.is_not(None))
+    )
+    return SessionSummary(
+        reviewed=sum(by_rating.values()),
+        by_rating=by_rating,
+        seconds=total_ms / 1000,
+        next_due=next_due,
+    )
+
+
+# Statistics (dashboard) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeckStats:
+    deck_id: int
+    name: str
+    cards: int
+    due_now: int
+    new: int
+    reviews: int
+    # Share of reviews of cards in the Review state that were not "Again" (true retention).
+    retention: float | None
+    reviews_per_day: list[tuple[date, int]]
+    due_forecast: list[tuple[date, int]]
+
+
+async def deck_stats(
+    session: AsyncSession, user: User, deck_id: int, now: datetime, *, days: int = 30
+) -> DeckStats:
+    """The user's own statistics for one deck they can see: retention and reviews per day
+    over the last `days` days, and the cards falling due on each of the next 14 days (in
+    the user's time zone; overdue cards count on today)."""
+    deck = await get_deck(session, user, deck_id)
+    [summary] = await _summaries(session, user, now, deck.id)
+    zone = user_zone(user)
+    since = now - timedelta(days=days)
+    local_day = func.date(func.timezone(zone.key, ReviewLog.reviewed_at))
+    per_day = await session.execute(
+        select(local_day, func.count())
+        .where(
+            ReviewLog.user_id == user.id,
+            ReviewLog.deck_id == deck.id,
+            ReviewLog.reviewed_at >= since,
+        )
+        .group_by(local_day)
+        .order_by(local_day)
+    )
+    mature = await session.execute(
+        select(func.count(), func.count().filter(ReviewLog.rating > int(Rating.Again))).where(
+            ReviewLog.user_id == user.id,
+            ReviewLog.deck_id == deck.id,
+            ReviewLog.reviewed_at >= since,
+            ReviewLog.state_before == int(State.Review),
+        )
+    )
+    total_mature, recalled = mature.one()
+    reviews = await session.scalar(
+        select(func.count()).where(
+            ReviewLog.user_id == user.id,
+            ReviewLog.deck_id == deck.id,
+            ReviewLog.reviewed_at >= since,
+        )
+    )
+    return DeckStats(
+        deck_id=deck.id,
+        name=deck.name,
+        cards=summary.cards,
+        due_now=summary.due,
+        new=summary.new,
+        reviews=reviews or 0,
+        retention=recalled / total_mature if total_mature else None,
+        reviews_per_day=[(day, count) for day, count in per_day],
+        due_forecast=await _due_forecast(session, user, deck.id, now),
+    )
+
+
+async def _due_forecast(
+    session: AsyncSession, user: User, deck_id: int, now: datetime, days: int = 14
+) -> list[tuple[date, int]]:
+    zone = user_zone(user)
+    today = now.astimezone(zone).date()
+    end = datetime.combine(today + timedelta(days=days), datetime.min.time(), zone)
+    local_day = func.date(func.timezone(zone.key, CardState.due))
+    rows = await session.execute(
+        select(local_day, func.count())
+        .where(
+            CardState.user_id == user.id,
+            CardState.deck_id == deck_id,
+            CardState.last_review.is_not(None),
+            CardState.due < end,
+        )
+        .group_by(local_day)
+    )
+    counts: dict[date, int] = {}
+    for day, count in rows:
+        key = max(day, today)
+        counts[key] = counts.get(key, 0) + count
+    return [
+        (today + timedelta(days=i), counts.get(today + timedelta(days=i), 0)) for i in range(days)
+    ]
+
+
+# Reminders and optimisation (jobs) -------------------------------------------------------
+
+
+async def due_counts_by_user(session: AsyncSession, now: datetime) -> dict[int, int]:
+    """Seen cards due now per user, over decks each user can still see."""
+    member_rooms = select(Membership.room_id).where(Membership.user_id == CardState.user_id)
+    rows = await session.execute(
+        select(CardState.user_id, func.count())
+        .join(Deck, Deck.id == CardState.deck_id)
+        .where(
+            CardState.last_review.is_not(None),
+            CardState.due <= now,
+            or_(Deck.owner_id == CardState.user_id, Deck.room_id.in_(member_rooms)),
+        )
+        .group_by(CardState.user_id)
+    )
+    return {user_id: count for user_id, count in rows}
+
+
+async def review_logs_for(session: AsyncSession, user_id: int) -> list[ReviewLog]:
+    return list(
+        await session.scalars(
+            select(ReviewLog).where(ReviewLog.user_id == user_id).order_by(ReviewLog.reviewed_at)
+        )
+    )
+
+
+async def users_to_optimize(session: AsyncSession, min_reviews: int) -> list[int]:
+    """Users with at least `min_reviews` reviews and a fifth more than at their last
+    optimisation."""
+    counts = (
+        select(ReviewLog.user_id, func.count().label("n")).group_by(ReviewLog.user_id).subquery()
+    )
+    rows = await session.scalars(
+        select(counts.c.user_id)
+        .outerjoin(StudyPrefs, StudyPrefs.user_id == counts.c.user_id)
+        .where(
+            counts.c.n >= min_reviews,
+            or_(
+                StudyPrefs.user_id.is_(None),
+                counts.c.n >= func.coalesce(StudyPrefs.optimized_reviews, 0) * 1.2,
+            ),
+        )
+        .order_by(counts.c.user_id)
+    )
+    return list(rows)
+
+
+async def save_parameters(
+    session: AsyncSession, user_id: int, parameters: Sequence[float], reviews: int, now: datetime
+) -> None:
+    await session.execute(
+        insert(StudyPrefs)
+        .values(user_id=user_id, desired_retention=scheduling.DEFAULT_RETENTION)
+        .on_conflict_do_nothing()
+    )
+    await session.execute(
+        update(StudyPrefs)
+        .where(StudyPrefs.user_id == user_id)
+        .values(parameters=list(parameters), optimized_at=now, optimized_reviews=reviews)
+    )
+
+
+@dataclass(frozen=True)
+class CardView:
+    card_id: int
+    kind: str
+    question: str
+    answer: str
+    tags: str
+    due: datetime
+    reps: int
+    lapses: int
+    is_new: bool
+
+
+async def list_cards(
+    session: AsyncSession, user: User, deck_id: int, *, offset: int = 0, limit: int = 50
+) -> list[CardView]:
+    """A page of a deck's cards with the user's own schedule for each (dashboard)."""
+    deck = await get_deck(session, user, deck_id)
+    rows = await session.execute(
+        select(
+            FlashCard.id,
+            FlashCard.ordinal,
+            Note.kind,
+            Note.front,
+            Note.back,
+            Note.tags,
+            CardState.due,
+            CardState.reps,
+            CardState.lapses,
+            CardState.last_review,
+        )
+        .join(Note, Note.id == FlashCard.note_id)
+        .join(
+            CardState,
+            (CardState.card_id == FlashCard.id) & (CardState.user_id == user.id),
+        )
+        .where(FlashCard.deck_id == deck.id)
+        .order_by(FlashCard.id)
+        .offset(max(offset, 0))
+        .limit(min(max(limit, 1), 500))
+    )
+    views = []
+    for card_id, ordinal, kind, front, back, tags, due, reps, lapses, last_review in rows:
+        question, answer = card_sides(kind, front, back, ordinal)
+        views.append(
+            CardView(
+                card_id=card_id,
+                kind=kind,
+                question=question,
+                answer=answer,
+                tags=tags,
+                due=due,
+                reps=reps,
+                lapses=lapses,
+                is_new=last_review is None,
+            )
+        )
+    return views
