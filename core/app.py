@@ -9,7 +9,7 @@ from core.chat.router import Router
 
 # One entry per capability package; each has `commands.py` with a `router`, `models.py`,
 # and optionally `jobs.py` with its background jobs and sweeps.
-CAPABILITIES: tuple[str, ...] = ("identity", "rooms", "tasks", "flashcards")
+CAPABILITIES: tuple[str, ...] = ("identity", "rooms", "tasks", "flashcards", "documents")
 MODEL_ONLY: tuple[str, ...] = ("notify",)
 
 

@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     # Documents.
     max_upload_mb: int = 25
     max_pages: int = 500
+    # Embeddings: auto | openai | local | none (see core.documents.embeddings).
+    embeddings_provider: str = "auto"
+    embeddings_base_url: str | None = None
+    embeddings_model: str | None = None
+    embeddings_api_key: SecretStr | None = None
+    # HNSW search breadth (pgvector hnsw.ef_search) for document retrieval.
+    retrieval_ef_search: int = 100
 
     def home(self) -> Path:
         """The data directory, created on first use."""

@@ -1,0 +1,1 @@
+"""Documents: intake, extraction, chunking, embeddings and hybrid retrieval."""

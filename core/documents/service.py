@@ -1,0 +1,267 @@
+"""Documents: intake, listing, deletion and (re)indexing of chunks. All scoping is here."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.documents.chunking import ChunkDraft
+from core.documents.extraction import ExtractionError, sniff
+from core.documents.models import (
+    FAILED,
+    QUEUED,
+    Chunk,
+    Document,
+    DocumentFile,
+)
+from core.documents.retrieval import TS_CONFIG, room_scope, user_scope
+from core.errors import BadInput, Forbidden, NotFound
+from core.identity.models import Room, User
+from core.identity.service import is_member
+
+
+def owner_scope(user: User, room: Room | None) -> str:
+    """A file sent in a room belongs to the room; in a direct chat, to the user."""
+    return room_scope(room.id) if room is not None else user_scope(user.id)
+
+
+async def receive_file(
+    session: AsyncSession,
+    *,
+    user: User,
+    room: Room | None,
+    name: str,
+    data: bytes,
+    max_bytes: int,
+) -> tuple[Document, bool]:
+    """Register an uploaded file for ingestion. Returns the document and whether it is new
+    (False when the same content was already uploaded to this owner)."""
+    name = (name.strip() or "document").replace("/", "_")[:300]
+    if len(data) > max_bytes:
+        raise BadInput(
+            f"{name} is {len(data) / 1_048_576:.1f} MB; the limit is {max_bytes // 1_048_576} MB."
+        )
+    try:
+        kind = sniff(data, name)
+    except ExtractionError as err:
+        raise BadInput(err.message) from err
+    scope = owner_scope(user, room)
+    digest = hashlib.sha256(data).hexdigest()
+    existing = await session.scalar(
+        select(Document).where(Document.scope == scope, Document.content_hash == digest)
+    )
+    if existing is not None:
+        return existing, False
+    document = Document(
+        scope=scope,
+        owner_user_id=user.id if room is None else None,
+        owner_room_id=room.id if room is not None else None,
+        uploaded_by=user.id,
+        title=name,
+        kind=kind,
+        content_hash=digest,
+        size_bytes=len(data),
+        status=QUEUED,
+        summary="",
+        key_concepts=[],
+        chunk_count=0,
+        ingest_runs=0,
+    )
+    session.add(document)
+    await session.flush()
+    session.add(DocumentFile(document_id=document.id, data=data))
+    return document, True
+
+
+def listing_scope(user: User, room: Room | None) -> str:
+    """/docs in a direct chat lists the user's documents; in a room, the room's (so a
+    private document's title is never shown to the group)."""
+    return owner_scope(user, room)
+
+
+async def visible_documents(session: AsyncSession, user: User, room: Room | None) -> list[Document]:
+    if room is not None and not await is_member(session, room.id, user.id):
+        raise Forbidden("Only members of this room can see its documents.")
+    rows = await session.scalars(
+        select(Document)
+        .where(Document.scope == listing_scope(user, room))
+        .order_by(Document.created_at, Document.id)
+    )
+    return list(rows)
+
+
+async def document_at(
+    session: AsyncSession, user: User, room: Room | None, number: int
+) -> Document:
+    """The `number`-th document of /docs (1-based)."""
+    documents = await visible_documents(session, user, room)
+    if not 1 <= number <= len(documents):
+        if not documents:
+            raise NotFound("You have no documents yet. Send me a PDF, DOCX, TXT or MD file.")
+        raise NotFound(f"There is no document {number}; /docs lists 1 to {len(documents)}.")
+    return documents[number - 1]
+
+
+async def delete_document(session: AsyncSession, user: User, room: Room | None, number: int) -> str:
+    """Delete a document with its chunks, vectors and statistics; returns its title. In a
+    room, only the member who uploaded it may delete it."""
+    document = await document_at(session, user, room, number)
+    if room is not None and document.uploaded_by != user.id:
+        raise Forbidden("Only the member who shared this document can delete it.")
+    title = document.title
+    await _lock_document(session, document.id)
+    await remove_chunks(session, document)
+    await session.delete(document)
+    await session.flush()
+    return title
+
+
+async def _lock_document(session: AsyncSession, document_id: int) -> None:
+    await session.execute(select(Document.id).where(Document.id == document_id).with_for_update())
+
+
+async def document_bytes(session: AsyncSession, document_id: int) -> bytes | None:
+    return await session.scalar(
+        select(DocumentFile.data).where(DocumentFile.document_id == document_id)
+    )
+
+
+# Chunks and BM25 statistics --------------------------------------------------------------
+
+
+async def remove_chunks(session: AsyncSession, document: Document) -> None:
+    """Delete the document's chunks and take them out of its scope's statistics."""
+    params = {"doc": document.id, "scope": document.scope}
+    await session.execute(
+        text(
+            """
+            UPDATE document_lexeme_stats AS s SET df = s.df - d.n
+            FROM (
+                SELECT x.lexeme, count(*) AS n
+                FROM document_chunks AS c, unnest(c.tsv) AS x
+                WHERE c.document_id = :doc GROUP BY x.lexeme ORDER BY x.lexeme
+            ) AS d
+            WHERE s.scope = :scope AND s.lexeme = d.lexeme
+            """
+        ),
+        params,
+    )
+    await session.execute(
+        text("DELETE FROM document_lexeme_stats WHERE scope = :scope AND df <= 0"), params
+    )
+    await session.execute(
+        text(
+            """
+            UPDATE document_scope_stats AS s
+            SET chunks = s.chunks - d.n, total_length = s.total_length - d.len
+            FROM (
+                SELECT count(*) AS n, coalesce(sum(length), 0) AS len
+                FROM document_chunks WHERE document_id = :doc
+            ) AS d
+            WHERE s.scope = :scope
+            """
+        ),
+        params,
+    )
+    await session.execute(delete(Chunk).where(Chunk.document_id == document.id))
+
+
+async def replace_chunks(
+    session: AsyncSession,
+    document: Document,
+    drafts: Sequence[ChunkDraft],
+    vectors: Sequence[Sequence[float]] | None,
+    model: str | None,
+) -> None:
+    """Swap the document's chunks for `drafts` (with their vectors, if any) and update the
+    scope's statistics, all in the caller's transaction."""
+    await remove_chunks(session, document)
+    if not drafts:
+        return
+    rows = [
+        {
+            "doc": document.id,
+            "scope": document.scope,
+            "ordinal": draft.ordinal,
+            "page": draft.page,
+            "section": draft.section,
+            "text": draft.text,
+            "embedding": _vector_text(vectors[i]) if vectors is not None else None,
+            "model": model if vectors is not None else None,
+            "dim": len(vectors[i]) if vectors is not None else None,
+        }
+        for i, draft in enumerate(drafts)
+    ]
+    await session.execute(
+        text(
+            f"""
+            INSERT INTO document_chunks
+                (document_id, scope, ordinal, page, section, text, tsv, length,
+                 embedding, embedding_model, embedding_dim)
+            VALUES (:doc, :scope, :ordinal, :page, CAST(:section AS varchar),
+                    CAST(:text AS text),
+                    to_tsvector('{TS_CONFIG}', coalesce(CAST(:section AS text), '') || ' '
+                                || CAST(:text AS text)),
+                    0, CAST(:embedding AS vector), :model, :dim)
+            """
+        ),
+        rows,
+    )
+    params = {"doc": document.id, "scope": document.scope}
+    await session.execute(
+        text(
+            """
+            UPDATE document_chunks AS c SET length = coalesce((
+                SELECT sum(coalesce(array_length(x.positions, 1), 1)) FROM unnest(c.tsv) AS x
+            ), 0)
+            WHERE c.document_id = :doc
+            """
+        ),
+        params,
+    )
+    await session.execute(
+        text(
+            """
+            INSERT INTO document_lexeme_stats (scope, lexeme, df)
+            SELECT :scope, x.lexeme, count(*)
+            FROM document_chunks AS c, unnest(c.tsv) AS x
+            WHERE c.document_id = :doc
+            GROUP BY x.lexeme ORDER BY x.lexeme
+            ON CONFLICT (scope, lexeme) DO UPDATE SET df = document_lexeme_stats.df + excluded.df
+            """
+        ),
+        params,
+    )
+    await session.execute(
+        text(
+            """
+            INSERT INTO document_scope_stats (scope, chunks, total_length)
+            SELECT :scope, count(*), coalesce(sum(length), 0)
+            FROM document_chunks WHERE document_id = :doc
+            ON CONFLICT (scope) DO UPDATE SET
+                chunks = document_scope_stats.chunks + excluded.chunks,
+                total_length = document_scope_stats.total_length + excluded.total_length
+            """
+        ),
+        params,
+    )
+
+
+def _vector_text(vector: Sequence[float]) -> str:
+    return "[" + ",".join(repr(float(x)) for x in vector) + "]"
+
+
+async def mark_failed(session: AsyncSession, document_id: int, message: str, now: datetime) -> None:
+    """Fail the document: no chunks left behind, the reason kept for /doc."""
+    document = await session.get(Document, document_id, with_for_update=True)
+    if document is None:
+        return
+    await remove_chunks(session, document)
+    document.status = FAILED
+    document.error = message[:1000]
+    document.chunk_count = 0
+    document.processed_at = now

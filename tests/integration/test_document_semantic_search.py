@@ -1,0 +1,49 @@
+"""Search by meaning with the local embedding model (needs the local-embeddings extra)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import select
+
+from core.documents.embeddings import EXTRA_KEY, LocalEmbedder
+from core.documents.models import Chunk
+from teddy.runtime import Core
+from tests.conftest import ChatDriver
+from tests.integration.test_documents import upload
+
+pytestmark = pytest.mark.skipif(
+    not LocalEmbedder.available(), reason="the local-embeddings extra is not installed"
+)
+
+_EMBEDDER: LocalEmbedder | None = None
+
+
+def local_embedder() -> LocalEmbedder:
+    global _EMBEDDER
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if _EMBEDDER is None:
+        _EMBEDDER = LocalEmbedder()
+    return _EMBEDDER
+
+
+async def test_search_finds_a_sentence_by_meaning_without_shared_words(
+    core: Core, chat: ChatDriver
+) -> None:
+    core.services.extra[EXTRA_KEY] = local_embedder()
+    text = (
+        "# Biology\n\nMitochondria generate most of the chemical energy that powers a cell.\n\n"
+        "# History\n\nThe Treaty of Westphalia ended the Thirty Years' War in 1648.\n\n"
+        "# Chemistry\n\nNoble gases rarely react because their outer electron shell is full.\n"
+    )
+    await upload(core, chat, "mixed.md", text.encode())
+    async with core.db.transaction() as session:
+        dims = set(await session.scalars(select(Chunk.embedding_dim)))
+        models = set(await session.scalars(select(Chunk.embedding_model)))
+    assert dims == {384} and models == {"all-MiniLM-L6-v2"}
+    found = await chat.say("/search which organelle is the powerhouse that supplies power")
+    first = found.splitlines()[2]
+    assert "mixed.md § Biology" in first
+    found = await chat.say("/search peace agreement signed to stop a conflict")
+    assert "§ History" in found.splitlines()[2]

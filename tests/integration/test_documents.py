@@ -1,0 +1,204 @@
+"""Documents through the chat: intake, ingestion job, progress, search, deletion, isolation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import func, select
+
+from core.chat.messages import Attachment
+from core.documents.embeddings import EXTRA_KEY
+from core.documents.jobs import ingest
+from core.documents.models import FAILED, Chunk, Document, LexemeStats, ScopeStats
+from core.documents.retrieval import search_passages
+from core.identity.models import Room, User
+from core.jobs import JobContext
+from core.notify.models import OutboxMessage
+from teddy.runtime import Core
+from tests import doc_samples
+from tests.conftest import ChatDriver
+
+LECTURE = [
+    "Cell biology basics. The cell membrane separates the inside of the cell from outside.",
+    "Mitochondria produce ATP through oxidative phosphorylation, the cell energy currency.",
+    "The quokka is a small marsupial. Photosynthesis happens in chloroplasts of plant cells.",
+]
+
+
+def attachment(name: str, data: bytes, mime: str = "application/octet-stream") -> Attachment:
+    async def fetch() -> bytes:
+        return data
+
+    return Attachment(name, len(data), mime, fetch)
+
+
+async def upload(core: Core, chat: ChatDriver, name: str, data: bytes) -> str:
+    replies = await chat.send("", attachments=(attachment(name, data),))
+    assert await core.services.jobs.drain(60)  # type: ignore[attr-defined]
+    return "\n".join(r.plain_text() for r in replies)
+
+
+async def notes(core: Core) -> list[str]:
+    async with core.db.transaction() as session:
+        rows = await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        return [m.text for m in rows]
+
+
+@pytest.fixture
+def keyword_only(core: Core) -> None:
+    core.services.extra[EXTRA_KEY] = None
+
+
+async def test_pdf_is_ingested_with_progress_summary_and_page_citations(
+    core: Core, chat: ChatDriver, keyword_only: None
+) -> None:
+    first = await upload(core, chat, "lecture-3.pdf", doc_samples.pdf(LECTURE))
+    assert "Got lecture-3.pdf" in first
+    sent = await notes(core)
+    assert "Reading lecture-3.pdf… 3/3 pages" in sent
+    assert any("Read lecture-3.pdf: 3 pages" in t for t in sent)
+    assert any("Key concepts" in t and "lecture-3.pdf" in t for t in sent)
+    async with core.db.transaction() as session:
+        live = await session.scalars(select(OutboxMessage.live_id).distinct())
+        assert set(live) == {"doc-1", None}
+    found = await chat.say("/search quokka")
+    assert "lecture-3.pdf p.3" in found and "quokka" in found
+    assert "3 pages" in await chat.say("/docs")
+
+
+async def test_docx_and_markdown_keep_their_sections(
+    core: Core, chat: ChatDriver, keyword_only: None
+) -> None:
+    data = doc_samples.docx([("Osmosis", ["Water crosses a semipermeable membrane."])])
+    await upload(core, chat, "bio.docx", data)
+    await upload(core, chat, "notes.md", b"# Enzymes\n\nEnzymes lower activation energy.\n")
+    assert "bio.docx § Osmosis" in await chat.say("/search semipermeable")
+    assert "notes.md § Enzymes" in await chat.say("/search activation energy")
+    listing = await chat.say("/docs")
+    assert "1. bio.docx" in listing and "2. notes.md" in listing
+    assert "Enzymes lower activation energy" in await chat.say("/doc 2")
+
+
+async def test_deleting_a_document_removes_it_from_search_and_statistics(
+    core: Core, chat: ChatDriver, keyword_only: None
+) -> None:
+    await upload(core, chat, "a.md", b"The axolotl regrows limbs.\n")
+    await upload(core, chat, "b.md", b"Frogs are amphibians too.\n")
+    assert "a.md" in await chat.say("/search axolotl")
+    assert "Deleted a.md" in await chat.say("/doc del 1")
+    assert "Nothing in your documents matches" in await chat.say("/search axolotl")
+    async with core.db.transaction() as session:
+        lexemes = set(await session.scalars(select(LexemeStats.lexeme)))
+        stats = await session.scalar(select(ScopeStats))
+        chunks = await session.scalar(select(func.count()).select_from(Chunk))
+    assert "axolotl" not in lexemes and "frog" in lexemes
+    assert stats is not None and stats.chunks == chunks == 1
+
+
+async def test_reingesting_replaces_chunks_and_keeps_statistics_exact(
+    core: Core, chat: ChatDriver, keyword_only: None
+) -> None:
+    await upload(core, chat, "x.pdf", doc_samples.pdf(LECTURE))
+
+    async def snapshot() -> tuple[int, list[tuple[str, int]], int]:
+        async with core.db.transaction() as session:
+            chunks = await session.scalar(select(func.count()).select_from(Chunk))
+            lex = list(await session.execute(select(LexemeStats.lexeme, LexemeStats.df)))
+            stats = await session.scalar(select(ScopeStats.total_length))
+        return int(chunks or 0), sorted((r[0], r[1]) for r in lex), int(stats or 0)
+
+    before = await snapshot()
+    await ingest(JobContext(core.db, core.services), document_id=1)
+    await ingest(JobContext(core.db, core.services), document_id=1)
+    assert await snapshot() == before
+
+
+async def test_same_file_twice_is_not_stored_twice(
+    core: Core, chat: ChatDriver, keyword_only: None
+) -> None:
+    await upload(core, chat, "a.md", b"Same content.\n")
+    again = await upload(core, chat, "copy.md", b"Same content.\n")
+    assert "already have a.md" in again
+
+
+BAD_FILES: list[tuple[str, Callable[[], bytes], str]] = [
+    ("secret.pdf", lambda: doc_samples.encrypted_pdf("hidden words"), "password-protected"),
+    ("broken.pdf", lambda: b"%PDF-1.7\n" + b"\x00junk" * 100, "damaged"),
+    ("scan.pdf", doc_samples.image_only_pdf, "no text layer"),
+    ("bomb.docx", doc_samples.docx_zip_bomb, "zip bomb"),
+    ("long.pdf", lambda: doc_samples.pdf(["page"] * 6), "has 6 pages; the limit is 5"),
+]
+
+
+@pytest.mark.parametrize(("name", "make", "message"), BAD_FILES)
+async def test_bad_documents_fail_with_a_clear_message_and_nothing_indexed(
+    core: Core,
+    chat: ChatDriver,
+    keyword_only: None,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    make: Callable[[], bytes],
+    message: str,
+) -> None:
+    monkeypatch.setattr(core.services.settings, "max_pages", 5)
+    await upload(core, chat, name, make())
+    assert any(message in t for t in await notes(core))
+    async with core.db.transaction() as session:
+        document = await session.scalar(select(Document))
+        assert document is not None and document.status == FAILED
+        assert message in (document.error or "")
+        assert await session.scalar(select(func.count()).select_from(Chunk)) == 0
+    assert "failed" in await chat.say("/docs")
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("empty.pdf", b"", "empty"),
+        ("setup.pdf", b"MZ\x90\x00\x03\x00" + bytes(range(256)) * 8, "not a PDF, Word"),
+    ],
+)
+async def test_unreadable_uploads_are_refused_at_once(
+    core: Core, chat: ChatDriver, name: str, data: bytes, message: str
+) -> None:
+    assert message in await upload(core, chat, name, data)
+    async with core.db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(Document)) == 0
+
+
+async def test_too_large_upload_is_refused(
+    core: Core, chat: ChatDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(core.services.settings, "max_upload_mb", 1)
+    assert "the limit is 1 MB" in await upload(core, chat, "big.txt", b"a " * 600_000)
+
+
+async def test_non_utf8_text_is_searchable(
+    core: Core, chat: ChatDriver, keyword_only: None
+) -> None:
+    await upload(core, chat, "fr.txt", "Le café est très chaud à Montréal.".encode("cp1252"))
+    assert "Montréal" in await chat.say("/search café Montréal")
+
+
+async def test_other_users_and_non_members_never_see_documents(
+    core: Core, make_chat: Callable[..., ChatDriver], keyword_only: None
+) -> None:
+    alice, bob = make_chat("alice"), make_chat("bob")
+    alice_room, carol_room = make_chat("alice", room="biology"), make_chat("carol", room="biology")
+    await upload(core, alice, "private.md", b"The narwhal tusk is a tooth.\n")
+    await upload(core, alice_room, "shared.md", b"The okapi is related to the giraffe.\n")
+    assert "Nothing" in await bob.say("/search narwhal")
+    assert "Nothing" in await bob.say("/search okapi")
+    assert "shared.md" in await carol_room.say("/search okapi")  # a member of the room
+    assert "Nothing" in await carol_room.say("/search narwhal")  # alice's own stays hers
+    assert "Nothing" in await alice.say("/search okapi")  # a direct chat searches own docs
+    async with core.db.transaction() as session:
+        room = await session.scalar(select(Room))
+        bob_user = await session.scalar(select(User).where(User.display_name == "Bob"))
+        assert room is not None and bob_user is not None
+        # Bob is not a member: passing the room id to the tutor's function shows nothing.
+        found = await search_passages(session, user_id=bob_user.id, room_id=room.id, query="okapi")
+        assert found == []
+    assert "private.md" not in await carol_room.say("/docs")
+    assert "Only the member who shared" in await carol_room.say("/doc del 1")
