@@ -161,6 +161,9 @@ def jobs_list() -> None:
         click.echo(f"{name}\t{'every ' + str(every) if every else 'on demand'}")
 
 
+main.add_command(__import__("teddy.cli_telegram", fromlist=["telegram"]).telegram)
+
+
 if __name__ == "__main__":
     main()
 main.add_command(__import__("teddy.cli_bench", fromlist=["bench"]).bench)

@@ -1,0 +1,89 @@
+"""Run the Telegram bot in this process: long polling (development, `teddy up`) or the
+webhook served on its own port (production), plus outbox delivery."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from bots.telegram.adapter import TelegramAdapter, build_application
+from teddy.runtime import Core
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+async def run_telegram(
+    core: Core,
+    stop: asyncio.Event,
+    *,
+    webhook: bool = False,
+    host: str = "127.0.0.1",
+    port: int = 8081,
+    poll_timeout: float = 10.0,
+) -> None:
+    """Serve Telegram until `stop` is set. With `webhook`, Telegram is told to post updates
+    to `PUBLIC_BASE_URL/telegram/webhook` and a small web server takes them on host:port."""
+    application = build_application(core.settings, polling=not webhook)
+    adapter = TelegramAdapter(core, application)
+    async with application:
+        await adapter.register_commands()
+        await application.start()
+        server = None
+        if webhook:
+            server = await _serve_webhook(adapter, host, port)
+        else:
+            await application.bot.delete_webhook()
+            assert application.updater is not None
+            await application.updater.start_polling(
+                timeout=int(poll_timeout), allowed_updates=ALLOWED_UPDATES
+            )
+        log.info(
+            "telegram bot @%s running (%s)",
+            application.bot.username,
+            "webhook" if webhook else "polling",
+        )
+        delivery = asyncio.create_task(adapter.deliverer().run(stop))
+        try:
+            await stop.wait()
+        finally:
+            await delivery
+            if server is not None:
+                await server.close()
+            if application.updater is not None and application.updater.running:
+                await application.updater.stop()
+            await application.stop()
+
+
+async def _serve_webhook(adapter: TelegramAdapter, host: str, port: int) -> _WebServer:
+    import uvicorn
+    from fastapi import FastAPI
+
+    from api.telegram_webhook import WEBHOOK_PATH, telegram_webhook_router
+
+    settings = adapter.core.settings
+    secret = settings.telegram_webhook_secret
+    if secret is None:
+        raise ValueError("TELEGRAM_WEBHOOK_SECRET must be set to use the webhook")
+    app = FastAPI()
+    app.include_router(telegram_webhook_router(adapter.application, settings))
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    running = _WebServer(server, asyncio.create_task(server.serve()))
+    url = settings.public_base_url.rstrip("/") + WEBHOOK_PATH
+    await adapter.bot.set_webhook(
+        url, secret_token=secret.get_secret_value(), allowed_updates=ALLOWED_UPDATES
+    )
+    return running
+
+
+@dataclass
+class _WebServer:
+    server: Any
+    task: asyncio.Task[None]
+
+    async def close(self) -> None:
+        self.server.should_exit = True
+        await self.task

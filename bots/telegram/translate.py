@@ -1,0 +1,153 @@
+"""Telegram updates as core `Incoming` events. No rule lives here: only translation."""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from telegram import Message, MessageEntity, Update
+
+from core.chat.messages import Attachment, Conversation, Incoming, Sender
+
+PLATFORM = "telegram"
+# The Bot API's getFile refuses larger files; the bot cannot fetch them at all.
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
+
+Fetcher = Callable[[str], Callable[[], Awaitable[bytes]]]
+
+
+@dataclass(frozen=True)
+class Translated:
+    incoming: Incoming
+    chat_id: int
+    user_id: int
+    thread_id: int | None = None
+    callback_query_id: str | None = None
+    too_large: tuple[str, ...] = ()  # attachments over the Bot API's download limit
+
+
+@dataclass(frozen=True)
+class BotIdentity:
+    id: int
+    username: str
+
+
+def translate(update: Update, bot: BotIdentity, fetcher: Fetcher) -> Translated | None:
+    """The core event for an update, or None for updates the core has no use for
+    (edits, channel posts, membership changes, another bot's commands)."""
+    if update.callback_query is not None:
+        return _callback(update, bot)
+    if update.message is not None:
+        return _message(update, update.message, bot, fetcher)
+    return None
+
+
+def _callback(update: Update, bot: BotIdentity) -> Translated | None:
+    query = update.callback_query
+    assert query is not None
+    if query.message is None or not query.data:
+        return None
+    chat = query.message.chat
+    thread = getattr(query.message, "message_thread_id", None) if chat.is_forum else None
+    who = query.from_user
+    incoming = Incoming(
+        sender=_sender(who.id, who.full_name, who.language_code),
+        chat=_conversation(chat.type, chat.id, chat.title, thread),
+        action=query.data,
+        event_id=str(update.update_id),
+        mentioned=True,
+    )
+    return Translated(incoming, chat.id, query.from_user.id, thread, callback_query_id=query.id)
+
+
+def _message(
+    update: Update, message: Message, bot: BotIdentity, fetcher: Fetcher
+) -> Translated | None:
+    sender = message.from_user
+    if sender is None or sender.is_bot:
+        return None
+    text = message.text or message.caption or ""
+    if _command_for_another_bot(message, bot):
+        return None
+    mentioned, text = _mention(message, text, bot)
+    attachments, too_large = _attachments(message, fetcher)
+    thread = message.message_thread_id if message.is_topic_message else None
+    incoming = Incoming(
+        sender=_sender(sender.id, sender.full_name, sender.language_code),
+        chat=_conversation(message.chat.type, message.chat.id, message.chat.title, thread),
+        text=text,
+        attachments=attachments,
+        event_id=str(update.update_id),
+        mentioned=mentioned,
+    )
+    return Translated(incoming, message.chat.id, sender.id, thread, too_large=too_large)
+
+
+def _sender(user_id: int, name: str, language: str | None) -> Sender:
+    return Sender(PLATFORM, str(user_id), name, (language or "en").split("-")[0])
+
+
+def _conversation(kind: str, chat_id: int, title: str | None, thread: int | None) -> Conversation:
+    if kind == "private":
+        return Conversation(PLATFORM, str(chat_id), True)
+    return Conversation(
+        PLATFORM,
+        str(chat_id),
+        False,
+        title=title or "",
+        thread_id=str(thread) if thread is not None else None,
+    )
+
+
+def _entities(message: Message) -> dict[MessageEntity, str]:
+    if message.text is not None:
+        return message.parse_entities()
+    return message.parse_caption_entities()
+
+
+def _command_for_another_bot(message: Message, bot: BotIdentity) -> bool:
+    for entity, value in _entities(message).items():
+        if entity.type == MessageEntity.BOT_COMMAND and entity.offset == 0 and "@" in value:
+            return value.split("@", 1)[1].lower() != bot.username.lower()
+    return False
+
+
+def _mention(message: Message, text: str, bot: BotIdentity) -> tuple[bool, str]:
+    """Whether the bot is addressed (an @mention, or a reply to one of its messages), and
+    the text without a leading @mention."""
+    handle = "@" + bot.username.lower()
+    mentioned = False
+    for entity, value in _entities(message).items():
+        by_name = entity.type == MessageEntity.MENTION and value.lower() == handle
+        by_link = entity.type == MessageEntity.TEXT_MENTION and entity.user is not None
+        if by_name or (by_link and entity.user is not None and entity.user.id == bot.id):
+            mentioned = True
+    replied = message.reply_to_message
+    if replied is not None and replied.from_user is not None and replied.from_user.id == bot.id:
+        mentioned = True
+    stripped = text.lstrip()
+    if stripped.lower().startswith(handle):
+        text = stripped[len(handle) :].lstrip(" ,:")
+    return mentioned, text
+
+
+def _attachments(
+    message: Message, fetcher: Fetcher
+) -> tuple[tuple[Attachment, ...], tuple[str, ...]]:
+    found: list[tuple[str, int, str, str]] = []  # name, size, mime, file_id
+    if message.document is not None:
+        doc = message.document
+        name = doc.file_name or "document"
+        mime = doc.mime_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+        found.append((name, doc.file_size or 0, mime, doc.file_id))
+    if message.photo:
+        largest = message.photo[-1]
+        found.append(("photo.jpg", largest.file_size or 0, "image/jpeg", largest.file_id))
+    attachments = tuple(
+        Attachment(name, size, mime, fetcher(file_id))
+        for name, size, mime, file_id in found
+        if size <= MAX_DOWNLOAD_BYTES
+    )
+    too_large = tuple(name for name, size, _, _ in found if size > MAX_DOWNLOAD_BYTES)
+    return attachments, too_large

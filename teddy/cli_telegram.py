@@ -1,0 +1,45 @@
+"""`teddy telegram`: the Telegram bot alone in this process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from pathlib import Path
+
+import click
+
+
+@click.command("telegram")
+@click.option(
+    "--home", type=click.Path(file_okay=False, path_type=Path), help="Data directory (TEDDY_HOME)."
+)
+@click.option(
+    "--webhook",
+    is_flag=True,
+    help="Receive updates by webhook at PUBLIC_BASE_URL/telegram/webhook instead of polling.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Webhook listen address.")
+@click.option("--port", default=8081, show_default=True, help="Webhook listen port.")
+def telegram(home: Path | None, webhook: bool, host: str, port: int) -> None:
+    """Run the Telegram bot: long polling, or --webhook (needs TELEGRAM_WEBHOOK_SECRET)."""
+    from bots.telegram.run import run_telegram
+    from teddy.cli import _settings
+    from teddy.runtime import open_core
+
+    settings = _settings(home)
+    if settings.telegram_bot_token is None:
+        raise click.UsageError("set TELEGRAM_BOT_TOKEN (from @BotFather) first")
+    if webhook and settings.telegram_webhook_secret is None:
+        raise click.UsageError("--webhook needs TELEGRAM_WEBHOOK_SECRET (A-Z, a-z, 0-9, _ and -)")
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        async with open_core(settings) as core:
+            await run_telegram(core, stop, webhook=webhook, host=host, port=port)
+
+    asyncio.run(run())
