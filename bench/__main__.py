@@ -4,7 +4,8 @@
     python -m bench --quick          # scaled-down sizes (BENCH_QUICK=1), well under 10 minutes
     python -m bench --only load --only memory_bench --timeout 300
 
-Each module `bench/<name>.py` (not starting with `_`) runs as `python -m bench.<name>` in its
+Each module `bench/<name>.py` with a `__main__` block (not `_*`, not `soak`) runs as
+`python -m bench.<name>` in its
 own process with a time budget. In quick mode the environment carries BENCH_QUICK=1 and the
 module gets its quick arguments: a module-level `QUICK_ARGS = [...]` list in its source, or
 the entry in `KNOWN_QUICK_ARGS` below. A module that fails or runs out of time is reported as
@@ -35,6 +36,8 @@ RESULTS = BENCH_DIR / "results"
 KNOWN_QUICK_ARGS: dict[str, list[str]] = {
     "core_roundtrip": ["--commands", "2000", "--users", "100"],
     "rooms_bench": ["--rooms", "200", "--window", "20"],
+    "flashcards_bench": ["--small"],
+    "retrieval": ["--embedder", "none"],
 }
 
 
@@ -52,7 +55,9 @@ class ModuleResult:
 
 def discover(only: list[str] | None = None) -> list[str]:
     names = sorted(
-        p.stem for p in BENCH_DIR.glob("*.py") if not p.stem.startswith("_") and p.stem != "soak"
+        p.stem
+        for p in BENCH_DIR.glob("*.py")
+        if not p.stem.startswith("_") and p.stem != "soak" and _runnable(p)
     )
     if only:
         unknown = sorted(set(only) - set(names) - {"soak"})
@@ -60,6 +65,11 @@ def discover(only: list[str] | None = None) -> list[str]:
             raise SystemExit(f"no such benchmark: {', '.join(unknown)} (have: {', '.join(names)})")
         names = [n for n in only if n in names or n == "soak"]
     return names
+
+
+def _runnable(path: Path) -> bool:
+    """A benchmark has a `__main__` block; shared helpers without one are skipped."""
+    return '__name__ == "__main__"' in path.read_text(encoding="utf-8")
 
 
 def quick_args(name: str) -> list[str]:
