@@ -168,7 +168,7 @@ def _row_note(row: list[str], header: _Header, number: int, *, first: bool) -> N
 def parse_apkg(data: bytes) -> Parsed:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
         raise BadInput("That .apkg file is damaged: it is not a zip archive.") from None
     with archive:
         raw = _read_collection(archive)
@@ -197,7 +197,7 @@ def _read_collection(archive: zipfile.ZipFile) -> bytes:
         with archive.open(info) as stream:
             # The announced size can lie: never read more than the limit.
             raw = stream.read(MAX_COLLECTION_BYTES + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as err:
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as err:
         raise BadInput(f"That .apkg file is damaged ({err}). Nothing was imported.") from None
     if len(raw) > MAX_COLLECTION_BYTES:
         raise _too_big()
@@ -231,6 +231,8 @@ def _notes_from_collection(raw: bytes) -> Parsed:
         db.close()
     try:
         models = json.loads(models_json)
+        if not isinstance(models, dict):
+            raise TypeError("note types are not a JSON object")
     except (json.JSONDecodeError, TypeError):
         raise BadInput("That .apkg has a damaged note type table. Nothing was imported.") from None
     notes: list[NoteDraft] = []

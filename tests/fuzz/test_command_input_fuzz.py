@@ -75,7 +75,7 @@ def test_console_line_becomes_an_incoming_or_a_clear_error(line: str) -> None:
     out = io.StringIO()
     session = _session(out)
     incoming = session.incoming_from_line(line)
-    printed = [json.loads(row) for row in out.getvalue().splitlines()]
+    printed = [json.loads(row) for row in out.getvalue().split("\n") if row]
     if incoming is None:
         assert not line.strip() or [p["kind"] for p in printed] == ["error"]
     else:
