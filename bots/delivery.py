@@ -23,6 +23,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
@@ -264,6 +265,7 @@ class Deliverer:
                 await outbox.mark_unreachable(session, self.platform, row.chat_id)
                 for same_chat in (r for r in rows if r.chat_id == row.chat_id):
                     _give_up(same_chat, str(error))
+                await _give_up_chat(session, self.platform, row.chat_id, str(error))
                 log.info("%s chat %s refuses the bot: %s", self.platform, row.chat_id, error)
             else:
                 retry_in = timedelta(seconds=min(3600, 15 * 2**row.attempts))
@@ -275,3 +277,17 @@ def _give_up(row: OutboxMessage, error: str) -> None:
     # The outbox stops retrying a row that has used every attempt.
     row.attempts = outbox.MAX_ATTEMPTS
     row.last_error = error[:1000]
+
+
+async def _give_up_chat(session: AsyncSession, platform: str, chat_id: str, error: str) -> None:
+    """Stop retrying everything already queued for a chat that refuses the bot (what is
+    queued after the user comes back goes out as usual)."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.platform == platform,
+            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.delivered_at.is_(None),
+        )
+        .values(attempts=outbox.MAX_ATTEMPTS, last_error=error[:1000])
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -85,7 +86,9 @@ def build_application(settings: Settings, *, polling: bool = True) -> AnyApplica
 
 
 def retry_seconds(err: RetryAfter) -> float:
-    value = err.retry_after
+    with warnings.catch_warnings():  # PTB warns that it will become a timedelta
+        warnings.simplefilter("ignore")
+        value = err.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 

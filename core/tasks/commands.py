@@ -6,7 +6,7 @@ from datetime import datetime
 
 from core.chat import Ctx, Reply, Router
 from core.chat.markup import escape, shorten
-from core.chat.messages import Button
+from core.chat.messages import MAX_ACTION_BYTES, Button
 from core.chat.router import action_id
 from core.errors import BadInput
 from core.identity.models import User
@@ -14,7 +14,13 @@ from core.identity.service import user_zone
 from core.tasks import jobs as _jobs  # noqa: F401  (registers the sweeps)
 from core.tasks import service
 from core.tasks.models import Task
-from core.tasks.parsing import ParsedTask, Priority, format_local, parse_task_text
+from core.tasks.parsing import (
+    ParsedTask,
+    Priority,
+    format_local,
+    parse_reminder_text,
+    parse_task_text,
+)
 from core.tasks.service import TaskChanges, TaskPage
 
 router = Router()
@@ -206,7 +212,9 @@ def _render_page(ctx: Ctx, page: TaskPage, names: dict[int, str], *, room: bool)
         lines.append(f"Showing {page.offset + 1}–{shown} of {page.total}.")
         name = "tasks.rpage" if room else "tasks.page"
         view = f"#{page.subject}" if page.subject else page.view
-        rows.append([Button("More ▸", action_id(name, view, shown))])
+        action = action_id(name, view, shown)
+        if len(action.encode()) <= MAX_ACTION_BYTES:  # a long non-ASCII #subject may not fit
+            rows.append([Button("More ▸", action)])
     return Reply.text("\n".join(lines), rows, private=_private(ctx, room))
 
 
@@ -413,15 +421,15 @@ REMIND_USAGE = "/remind <when> <text>"
 async def remind_cmd(ctx: Ctx, args: str) -> Reply:
     if not args.strip():
         raise BadInput(f"`{REMIND_USAGE}`, e.g. /remind tomorrow 9am bring the lab coat")
-    parsed = _parse(ctx, args)
-    if parsed.due is None:
+    found = parse_reminder_text(args, ctx.clock.now(), user_zone(ctx.user), _languages(ctx.user))
+    if found is None:
         raise BadInput(
             "I couldn't tell when. Start with the time: /remind in 20 minutes stretch, "
             "/remind tomorrow 9am call mom, /remind fri 17:00 submit essay."
         )
-    text = " ".join(filter(None, [parsed.title, parsed.subject and f"#{parsed.subject}"]))
+    due, text = found
     reminder = await service.add_reminder(
-        ctx.session, ctx.user.id, text, parsed.due.at, now=ctx.clock.now()
+        ctx.session, ctx.user.id, text, due.at, now=ctx.clock.now()
     )
     return Reply.text(
         f"I'll remind you {_when(ctx, reminder.remind_at)}: {escape(reminder.text)}",

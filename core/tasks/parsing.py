@@ -134,13 +134,35 @@ def parse_task_text(
             f"That title is {len(title):,} characters; keep it under {MAX_TITLE}. "
             "Put the details in a shorter title."
         )
-    if due is not None and due.at <= now:
-        when = format_local(due.at.astimezone(zone), now.astimezone(zone))
-        raise BadInput(
-            f"“{_quote(due.phrase)}” is {when}, which is in the past. "
-            "Give a time that is still ahead, e.g. “tomorrow 9am”."
-        )
+    if due is not None:
+        _refuse_past(due, now, zone)
     return ParsedTask(title, due, subject, priority, clear_due, notes)
+
+
+def parse_reminder_text(
+    text: str, now: datetime, zone: ZoneInfo, languages: tuple[str, ...] = ("en",)
+) -> tuple[Due, str] | None:
+    """`/remind <when> <text>` (or `<text> <when>`): the moment and what to say; None
+    when no date phrase is found. Raises BadInput for a moment in the past."""
+    words = text.split()
+    found = _find_date(words, now, zone, languages, head_first=True)
+    if found is None:
+        return None
+    due, rest = found
+    while rest and rest[0].lower() in ("to", "that", "about"):
+        rest = rest[1:]
+    _refuse_past(due, now, zone)
+    return due, " ".join(rest)
+
+
+def _refuse_past(due: Due, now: datetime, zone: ZoneInfo) -> None:
+    if due.at > now:
+        return
+    when = format_local(due.at.astimezone(zone), now.astimezone(zone))
+    raise BadInput(
+        f"“{_quote(due.phrase)}” is {when}, which is in the past. "
+        "Give a time that is still ahead, e.g. “tomorrow 9am”."
+    )
 
 
 def parse_when(
@@ -187,8 +209,10 @@ def _parse(text: str, local_now: datetime, languages: tuple[str, ...]) -> dateti
         "PREFER_DATES_FROM": "future",
         "RETURN_AS_TIMEZONE_AWARE": False,
     }
-    parser = DateDataParser(languages=list(languages), settings=settings)
-    data = parser.get_date_data(text)
+    try:
+        data = DateDataParser(languages=list(languages), settings=settings).get_date_data(text)
+    except ValueError:  # a locale dateparser does not know
+        data = DateDataParser(languages=["en"], settings=settings).get_date_data(text)
     if data.date_obj is None or data.period in ("month", "year"):
         return None
     result: datetime = data.date_obj
@@ -217,22 +241,27 @@ def _pull_tags(words: list[str]) -> tuple[str | None, Priority | None, list[str]
 
 
 def _find_date(
-    words: list[str], now: datetime, zone: ZoneInfo, languages: tuple[str, ...]
+    words: list[str],
+    now: datetime,
+    zone: ZoneInfo,
+    languages: tuple[str, ...],
+    *,
+    head_first: bool = False,
 ) -> tuple[Due, list[str]] | None:
-    """The longest date phrase at the end of the text, else at the start."""
+    """The longest date phrase at the end of the text, else at the start (or the other
+    way round with `head_first`); returns it with the remaining words."""
     longest = min(MAX_DATE_WORDS, len(words))
-    for size in range(longest, 0, -1):
-        tail = words[len(words) - size :]
-        if _looks_like_date(tail):
-            due = parse_when(" ".join(tail), now, zone, languages)
-            if due is not None:
-                return due, words[: len(words) - size]
-    for size in range(longest, 0, -1):
-        head = words[:size]
-        if _looks_like_date(head):
-            due = parse_when(" ".join(head), now, zone, languages)
-            if due is not None:
-                return due, words[size:]
+    ends = ("head", "tail") if head_first else ("tail", "head")
+    for end in ends:
+        for size in range(longest, 0, -1):
+            cut = size if end == "head" else len(words) - size
+            phrase, rest = (
+                (words[:cut], words[cut:]) if end == "head" else (words[cut:], words[:cut])
+            )
+            if _looks_like_date(phrase):
+                due = parse_when(" ".join(phrase), now, zone, languages)
+                if due is not None:
+                    return due, rest
     return None
 
 

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.chat.markup import escape
@@ -18,7 +17,7 @@ from core.db import Database
 from core.identity.models import Room, User
 from core.identity.service import user_zone
 from core.notify.service import after_quiet_hours, notify_room, notify_user
-from core.tasks.models import DigestState, Reminder, Task
+from core.tasks.models import Reminder, Task
 from core.tasks.parsing import format_local
 from core.tasks.service import next_reminder
 
@@ -186,26 +185,41 @@ async def sweep_one_off_reminders(db: Database, now: datetime, batch: int = BATC
             return queued
 
 
-# Users whose digest moment (today's, or yesterday's when it is shortly after midnight)
-# passed less than DIGEST_WINDOW ago and who have not had that day's digest.
+# Users whose digest moment (today's, or yesterday's shortly after midnight) passed less
+# than DIGEST_WINDOW ago and who have not had that day's digest. The same statement marks
+# the day as done and says whether the user has anything due by the end of that day, so
+# users with nothing due cost no further query.
 DIGEST_DUE_SQL = """
     WITH local AS (
-        SELECT u.id, (CAST(:now AS timestamptz) AT TIME ZONE u.timezone) AS ts, u.digest_time
+        SELECT u.id, u.timezone, u.digest_time,
+               (CAST(:now AS timestamptz) AT TIME ZONE u.timezone) AS ts
         FROM users u
         WHERE u.digest_time IS NOT NULL
     ), target AS (
-        SELECT id, ts,
+        SELECT id, timezone, ts,
                CASE WHEN CAST(ts AS date) + digest_time <= ts
                     THEN CAST(ts AS date) + digest_time
                     ELSE CAST(ts AS date) - 1 + digest_time END AS moment
         FROM local
+    ), due AS (
+        SELECT t.id, CAST(t.moment AS date) AS day,
+               EXISTS (
+                   SELECT 1 FROM tasks k
+                   WHERE k.user_id = t.id AND k.completed_at IS NULL
+                     AND k.due_at < (CAST(CAST(t.moment AS date) + 1 AS timestamp)
+                                     AT TIME ZONE t.timezone)
+               ) AS has_tasks
+        FROM target t LEFT JOIN task_digests d ON d.user_id = t.id
+        WHERE t.ts - t.moment < CAST(:window AS interval)
+          AND (d.last_sent_on IS NULL OR d.last_sent_on < CAST(t.moment AS date))
+        ORDER BY t.id
+        LIMIT :batch
+    ), marked AS (
+        INSERT INTO task_digests (user_id, last_sent_on)
+        SELECT id, day FROM due
+        ON CONFLICT (user_id) DO UPDATE SET last_sent_on = EXCLUDED.last_sent_on
     )
-    SELECT t.id, CAST(t.moment AS date) AS day
-    FROM target t LEFT JOIN task_digests d ON d.user_id = t.id
-    WHERE t.ts - t.moment < CAST(:window AS interval)
-      AND (d.last_sent_on IS NULL OR d.last_sent_on < CAST(t.moment AS date))
-    ORDER BY t.id
-    LIMIT :batch
+    SELECT id, day, has_tasks FROM due
 """
 _DIGEST_DUE = text(DIGEST_DUE_SQL)
 
@@ -221,26 +235,18 @@ async def sweep_digests(db: Database, now: datetime, batch: int = BATCH) -> int:
                     {"now": now, "window": DIGEST_WINDOW, "batch": batch},
                 )
             ).all()
-            ids = {user_id for user_id, _ in rows}
-            users = (
-                {u.id: u for u in await session.scalars(select(User).where(User.id.in_(ids)))}
-                if ids
-                else {}
-            )
-            for user_id, day in rows:
-                if user_id in users:
-                    queued += await _send_digest(session, users[user_id], day, now)
+            wanted = {user_id: day for user_id, day, has_tasks in rows if has_tasks}
+            users: list[User] = []
+            if wanted:
+                users = list(await session.scalars(select(User).where(User.id.in_(wanted))))
+            for user in users:
+                queued += await _send_digest(session, user, wanted[user.id], now)
         if len(rows) < batch:
             return queued
 
 
 async def _send_digest(session: AsyncSession, user: User, day: date, now: datetime) -> int:
     user_id = user.id
-    await session.execute(
-        insert(DigestState)
-        .values(user_id=user_id, last_sent_on=day)
-        .on_conflict_do_update(index_elements=["user_id"], set_={"last_sent_on": day})
-    )
     zone = user_zone(user)
     day_end = datetime(day.year, day.month, day.day, tzinfo=zone) + timedelta(days=1)
     tasks = list(

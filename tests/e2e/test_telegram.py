@@ -6,6 +6,7 @@ Assertions are on the exact Bot API calls the bot made. A small test-only capabi
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,7 +16,9 @@ from core.chat import Ctx, Reply, Router
 from core.chat.markup import escape
 from core.chat.messages import Button
 from core.chat.router import action_id
+from core.clock import FixedClock
 from core.identity.models import Identity, Membership, Room
+from core.jobs import JobContext, run_job
 from teddy.runtime import Core
 from tests.support.telegram_harness import TelegramBot, running_bot, wait_for
 from tests.support.telegram_standin import (
@@ -265,3 +268,50 @@ async def test_polling_takes_updates_from_get_updates_and_skips_a_redelivered_on
         await wait_for(lambda: len(running.standin.sent("sendMessage")) >= 2)
         await wait_for(lambda: len(running.standin.sent("getUpdates")) >= 3)
         assert texts(running, 111) == ["Noted: one", "Noted: two"]
+
+
+async def test_a_student_adds_lists_and_completes_a_task_with_the_button(
+    core: Core, bot: TelegramBot
+) -> None:
+    await bot.process(message_update(ALICE, "/start"))
+    await bot.process(message_update(ALICE, "/task Lab report fri 5pm #chem !high"))
+    added = bot.standin.sent("sendMessage")[-1]
+    assert added.params["text"].startswith("Added <b>1</b>. Lab report — #chem · !high\n")
+    assert "due Fri 27 Nov 17:00" in added.params["text"]
+    await bot.process(message_update(ALICE, "/tasks"))
+    listing = bot.standin.sent("sendMessage")[-1]
+    assert listing.chat_id == "111"
+    assert "<b>Your open tasks</b> (1)" in listing.params["text"]
+    assert listing.keyboard == [[{"text": "✓ 1", "callback_data": "tasks.done:1"}]]
+    shown = bot.standin.message(111, 3)  # the bot's third message here: the list
+    assert shown is not None and "Your open tasks" in shown["text"]
+    await bot.process(callback_update(ALICE, "tasks.done:1", shown))
+    done = bot.standin.sent("sendMessage")[-1]
+    assert done.params["text"] == "✓ Done: <b>1</b>. Lab report"
+    assert done.keyboard == [[{"text": "Undo", "callback_data": "tasks.undo:1"}]]
+    assert len(bot.standin.sent("answerCallbackQuery")) == 1
+    await bot.process(message_update(ALICE, "/tasks done"))
+    assert "Lab report" in bot.standin.sent("sendMessage")[-1].params["text"]
+
+
+async def test_a_live_message_in_a_group_is_edited_in_the_group(bot: TelegramBot) -> None:
+    await bot.process(message_update(ALICE, "/tick", chat_id=GROUP))
+    sends, edits = bot.standin.sent("sendMessage"), bot.standin.sent("editMessageText")
+    assert [c.chat_id for c in sends + edits] == [str(GROUP), str(GROUP)]
+    assert edits[0].params["message_id"] == "1"
+
+
+async def test_a_reminder_reaches_the_student_through_the_outbox(
+    core: Core, bot: TelegramBot, clock: FixedClock
+) -> None:
+    await bot.process(message_update(ALICE, "/settings quiet off"))
+    await bot.process(message_update(ALICE, "/remind in 20 minutes stretch"))
+    clock.advance(timedelta(minutes=21))
+    await run_job("tasks.sweep_reminders", JobContext(core.db, core.services), {})
+    deliverer = bot.adapter.deliverer()
+    await deliverer.deliver_round()
+    last = bot.standin.sent("sendMessage")[-1]
+    assert last.chat_id == "111" and "stretch" in last.params["text"]
+    assert deliverer.sent == 1
+    await deliverer.deliver_round()
+    assert deliverer.sent == 1

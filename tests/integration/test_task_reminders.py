@@ -181,3 +181,20 @@ async def test_daily_digest_lists_today_and_overdue_once_a_day(
     await run_due(core)
     later = await outbox_texts(core, "digest")
     assert len(later) == 2 and "Project" in later[1] and "overdue" in later[1]
+
+
+async def test_no_digest_on_a_day_with_nothing_due(
+    core: Core,
+    make_chat,
+    clock: FixedClock,  # type: ignore[no-untyped-def]
+) -> None:
+    idle, busy = make_chat("idle"), make_chat("busy")
+    for who in (idle, busy):
+        await who.say("/settings digest 09:30")
+    await idle.say("/task Someday maybe")
+    await busy.say("/task Essay today 11pm")
+    clock.set(datetime(2026, 11, 25, 9, 30, tzinfo=UTC))
+    await run_due(core)
+    await run_due(core)
+    digests = await outbox_texts(core, "digest")
+    assert len(digests) == 1 and "Essay" in digests[0]

@@ -102,6 +102,15 @@ async def test_long_lists_are_paged_with_a_more_button(chat: ChatDriver) -> None
     assert "Item 19" in second and "Item 0" not in second
 
 
+async def test_a_long_non_ascii_subject_lists_without_a_more_button(chat: ChatDriver) -> None:
+    subject = "#" + "化" * 40
+    for i in range(16):
+        await chat.say(f"/task Item {i} {subject}")
+    page = (await chat.send(f"/tasks {subject}"))[0]
+    assert "Showing 1–15 of 16." in page.plain_text()
+    assert not any(b.label.startswith("More") for b in page.buttons)
+
+
 BAD_INPUT = [
     ("/task Essay yesterday", "in the past"),
     ("/task Essay due blurgsday", "couldn't read “blurgsday” as a date"),

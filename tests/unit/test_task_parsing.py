@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.errors import BadInput
-from core.tasks.parsing import Priority, parse_task_text, parse_when
+from core.tasks.parsing import Priority, parse_reminder_text, parse_task_text, parse_when
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # Wed 18:00 in Tokyo, Wed 01:00 in LA
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -94,3 +94,20 @@ def test_a_dayish_word_that_is_no_date_is_mentioned() -> None:
 def test_due_none_clears_the_date() -> None:
     parsed = parse_task_text("due none", NOW, TOKYO)
     assert parsed.clear_due and parsed.title == ""
+
+
+def test_reminder_reads_the_time_first_and_keeps_due_in_the_text() -> None:
+    found = parse_reminder_text("tomorrow 9am to say the essay is due friday", NOW, TOKYO)
+    assert found is not None
+    due, text = found
+    assert local(due.at, TOKYO) == "Thu 26 Nov 09:00"
+    assert text == "say the essay is due friday"
+
+
+def test_reminder_without_a_time_is_none() -> None:
+    assert parse_reminder_text("blurgsday call mom", NOW, TOKYO) is None
+
+
+def test_an_unknown_locale_falls_back_to_english() -> None:
+    due = parse_when("fri 5pm", NOW, TOKYO, ("xx", "en"))
+    assert due is not None and local(due.at, TOKYO) == "Fri 27 Nov 17:00"

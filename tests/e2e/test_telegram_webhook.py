@@ -1,0 +1,108 @@
+"""The webhook route with the real Application behind it: Telegram's secret token is
+checked on every request, and a redelivered update is handled once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from api.telegram_webhook import SECRET_HEADER, WEBHOOK_PATH, telegram_webhook_router
+from teddy.runtime import Core
+from tests.support.telegram_harness import WEBHOOK_SECRET, TelegramBot, running_bot, wait_for
+from tests.support.telegram_standin import message_update, user
+
+ALICE = user(111, "Alice")
+
+
+@pytest.fixture
+async def bot(core: Core) -> AsyncIterator[TelegramBot]:
+    async with running_bot(core, started=True) as running:
+        yield running
+
+
+@pytest.fixture
+async def client(bot: TelegramBot) -> AsyncIterator[httpx.AsyncClient]:
+    app = FastAPI()
+    app.include_router(telegram_webhook_router(bot.application, bot.settings))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://teddy.test") as http:
+        yield http
+
+
+def update(bot: TelegramBot, text: str) -> dict[str, object]:
+    return {"update_id": bot.standin.next_update_id(), **message_update(ALICE, text)}
+
+
+async def test_update_with_the_right_secret_is_handled(
+    bot: TelegramBot, client: httpx.AsyncClient
+) -> None:
+    response = await client.post(
+        WEBHOOK_PATH, json=update(bot, "/start"), headers={SECRET_HEADER: WEBHOOK_SECRET}
+    )
+    assert response.status_code == 200
+    await wait_for(lambda: bool(bot.standin.sent("sendMessage")))
+    assert "Study Teddy" in bot.standin.sent("sendMessage")[0].params["text"]
+
+
+async def test_update_without_the_secret_is_refused_and_logged(
+    bot: TelegramBot, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="api.telegram_webhook"):
+        response = await client.post(WEBHOOK_PATH, json=update(bot, "/start"))
+    assert response.status_code == 401
+    assert "no secret token" in caplog.text
+    assert bot.application.update_queue.empty()
+
+
+async def test_update_with_a_wrong_secret_is_refused_and_logged(
+    bot: TelegramBot, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="api.telegram_webhook"):
+        response = await client.post(
+            WEBHOOK_PATH, json=update(bot, "/start"), headers={SECRET_HEADER: "guess"}
+        )
+    assert response.status_code == 403
+    assert "wrong secret token" in caplog.text
+    assert bot.application.update_queue.empty()
+
+
+async def test_webhook_refuses_everything_when_no_secret_is_configured(
+    bot: TelegramBot,
+) -> None:
+    app = FastAPI()
+    unset = bot.settings.model_copy(update={"telegram_webhook_secret": None})
+    app.include_router(telegram_webhook_router(bot.application, unset))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://teddy.test") as http:
+        response = await http.post(
+            WEBHOOK_PATH, json=update(bot, "/start"), headers={SECRET_HEADER: ""}
+        )
+    assert response.status_code == 403
+
+
+async def test_a_redelivered_update_is_processed_once(
+    bot: TelegramBot, client: httpx.AsyncClient
+) -> None:
+    body = update(bot, "/settings tz Asia/Tokyo")
+    for _ in range(2):
+        response = await client.post(
+            WEBHOOK_PATH, json=body, headers={SECRET_HEADER: WEBHOOK_SECRET}
+        )
+        assert response.status_code == 200
+    follow_up = update(bot, "/help")
+    await client.post(WEBHOOK_PATH, json=follow_up, headers={SECRET_HEADER: WEBHOOK_SECRET})
+    await wait_for(lambda: len(bot.standin.sent("sendMessage")) >= 2)
+    texts = [c.params["text"] for c in bot.standin.sent("sendMessage")]
+    assert sum("Asia/Tokyo" in t for t in texts) == 1
+    assert len(texts) == 2
+
+
+async def test_a_body_that_is_not_an_update_is_a_bad_request(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        WEBHOOK_PATH, content=b"not json", headers={SECRET_HEADER: WEBHOOK_SECRET}
+    )
+    assert response.status_code == 400
