@@ -38,6 +38,7 @@ KNOWN_QUICK_ARGS: dict[str, list[str]] = {
     "rooms_bench": ["--rooms", "200", "--window", "20"],
     "flashcards_bench": ["--small"],
     "retrieval": ["--embedder", "none"],
+    "telegram_bench": ["--commands", "300"],
 }
 
 
