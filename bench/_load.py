@@ -92,6 +92,8 @@ class Step:
     text: str = ""
     action: str | None = None
     room: str | None = None
+    press: int | None = None  # press this button of the previous reply
+    upload: bool = False  # send a file instead of text
 
 
 @dataclass
@@ -155,14 +157,17 @@ async def run_students(
     concurrency: int,
     tally: Tally,
     deadline: float | None = None,
-) -> None:
+) -> int:
     """Each student sends their steps in order (a conversation); `concurrency` students at
     a time. Stops taking new students after `deadline` (time.perf_counter)."""
     queue: asyncio.Queue[tuple[str, list[Step]]] = asyncio.Queue()
     for student in students:
         queue.put_nowait(student)
 
+    served = 0
+
     async def worker() -> None:
+        nonlocal served
         while not queue.empty():
             if deadline is not None and time.perf_counter() > deadline:
                 return
@@ -176,8 +181,10 @@ async def run_students(
                 except Exception as err:  # counted as an error, never hidden
                     problem = f"{type(err).__name__}: {err}"
                 tally.record(step.label, time.perf_counter() - start, problem)
+            served += 1
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return served
 
 
 def core_sender(
