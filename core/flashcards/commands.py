@@ -159,7 +159,14 @@ async def _start(ctx: Ctx, deck: Deck | None) -> Reply:
     if shown is not None:
         return shown
     where = f"in **{escape(deck.name)}**" if deck else "in your decks"
-    return Reply.text(f"Nothing is due {where} right now. 🎉")
+    text = f"Nothing is due {where} right now. 🎉"
+    prefs = await service.get_prefs(ctx.session, ctx.user)
+    if await service.new_cards_left(ctx.session, ctx.user, prefs, now) == 0:
+        text += (
+            f"\nYou've started today's {prefs.new_per_day} new cards; "
+            "`/retention new <n>` changes the daily limit."
+        )
+    return Reply.text(text)
 
 
 async def _next(ctx: Ctx, run: ReviewSession) -> Reply | None:
@@ -236,7 +243,8 @@ async def _summary(ctx: Ctx, run: ReviewSession) -> Reply:
         return Reply.text("Session ended. No cards reviewed.")
     counts = " · ".join(f"{RATING_LABELS[r]} {summary.by_rating[r]}" for r in RATINGS)
     minutes = max(round(summary.seconds / 60), 1)
-    text = f"**Session done**: {summary.reviewed} cards in about {minutes} min.\n{counts}"
+    noun = "card" if summary.reviewed == 1 else "cards"
+    text = f"**Session done**: {summary.reviewed} {noun} in about {minutes} min.\n{counts}"
     if summary.next_due is not None:
         local = summary.next_due.astimezone(user_zone(ctx.user))
         text += f"\nNext card due {local:%a %d %b %H:%M}."

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import ClassVar
 
+import zstandard
+
 from core.chat.markup import escape
 from core.errors import BadInput
 from core.flashcards.notes import NoteDraft, make_note
@@ -40,7 +42,7 @@ def check_size(name: str, size: int) -> None:
     limit = MAX_APKG_BYTES if is_apkg(name) else MAX_TEXT_BYTES
     if size > limit:
         raise BadInput(
-            f"“{name}” is {size / 1e6:.1f} MB; I import files up to {limit // 2**20} MB. "
+            f"“{escape(name)}” is {size / 1e6:.1f} MB; I import files up to {limit // 2**20} MB. "
             "Split it into smaller files."
         )
 
@@ -96,7 +98,7 @@ def parse_text(data: bytes, *, tab: bool = False) -> Parsed:
             if draft is not None:
                 notes.append(draft)
     except csv.Error as err:
-        raise BadInput(f"That CSV file is malformed ({err}). Nothing was imported.") from None
+        raise _broken("That CSV file is malformed", err) from None
     if not notes:
         raise BadInput("I found no cards in that file. Each line needs: front, back[, tags].")
     return Parsed(notes)
@@ -176,20 +178,18 @@ def parse_apkg(data: bytes) -> Parsed:
 
 
 def _read_collection(archive: zipfile.ZipFile) -> bytes:
+    """The collection database: Anki's current format (`collection.anki21b`, zstd) or the
+    older ones (`collection.anki21`, `collection.anki2`)."""
     names = set(archive.namelist())
+    if "collection.anki21b" in names:
+        return _unzstd(_read_member(archive, "collection.anki21b"))
     member = next((n for n in APKG_COLLECTIONS if n in names), None)
     if member is None:
-        if "collection.anki21b" in names:
-            raise BadInput(
-                "That .apkg uses Anki's newest package format. In Anki, export the deck "
-                "again with “Support older Anki versions” ticked, then send that file."
-            )
         raise BadInput("That zip is not an Anki package (it has no Anki collection inside).")
-    if "collection.anki21b" in names and member == "collection.anki2":
-        raise BadInput(
-            "That .apkg uses Anki's newest package format. In Anki, export the deck "
-            "again with “Support older Anki versions” ticked, then send that file."
-        )
+    return _read_member(archive, member)
+
+
+def _read_member(archive: zipfile.ZipFile, member: str) -> bytes:
     info = archive.getinfo(member)
     if info.file_size > MAX_COLLECTION_BYTES:
         raise _too_big()
@@ -198,10 +198,29 @@ def _read_collection(archive: zipfile.ZipFile) -> bytes:
             # The announced size can lie: never read more than the limit.
             raw = stream.read(MAX_COLLECTION_BYTES + 1)
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as err:
-        raise BadInput(f"That .apkg file is damaged ({err}). Nothing was imported.") from None
+        raise _broken("That .apkg file is damaged", err) from None
     if len(raw) > MAX_COLLECTION_BYTES:
         raise _too_big()
     return raw
+
+
+def _unzstd(compressed: bytes) -> bytes:
+    chunks: list[bytes] = []
+    total = 0
+    try:
+        with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(compressed)) as reader:
+            while chunk := reader.read(1024 * 1024):
+                total += len(chunk)
+                if total > MAX_COLLECTION_BYTES:
+                    raise _too_big()
+                chunks.append(chunk)
+    except zstandard.ZstdError as err:
+        raise _broken("That .apkg file is damaged", err) from None
+    return b"".join(chunks)
+
+
+def _broken(what: str, err: Exception) -> BadInput:
+    return BadInput(f"{what} ({escape(str(err))}). Nothing was imported.")
 
 
 def _too_big() -> BadInput:
@@ -211,34 +230,32 @@ def _too_big() -> BadInput:
     )
 
 
+@dataclass(frozen=True)
+class _NoteType:
+    cloze: bool
+    templates: int
+
+
 def _notes_from_collection(raw: bytes) -> Parsed:
     db = sqlite3.connect(":memory:")
     try:
         db.deserialize(raw)
-        (models_json,) = db.execute("SELECT models FROM col").fetchone()
         count = db.execute("SELECT count(*) FROM notes").fetchone()[0]
         if count > MAX_NOTES:
             raise BadInput(
                 f"That deck has {count:,} notes; I import up to {MAX_NOTES:,} at a time. "
                 "Split it in Anki and export the parts."
             )
+        types = _note_types(db)
         rows = db.execute("SELECT mid, flds, tags FROM notes ORDER BY id").fetchall()
-    except (sqlite3.DatabaseError, TypeError, ValueError) as err:
-        raise BadInput(
-            f"That .apkg doesn't hold a readable Anki collection ({err}). Nothing was imported."
-        ) from None
+    except (sqlite3.DatabaseError, TypeError, ValueError, AttributeError) as err:
+        raise _broken("That .apkg doesn't hold a readable Anki collection", err) from None
     finally:
         db.close()
-    try:
-        models = json.loads(models_json)
-        if not isinstance(models, dict):
-            raise TypeError("note types are not a JSON object")
-    except (json.JSONDecodeError, TypeError):
-        raise BadInput("That .apkg has a damaged note type table. Nothing was imported.") from None
     notes: list[NoteDraft] = []
     skipped = 0
     for mid, fields, tags in rows:
-        draft = _anki_note(models.get(str(mid)), str(fields).split("\x1f"), str(tags))
+        draft = _anki_note(types.get(int(mid)), str(fields).split("\x1f"), str(tags))
         if draft is None:
             skipped += 1
         else:
@@ -246,21 +263,40 @@ def _notes_from_collection(raw: bytes) -> Parsed:
     return Parsed(notes, skipped)
 
 
-def _anki_note(model: object, fields: list[str], tags: str) -> NoteDraft | None:
+def _note_types(db: sqlite3.Connection) -> dict[int, _NoteType]:
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "notetypes" in tables:
+        # Schema 18: a protobuf config whose field 1 is the kind; prost writes fields in
+        # tag order, so a cloze note type's config starts with 0x08 0x01.
+        templates = dict(db.execute("SELECT ntid, count(*) FROM templates GROUP BY ntid"))
+        return {
+            int(ntid): _NoteType(bytes(config or b"")[:2] == b"\x08\x01", templates.get(ntid, 0))
+            for ntid, config in db.execute("SELECT id, config FROM notetypes")
+        }
+    (models_json,) = db.execute("SELECT models FROM col").fetchone()
+    models = json.loads(models_json)
+    if not isinstance(models, dict):
+        raise ValueError("no note types")
+    return {
+        int(mid): _NoteType(m.get("type") == 1, len(m.get("tmpls") or []))
+        for mid, m in models.items()
+        if isinstance(m, dict)
+    }
+
+
+def _anki_note(note_type: _NoteType | None, fields: list[str], tags: str) -> NoteDraft | None:
     """A note from Anki's fields, or None when its note type can't be shown as text cards
     (fewer than two fields, or nothing left once media is dropped)."""
-    if not isinstance(model, dict):
+    if note_type is None:
         return None
     texts = [html_to_text(f) for f in fields]
     tag_text = " ".join(tags.split())
     try:
-        if model.get("type") == 1:
+        if note_type.cloze:
             return make_note(texts[0], texts[1] if len(texts) > 1 else "", tags=tag_text)
         if len(texts) < 2:
             return None
-        templates = model.get("tmpls")
-        reverse = isinstance(templates, list) and len(templates) >= 2
-        return make_note(texts[0], texts[1], reverse=reverse, tags=tag_text)
+        return make_note(texts[0], texts[1], reverse=note_type.templates >= 2, tags=tag_text)
     except BadInput:
         return None
 

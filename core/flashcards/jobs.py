@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 from collections.abc import Sequence
 from datetime import UTC, timedelta
@@ -54,11 +55,11 @@ async def optimize(jc: JobContext) -> None:
     """Fit each user's FSRS parameters to their own review logs with the fsrs Optimizer
     (needs the `optimizer` extra: torch). Users are redone when their history grew by a
     fifth, so running twice changes nothing."""
-    try:
-        from fsrs.optimizer import Optimizer
-    except ImportError:  # pragma: no cover - depends on the installed extra
+    if not optimizer_installed():
         log.info("fsrs optimizer not installed (pip install 'study-teddy[optimizer]')")
         return
+    from fsrs.optimizer import Optimizer
+
     async with jc.db.transaction() as session:
         user_ids = await service.users_to_optimize(session, MIN_REVIEWS_TO_OPTIMIZE)
     for user_id in user_ids:
@@ -73,6 +74,11 @@ async def optimize(jc: JobContext) -> None:
             await service.save_parameters(
                 session, user_id, parameters, len(logs), jc.services.clock.now()
             )
+
+
+def optimizer_installed() -> bool:
+    """fsrs imports its Optimizer without torch too (a stub that raises when used)."""
+    return all(importlib.util.find_spec(name) is not None for name in ("torch", "pandas"))
 
 
 def _fit(optimizer_class: type, logs: Sequence[ReviewLog]) -> list[float]:

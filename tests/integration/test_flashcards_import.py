@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import sqlite3
 import zipfile
 from pathlib import Path
 
 import genanki
+import pytest
+import zstandard
 from sqlalchemy import func, select
 
 from core.chat.messages import Attachment, Reply
@@ -201,3 +204,60 @@ def _zip(members: dict[str, bytes]) -> bytes:
 async def test_import_without_a_file_explains_what_to_attach(chat: ChatDriver) -> None:
     replies: list[Reply] = await chat.send("/import")
     assert "Attach a file" in replies[0].plain_text()
+
+
+def anki21b_package() -> bytes:
+    """A package in Anki's current format: a zstd-compressed schema-18 collection whose
+    note types are protobuf rows, beside the "please update" stub older Ankis read."""
+    db = sqlite3.connect(":memory:")
+    db.executescript(
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, guid TEXT, mid INTEGER, mod INTEGER,"
+        " usn INTEGER, tags TEXT, flds TEXT, sfld TEXT, csum INTEGER, flags INTEGER, data TEXT);"
+        "CREATE TABLE notetypes (id INTEGER PRIMARY KEY, name TEXT, mtime_secs INTEGER,"
+        " usn INTEGER, config BLOB);"
+        "CREATE TABLE templates (ntid INTEGER, ord INTEGER, name TEXT, mtime_secs INTEGER,"
+        " usn INTEGER, config BLOB, PRIMARY KEY (ntid, ord));"
+    )
+    db.executemany(
+        "INSERT INTO notetypes VALUES (?, ?, 0, 0, ?)",
+        [(1, "Basic (and reversed card)", b"\x10\x00\x1a\x03css"), (2, "Cloze", b"\x08\x01\x1a")],
+    )
+    db.executemany(
+        "INSERT INTO templates VALUES (?, ?, ?, 0, 0, x'')",
+        [(1, 0, "Card 1"), (1, 1, "Card 2"), (2, 0, "Cloze")],
+    )
+    db.executemany(
+        "INSERT INTO notes VALUES (?, ?, ?, 0, 0, ?, ?, '', 0, 0, '')",
+        [
+            (10, "g1", 1, " verbs ", "ser\x1fto be &amp; exist"),
+            (11, "g2", 2, "", "{{c1::Madrid}} es la capital\x1fEspaña"),
+        ],
+    )
+    db.commit()
+    collection = zstandard.ZstdCompressor().compress(db.serialize())
+    return _zip(
+        {
+            "collection.anki2": b"stub: please update to the latest Anki version",
+            "collection.anki21b": collection,
+            "meta": b"\x08\x03",
+        }
+    )
+
+
+async def test_a_package_in_ankis_current_format_imports(core: Core, chat: ChatDriver) -> None:
+    text = await send_file(chat, "modern.apkg", anki21b_package())
+    assert "Imported 3 cards (2 notes)" in text
+    assert await notes_text(core) == [
+        ("reverse", "ser", "to be & exist", "verbs"),
+        ("cloze", "{{c1::Madrid}} es la capital", "España", ""),
+    ]
+
+
+def test_a_zstd_bomb_inside_a_current_format_package_is_stopped(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(importing, "MAX_COLLECTION_BYTES", 1024 * 1024)
+    bomb = zstandard.ZstdCompressor().compress(b"\0" * (16 * 1024 * 1024))
+    assert len(bomb) < 10_000
+    with pytest.raises(BadInput, match="unpacks to more than 1 MB"):
+        importing.parse_apkg(_zip({"collection.anki21b": bomb}))
+    with pytest.raises(BadInput, match="damaged"):
+        importing.parse_apkg(_zip({"collection.anki21b": b"not zstd"}))

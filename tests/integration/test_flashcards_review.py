@@ -129,7 +129,8 @@ async def test_new_cards_per_day_are_capped(core: Core, chat: ChatDriver) -> Non
     await chat.say("/card a | b")
     await chat.say("/card c | d")
     replies = await answer(chat, await chat.send("/review"), "Easy")
-    assert "Session done: 1 cards" in replies[-1].plain_text()
+    assert "Session done: 1 card in" in replies[-1].plain_text()
+    assert "started today's 1 new cards" in await chat.say("/review")
 
 
 async def test_desired_retention_changes_the_intervals(
@@ -155,3 +156,32 @@ async def test_bad_retention_and_bad_cards_get_clear_replies(chat: ChatDriver) -
     assert "both sides" in await chat.say("/card front |")
     assert "not closed" in await chat.say("/card The capital is {{c1::Paris")
     assert "already in" in (await chat.say("/card a | b"), await chat.say("/card a | b"))[1]
+
+
+async def test_optimised_parameters_are_used_for_that_user_only(
+    core: Core, make_chat, clock: FixedClock
+) -> None:  # type: ignore[no-untyped-def]
+    from fsrs.scheduler import DEFAULT_PARAMETERS
+
+    from core.flashcards import service
+    from tests.integration.test_flashcards_scoping import user_named
+
+    alice, bob = make_chat("alice"), make_chat("bob")
+    for chat in (alice, bob):
+        await chat.say("/deck P")
+        await chat.say("/card a | b")
+    tuned = list(DEFAULT_PARAMETERS)
+    tuned[3] = 40.0  # initial stability after "Easy"
+    user = await user_named(core, "Alice")
+    async with core.db.transaction() as session:
+        await service.save_parameters(session, user.id, tuned, 1000, clock.now())
+    now = clock.now()
+    expected = Scheduler(parameters=tuned, enable_fuzzing=False).review_card(
+        Card(due=now), Rating.Easy, now
+    )[0]
+    default = Scheduler(enable_fuzzing=False).review_card(Card(due=now), Rating.Easy, now)[0]
+    alice_labels = labels(await alice.press(button(await alice.send("/review"), "Show answer")))
+    bob_labels = labels(await bob.press(button(await bob.send("/review"), "Show answer")))
+    assert f"Easy · {format_interval(expected.due - now)}" in alice_labels
+    assert f"Easy · {format_interval(default.due - now)}" in bob_labels
+    assert expected.due != default.due

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from core.chat.messages import Attachment, Reply
 from core.clock import FixedClock
 from core.errors import Forbidden, NotFound
-from core.flashcards import service
+from core.flashcards import service, stats
 from core.flashcards.models import CardState, Deck, FlashCard
 from core.identity.models import User
 from core.jobs import JobContext, run_job
@@ -82,9 +82,9 @@ async def test_nobody_sees_reviews_or_imports_into_another_users_deck(
         with pytest.raises(NotFound):
             await service.get_deck(session, bob_user, alice_deck.id)
         with pytest.raises(NotFound):
-            await service.deck_stats(session, bob_user, alice_deck.id, core.services.clock.now())
+            await stats.deck_stats(session, bob_user, alice_deck.id, core.services.clock.now())
         with pytest.raises(NotFound):
-            await service.list_cards(session, bob_user, alice_deck.id)
+            await stats.list_cards(session, bob_user, alice_deck.id)
         with pytest.raises(Forbidden):
             await service.add_notes(session, bob_user, alice_deck, [], core.services.clock.now())
         reviewed = await session.scalar(
@@ -120,6 +120,10 @@ async def test_a_room_deck_gives_each_member_their_own_schedule(
     assert "Only the owner" in refused[0].plain_text()
     await bob_dm.say("/deck Anatomy")
     assert "Only the owner" in await bob_dm.say("/card a | b")
+    # Someone joining the room later can review it straight away.
+    await make_chat("dave", room="study").say("/start")
+    dave_first = await make_chat("dave").send("/review")
+    assert "femur" in dave_first[0].plain_text()
     assert "You have no decks" in await carol.say("/decks")
     assert "no deck called" in await carol.say("/review Anatomy")
 
@@ -173,16 +177,16 @@ async def test_deck_stats_report_retention_reviews_per_day_and_forecast(
     user = await user_named(core, "Alice")
     async with core.db.transaction() as session:
         [summary] = await service.list_decks(session, user, clock.now())
-        stats = await service.deck_stats(session, user, summary.id, clock.now(), days=90)
-        cards = await service.list_cards(session, user, summary.id)
+        found = await stats.deck_stats(session, user, summary.id, clock.now(), days=90)
+        cards = await stats.list_cards(session, user, summary.id)
     assert [(c.question, c.reps, c.is_new) for c in cards] == [("a", 2, False), ("c", 2, False)]
-    assert stats.cards == 2 and stats.reviews == 4
+    assert found.cards == 2 and found.reviews == 4
     # Of the reviews of cards in the Review state, one failed ("Again") and one passed.
-    assert stats.retention == pytest.approx(0.5)
-    assert sum(count for _, count in stats.reviews_per_day) == 4
-    assert len(stats.reviews_per_day) == 2
-    assert len(stats.due_forecast) == 14
-    assert sum(count for _, count in stats.due_forecast) >= 1
+    assert found.retention == pytest.approx(0.5)
+    assert sum(count for _, count in found.reviews_per_day) == 4
+    assert len(found.reviews_per_day) == 2
+    assert len(found.due_forecast) == 14
+    assert sum(count for _, count in found.due_forecast) >= 1
 
 
 async def test_optimizer_picks_users_with_enough_reviews(
@@ -205,3 +209,19 @@ def _csv(data: bytes) -> Attachment:
         return data
 
     return Attachment("cards.csv", len(data), "text/csv", fetch)
+
+
+async def test_the_optimize_job_without_the_optimizer_extra_leaves_defaults(
+    core: Core, make_chat, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from core.flashcards import jobs
+
+    if jobs.optimizer_installed():
+        pytest.skip("the optimizer extra is installed here")
+    monkeypatch.setattr(jobs, "MIN_REVIEWS_TO_OPTIMIZE", 1)
+    alice = make_chat("alice")
+    await alice.say("/deck O")
+    await alice.say("/card a | b")
+    await answer(alice, await alice.send("/review"), "Good")
+    await run_job("flashcards.optimize", JobContext(core.db, core.services), {})
+    assert "the FSRS defaults" in await alice.say("/retention")
