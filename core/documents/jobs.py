@@ -18,8 +18,8 @@ from core.chat.markup import escape
 from core.documents import extraction as ex
 from core.documents.chunking import ChunkDraft, chunk_blocks
 from core.documents.embeddings import embedder_for
-from core.documents.models import PROCESSING, READY, Document
-from core.documents.service import document_bytes, mark_failed, replace_chunks
+from core.documents.models import PROCESSING, READY, Chunk, Document
+from core.documents.service import document_bytes, mark_failed, replace_chunks, set_embeddings
 from core.documents.summary import joined_text, summarizer_for
 from core.errors import TeddyError
 from core.identity.models import Room, User
@@ -206,3 +206,32 @@ async def sweep_stuck(jc: JobContext) -> None:
                 "Reading this document was interrupted. Send the file again.",
                 jc.services.clock.now(),
             )
+
+
+REEMBED_BATCH = 256
+REEMBED_BATCHES_PER_RUN = 20
+
+
+@periodic("documents.sweep_reembed", timedelta(minutes=5))
+async def sweep_reembed(jc: JobContext) -> None:
+    """Embed chunks that have no vector from the configured model (the model changed, or
+    embeddings were switched on), a bounded number of batches per run."""
+    embedder = embedder_for(jc.services.extra, jc.services.settings)
+    if embedder is None:
+        return
+    for _ in range(REEMBED_BATCHES_PER_RUN):
+        async with jc.db.transaction() as session:
+            rows = (
+                await session.execute(
+                    select(Chunk.id, Chunk.section, Chunk.text)
+                    .where(Chunk.embedding_model.is_distinct_from(embedder.model))
+                    .order_by(Chunk.id)
+                    .limit(REEMBED_BATCH)
+                )
+            ).all()
+        if not rows:
+            return
+        drafts = [ChunkDraft(0, row.text, None, row.section) for row in rows]
+        vectors = await embedder.embed([_indexed_text(d) for d in drafts])
+        async with jc.db.transaction() as session:
+            await set_embeddings(session, [row.id for row in rows], vectors, embedder.model)

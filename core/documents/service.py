@@ -136,6 +136,11 @@ async def document_bytes(session: AsyncSession, document_id: int) -> bytes | Non
 async def remove_chunks(session: AsyncSession, document: Document) -> None:
     """Delete the document's chunks and take them out of its scope's statistics."""
     params = {"doc": document.id, "scope": document.scope}
+    has_chunks = await session.scalar(
+        select(Chunk.id).where(Chunk.document_id == document.id).limit(1)
+    )
+    if has_chunks is None:
+        return
     await session.execute(
         text(
             """
@@ -151,7 +156,16 @@ async def remove_chunks(session: AsyncSession, document: Document) -> None:
         params,
     )
     await session.execute(
-        text("DELETE FROM document_lexeme_stats WHERE scope = :scope AND df <= 0"), params
+        text(
+            """
+            DELETE FROM document_lexeme_stats
+            WHERE scope = :scope AND df <= 0 AND lexeme IN (
+                SELECT x.lexeme FROM document_chunks AS c, unnest(c.tsv) AS x
+                WHERE c.document_id = :doc
+            )
+            """
+        ),
+        params,
     )
     await session.execute(
         text(
@@ -248,6 +262,25 @@ async def replace_chunks(
             """
         ),
         params,
+    )
+
+
+async def set_embeddings(
+    session: AsyncSession, chunk_ids: Sequence[int], vectors: Sequence[Sequence[float]], model: str
+) -> None:
+    """Store new vectors for existing chunks (chunks replaced meanwhile are skipped)."""
+    await session.execute(
+        text(
+            """
+            UPDATE document_chunks SET embedding = CAST(:embedding AS vector),
+                embedding_model = :model, embedding_dim = :dim
+            WHERE id = :id
+            """
+        ),
+        [
+            {"id": chunk_id, "embedding": _vector_text(v), "model": model, "dim": len(v)}
+            for chunk_id, v in zip(chunk_ids, vectors, strict=True)
+        ],
     )
 
 

@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from core.documents.embeddings import EXTRA_KEY, LocalEmbedder
+from core.documents.jobs import sweep_reembed
 from core.documents.models import Chunk
+from core.jobs import JobContext
 from teddy.runtime import Core
 from tests.conftest import ChatDriver
 from tests.integration.test_documents import upload
@@ -47,3 +49,17 @@ async def test_search_finds_a_sentence_by_meaning_without_shared_words(
     assert "mixed.md § Biology" in first
     found = await chat.say("/search peace agreement signed to stop a conflict")
     assert "§ History" in found.splitlines()[2]
+
+
+async def test_switching_embeddings_on_reembeds_existing_chunks_in_the_background(
+    core: Core, chat: ChatDriver
+) -> None:
+    core.services.extra[EXTRA_KEY] = None
+    await upload(core, chat, "old.md", b"# Ocean\n\nWhales are mammals that breathe air.\n")
+    core.services.extra[EXTRA_KEY] = local_embedder()
+    await sweep_reembed(JobContext(core.db, core.services))
+    async with core.db.transaction() as session:
+        rows = (await session.execute(select(Chunk.embedding_model, Chunk.embedding_dim))).all()
+    assert [tuple(r) for r in rows] == [("all-MiniLM-L6-v2", 384)]
+    found = await chat.say("/search sea creatures with lungs")
+    assert "old.md § Ocean" in found
