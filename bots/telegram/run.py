@@ -4,6 +4,7 @@ webhook served on its own port (production), plus outbox delivery."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -50,7 +51,10 @@ async def run_telegram(
         try:
             await stop.wait()
         finally:
-            await delivery
+            if not stop.is_set():  # cancelled or failed: the deliverer would wait for `stop`
+                delivery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await delivery
             if server is not None:
                 await server.close()
             if application.updater is not None and application.updater.running:

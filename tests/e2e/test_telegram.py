@@ -14,11 +14,12 @@ from sqlalchemy import func, select
 
 from core.chat import Ctx, Reply, Router
 from core.chat.markup import escape
-from core.chat.messages import Button
+from core.chat.messages import Button, Card, FilePart, Text
 from core.chat.router import action_id
 from core.clock import FixedClock
-from core.identity.models import Identity, Membership, Room
+from core.identity.models import Identity, Membership, Room, User
 from core.jobs import JobContext, run_job
+from core.notify import service as outbox
 from teddy.runtime import Core
 from tests.support.telegram_harness import TelegramBot, running_bot, wait_for
 from tests.support.telegram_standin import (
@@ -81,6 +82,16 @@ def notes_router(recorder: Recorder) -> Router:
             recorder.files.append((attachment.name, attachment.size, attachment.mime, data))
         await ctx.emit(Reply.text("Reading… 100%", live_id="ingest"))
         await ctx.emit(Reply.text(f"**Summary** of {escape(ctx.incoming.attachments[0].name)}"))
+
+    @router.command("chart", usage="/chart", summary="a chart and a file", area="test")
+    async def chart(ctx: Ctx, args: str) -> Reply:
+        card = Card("Your week", (("Focus", "**3h**"),), image=b"\x89PNG fake", image_name="w.png")
+        export = FilePart("export.json", b'{"tasks": []}', "application/json")
+        return Reply((Text("Stats"), card, export))
+
+    @router.command("secret", usage="/secret", summary="a private reply", area="test")
+    async def secret(ctx: Ctx, args: str) -> Reply:
+        return Reply.text("only for you", private=True)
 
     return router
 
@@ -315,3 +326,61 @@ async def test_a_reminder_reaches_the_student_through_the_outbox(
     assert deliverer.sent == 1
     await deliverer.deliver_round()
     assert deliverer.sent == 1
+
+
+async def test_chart_card_goes_as_a_photo_and_a_file_as_a_document(bot: TelegramBot) -> None:
+    await bot.process(message_update(ALICE, "/chart"))
+    assert [c.method for c in bot.standin.outgoing()] == [
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+    ]
+    photo, document = bot.standin.sent("sendPhoto")[0], bot.standin.sent("sendDocument")[0]
+    assert photo.params["caption"] == "<b>Your week</b>\nFocus: <b>3h</b>"
+    assert photo.params["photo"].data == b"\x89PNG fake"
+    assert (document.params["document"].filename, document.params["document"].data) == (
+        "export.json",
+        b'{"tasks": []}',
+    )
+
+
+async def test_a_private_reply_in_a_group_goes_to_the_speakers_direct_chat(
+    bot: TelegramBot,
+) -> None:
+    await bot.process(message_update(ALICE, "/secret", chat_id=GROUP))
+    assert texts(bot, 111) == ["only for you"]
+    assert texts(bot, GROUP) == []
+    bot.standin.block(111)
+    await bot.process(message_update(ALICE, "/secret", chat_id=GROUP))
+    [note] = texts(bot, GROUP)
+    assert f"open a chat with @{BOT_USERNAME}" in note
+
+
+async def test_a_live_notification_from_the_outbox_edits_its_message(
+    core: Core, bot: TelegramBot
+) -> None:
+    await bot.process(message_update(ALICE, "/settings quiet off"))
+    now = core.services.clock.now()
+    for n in (1, 2):
+        async with core.db.transaction() as session:
+            alice = await session.scalar(
+                select(User).join(Identity).where(Identity.external_id == "111")
+            )
+            assert alice is not None
+            assert await outbox.notify_user(
+                session,
+                alice,
+                kind="progress",
+                text=f"Ingesting… {n * 50}%",
+                dedupe_key=f"p{n}",
+                at=now,
+                live_id="doc-1",
+            )
+        deliverer = bot.adapter.deliverer()
+        await deliverer.deliver_round()
+        assert deliverer.sent == 1
+    [sent] = [c for c in bot.standin.sent("sendMessage") if "Ingesting" in c.params["text"]]
+    [edit] = bot.standin.sent("editMessageText")
+    assert sent.params["text"] == "Ingesting… 50%"
+    assert edit.params["text"] == "Ingesting… 100%"
+    assert edit.params["message_id"] == str(bot.standin.message(111, 2)["message_id"])  # type: ignore[index]

@@ -3,17 +3,27 @@ checked on every request, and a redelivered update is handled once."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import socket
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from api.telegram_webhook import SECRET_HEADER, WEBHOOK_PATH, telegram_webhook_router
+from bots.telegram.run import run_telegram
 from teddy.runtime import Core
-from tests.support.telegram_harness import WEBHOOK_SECRET, TelegramBot, running_bot, wait_for
-from tests.support.telegram_standin import message_update, user
+from tests.support.telegram_harness import (
+    WEBHOOK_SECRET,
+    TelegramBot,
+    bot_settings,
+    running_bot,
+    wait_for,
+)
+from tests.support.telegram_standin import TelegramStandIn, message_update, user
 
 ALICE = user(111, "Alice")
 
@@ -106,3 +116,33 @@ async def test_a_body_that_is_not_an_update_is_a_bad_request(client: httpx.Async
         WEBHOOK_PATH, content=b"not json", headers={SECRET_HEADER: WEBHOOK_SECRET}
     )
     assert response.status_code == 400
+
+
+async def test_webhook_mode_registers_the_webhook_and_serves_it(core: Core) -> None:
+    standin = TelegramStandIn()
+    await standin.start()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = bot_settings(core.settings, standin).model_copy(
+        update={"public_base_url": f"http://127.0.0.1:{port}"}
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(
+        run_telegram(replace(core, settings=settings), stop, webhook=True, port=port)
+    )
+    try:
+        await wait_for(lambda: bool(standin.webhook), timeout=20)
+        assert standin.webhook["url"] == f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
+        assert standin.webhook["secret_token"] == WEBHOOK_SECRET
+        body = {"update_id": 1, **message_update(ALICE, "/start")}
+        async with httpx.AsyncClient() as http:
+            url = f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
+            refused = await http.post(url, json=body)
+            accepted = await http.post(url, json=body, headers={SECRET_HEADER: WEBHOOK_SECRET})
+        assert (refused.status_code, accepted.status_code) == (401, 200)
+        await wait_for(lambda: bool(standin.sent("sendMessage")))
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 20)
+        await standin.stop()
