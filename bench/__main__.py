@@ -39,6 +39,7 @@ KNOWN_QUICK_ARGS: dict[str, list[str]] = {
     "flashcards_bench": ["--small"],
     "retrieval": ["--embedder", "none"],
     "telegram_bench": ["--commands", "300"],
+    "documents_bench": ["--chunks", "5000", "--queries", "100", "--pages", "5", "--docs", "1"],
 }
 
 
