@@ -47,20 +47,26 @@ async def main(messages: int, users: int, concurrency: int) -> None:
             ((f"u{i}", [Step("/start", "/start")]) for i in range(users)), send, concurrency, warm
         )
         rss_idle = rss_mib()
-        per_student = [
-            (f"u{n % users}", [MIX[n % len(MIX)]]) for n in range(messages)
-        ]  # one message per queue item, spread over the users
         tally = Tally()
+        checkpoints: list[tuple[int, float]] = []
         started = time.perf_counter()
         async with ConnectionSampler(core) as sampler:
-            await run_students(per_student, send, concurrency, tally)
+            for part in range(10):  # RSS after each tenth, to tell warm-up from growth
+                first, last = part * messages // 10, (part + 1) * messages // 10
+                await run_students(
+                    ((f"u{n % users}", [MIX[n % len(MIX)]]) for n in range(first, last)),
+                    send,
+                    concurrency,
+                    tally,
+                )
+                checkpoints.append((last, rss_mib()))
         elapsed = time.perf_counter() - started
-        rss_after = rss_mib()
+        rss_after = checkpoints[-1][1]
         connections_after = await db_connections(core)
         await asyncio.sleep(0)
     print(f"core process memory, {messages:,} messages from {users:,} users, c={concurrency}")
     print(f"  RSS with the core open (reference):       {rss_open:8.1f} MiB")
-    print(f"  RSS idle, after {users:,} users said /start:  {rss_idle:8.1f} MiB")
+    print(f"  RSS idle, after {users:,} users said /start:".ljust(44) + f"{rss_idle:8.1f} MiB")
     print(
         f"  RSS after {messages:,} messages:".ljust(44) + f"{rss_after:8.1f} MiB "
         f"({rss_after - rss_idle:+.1f} MiB, {(rss_after - rss_idle) * 1024 / messages:.2f} KiB/msg)"
@@ -73,6 +79,15 @@ async def main(messages: int, users: int, concurrency: int) -> None:
         f"  {messages / elapsed:,.0f} messages/s over {elapsed:.1f} s, "
         f"error rate {tally.error_count}/{tally.total}"
     )
+    print(
+        "  RSS after each tenth: "
+        + ", ".join(
+            f"{n // 1000 if n >= 1000 else n}{'k' if n >= 1000 else ''}: {rss:.1f}"
+            for n, rss in checkpoints
+        )
+    )
+    half = checkpoints[len(checkpoints) // 2 - 1][1]
+    print(f"  growth over the second half: {rss_after - half:+.1f} MiB (flat means no leak)")
     for line in tally.table():
         print(line)
     if tally.error_count:
