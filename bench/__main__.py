@@ -105,6 +105,7 @@ def run_module(name: str, quick: bool, timeout: float) -> ModuleResult:
             command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
         )
     except subprocess.TimeoutExpired as expired:
+        print(f"   timeout after {timeout:.0f} s", file=sys.stderr, flush=True)
         return ModuleResult(
             name,
             "timeout",
