@@ -89,7 +89,11 @@ def quick_args(name: str) -> list[str]:
 def highlights(output: str) -> list[str]:
     """Lines that carry a figure (latency, rate, memory), for the summary table."""
     keys = ("p50", "p99", "/s", "RSS", "nDCG", "error rate", "connections", "MiB")
-    return [line.strip() for line in output.splitlines() if any(k in line for k in keys)][:12]
+    return [
+        line.strip()
+        for line in output.splitlines()
+        if any(k in line for k in keys) and any(c.isdigit() for c in line)
+    ][:12]
 
 
 def run_module(name: str, quick: bool, timeout: float) -> ModuleResult:
