@@ -105,16 +105,22 @@ Sender = Callable[[str, Step, str], Awaitable[list[Reply]]]
 
 def with_buttons(send: Sender) -> Sender:
     """Presses a button of the student's previous reply; uploads attach the note."""
-    last: dict[str, list[Reply]] = {}
+    # Only the action ids of each student's latest buttons: the soak run must not mistake
+    # its own bookkeeping for growth.
+    last: dict[str, list[str]] = {}
 
     async def wrapped(user: str, step: Step, event_id: str) -> list[Reply]:
         if step.press is not None:
-            buttons = [b for r in last.get(user, []) for b in r.buttons]
-            if len(buttons) <= step.press:
+            actions = last.get(user, [])
+            if len(actions) <= step.press:
                 raise RuntimeError(f"no button {step.press} to press after {step.label}")
-            step = Step(step.label, action=buttons[step.press].action, room=step.room)
+            step = Step(step.label, action=actions[step.press], room=step.room)
         replies = await send(user, step, event_id)
-        last[user] = replies
+        actions = [b.action for r in replies for b in r.buttons]
+        if actions:
+            last[user] = actions
+        else:
+            last.pop(user, None)
         return replies
 
     return wrapped

@@ -36,7 +36,8 @@ async def traffic(core: Core, rate: float, stop: asyncio.Event, tally: Tally) ->
     send = console_sender(core)
     numbers = itertools.count()
     while not stop.is_set():
-        batch = [(f"soak{n % 5000}", student_steps(n % 5000, rng, True)) for n in
+        # 500 students come back again and again, as a class does.
+        batch = [(f"soak{n % 500}", student_steps(n % 500, rng, True)) for n in
                  itertools.islice(numbers, 20)]  # fmt: skip
         messages = sum(len(steps) for _, steps in batch)
         started = time.perf_counter()
