@@ -20,6 +20,7 @@ import ast
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -86,14 +87,20 @@ def quick_args(name: str) -> list[str]:
     return KNOWN_QUICK_ARGS.get(name, [])
 
 
+_LABELS = re.compile(r"p50|p99|nDCG@10|R@10+|SELECT 1")
+
+
 def highlights(output: str) -> list[str]:
     """Lines that carry a figure (latency, rate, memory), for the summary table."""
     keys = ("p50", "p99", "/s", "RSS", "nDCG", "error rate", "connections", "MiB")
-    return [
-        line.strip()
-        for line in output.splitlines()
-        if any(k in line for k in keys) and any(c.isdigit() for c in line)
-    ][:12]
+    lines = [line.strip() for line in output.splitlines()]
+    marked = [
+        line
+        for line in lines
+        if any(k in line for k in keys) and re.search(r"\d", _LABELS.sub("", line))
+    ]
+    # A table of plain numbers (no units on its rows): its rows with decimals.
+    return (marked or [line for line in lines if re.search(r"\d\.\d", line)])[:12]
 
 
 def run_module(name: str, quick: bool, timeout: float) -> ModuleResult:

@@ -79,13 +79,7 @@ async def main(messages: int, users: int, concurrency: int) -> None:
         f"  {messages / elapsed:,.0f} messages/s over {elapsed:.1f} s, "
         f"error rate {tally.error_count}/{tally.total}"
     )
-    print(
-        "  RSS after each tenth: "
-        + ", ".join(
-            f"{n // 1000 if n >= 1000 else n}{'k' if n >= 1000 else ''}: {rss:.1f}"
-            for n, rss in checkpoints
-        )
-    )
+    print("  RSS after each tenth: " + ", ".join(f"{n:,}: {rss:.1f}" for n, rss in checkpoints))
     half = checkpoints[len(checkpoints) // 2 - 1][1]
     print(f"  growth over the second half: {rss_after - half:+.1f} MiB (flat means no leak)")
     for line in tally.table():
