@@ -97,6 +97,11 @@ class Step:
     upload: bool = False  # send a file instead of text
 
 
+class NothingToPress(Exception):
+    """The previous reply has no such button (e.g. no card is due any more): the student
+    does not press; counted as skipped, not as an error."""
+
+
 @dataclass
 class Tally:
     # Compact arrays, so the bookkeeping of 100,000 messages hardly shows in the RSS figures.
@@ -104,6 +109,7 @@ class Tally:
         default_factory=lambda: defaultdict(lambda: array("d"))
     )
     errors: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    skipped: int = 0
 
     @property
     def total(self) -> int:
@@ -182,6 +188,9 @@ async def run_students(
                 try:
                     replies = await send(user, step, event_id)
                     problem = problem_in(replies)
+                except NothingToPress:
+                    tally.skipped += 1
+                    continue
                 except Exception as err:  # counted as an error, never hidden
                     problem = f"{type(err).__name__}: {err}"
                 tally.record(step.label, time.perf_counter() - start, problem)

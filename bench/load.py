@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from bench._common import bench_core, describe, select_one_latencies
 from bench._load import (
     ConnectionSampler,
+    NothingToPress,
     Step,
     Tally,
     core_sender,
@@ -113,7 +114,7 @@ def with_buttons(send: Sender) -> Sender:
         if step.press is not None:
             actions = last.get(user, [])
             if len(actions) <= step.press:
-                raise RuntimeError(f"no button {step.press} to press after {step.label}")
+                raise NothingToPress(step.label)
             step = Step(step.label, action=actions[step.press], room=step.room)
         replies = await send(user, step, event_id)
         actions = [b.action for r in replies for b in r.buttons]
@@ -205,6 +206,7 @@ async def main(students: int, telegram_share: float, concurrency: int, minutes: 
     print("  " + describe("bare SELECT 1 (reference)", reference))
     print(f"  messages: {total:,}, {total / elapsed:,.1f} messages/s")
     print(f"  error rate: {errors}/{total} = {errors / max(total, 1):.4%} (must be 0)")
+    print(f"  button presses skipped (no such button shown): {tally.skipped}")
     print(
         f"  DB connections: idle {idle_connections}, max {sampler.max} "
         "(pool 10 + overflow 10 per process)"

@@ -98,7 +98,7 @@ def verdict(
     elapsed = samples[-1][0]
     print(
         f"soak {minutes:g} min: {tally.total:,} messages ({tally.total / elapsed:.1f}/s), "
-        f"errors {tally.error_count}"
+        f"errors {tally.error_count}, presses skipped {tally.skipped}"
     )
     print(
         f"  RSS median first third {statistics.median(s[1] for s in first):.1f} MiB, "
