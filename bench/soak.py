@@ -9,7 +9,8 @@ every periodic sweep runs once per interval, as beat would. Every --interval sec
 samples this process's RSS and the open database connections. It fails (exit 1) when the
 median RSS of the last third of the samples exceeds the first third's by more than
 --tolerance-mib, or when the median of the connections in the last third exceeds the first
-third's maximum, or when any message fails. `python -m bench` does not run it; `python -m bench --only soak` does."""
+third's maximum, or when any message fails. `python -m bench` does not run it;
+`python -m bench --only soak` does."""
 
 from __future__ import annotations
 
