@@ -64,12 +64,18 @@ class ConsoleSession:
         return self.incoming(text=stripped)
 
     def incoming_from_object(self, data: dict[str, Any]) -> Incoming | None:
-        text = str(data.get("text", ""))
+        wrong = [
+            k for k in ("text", "action", "file") if k in data and not isinstance(data[k], str)
+        ]
+        if wrong:
+            self.print_error(f'"{wrong[0]}" must be a string')
+            return None
+        text = data.get("text", "")
         if "action" in data:
-            return self.incoming(action=str(data["action"]))
+            return self.incoming(action=data["action"])
         if "file" in data:
-            path = Path(str(data["file"])).expanduser()
-            if not path.is_file():
+            path = Path(data["file"]).expanduser()
+            if not _is_file(path):
                 self.print_error(f"no such file: {path}")
                 return None
             return self.incoming(text=text, attachments=(file_attachment(path),))
@@ -199,6 +205,13 @@ class ConsoleSession:
         while True:
             await asyncio.sleep(2)
             await self.deliver_notifications()
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # a name too long, or with a NUL byte (found by fuzzing)
+        return False
 
 
 def file_attachment(path: Path) -> Attachment:

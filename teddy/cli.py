@@ -144,7 +144,7 @@ def jobs_list() -> None:
 
 
 # Commands that live in their own modules.
-from teddy import cli_api, cli_discord, cli_slack, cli_telegram, cli_up  # noqa: E402
+from teddy import cli_api, cli_bench, cli_discord, cli_slack, cli_telegram, cli_up  # noqa: E402
 
 main.add_command(cli_api.api_command)
 main.add_command(cli_telegram.telegram)
@@ -155,6 +155,7 @@ main.add_command(cli_up.worker)
 main.add_command(cli_up.beat)
 main.add_command(cli_up.status)
 jobs.add_command(cli_up.jobs_failed)
+main.add_command(cli_bench.bench)
 
 if __name__ == "__main__":
     main()

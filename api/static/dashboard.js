@@ -29,6 +29,25 @@
     },
     options: Object.assign({}, common, { scales: { y: { beginAtZero: true } } })
   });
+  var aiCanvas = document.getElementById("ai-chart");
+  if (aiCanvas) {
+    new Chart(aiCanvas, {
+      type: "bar",
+      data: {
+        labels: labels,
+        datasets: [
+          { label: "questions", data: stats.ai_requests, backgroundColor: "#B279A2", yAxisID: "y" },
+          { label: "tokens", data: stats.ai_tokens, type: "line", borderColor: "#9D755D", yAxisID: "tokens" }
+        ]
+      },
+      options: Object.assign({}, common, {
+        scales: {
+          y: { beginAtZero: true, ticks: { precision: 0 } },
+          tokens: { beginAtZero: true, position: "right", grid: { drawOnChartArea: false } }
+        }
+      })
+    });
+  }
   new Chart(document.getElementById("due-chart"), {
     type: "bar",
     data: {

@@ -87,6 +87,8 @@ class StatsReport:
     linked_accounts: int = 0
     due_days: list[date] = field(default_factory=list)
     due_forecast: list[int] = field(default_factory=list)
+    ai_requests: list[int] = field(default_factory=list)
+    ai_tokens: list[int] = field(default_factory=list)
 
     @property
     def total_activity(self) -> int:
@@ -113,6 +115,8 @@ class StatsReport:
             "due_days": [d.isoformat() for d in self.due_days],
             "due_forecast": self.due_forecast,
             "total_activity": self.total_activity,
+            "ai_requests": self.ai_requests,
+            "ai_tokens": self.ai_tokens,
         }
 
 
@@ -194,6 +198,8 @@ def _series_queries(
     if "rating" in table.c and "reviewed_at" in table.c:
         per_day("reviews", table.c.reviewed_at, func.count())
         per_day("kept", table.c.reviewed_at, func.count(), table.c.rating > 1)
+    if {"day", "tokens_in", "tokens_out"} <= set(table.c.keys()):
+        queries.extend(_usage_queries(table, owner, since.date()))
     if "due" in table.c:
         day = _local_day(table.c.due, zone)
         bucket = func.greatest(day, today)
@@ -205,6 +211,20 @@ def _series_queries(
             .group_by(bucket)
         )
     return queries
+
+
+def _usage_queries(table: Table, owner: ColumnElement[bool], since: date) -> list[Select[Any]]:
+    """AI usage: tables keeping tokens and requests per (UTC) day."""
+    amounts = {"ai_tokens": func.sum(table.c.tokens_in + table.c.tokens_out)}
+    if "requests" in table.c:
+        amounts["ai_requests"] = func.sum(table.c.requests)
+    return [
+        select(literal(key).label("key"), table.c.day.label("day"), cast(amount, Float).label("n"))
+        .select_from(table)
+        .where(owner, table.c.day >= since)
+        .group_by(table.c.day)
+        for key, amount in amounts.items()
+    ]
 
 
 async def _report(
@@ -235,6 +255,9 @@ async def _report(
     report.due_days = [today + timedelta(days=n) for n in range(FORECAST_DAYS)]
     due = found.get("due", {})
     report.due_forecast = [int(due.get(d, 0)) for d in report.due_days]
+    ai_requests, ai_tokens = found.get("ai_requests", {}), found.get("ai_tokens", {})
+    report.ai_requests = [int(ai_requests.get(d, 0)) for d in days]
+    report.ai_tokens = [int(ai_tokens.get(d, 0)) for d in days]
     report.tasks = await _task_stats(session, user.id, now)
     report.streak = _streak(active_days, today)
     report.linked_accounts = int(
@@ -290,6 +313,10 @@ def summary_text(report: StatsReport) -> str:
         lines.append(f"- cards due in the next 7 days: {sum(report.due_forecast)}")
     for name, series in sorted(report.activity.items()):
         lines.append(f"- {name}: {sum(series)} new")
+    if sum(report.ai_requests):
+        lines.append(
+            f"- tutor: {sum(report.ai_requests)} questions, {sum(report.ai_tokens):,} tokens"
+        )
     if report.total_activity == 0 and not total_minutes and not sum(report.reviews):
         lines.append("- nothing recorded yet: add a /task, make a /deck or send me a PDF")
     lines.append(f"- streak: {report.streak} day{'s' if report.streak != 1 else ''}")

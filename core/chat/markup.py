@@ -150,4 +150,6 @@ def split_text(text: str, limit: int) -> list[str]:
             rest = rest[cut:].lstrip("\n ")
     if rest or not pieces:
         pieces.append(rest)
-    return pieces
+    # A hard cut can leave a piece of only whitespace (e.g. "\r"); platforms reject those.
+    shown = [p for p in pieces if p.strip()]
+    return shown or pieces[:1]

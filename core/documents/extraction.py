@@ -82,7 +82,8 @@ def _looks_like_text(head: bytes) -> bool:
 def decode_text(data: bytes) -> str:
     """Text in UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252/Latin-1."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        # A truncated last code unit must not sink the whole file.
+        return data.decode("utf-16", errors="replace")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -137,7 +138,6 @@ class PdfPages:
 
     def __init__(self, data: bytes, name: str, max_pages: int) -> None:
         from pypdf import PdfReader
-        from pypdf.errors import PyPdfError
 
         try:
             reader = PdfReader(io.BytesIO(data))
@@ -148,7 +148,7 @@ class PdfPages:
             count = len(reader.pages)
         except ExtractionError:
             raise
-        except (PyPdfError, ValueError, KeyError, TypeError, OSError, NotImplementedError) as err:
+        except Exception as err:  # pypdf raises many kinds on hostile files (found by fuzzing)
             raise _damaged(name) from err
         if count == 0:
             raise ExtractionError(f"{name} has no pages.")
@@ -163,11 +163,9 @@ class PdfPages:
 
     def page_blocks(self, index: int) -> list[Block]:
         """The paragraphs of page `index` (0-based); pages are numbered from 1."""
-        from pypdf.errors import PyPdfError
-
         try:
             raw = self._reader.pages[index].extract_text() or ""
-        except (PyPdfError, ValueError, KeyError, TypeError, OSError) as err:
+        except Exception as err:  # as above: IndexError, NotImplementedError, RecursionError...
             raise _damaged(self.name) from err
         paragraphs = re.split(r"\n\s*\n", raw)
         blocks = [Block(clean(p), index + 1) for p in paragraphs]

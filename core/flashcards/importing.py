@@ -170,7 +170,7 @@ def _row_note(row: list[str], header: _Header, number: int, *, first: bool) -> N
 def parse_apkg(data: bytes) -> Parsed:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
         raise BadInput("That .apkg file is damaged: it is not a zip archive.") from None
     with archive:
         raw = _read_collection(archive)
@@ -197,7 +197,7 @@ def _read_member(archive: zipfile.ZipFile, member: str) -> bytes:
         with archive.open(info) as stream:
             # The announced size can lie: never read more than the limit.
             raw = stream.read(MAX_COLLECTION_BYTES + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as err:
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as err:
         raise _broken("That .apkg file is damaged", err) from None
     if len(raw) > MAX_COLLECTION_BYTES:
         raise _too_big()

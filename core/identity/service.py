@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import select
@@ -131,14 +132,19 @@ def parse_timezone(name: str) -> str:
         return cleaned
     except (ZoneInfoNotFoundError, ValueError, OSError):
         pass
-    lowered = {tz.lower(): tz for tz in available_timezones()}
-    match = lowered.get(cleaned.lower())
+    match = _zones_by_lowercase().get(cleaned.lower())
     if match is None:
         raise BadInput(
             f"I don't know the time zone “{escape(shorten(cleaned))}”. Use an Area/City name, "
             "for example /settings tz Europe/Berlin or /settings tz America/New_York."
         )
     return match
+
+
+@cache
+def _zones_by_lowercase() -> dict[str, str]:
+    # available_timezones() walks the tz database on disk: once per process is enough.
+    return {tz.lower(): tz for tz in available_timezones()}
 
 
 def parse_clock_time(text: str) -> time:
@@ -148,7 +154,7 @@ def parse_clock_time(text: str) -> time:
         return time(int(hours), int(minutes))
     except ValueError:
         raise BadInput(
-            f"“{cleaned}” is not a time. Use 24-hour HH:MM, for example 22:30."
+            f"“{escape(shorten(cleaned))}” is not a time. Use 24-hour HH:MM, for example 22:30."
         ) from None
 
 

@@ -70,3 +70,28 @@ async def test_stats_see_only_the_users_own_rows(core: Core, make_chat) -> None:
         count = await session.scalar(text("SELECT count(*) FROM identities"))
     assert report.tasks is not None and report.tasks.total == 0
     assert report.total_activity == 0 and count == 2
+
+
+async def test_tutor_use_is_counted_per_day_for_its_user_only(core: Core, make_chat) -> None:  # type: ignore[no-untyped-def]
+    await make_chat("ana").say("/start")
+    await make_chat("bob").say("/start")
+    ana, bob = await the_user(core, "ana"), await the_user(core, "bob")
+    async with core.db.transaction() as session:
+        await session.execute(
+            text(
+                "INSERT INTO tutor_usage (user_id, day, requests, tokens_in, tokens_out) VALUES"
+                " (:a, :today, 3, 1000, 200), (:a, :yesterday, 1, 50, 10), (:b, :today, 9, 9, 9)"
+            ),
+            {
+                "a": ana.id,
+                "b": bob.id,
+                "today": T0.date(),
+                "yesterday": T0.date() - timedelta(days=1),
+            },
+        )
+    async with core.db.transaction() as session:
+        report = await analytics.user_stats(session, ana, "week", T0)
+    assert report.ai_requests[-2:] == [1, 3]
+    assert report.ai_tokens[-2:] == [60, 1200]
+    assert sum(report.ai_requests) == 4
+    assert "tutor: 4 questions, 1,260 tokens" in analytics.summary_text(report)
