@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from api import google, manage, ops, pages, rest
+from api import google, manage, ops, pages, rest, rest_study, rest_tasks
 from api.security import Metrics, SecurityAndMetrics
 from api.web import HERE, SignInRequired, WebState, templates
 from core.errors import BadInput, Forbidden, NotFound, TeddyError
@@ -20,6 +20,9 @@ from core.settings import Settings
 from teddy.runtime import Core
 
 STATUS_FOR = {BadInput: 400, NotFound: 404, Forbidden: 403}
+# The REST API answers bad input with 422 like FastAPI's own validation, and another
+# user's things with 404 exactly like missing ones (a 403 would confirm they exist).
+API_STATUS_FOR = {BadInput: 422, NotFound: 404, Forbidden: 404}
 
 
 def create_app(
@@ -64,6 +67,8 @@ def create_app(
         manage.router,
         google.router,
         rest.router,
+        rest_tasks.router,
+        rest_study.router,
         *extra_routers,
     ):
         app.include_router(router)
@@ -78,7 +83,8 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(TeddyError)
     async def domain_error(request: Request, exc: TeddyError) -> Response:
-        status = next((s for cls, s in STATUS_FOR.items() if isinstance(exc, cls)), 400)
+        table = API_STATUS_FOR if request.url.path.startswith("/api/") else STATUS_FOR
+        status = next((s for cls, s in table.items() if isinstance(exc, cls)), 400)
         return _error(request, status, exc.message)
 
     @app.exception_handler(HTTPException)
