@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from redis.asyncio import Redis
@@ -86,6 +88,13 @@ def _add_error_handlers(app: FastAPI) -> None:
         table = API_STATUS_FOR if request.url.path.startswith("/api/") else STATUS_FOR
         status = next((s for cls, s in table.items() if isinstance(exc, cls)), 400)
         return _error(request, status, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        # FastAPI's default echoes the input back, which cannot be encoded when it holds a
+        # lone surrogate (a 500); `msg` already says what was expected.
+        errors = [{k: v for k, v in e.items() if k not in ("input", "ctx")} for e in exc.errors()]
+        return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

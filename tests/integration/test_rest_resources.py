@@ -135,6 +135,21 @@ async def test_bad_task_input_is_422_with_a_message(
     subject = await api.get("/api/v1/tasks?subject=two words", headers=ana)
     assert subject.status_code == 422 and "subject" in subject.json()["detail"]
 
+    nul = await api.post("/api/v1/tasks", json={"title": "a\x00b"}, headers=ana)
+    assert nul.status_code == 422 and "NUL" in nul.json()["detail"]
+    nul_subject = await api.get("/api/v1/tasks?subject=a%00b", headers=ana)
+    assert nul_subject.status_code == 422
+    surrogate = await api.post(
+        "/api/v1/tasks",
+        content=b'{"title": "a\\ud800b"}',
+        headers={**ana, "content-type": "application/json"},
+    )
+    assert surrogate.status_code == 422 and "unicode" in surrogate.text
+    too_late = {"title": "Essay", "due_at": "9999-12-31T23:00:00-05:00"}
+    overflow = await api.post("/api/v1/tasks", json=too_late, headers=ana)
+    assert overflow.status_code == 422 and "out of range" in overflow.text
+    assert (await api.get("/api/v1/tasks?view=all", headers=ana)).json()["total"] == 0
+
     task = (await api.post("/api/v1/tasks", json={"title": "Essay"}, headers=ana)).json()
     moved = await api.patch(f"/api/v1/tasks/{task['id']}", json={"due_at": past}, headers=ana)
     assert moved.status_code == 422 and "past" in moved.json()["detail"]
