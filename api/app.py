@@ -6,13 +6,15 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from redis.asyncio import Redis
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from api import google, manage, ops, pages, rest
+from api import google, manage, ops, pages, rest, rest_study, rest_tasks
 from api.security import Metrics, SecurityAndMetrics
 from api.web import HERE, SignInRequired, WebState, templates
 from core.errors import BadInput, Forbidden, NotFound, TeddyError
@@ -20,6 +22,9 @@ from core.settings import Settings
 from teddy.runtime import Core
 
 STATUS_FOR = {BadInput: 400, NotFound: 404, Forbidden: 403}
+# The REST API answers bad input with 422 like FastAPI's own validation, and another
+# user's things with 404 exactly like missing ones (a 403 would confirm they exist).
+API_STATUS_FOR = {BadInput: 422, NotFound: 404, Forbidden: 404}
 
 
 def create_app(
@@ -64,6 +69,8 @@ def create_app(
         manage.router,
         google.router,
         rest.router,
+        rest_tasks.router,
+        rest_study.router,
         *extra_routers,
     ):
         app.include_router(router)
@@ -78,8 +85,16 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(TeddyError)
     async def domain_error(request: Request, exc: TeddyError) -> Response:
-        status = next((s for cls, s in STATUS_FOR.items() if isinstance(exc, cls)), 400)
+        table = API_STATUS_FOR if request.url.path.startswith("/api/") else STATUS_FOR
+        status = next((s for cls, s in table.items() if isinstance(exc, cls)), 400)
         return _error(request, status, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        # FastAPI's default echoes the input back, which cannot be encoded when it holds a
+        # lone surrogate (a 500); `msg` already says what was expected.
+        errors = [{k: v for k, v in e.items() if k not in ("input", "ctx")} for e in exc.errors()]
+        return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

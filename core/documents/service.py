@@ -137,6 +137,23 @@ async def delete_document(session: AsyncSession, user: User, room: Room | None, 
     document = await document_at(session, user, room, number)
     if room is not None and document.uploaded_by != user.id:
         raise Forbidden("Only the member who shared this document can delete it.")
+    return await _delete(session, document)
+
+
+async def delete_own_document(session: AsyncSession, user: User, document_id: int) -> str:
+    """Delete one of the user's own documents by id (REST); anyone else's, a room's or a
+    missing one is NotFound alike. Returns its title."""
+    document = await session.scalar(
+        select(Document).where(
+            Document.id == document_id, Document.scope == owner_scope(user, None)
+        )
+    )
+    if document is None:
+        raise NotFound("That document doesn't exist.")
+    return await _delete(session, document)
+
+
+async def _delete(session: AsyncSession, document: Document) -> str:
     title = document.title
     await _lock_document(session, document.id)
     await remove_chunks(session, document)

@@ -18,6 +18,7 @@ from core.tasks.parsing import (
     ParsedTask,
     Priority,
     format_local,
+    languages_for,
     parse_offsets,
     parse_reminder_text,
     parse_task_text,
@@ -37,8 +38,7 @@ BUTTONS_PER_ROW = 5
 
 
 def _languages(user: User) -> tuple[str, ...]:
-    lang = (user.locale or "en").split("-")[0].split("_")[0].lower()
-    return (lang, "en") if lang != "en" else ("en",)
+    return languages_for(user.locale)
 
 
 def _parse(ctx: Ctx, text: str) -> ParsedTask:

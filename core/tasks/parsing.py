@@ -93,6 +93,12 @@ class ParsedTask:
     notes: list[str] = field(default_factory=list)  # what we assumed, shown to the user
 
 
+def languages_for(locale: str | None) -> tuple[str, ...]:
+    """The dateparser languages for a user's locale: theirs, then English."""
+    lang = (locale or "en").split("-")[0].split("_")[0].lower()
+    return (lang, "en") if lang != "en" else ("en",)
+
+
 def parse_task_text(
     text: str, now: datetime, zone: ZoneInfo, languages: tuple[str, ...] = ("en",)
 ) -> ParsedTask:

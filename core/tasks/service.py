@@ -101,8 +101,15 @@ async def task_by_id(session: AsyncSession, user_id: int, task_id: int) -> Task:
 # Writing -------------------------------------------------------------------
 
 
+def _clean_text(text: str, what: str) -> str:
+    # PostgreSQL text cannot hold NUL; refuse it here rather than fail in the database.
+    if "\x00" in text:
+        raise BadInput(f"The {what} contains a NUL character; remove it.")
+    return text
+
+
 def _clean_title(title: str) -> str:
-    cleaned = " ".join(title.split())
+    cleaned = " ".join(_clean_text(title, "title").split())
     if not cleaned:
         raise BadInput("A task needs a title, e.g. /task Lab report fri 5pm #chem !high")
     if len(cleaned) > MAX_TITLE:
@@ -114,7 +121,8 @@ def _clean_subject(subject: str | None) -> str | None:
     if subject is None:
         return None
     cleaned = subject.strip().lstrip("#").lower()
-    if not cleaned or len(cleaned) > MAX_SUBJECT or any(c.isspace() for c in cleaned):
+    bad = not cleaned or len(cleaned) > MAX_SUBJECT or "\x00" in cleaned
+    if bad or any(c.isspace() for c in cleaned):
         raise BadInput(f"A subject is one word of at most {MAX_SUBJECT} characters, like #chem.")
     return cleaned
 
@@ -222,7 +230,7 @@ async def create_task(
         room_id=room_id,
         number=await _next_number(session, owner),
         title=clean_title,
-        notes=notes,
+        notes=_clean_text(notes, "note"),
         subject=_clean_subject(subject),
         priority=int(priority),
         due_at=due_at.astimezone(UTC) if due_at else None,
@@ -280,7 +288,7 @@ async def update_task(
     if changes.priority is not None:
         task.priority = int(changes.priority)
     if changes.notes is not None:
-        task.notes = changes.notes
+        task.notes = _clean_text(changes.notes, "note")
     _schedule(task, now, await _offsets(session, task, reminder_minutes))
     task.updated_at = now
     await session.flush()

@@ -8,10 +8,12 @@ import pytest
 from sqlalchemy import func, select
 
 from core.chat.messages import Attachment
+from core.documents import service as documents
 from core.documents.embeddings import EXTRA_KEY
 from core.documents.jobs import ingest
 from core.documents.models import FAILED, Chunk, Document, LexemeStats, ScopeStats
 from core.documents.retrieval import search_passages
+from core.errors import NotFound
 from core.identity.models import Room, User
 from core.jobs import JobContext
 from core.notify.models import OutboxMessage
@@ -202,3 +204,24 @@ async def test_other_users_and_non_members_never_see_documents(
         assert found == []
     assert "private.md" not in await carol_room.say("/docs")
     assert "Only the member who shared" in await carol_room.say("/doc del 1")
+
+
+async def test_deleting_by_id_takes_only_the_users_own_document(
+    core: Core, make_chat: Callable[..., ChatDriver], keyword_only: None
+) -> None:
+    alice, bob = make_chat("alice"), make_chat("bob")
+    await upload(core, alice, "a.md", b"The axolotl regrows limbs.\n")
+    await upload(core, bob, "b.md", b"Frogs are amphibians too.\n")
+    async with core.db.transaction() as session:
+        rows = {d.title: d for d in await session.scalars(select(Document))}
+        a, b = rows["a.md"], rows["b.md"]
+        owner = await session.get(User, a.owner_user_id)
+        assert owner is not None
+        with pytest.raises(NotFound):
+            await documents.delete_own_document(session, owner, b.id)
+        assert await documents.delete_own_document(session, owner, a.id) == "a.md"
+    async with core.db.transaction() as session:
+        titles = set(await session.scalars(select(Document.title)))
+        chunks = set(await session.scalars(select(Chunk.document_id)))
+    assert titles == {"b.md"} and chunks == {b.id}
+    assert "Nothing in your documents matches" in await alice.say("/search axolotl")
