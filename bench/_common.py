@@ -21,7 +21,7 @@ async def bench_core(home: Path | None = None, **settings: object) -> AsyncItera
     """The whole core on embedded servers in a temporary directory (or DATABASE_URL/REDIS_URL
     from the environment when set)."""
     with tempfile.TemporaryDirectory(prefix="teddy-bench-") as tmp:
-        config = Settings(teddy_home=home or Path(tmp), **settings)  # type: ignore[arg-type]
+        config = Settings(teddy_home=home or Path(tmp), _env_file=None, **settings)  # type: ignore[arg-type]
         async with open_core(config) as core:
             yield core
 

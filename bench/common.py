@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from bench._common import bench_core as shared_bench_core
 from core.chat.messages import Sender
-from core.clock import SystemClock
 from core.documents.embeddings import EXTRA_KEY, Embedder
 from core.identity.models import User
 from core.identity.service import user_for_sender
-from core.settings import Settings
-from teddy.runtime import Core, open_core
+from teddy.runtime import Core
 
 
 @asynccontextmanager
 async def bench_core(home: Path | None, embedder: Embedder | None) -> AsyncIterator[Core]:
-    """The core on embedded PostgreSQL in `home` (a temporary directory by default)."""
-    directory = home or Path(tempfile.mkdtemp(prefix="teddy-bench-"))
-    settings = Settings(teddy_home=directory, max_upload_mb=25, _env_file=None)  # type: ignore[call-arg]
-    async with open_core(settings, clock=SystemClock()) as core:
+    """The core on embedded PostgreSQL in `home` (a temporary directory by default), with
+    this embedder (None: keyword search only)."""
+    async with shared_bench_core(home, max_upload_mb=25) as core:
         core.services.extra[EXTRA_KEY] = embedder
         yield core
 
