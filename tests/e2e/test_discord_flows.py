@@ -1,0 +1,83 @@
+"""Whole Discord flows through the real capabilities: a review card answered after the
+client restarted, and a task completed with its button."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bots.discord.adapter import TeddyDiscord
+from teddy.runtime import Core
+from tests.e2e import test_discord as base
+from tests.e2e.test_discord import callbacks, click, slash, start_client, stop_client
+from tests.support.discord_standin import DiscordStandIn
+
+standin = base.standin  # the same fixture
+
+
+@pytest.fixture
+async def bot(core: Core, standin: DiscordStandIn) -> AsyncIterator[TeddyDiscord]:
+    client, task = await start_client(core, standin)
+    yield client
+    await stop_client(client, task)
+
+
+def buttons(body: dict[str, Any]) -> dict[str, str]:
+    """Label -> custom_id of every button in an interaction callback."""
+    rows = body["data"].get("components", [])
+    return {b["label"]: b["custom_id"] for row in rows for b in row["components"]}
+
+
+async def run(standin: DiscordStandIn, name: str, text: str | None = None) -> dict[str, Any]:
+    """Send one slash command in the DM and return the callback that answered it."""
+    seen = len(callbacks(standin))
+    await standin.dispatch("INTERACTION_CREATE", slash(name, text, dm=True))
+    await standin.wait_for("POST", "/callback", seen + 1)
+    return callbacks(standin)[seen]
+
+
+async def press(standin: DiscordStandIn, custom_id: str, message_id: str) -> dict[str, Any]:
+    seen = len(callbacks(standin))
+    await standin.dispatch("INTERACTION_CREATE", click(custom_id, message_id))
+    await standin.wait_for("POST", "/callback", seen + 1)
+    return callbacks(standin)[seen]
+
+
+async def test_show_answer_on_a_review_card_still_works_after_a_restart(
+    core: Core, bot: TeddyDiscord, standin: DiscordStandIn
+) -> None:
+    await run(standin, "deck", "Bio")
+    added = await run(standin, "card", "Mitochondria | powerhouse")
+    assert added["data"]["content"] == "Added 1 card to **Bio**. /review to study."
+    question = await run(standin, "review")
+    assert question["type"] == 4 and question["data"]["content"].endswith("Mitochondria")
+    assert list(buttons(question)) == ["Show answer", "End session"]
+    assert buttons(question)["Show answer"].startswith("t:fc.show:")
+    message_id = list(standin.originals.values())[-1]
+
+    await bot.close()  # a restart: the new client process only sees the old button
+    client, task = await start_client(core, standin)
+    try:
+        shown = await press(standin, buttons(question)["Show answer"], message_id)
+    finally:
+        await stop_client(client, task)
+    assert shown["type"] == 7  # the card's message is edited in place
+    assert "powerhouse" in shown["data"]["content"]
+    assert list(buttons(shown))[:4] == ["Again · 1m", "Hard · 6m", "Good · 10m", "Easy · 8d"]
+
+
+async def test_a_task_is_completed_with_its_button(
+    bot: TeddyDiscord, standin: DiscordStandIn
+) -> None:
+    added = await run(standin, "task", "Lab report fri 5pm")
+    assert added["data"]["content"].startswith("Added **1**. Lab report\ndue Fri 27 Nov 17:00")
+    assert buttons(added) == {"✓ 1": "t:tasks.done:1"}
+    message_id = list(standin.originals.values())[-1]
+
+    done = await press(standin, "t:tasks.done:1", message_id)
+    assert done["type"] == 4 and done["data"]["content"] == "✓ Done: **1**. Lab report"
+    assert buttons(done) == {"Undo": "t:tasks.undo:1"}
+    listed = await run(standin, "tasks", "done")
+    assert listed["data"]["content"].startswith("**Your done tasks** (1)\n")
