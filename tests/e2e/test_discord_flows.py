@@ -4,15 +4,20 @@ client restarted, and a task completed with its button."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from bots.discord.adapter import TeddyDiscord
+from core.clock import FixedClock
+from core.jobs import JobContext, run_job
 from teddy.runtime import Core
 from tests.e2e import test_discord as base
 from tests.e2e.test_discord import callbacks, click, slash, start_client, stop_client
-from tests.support.discord_standin import DiscordStandIn
+from tests.support.discord_standin import TEXT_CHANNEL, DiscordStandIn, member
+
+BOB = "940000000000000002"
 
 standin = base.standin  # the same fixture
 
@@ -30,10 +35,12 @@ def buttons(body: dict[str, Any]) -> dict[str, str]:
     return {b["label"]: b["custom_id"] for row in rows for b in row["components"]}
 
 
-async def run(standin: DiscordStandIn, name: str, text: str | None = None) -> dict[str, Any]:
-    """Send one slash command in the DM and return the callback that answered it."""
+async def run(
+    standin: DiscordStandIn, name: str, text: str | None = None, *, dm: bool = True
+) -> dict[str, Any]:
+    """Send one slash command (in the DM or the guild's text channel); return its answer."""
     seen = len(callbacks(standin))
-    await standin.dispatch("INTERACTION_CREATE", slash(name, text, dm=True))
+    await standin.dispatch("INTERACTION_CREATE", slash(name, text, dm=dm))
     await standin.wait_for("POST", "/callback", seen + 1)
     return callbacks(standin)[seen]
 
@@ -81,3 +88,28 @@ async def test_a_task_is_completed_with_its_button(
     assert buttons(done) == {"Undo": "t:tasks.undo:1"}
     listed = await run(standin, "tasks", "done")
     assert listed["data"]["content"].startswith("**Your done tasks** (1)\n")
+
+
+async def test_a_channel_focus_session_is_joined_and_edited_by_the_sweep(
+    core: Core, bot: TeddyDiscord, standin: DiscordStandIn, clock: FixedClock
+) -> None:
+    started = await run(standin, "focus", "25", dm=False)
+    assert started["type"] == 4 and "25 min" in started["data"]["content"]
+    assert list(buttons(started)) == ["Join", "Leave", "Stop"]
+    message_id = list(standin.originals.values())[-1]
+
+    join = click(buttons(started)["Join"], message_id, dm=False)
+    join["member"] = member(BOB, "bob")
+    await standin.dispatch("INTERACTION_CREATE", join)
+    await standin.wait_for("POST", "/callback", 2)
+    joined = callbacks(standin)[1]
+    assert joined["type"] == 7 and "In (2): Alice, Bob" in joined["data"]["content"]
+
+    clock.advance(timedelta(minutes=25))
+    await run_job("rooms.sweep_focus", JobContext(core.db, core.services), {})
+    await bot.deliverer().deliver_round()
+    [swept] = standin.named("PATCH", f"/channels/{TEXT_CHANNEL}/messages/{message_id}")
+    assert swept.body["content"].endswith(
+        "☕ Break: **5 min** left (until 09:30)\nIn (2): Alice, Bob"
+    )
+    assert buttons({"data": swept.body}) == buttons(started)

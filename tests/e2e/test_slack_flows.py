@@ -172,5 +172,6 @@ async def test_a_channel_focus_session_is_joined_and_kept_live_by_the_sweep(
     await slack.deliverer().deliver_round()  # one message per channel per round
     swept = (await standin.wait_for("chat.update", 2))[1]
     assert (swept.params["channel"], swept.params["ts"]) == ("C500", live_ts)
-    assert swept.params["text"] != joined.params["text"]
+    assert "Break: 5 min left (until 09:30)" in swept.params["text"]
+    assert buttons(swept) == buttons(started)
     assert len(standin.named("chat.postMessage")) == 1
