@@ -3,6 +3,7 @@ client restarted, and a task completed with its button."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -14,7 +15,15 @@ from core.clock import FixedClock
 from core.jobs import JobContext, run_job
 from teddy.runtime import Core
 from tests.e2e import test_discord as base
-from tests.e2e.test_discord import callbacks, click, slash, start_client, stop_client
+from tests.e2e.test_discord import (
+    DM_CHANNEL,
+    callbacks,
+    click,
+    message_create,
+    slash,
+    start_client,
+    stop_client,
+)
 from tests.support.discord_standin import TEXT_CHANNEL, DiscordStandIn, member
 
 BOB = "940000000000000002"
@@ -113,3 +122,34 @@ async def test_a_channel_focus_session_is_joined_and_edited_by_the_sweep(
         "☕ Break: **5 min** left (until 09:30)\nIn (2): Alice, Bob"
     )
     assert buttons({"data": swept.body}) == buttons(started)
+
+
+async def test_a_markdown_attachment_in_a_dm_is_read_with_its_message_edited(
+    core: Core, bot: TeddyDiscord, standin: DiscordStandIn
+) -> None:
+    content = b"# Plan\n\nRevise the Krebs cycle and the xenolith notes.\n"
+    standin.cdn["plan.md"] = content
+    attachment = {
+        "id": "1",
+        "filename": "plan.md",
+        "size": len(content),
+        "url": f"{standin.url}/cdn/plan.md",
+        "proxy_url": f"{standin.url}/cdn/plan.md",
+        "content_type": "text/markdown",
+    }
+    await standin.dispatch("MESSAGE_CREATE", message_create("", dm=True, attachments=[attachment]))
+    [got] = await standin.wait_for("POST", f"/channels/{DM_CHANNEL}/messages")
+    assert got.body["content"] == "Got plan.md. Reading it…"
+
+    assert await core.services.jobs.drain(30)
+    stop = asyncio.Event()
+    delivering = asyncio.create_task(bot.deliverer().run(stop))
+    try:
+        await standin.wait_for("POST", f"/channels/{DM_CHANNEL}/messages", 2, timeout=20)
+    finally:
+        stop.set()
+        await delivering
+    edits = [c.body["content"] for c in standin.named("PATCH", f"/channels/{DM_CHANNEL}/messages/")]
+    assert edits == ["Reading plan.md…", "✅ Read plan.md: 1 passages."]
+    summary = standin.named("POST", f"/channels/{DM_CHANNEL}/messages")[1]
+    assert "Search it with /search" in summary.body["content"]
