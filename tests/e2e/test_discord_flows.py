@@ -24,7 +24,7 @@ from tests.e2e.test_discord import (
     start_client,
     stop_client,
 )
-from tests.support.discord_standin import TEXT_CHANNEL, DiscordStandIn, member
+from tests.support.discord_standin import APP_ID, TEXT_CHANNEL, DiscordStandIn, member
 
 BOB = "940000000000000002"
 
@@ -82,6 +82,15 @@ async def test_show_answer_on_a_review_card_still_works_after_a_restart(
     assert shown["type"] == 7  # the card's message is edited in place
     assert "powerhouse" in shown["data"]["content"]
     assert list(buttons(shown))[:4] == ["Again · 1m", "Hard · 6m", "Good · 10m", "Easy · 8d"]
+
+    client, task = await start_client(core, standin)
+    try:
+        graded = await press(standin, buttons(shown)["Good · 10m"], message_id)
+        [summary] = await standin.wait_for("POST", f"/webhooks/{APP_ID}/")
+    finally:
+        await stop_client(client, task)
+    assert graded["type"] == 7 and "Good · next in 10m" in graded["data"]["content"]
+    assert summary.body["content"].startswith("**Session done**: 1 card")
 
 
 async def test_a_task_is_completed_with_its_button(
