@@ -44,7 +44,6 @@ async def deliver_until(
         while time.monotonic() < deadline:
             for call in standin.calls:
                 if call.method in ("chat.postMessage", "chat.update") and wanted(call):
-                    await asyncio.sleep(1.2)  # let the rest of the burst through
                     return call
             await asyncio.sleep(0.05)
         raise AssertionError([c.params.get("text") for c in standin.calls])
@@ -53,8 +52,9 @@ async def deliver_until(
         await task
 
 
-async def next_post(standin: SlackStandIn, method: str = "chat.postMessage") -> Call:
-    return (await standin.wait_for(method, len(standin.named(method)) + 1))[-1]
+async def nth_post(standin: SlackStandIn, n: int) -> Call:
+    """The n-th chat.postMessage (1-based), once it has been made."""
+    return (await standin.wait_for("chat.postMessage", n))[n - 1]
 
 
 async def test_a_task_is_added_completed_by_its_button_and_listed_as_done(
@@ -68,12 +68,12 @@ async def test_a_task_is_added_completed_by_its_button_and_listed_as_done(
     assert list(buttons(added)) == ["✓ 1"]
 
     await post_form(http, click(buttons(added)["✓ 1"]))
-    done = await next_post(standin)
+    done = await nth_post(standin, 2)
     assert done.params["text"] == "✓ Done: 1. Lab report"
     assert list(buttons(done)) == ["Undo"]
 
     await post_form(http, slash("tasks done", trigger="t2"))
-    listed = await next_post(standin)
+    listed = await nth_post(standin, 3)
     assert listed.params["text"].startswith("Your done tasks (1)\n")
     assert "Lab report" in listed.params["text"] and buttons(listed) == {}
 
@@ -135,13 +135,12 @@ async def test_a_markdown_file_shared_in_a_dm_is_read_and_then_searchable(
     )
     assert (said.method, said.params["channel"]) == ("chat.update", "D100")
     assert said.params["ts"] == "1700000001.000100"  # the "Reading it…" message, edited
-    summary = standin.calls[-1]  # the summary follows as its own message
-    assert (
-        summary.method == "chat.postMessage" and "Search it with /search" in summary.params["text"]
-    )
+    summary = await deliver_until(slack, standin, lambda c: "/search" in c.params["text"])
+    assert summary.method == "chat.postMessage"  # the summary follows as its own message
+    assert summary.params["text"].startswith("plan.md\n\nRevise the Krebs cycle")
 
     await post_form(http, slash("search xenolith", trigger="t9"))
-    found = await next_post(standin)
+    found = await nth_post(standin, 3)
     assert found.params["channel"] == "D100"
     assert found.params["text"] == (
         "Results for “xenolith”\n\n"
