@@ -1,0 +1,164 @@
+"""Whole Discord flows through the real capabilities: a review card answered after the
+client restarted, and a task completed with its button."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from bots.discord.adapter import TeddyDiscord
+from core.clock import FixedClock
+from core.jobs import JobContext, run_job
+from teddy.runtime import Core
+from tests.e2e import test_discord as base
+from tests.e2e.test_discord import (
+    DM_CHANNEL,
+    callbacks,
+    click,
+    message_create,
+    slash,
+    start_client,
+    stop_client,
+)
+from tests.support.discord_standin import APP_ID, TEXT_CHANNEL, DiscordStandIn, member
+
+BOB = "940000000000000002"
+
+standin = base.standin  # the same fixture
+
+
+@pytest.fixture
+async def bot(core: Core, standin: DiscordStandIn) -> AsyncIterator[TeddyDiscord]:
+    client, task = await start_client(core, standin)
+    yield client
+    await stop_client(client, task)
+
+
+def buttons(body: dict[str, Any]) -> dict[str, str]:
+    """Label -> custom_id of every button in an interaction callback."""
+    rows = body["data"].get("components", [])
+    return {b["label"]: b["custom_id"] for row in rows for b in row["components"]}
+
+
+async def run(
+    standin: DiscordStandIn, name: str, text: str | None = None, *, dm: bool = True
+) -> dict[str, Any]:
+    """Send one slash command (in the DM or the guild's text channel); return its answer."""
+    seen = len(callbacks(standin))
+    await standin.dispatch("INTERACTION_CREATE", slash(name, text, dm=dm))
+    await standin.wait_for("POST", "/callback", seen + 1)
+    return callbacks(standin)[seen]
+
+
+async def press(standin: DiscordStandIn, custom_id: str, message_id: str) -> dict[str, Any]:
+    seen = len(callbacks(standin))
+    await standin.dispatch("INTERACTION_CREATE", click(custom_id, message_id))
+    await standin.wait_for("POST", "/callback", seen + 1)
+    return callbacks(standin)[seen]
+
+
+async def test_show_answer_on_a_review_card_still_works_after_a_restart(
+    core: Core, bot: TeddyDiscord, standin: DiscordStandIn
+) -> None:
+    await run(standin, "deck", "Bio")
+    added = await run(standin, "card", "Mitochondria | powerhouse")
+    assert added["data"]["content"] == "Added 1 card to **Bio**. /review to study."
+    question = await run(standin, "review")
+    assert question["type"] == 4 and question["data"]["content"].endswith("Mitochondria")
+    assert list(buttons(question)) == ["Show answer", "End session"]
+    assert buttons(question)["Show answer"].startswith("t:fc.show:")
+    message_id = list(standin.originals.values())[-1]
+
+    await bot.close()  # a restart: the new client process only sees the old button
+    client, task = await start_client(core, standin)
+    try:
+        shown = await press(standin, buttons(question)["Show answer"], message_id)
+    finally:
+        await stop_client(client, task)
+    assert shown["type"] == 7  # the card's message is edited in place
+    assert "powerhouse" in shown["data"]["content"]
+    assert list(buttons(shown))[:4] == ["Again · 1m", "Hard · 6m", "Good · 10m", "Easy · 8d"]
+
+    client, task = await start_client(core, standin)
+    try:
+        graded = await press(standin, buttons(shown)["Good · 10m"], message_id)
+        [summary] = await standin.wait_for("POST", f"/webhooks/{APP_ID}/")
+    finally:
+        await stop_client(client, task)
+    assert graded["type"] == 7 and "Good · next in 10m" in graded["data"]["content"]
+    assert summary.body["content"].startswith("**Session done**: 1 card")
+
+
+async def test_a_task_is_completed_with_its_button(
+    bot: TeddyDiscord, standin: DiscordStandIn
+) -> None:
+    added = await run(standin, "task", "Lab report fri 5pm")
+    assert added["data"]["content"].startswith("Added **1**. Lab report\ndue Fri 27 Nov 17:00")
+    assert buttons(added) == {"✓ 1": "t:tasks.done:1"}
+    message_id = list(standin.originals.values())[-1]
+
+    done = await press(standin, "t:tasks.done:1", message_id)
+    assert done["type"] == 4 and done["data"]["content"] == "✓ Done: **1**. Lab report"
+    assert buttons(done) == {"Undo": "t:tasks.undo:1"}
+    listed = await run(standin, "tasks", "done")
+    assert listed["data"]["content"].startswith("**Your done tasks** (1)\n")
+
+
+async def test_a_channel_focus_session_is_joined_and_edited_by_the_sweep(
+    core: Core, bot: TeddyDiscord, standin: DiscordStandIn, clock: FixedClock
+) -> None:
+    started = await run(standin, "focus", "25", dm=False)
+    assert started["type"] == 4 and "25 min" in started["data"]["content"]
+    assert list(buttons(started)) == ["Join", "Leave", "Stop"]
+    message_id = list(standin.originals.values())[-1]
+
+    join = click(buttons(started)["Join"], message_id, dm=False)
+    join["member"] = member(BOB, "bob")
+    await standin.dispatch("INTERACTION_CREATE", join)
+    await standin.wait_for("POST", "/callback", 2)
+    joined = callbacks(standin)[1]
+    assert joined["type"] == 7 and "In (2): Alice, Bob" in joined["data"]["content"]
+
+    clock.advance(timedelta(minutes=25))
+    await run_job("rooms.sweep_focus", JobContext(core.db, core.services), {})
+    await bot.deliverer().deliver_round()
+    [swept] = standin.named("PATCH", f"/channels/{TEXT_CHANNEL}/messages/{message_id}")
+    assert swept.body["content"].endswith(
+        "☕ Break: **5 min** left (until 09:30)\nIn (2): Alice, Bob"
+    )
+    assert buttons({"data": swept.body}) == buttons(started)
+
+
+async def test_a_markdown_attachment_in_a_dm_is_read_with_its_message_edited(
+    core: Core, bot: TeddyDiscord, standin: DiscordStandIn
+) -> None:
+    content = b"# Plan\n\nRevise the Krebs cycle and the xenolith notes.\n"
+    standin.cdn["plan.md"] = content
+    attachment = {
+        "id": "1",
+        "filename": "plan.md",
+        "size": len(content),
+        "url": f"{standin.url}/cdn/plan.md",
+        "proxy_url": f"{standin.url}/cdn/plan.md",
+        "content_type": "text/markdown",
+    }
+    await standin.dispatch("MESSAGE_CREATE", message_create("", dm=True, attachments=[attachment]))
+    [got] = await standin.wait_for("POST", f"/channels/{DM_CHANNEL}/messages")
+    assert got.body["content"] == "Got plan.md. Reading it…"
+
+    assert await core.services.jobs.drain(30)
+    stop = asyncio.Event()
+    delivering = asyncio.create_task(bot.deliverer().run(stop))
+    try:
+        await standin.wait_for("POST", f"/channels/{DM_CHANNEL}/messages", 2, timeout=20)
+    finally:
+        stop.set()
+        await delivering
+    edits = [c.body["content"] for c in standin.named("PATCH", f"/channels/{DM_CHANNEL}/messages/")]
+    assert edits == ["Reading plan.md…", "✅ Read plan.md: 1 passages."]
+    summary = standin.named("POST", f"/channels/{DM_CHANNEL}/messages")[1]
+    assert "Search it with /search" in summary.body["content"]
