@@ -44,6 +44,12 @@ def shorten(text: str, limit: int = 60) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """`1 passage`, `2 passages`, `1,200 cards`."""
+    word = noun if n == 1 else plural or noun + "s"
+    return f"{n:,} {word}"
+
+
 def spans(text: str) -> list[Span]:
     """Split marked-up text into typed spans, with escapes resolved."""
     out: list[Span] = []

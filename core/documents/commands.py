@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.chat import Ctx, Reply, Router
-from core.chat.markup import escape
+from core.chat.markup import count, escape
 from core.documents import jobs  # registers the ingestion job
 from core.documents import service as docs
 from core.documents.embeddings import embedder_for
@@ -63,8 +63,8 @@ async def list_docs(ctx: Ctx, args: str) -> Reply:
 
 def _status(document: Document) -> str:
     if document.status == READY:
-        pages = f"{document.pages} pages, " if document.pages else ""
-        return f"{pages}{document.chunk_count} passages"
+        pages = f"{count(document.pages, 'page')}, " if document.pages else ""
+        return f"{pages}{count(document.chunk_count, 'passage')}"
     if document.status == FAILED:
         return "failed"
     return "reading…"

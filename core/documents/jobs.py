@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from core.chat.markup import escape
+from core.chat.markup import count, escape
 from core.documents import extraction as ex
 from core.documents.chunking import ChunkDraft, chunk_blocks
 from core.documents.embeddings import embedder_for
@@ -156,7 +156,7 @@ async def _process(jc: JobContext, target: Target, kind: str, data: bytes) -> No
     embedder = embedder_for(jc.services.extra, jc.services.settings)
     vectors = None
     if embedder is not None:
-        note = f"Indexing {escape(target.title)}… {len(drafts)} passages"
+        note = f"Indexing {escape(target.title)}… {count(len(drafts), 'passage')}"
         await say(jc, target, "embedding", note, live=True)
         vectors = await embedder.embed([_indexed_text(d) for d in drafts])
     digest = await summarizer_for(jc.services.extra).digest(
@@ -175,8 +175,8 @@ async def _process(jc: JobContext, target: Target, kind: str, data: bytes) -> No
         document.summary = digest.summary
         document.key_concepts = digest.key_concepts
         document.processed_at = jc.services.clock.now()
-    size = f"{pages} pages, " if pages else ""
-    done = f"✅ Read {escape(target.title)}: {size}{len(drafts)} passages."
+    size = f"{count(pages, 'page')}, " if pages else ""
+    done = f"✅ Read {escape(target.title)}: {size}{count(len(drafts), 'passage')}."
     await say(jc, target, "done", done, live=True)
     await say(jc, target, "summary", summary_text(document), live=False)
 

@@ -10,7 +10,7 @@ from pathlib import PurePath
 from fsrs import Rating
 
 from core.chat import Ctx, Reply, Router
-from core.chat.markup import escape
+from core.chat.markup import count, escape
 from core.chat.messages import Button, FilePart
 from core.chat.router import action_id
 from core.errors import BadInput
@@ -70,9 +70,8 @@ async def decks_cmd(ctx: Ctx, args: str) -> Reply:
         if d.room_id is not None:
             shared = f" · shared with {escape(d.room_title or 'a room')}"
             shared += "" if d.owned else " (room deck)"
-        lines.append(
-            f"- **{escape(d.name)}**{marker}: {d.due} due · {d.new} new · {d.cards} cards{shared}"
-        )
+        cards = count(d.cards, "card")
+        lines.append(f"- **{escape(d.name)}**{marker}: {d.due} due · {d.new} new · {cards}{shared}")
     buttons = [
         Button(f"Review {d.name[:40]}", action_id("fc.review", d.id))
         for d in decks
@@ -334,7 +333,10 @@ async def import_cmd(ctx: Ctx, args: str) -> Reply:
     deck = await _import_target(ctx, args, attachment.name)
     service.require_owner(ctx.user, deck)
     added = await service.add_notes(ctx.session, ctx.user, deck, parsed.notes, ctx.clock.now())
-    text = f"Imported {added.cards} cards ({added.notes} notes) into **{escape(deck.name)}**."
+    text = (
+        f"Imported {count(added.cards, 'card')} ({count(added.notes, 'note')}) "
+        f"into **{escape(deck.name)}**."
+    )
     if added.duplicates:
         text += f"\n{added.duplicates} were already there and were skipped."
     if parsed.skipped:

@@ -131,7 +131,7 @@ async def test_a_markdown_file_shared_in_a_dm_is_read_and_then_searchable(
 
     assert await core.services.jobs.drain(30)
     said = await deliver_until(
-        slack, standin, lambda c: "Read plan.md: 1 passages" in c.params["text"]
+        slack, standin, lambda c: "Read plan.md: 1 passage" in c.params["text"]
     )
     assert (said.method, said.params["channel"]) == ("chat.update", "D100")
     assert said.params["ts"] == "1700000001.000100"  # the "Reading it…" message, edited

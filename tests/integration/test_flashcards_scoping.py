@@ -106,7 +106,7 @@ async def test_a_room_deck_gives_each_member_their_own_schedule(
     assert "now shared with this room" in await alice_room.say("/roomdeck Anatomy")
 
     bob_dm = make_chat("bob")
-    assert "Anatomy: 0 due · 1 new · 1 cards · shared with study (room deck)" in (
+    assert "Anatomy: 0 due · 1 new · 1 card · shared with study (room deck)" in (
         await bob_dm.say("/decks")
     )
     # Alice adds a card later: members get it too.
