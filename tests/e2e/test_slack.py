@@ -68,11 +68,12 @@ async def post_event(
     event: dict[str, Any],
     event_id: str,
     extra_headers: dict[str, str] | None = None,
+    team: str = "T1",
 ) -> httpx.Response:
     body = json.dumps(
         {
             "token": "x",
-            "team_id": "T1",
+            "team_id": team,
             "api_app_id": "A1",
             "type": "event_callback",
             "event_id": event_id,
@@ -85,11 +86,11 @@ async def post_event(
 
 
 def slash(
-    text: str, *, channel: str = "D100", user: str = "U1", trigger: str = "t1"
+    text: str, *, channel: str = "D100", user: str = "U1", trigger: str = "t1", team: str = "T1"
 ) -> dict[str, str]:
     return {
         "token": "x",
-        "team_id": "T1",
+        "team_id": team,
         "channel_id": channel,
         "channel_name": "directmessage",
         "user_id": user,
