@@ -109,9 +109,11 @@ class Settings(BaseSettings):
     def slack_mode(self) -> Literal["workspaces", "single"] | None:
         """How Slack runs: installed into many workspaces through OAuth ("workspaces"), in
         one workspace with SLACK_BOT_TOKEN ("single"), or not at all (None)."""
-        if self.slack_client_id and self.slack_client_secret is not None:
+        # Empty values count as unset (a Kubernetes Secret lists every key, most of them "").
+        secret = self.slack_client_secret
+        if self.slack_client_id and secret is not None and secret.get_secret_value():
             return "workspaces"
-        if self.slack_bot_token is not None:
+        if self.slack_bot_token is not None and self.slack_bot_token.get_secret_value():
             return "single"
         return None
 

@@ -39,6 +39,8 @@ def build_adapter(core: Core) -> SlackAdapter:
     secret = settings.slack_signing_secret.get_secret_value()
     oauth = oauth_config(settings)
     token = settings.slack_bot_token
+    if oauth is not None and token is not None:
+        log.warning("SLACK_BOT_TOKEN is ignored: with OAuth each workspace has its own token")
     return SlackAdapter(
         core,
         signing_secret=secret,

@@ -285,7 +285,8 @@ async def test_uninstalling_or_revoking_forgets_the_workspace(
     await eventually(only_c_left)
 
     # Requests from the workspace that left are refused (bolt says so at the response_url).
-    command = {**slash("tasks", team="TA", trigger="a2"), "response_url": f"{standin.url}/respond/1"}
+    respond_at = f"{standin.url}/respond/1"
+    command = {**slash("tasks", team="TA", trigger="a2"), "response_url": respond_at}
     await post_form(http, command)
     await standin.wait_for("response_url")
     # Its queued reminder goes nowhere and is not retried; the user is marked unreachable.
@@ -299,7 +300,8 @@ async def test_uninstalling_or_revoking_forgets_the_workspace(
             select(Identity.unreachable).where(Identity.external_id == "TA:U1")
         )
         left = await session.scalar(select(func.count()).select_from(Installation))
-    assert row is not None and row.delivered_at is None and "not installed" in (row.last_error or "")
+    assert row is not None and row.delivered_at is None
+    assert "not installed" in (row.last_error or "")
     assert unreachable is True and left == 1
 
 

@@ -21,7 +21,6 @@ from typing import Any
 
 from aiohttp import web
 
-
 DEFAULT_TOKEN = "xoxb-test"
 DEFAULT_WORKSPACE = {"team_id": "T1", "team": "Test", "user_id": "UBOT", "bot_id": "BBOT"}
 
