@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from slack_bolt.error import BoltError
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
@@ -177,38 +178,31 @@ def _from_installation(installation: Installation) -> WorkspaceInstall:
 
 
 def _to_installation(found: WorkspaceInstall) -> Installation:
-    return Installation(
-        app_id=found.app_id,
-        enterprise_id=found.organization_id,
-        team_id=None if found.org_wide else found.workspace_id,
-        team_name=found.workspace_name,
-        bot_token=found.bot_token,
-        bot_id=found.bot_id,
-        bot_user_id=found.bot_user_id,
-        bot_scopes=list(found.scopes),
-        bot_refresh_token=found.refresh_token,
-        bot_token_expires_at=found.token_expires_at,
-        user_id=found.installer_id or "",
-        is_enterprise_install=found.org_wide,
-        installed_at=found.installed_at.timestamp(),
-    )
+    return Installation(**_bot_fields(found), user_id=found.installer_id or "")
 
 
 def _to_bot(found: WorkspaceInstall) -> Bot:
-    return Bot(
-        app_id=found.app_id,
-        enterprise_id=found.organization_id,
-        team_id=None if found.org_wide else found.workspace_id,
-        team_name=found.workspace_name,
-        bot_token=found.bot_token,
-        bot_id=found.bot_id or "",
-        bot_user_id=found.bot_user_id or "",
-        bot_scopes=list(found.scopes),
-        bot_refresh_token=found.refresh_token,
-        bot_token_expires_at=found.token_expires_at,
-        is_enterprise_install=found.org_wide,
-        installed_at=found.installed_at.timestamp(),
-    )
+    fields = _bot_fields(found)
+    fields.update(bot_id=found.bot_id or "", bot_user_id=found.bot_user_id or "")
+    return Bot(**fields)
+
+
+def _bot_fields(found: WorkspaceInstall) -> dict[str, Any]:
+    """What bolt's `Installation` and `Bot` share."""
+    return {
+        "app_id": found.app_id,
+        "enterprise_id": found.organization_id,
+        "team_id": None if found.org_wide else found.workspace_id,
+        "team_name": found.workspace_name,
+        "bot_token": found.bot_token,
+        "bot_id": found.bot_id,
+        "bot_user_id": found.bot_user_id,
+        "bot_scopes": list(found.scopes),
+        "bot_refresh_token": found.refresh_token,
+        "bot_token_expires_at": found.token_expires_at,
+        "is_enterprise_install": found.org_wide,
+        "installed_at": found.installed_at.timestamp(),
+    }
 
 
 def _datetime(epoch: int | None) -> datetime | None:

@@ -9,16 +9,14 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import func, select, text
 
-from api.slack_events import slack_events_router
 from bots.slack.adapter import OAuthConfig, SlackAdapter
 from core.chat import Ctx, Reply
 from core.clock import FixedClock
@@ -29,10 +27,11 @@ from core.jobs import JobContext, run_job
 from core.notify.models import OutboxMessage
 from teddy.runtime import Core
 from tests.e2e import test_slack as base
-from tests.e2e.test_slack import SECRET, post_event, post_form, slash
+from tests.e2e.test_slack import SECRET, file_share, post_event, post_form, slash
 from tests.support.slack_standin import SlackStandIn
 
-standin = base.standin  # the same stand-in fixture
+# The same stand-in and HTTP client fixtures; `http` serves the OAuth `slack` below.
+standin, http = base.standin, base.http
 
 COOKIE = "slack-app-oauth-state"
 
@@ -45,15 +44,6 @@ async def slack(core: Core, standin: SlackStandIn) -> SlackAdapter:
         scopes=("commands", "chat:write", "im:history"),
     )
     return SlackAdapter(core, signing_secret=SECRET, api_url=standin.api_url, oauth=oauth)
-
-
-@pytest.fixture
-async def http(slack: SlackAdapter) -> AsyncIterator[httpx.AsyncClient]:
-    app = FastAPI()
-    app.include_router(slack_events_router(slack))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield client
 
 
 async def begin_install(http: httpx.AsyncClient) -> str:
@@ -87,6 +77,13 @@ async def install(http: httpx.AsyncClient, standin: SlackStandIn, team: str, tok
     assert response.status_code == 200, response.text
 
 
+@pytest.fixture
+async def two_workspaces(http: httpx.AsyncClient, standin: SlackStandIn) -> None:
+    """The app installed through the OAuth flow in TA (token xoxb-A) and TB (xoxb-B)."""
+    await install(http, standin, "TA", "xoxb-A")
+    await install(http, standin, "TB", "xoxb-B")
+
+
 async def installed(core: Core) -> list[str]:
     async with core.db.transaction() as session:
         rows = await session.scalars(select(Installation.workspace_id).order_by("workspace_id"))
@@ -101,11 +98,10 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0
         await asyncio.sleep(0.02)
 
 
+@pytest.mark.usefixtures("two_workspaces")
 async def test_two_workspaces_install_and_each_is_answered_with_its_own_token(
     core: Core, http: httpx.AsyncClient, standin: SlackStandIn
 ) -> None:
-    await install(http, standin, "TA", "xoxb-A")
-    await install(http, standin, "TB", "xoxb-B")
     assert await installed(core) == ["TA", "TB"]
     assert len(standin.named("oauth.v2.access")) == 2  # the exchange went to SLACK_API_URL
 
@@ -126,11 +122,10 @@ async def test_two_workspaces_install_and_each_is_answered_with_its_own_token(
     assert set(people) == {"TA:U1", "TB:U1"} and people["TA:U1"] != people["TB:U1"]
 
 
+@pytest.mark.usefixtures("two_workspaces")
 async def test_one_workspaces_tasks_are_not_seen_from_another(
     http: httpx.AsyncClient, standin: SlackStandIn
 ) -> None:
-    await install(http, standin, "TA", "xoxb-A")
-    await install(http, standin, "TB", "xoxb-B")
     await post_form(http, slash("task Secret essay fri 5pm", team="TA", trigger="a1"))
     await standin.wait_for("chat.postMessage")
     await post_form(http, slash("tasks", team="TB", trigger="b1"))
@@ -141,6 +136,7 @@ async def test_one_workspaces_tasks_are_not_seen_from_another(
     assert "Secret essay" not in by_token["xoxb-B"]
 
 
+@pytest.mark.usefixtures("two_workspaces")
 async def test_each_workspaces_reminder_is_delivered_with_its_own_token(
     core: Core,
     slack: SlackAdapter,
@@ -148,8 +144,6 @@ async def test_each_workspaces_reminder_is_delivered_with_its_own_token(
     standin: SlackStandIn,
     clock: FixedClock,
 ) -> None:
-    await install(http, standin, "TA", "xoxb-A")
-    await install(http, standin, "TB", "xoxb-B")
     await post_form(http, slash("task Essay today 10am", team="TA", trigger="a1"))
     await standin.wait_for("chat.postMessage")
     await post_form(http, slash("task Lab today 10am", team="TB", trigger="b1"))
@@ -170,11 +164,10 @@ async def test_each_workspaces_reminder_is_delivered_with_its_own_token(
     assert "Essay" in sent[0][2] and "Lab" in sent[1][2]
 
 
+@pytest.mark.usefixtures("two_workspaces")
 async def test_a_file_shared_in_a_workspace_is_downloaded_with_its_token(
     core: Core, http: httpx.AsyncClient, standin: SlackStandIn
 ) -> None:
-    await install(http, standin, "TA", "xoxb-A")
-    await install(http, standin, "TB", "xoxb-B")
     received: list[bytes] = []
 
     async def on_file(ctx: Ctx, text: str) -> Reply:
@@ -184,24 +177,7 @@ async def test_a_file_shared_in_a_workspace_is_downloaded_with_its_token(
     core.dispatcher.router.file_handler = on_file
     standin.files["notes.md"] = b"# Notes of team B"
     standin.file_tokens["notes.md"] = "xoxb-B"
-    event = {
-        "type": "message",
-        "subtype": "file_share",
-        "channel_type": "im",
-        "user": "U1",
-        "channel": "D100",
-        "text": "",
-        "ts": "7.7",
-        "files": [
-            {
-                "id": "F1",
-                "name": "notes.md",
-                "mimetype": "text/markdown",
-                "size": 17,
-                "url_private_download": f"{standin.url}/files/notes.md",
-            }
-        ],
-    }
+    event = file_share(standin, "notes.md", 17)
     await post_event(http, event, "Ev-file-B", team="TB")
     reply = (await standin.wait_for("chat.postMessage"))[0]
     assert (reply.token, reply.params["text"]) == ("xoxb-B", "got it")
@@ -261,6 +237,7 @@ async def test_bot_tokens_are_stored_sealed_and_never_logged(
     assert not [r for r in caplog.records if "xoxb-A-secret" in r.getMessage()]
 
 
+@pytest.mark.usefixtures("two_workspaces")
 async def test_uninstalling_or_revoking_forgets_the_workspace(
     core: Core,
     slack: SlackAdapter,
@@ -268,8 +245,6 @@ async def test_uninstalling_or_revoking_forgets_the_workspace(
     standin: SlackStandIn,
     clock: FixedClock,
 ) -> None:
-    await install(http, standin, "TA", "xoxb-A")
-    await install(http, standin, "TB", "xoxb-B")
     await install(http, standin, "TC", "xoxb-C")
     await post_form(http, slash("task Essay today 10am", team="TA", trigger="a1"))
     await standin.wait_for("chat.postMessage")
