@@ -34,6 +34,12 @@ from core.notify.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 Send = Callable[[OutboxMessage, str | None], Awaitable[str | None]]
+TenantOf = Callable[[str], str]
+
+
+def one_tenant(chat_id: str) -> str:
+    """The platform's limits are per bot: every chat shares one budget."""
+    return ""
 
 
 class RetryLater(Exception):
@@ -99,21 +105,39 @@ class Window:
 
 
 class Pacer:
-    """Tracks what was sent when, overall and per chat, and makes senders wait their turn."""
+    """Tracks what was sent when, per tenant (the bot, or a Slack workspace: whatever the
+    platform's overall limit and its 429 pauses apply to) and per chat, and makes senders
+    wait their turn."""
 
-    def __init__(self, pace: Pace, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        pace: Pace,
+        monotonic: Callable[[], float] = time.monotonic,
+        tenant_of: TenantOf = one_tenant,
+    ) -> None:
         self.pace = pace
         self.now = monotonic
-        self.overall = Window(pace.per_second, 1.0 + pace.slack)
+        self.tenant_of = tenant_of
+        self.tenants: dict[str, Window] = {}
         self.chats: dict[str, Window] = {}
         self.groups: dict[str, Window] = {}
-        self.paused_until = 0.0
+        self.paused: dict[str, float] = {}
+
+    def _overall(self, chat_id: str) -> Window:
+        tenant = self.tenant_of(chat_id)
+        window = self.tenants.get(tenant)
+        if window is None:
+            window = self.tenants[tenant] = Window(self.pace.per_second, 1.0 + self.pace.slack)
+        return window
+
+    def paused_until(self, chat_id: str) -> float:
+        return self.paused.get(self.tenant_of(chat_id), 0.0)
 
     def _windows(self, chat_id: str, is_group: bool) -> list[Window]:
         chat = self.chats.get(chat_id)
         if chat is None:
             chat = self.chats[chat_id] = Window(1, self.pace.chat_interval + self.pace.slack)
-        windows = [self.overall, chat]
+        windows = [self._overall(chat_id), chat]
         if is_group:
             group = self.groups.get(chat_id)
             if group is None:
@@ -126,7 +150,7 @@ class Pacer:
     def chat_free_at(self, chat_id: str, is_group: bool) -> float:
         """When this chat's own limits next allow a message (ignoring the overall limit)."""
         windows = self._windows(chat_id, is_group)[1:]
-        return max([self.paused_until, *(w.free_at() for w in windows)])
+        return max([self.paused_until(chat_id), *(w.free_at() for w in windows)])
 
     @asynccontextmanager
     async def turn(self, chat_id: str, is_group: bool) -> AsyncIterator[None]:
@@ -134,7 +158,8 @@ class Pacer:
         counted from when the body of the `async with` (the request) ends."""
         windows = self._windows(chat_id, is_group)
         while True:
-            wait = max([self.paused_until, *(w.free_at() for w in windows)]) - self.now()
+            paused_until = self.paused_until(chat_id)
+            wait = max([paused_until, *(w.free_at() for w in windows)]) - self.now()
             if wait <= 0:
                 break
             await asyncio.sleep(min(wait, 0.02) if wait == INFLIGHT else wait)
@@ -146,13 +171,15 @@ class Pacer:
             for window, cell in zip(windows, cells, strict=True):
                 window.finish(cell, done)
 
-    def pause(self, seconds: float) -> None:
-        self.paused_until = max(self.paused_until, self.now() + seconds)
+    def pause(self, chat_id: str, seconds: float) -> None:
+        """Hold everything of the tenant this chat belongs to for `seconds`."""
+        tenant = self.tenant_of(chat_id)
+        self.paused[tenant] = max(self.paused.get(tenant, 0.0), self.now() + seconds)
 
     def forget_idle(self) -> None:
-        """Drop the history of chats quiet for longer than their windows."""
+        """Drop the history of chats and tenants quiet for longer than their windows."""
         horizon = self.now() - 61.0 - self.pace.slack
-        for table in (self.chats, self.groups):
+        for table in (self.chats, self.groups, self.tenants):
             for key in [k for k, w in table.items() if w.last < horizon]:
                 del table[key]
 
@@ -176,11 +203,12 @@ class Deliverer:
     pace: Pace
     claim_limit: int = 500
     idle_seconds: float = 1.0
+    tenant_of: TenantOf = one_tenant
     pacer: Pacer = field(init=False)
     sent: int = 0
 
     def __post_init__(self) -> None:
-        self.pacer = Pacer(self.pace)
+        self.pacer = Pacer(self.pace, tenant_of=self.tenant_of)
 
     async def run(self, stop: asyncio.Event) -> None:
         log.info("delivering %s notifications", self.platform)
@@ -211,18 +239,20 @@ class Deliverer:
         return 0.0
 
     def _choose(self, rows: list[OutboxMessage]) -> list[OutboxMessage]:
-        """One row per chat, only chats free within the next second, one second's worth."""
+        """One row per chat, only chats free within the next second, one second's worth
+        per tenant."""
         horizon = self.pacer.now() + 1.0
         chosen: list[OutboxMessage] = []
         chats: set[str] = set()
+        per_tenant: dict[str, int] = {}
         for row in rows:
-            if len(chosen) >= self.pace.per_second:
-                break
-            if row.chat_id in chats:
+            tenant = self.tenant_of(row.chat_id)
+            if row.chat_id in chats or per_tenant.get(tenant, 0) >= self.pace.per_second:
                 continue
             chats.add(row.chat_id)
             if self.pacer.chat_free_at(row.chat_id, row.room_id is not None) <= horizon:
                 chosen.append(row)
+                per_tenant[tenant] = per_tenant.get(tenant, 0) + 1
         return chosen
 
     def _until_next(self, rows: list[OutboxMessage]) -> float:
@@ -240,8 +270,11 @@ class Deliverer:
             async with self.pacer.turn(row.chat_id, row.room_id is not None):
                 attempt.message_id = await self.send(row, attempt.edit_of)
         except RetryLater as err:
-            self.pacer.pause(err.seconds)
-            log.warning("%s asked to wait %.0fs; delivery paused", self.platform, err.seconds)
+            self.pacer.pause(row.chat_id, err.seconds)
+            tenant = self.tenant_of(row.chat_id) or "all chats"
+            log.warning(
+                "%s asked to wait %.0fs; delivery to %s paused", self.platform, err.seconds, tenant
+            )
             attempt.error = err
         except Exception as err:
             attempt.error = err

@@ -79,6 +79,11 @@ def split_key(key: str) -> tuple[str | None, str]:
     return (workspace or None, local_id) if sep else (None, key)
 
 
+def workspace_of(key: str) -> str:
+    """Slack's rate limits and its 429 pauses are per workspace: the deliverer's tenant."""
+    return split_key(key)[0] or ""
+
+
 class SlackAdapter:
     def __init__(
         self,
@@ -94,6 +99,9 @@ class SlackAdapter:
         self.core = core
         self.api_url = api_url
         self.client = self._web_client(bot_token)
+        # The deliverer waits out a 429 itself (pausing only that workspace); a client that
+        # slept inside the SDK would hold the round and keep sending into the limit.
+        self.delivery_client = self._web_client(bot_token, wait_out_rate_limits=False)
         self.installations: DatabaseInstallationStore | None = None
         if oauth is None:
             self.app = AsyncApp(client=self.client, signing_secret=signing_secret)
@@ -101,12 +109,14 @@ class SlackAdapter:
             self.app = self._oauth_app(oauth, signing_secret)
         self._register()
 
-    def _web_client(self, token: str | None) -> AsyncWebClient:
+    def _web_client(
+        self, token: str | None, *, wait_out_rate_limits: bool = True
+    ) -> AsyncWebClient:
+        retries = (
+            [AsyncRateLimitErrorRetryHandler(max_retry_count=3)] if wait_out_rate_limits else []
+        )
         return AsyncWebClient(
-            token=token,
-            base_url=self.api_url,
-            logger=WEB_LOG,
-            retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=3)],
+            token=token, base_url=self.api_url, logger=WEB_LOG, retry_handlers=retries
         )
 
     def _oauth_app(self, oauth: OAuthConfig, signing_secret: str) -> AsyncApp:
@@ -151,14 +161,16 @@ class SlackAdapter:
             return None
         return workspace_key(context.enterprise_id, context.team_id, context.is_enterprise_install)
 
-    async def client_for(self, workspace: str | None) -> AsyncWebClient:
+    async def client_for(
+        self, workspace: str | None, *, wait_out_rate_limits: bool = True
+    ) -> AsyncWebClient:
         """A Web API client holding the bot token of `workspace`."""
         if self.installations is None:
-            return self.client
+            return self.client if wait_out_rate_limits else self.delivery_client
         found = await self.installations.find(workspace) if workspace is not None else None
         if found is None:
             raise NotInstalled(f"the app is not installed in Slack workspace {workspace}")
-        return self._web_client(found.bot_token)
+        return self._web_client(found.bot_token, wait_out_rate_limits=wait_out_rate_limits)
 
     # Registration -------------------------------------------------------------
 
@@ -383,7 +395,7 @@ class SlackAdapter:
         blocks, text = reply_blocks(reply), fallback_text(reply)
         workspace, channel = split_key(row.chat_id)
         try:
-            client = await self.client_for(workspace)
+            client = await self.client_for(workspace, wait_out_rate_limits=False)
         except NotInstalled as err:
             raise Unreachable(str(err)) from err
         try:
@@ -400,7 +412,14 @@ class SlackAdapter:
             raise
 
     def deliverer(self) -> Deliverer:
-        return Deliverer(self.core.db, self.core.services.clock, PLATFORM, self.deliver, SLACK_PACE)
+        return Deliverer(
+            self.core.db,
+            self.core.services.clock,
+            PLATFORM,
+            self.deliver,
+            SLACK_PACE,
+            tenant_of=workspace_of,
+        )
 
 
 def is_unreachable(error: SlackApiError) -> bool:

@@ -165,6 +165,35 @@ async def test_each_workspaces_reminder_is_delivered_with_its_own_token(
 
 
 @pytest.mark.usefixtures("two_workspaces")
+async def test_a_workspace_that_is_rate_limited_holds_back_only_its_own_reminders(
+    core: Core,
+    slack: SlackAdapter,
+    http: httpx.AsyncClient,
+    standin: SlackStandIn,
+    clock: FixedClock,
+) -> None:
+    await post_form(http, slash("task Essay today 10am", team="TA", trigger="a1"))
+    await post_form(http, slash("task Lab today 10am", team="TB", trigger="b1"))
+    await standin.wait_for("chat.postMessage", 2)
+    clock.advance(timedelta(hours=1))
+    await run_job("tasks.sweep_reminders", JobContext(core.db, core.services), {})
+
+    standin.rate_limit_token["xoxb-A"] = 30
+    deliverer = slack.deliverer()
+    await deliverer.deliver_round()
+    answered = [c for c in standin.named("chat.postMessage")[2:]]
+    assert sorted((c.token, c.status) for c in answered) == [("xoxb-A", 429), ("xoxb-B", 200)]
+    async with core.db.transaction() as session:
+        rows = await session.execute(select(OutboxMessage.chat_id, OutboxMessage.delivered_at))
+        delivered = {chat_id: at is not None for chat_id, at in rows}
+    assert delivered == {"TA:D100": False, "TB:D100": True}
+    # TA waits out its Retry-After; TB's chats are free again after the usual one second.
+    now = deliverer.pacer.now()
+    assert deliverer.pacer.chat_free_at("TA:D200", False) >= now + 29
+    assert deliverer.pacer.chat_free_at("TB:D200", False) <= now
+
+
+@pytest.mark.usefixtures("two_workspaces")
 async def test_a_file_shared_in_a_workspace_is_downloaded_with_its_token(
     core: Core, http: httpx.AsyncClient, standin: SlackStandIn
 ) -> None:

@@ -40,6 +40,7 @@ class SlackStandIn:
     files: dict[str, bytes] = field(default_factory=dict)
     uploads: dict[str, bytes] = field(default_factory=dict)
     rate_limit_next: dict[str, int] = field(default_factory=dict)  # method -> Retry-After
+    rate_limit_token: dict[str, int] = field(default_factory=dict)  # token -> Retry-After, once
     failing: dict[str, str] = field(default_factory=dict)  # method -> Slack error code
     url: str = ""
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -135,8 +136,12 @@ class SlackStandIn:
             return web.json_response(self._oauth_access(request, params))
         if token in self.revoked:
             return web.json_response({"ok": False, "error": "token_revoked"})
-        if method in self.rate_limit_next:
-            retry_after = self.rate_limit_next.pop(method)
+        if method in self.rate_limit_next or token in self.rate_limit_token:
+            retry_after = (
+                self.rate_limit_next.pop(method)
+                if method in self.rate_limit_next
+                else self.rate_limit_token.pop(str(token))
+            )
             self.calls[-1].status = 429
             return web.json_response(
                 {"ok": False, "error": "ratelimited"},
