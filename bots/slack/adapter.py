@@ -113,7 +113,7 @@ class SlackAdapter:
     def _web_client(
         self, token: str | None, *, wait_out_rate_limits: bool = True
     ) -> AsyncWebClient:
-        retries = (
+        retries: list[AsyncRetryHandler] = (
             [AsyncRateLimitErrorRetryHandler(max_retry_count=3)] if wait_out_rate_limits else []
         )
         return AsyncWebClient(
