@@ -17,12 +17,15 @@ from teddy.runtime import Core, open_core
 
 
 @asynccontextmanager
-async def bench_core(home: Path | None = None, **settings: object) -> AsyncIterator[Core]:
+async def bench_core(
+    home: Path | None = None, *, preload_embedder: bool = False, **settings: object
+) -> AsyncIterator[Core]:
     """The whole core on embedded servers in a temporary directory (or DATABASE_URL/REDIS_URL
-    from the environment when set)."""
+    from the environment when set). `preload_embedder` loads the local embedding model at
+    start-up as the bot and API processes do."""
     with tempfile.TemporaryDirectory(prefix="teddy-bench-") as tmp:
         config = Settings(teddy_home=home or Path(tmp), _env_file=None, **settings)  # type: ignore[arg-type]
-        async with open_core(config) as core:
+        async with open_core(config, preload_embedder=preload_embedder) as core:
             yield core
 
 

@@ -3,6 +3,8 @@ a reply and the API into an HTTP status."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 
 class TeddyError(Exception):
     """Base of every error with a user-facing message."""
@@ -26,3 +28,13 @@ class Forbidden(TeddyError):
 
 class ServiceUnavailable(TeddyError):
     """An outside service (LLM provider, platform) is down; nothing was lost."""
+
+
+class WarmUpFirst(Exception):
+    """The work needs something loaded first that takes seconds (a local model). Raised
+    from inside a transaction so that the caller rolls it back, awaits `warm_up()` outside
+    any transaction (holding no connection), and runs the work again."""
+
+    def __init__(self, warm_up: Callable[[], Awaitable[None]]) -> None:
+        super().__init__("load the model before this work, outside the transaction")
+        self.warm_up = warm_up

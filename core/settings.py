@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     # Comma-separated modules the workers import besides the capabilities (more jobs).
     teddy_extra_job_modules: str = ""
     log_format: Literal["text", "json"] = "text"
+    # Delivered (and dead) notifications are deleted this many days after delivery
+    # (creation for dead ones). At least a day: dedupe keys must outlive the sweeps' windows.
+    outbox_retention_days: int = Field(default=7, ge=1)
 
     # Documents.
     max_upload_mb: int = 25

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from core.chat.context import Services
 from core.chat.dispatch import Dispatcher
 from core.clock import Clock, SystemClock
 from core.db import Database
+from core.documents.embeddings import Embedder, embedder_for, needs_warming, warm
 from core.jobs import InlineJobQueue, JobContext, JobQueue
 from core.rooms.pubsub import EXTRA_KEY as ROOM_EVENTS
 from core.rooms.pubsub import RedisRoomEvents
@@ -21,6 +23,8 @@ from core.settings import Settings
 from core.tutor.digest import install as install_tutor
 from teddy import migrate
 from teddy.servers import Servers, start_servers
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -30,6 +34,8 @@ class Core:
     db: Database
     services: Services
     dispatcher: Dispatcher
+    # Loading the local embedding model (`preload_embedder`); None when nothing loads.
+    warm_up: asyncio.Task[None] | None = None
 
 
 def _job_queue(settings: Settings, servers: Servers) -> JobQueue:
@@ -43,6 +49,20 @@ def _job_queue(settings: Settings, servers: Servers) -> JobQueue:
     return InlineJobQueue()
 
 
+def _start_warm_up(services: Services) -> asyncio.Task[None] | None:
+    embedder = embedder_for(services.extra, services.settings)
+    if not needs_warming(embedder):
+        return None
+    return asyncio.create_task(_warm_logged(embedder), name="warm-embedder")
+
+
+async def _warm_logged(embedder: Embedder | None) -> None:
+    try:
+        await warm(embedder)
+    except Exception:
+        log.exception("loading the embedding model failed; the first search tries again")
+
+
 @asynccontextmanager
 async def open_core(
     settings: Settings,
@@ -51,7 +71,12 @@ async def open_core(
     jobs: JobQueue | None = None,
     run_migrations: bool = True,
     servers: Servers | None = None,
+    preload_embedder: bool = False,
 ) -> AsyncIterator[Core]:
+    """The core of one process. Long-running processes (bots, API) pass `preload_embedder`:
+    a local embedding model then starts loading in a thread at once, so the first /search
+    or tutor question does not wait for it (commands that need it meanwhile wait outside
+    their transaction, see `core.errors.WarmUpFirst`)."""
     own_servers = servers is None
     if servers is None:
         servers = await asyncio.to_thread(start_servers, settings)
@@ -71,9 +96,12 @@ async def open_core(
         if isinstance(queue, InlineJobQueue):
             queue.bind(JobContext(db, services))
         dispatcher = Dispatcher(db, build_router(), services)
+        warm_up = _start_warm_up(services) if preload_embedder else None
         try:
-            yield Core(settings, servers, db, services, dispatcher)
+            yield Core(settings, servers, db, services, dispatcher, warm_up)
         finally:
+            if warm_up is not None:
+                await warm_up  # a thread cannot be cancelled: let it finish
             if isinstance(queue, InlineJobQueue):
                 await queue.drain(timeout=30)
             close_queue = getattr(queue, "close", None)

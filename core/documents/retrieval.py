@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
+from functools import partial
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.documents.embeddings import Embedder
+from core.documents.embeddings import Embedder, needs_warming, warm
+from core.errors import WarmUpFirst
 from core.identity.service import is_member
 
 TS_CONFIG = "english"
@@ -102,7 +104,8 @@ async def search_scopes(
     ef_search: int = DEFAULT_EF_SEARCH,
 ) -> list[Passage]:
     """Search exactly these scopes. `depth` is how many candidates each side ranks before
-    fusion (at least `limit`)."""
+    fusion (at least `limit`). Raises `WarmUpFirst` when the embedder's model is not
+    loaded yet (the dispatcher loads it outside the transaction and runs the event again)."""
     query = query.strip()
     if not query or not scopes or limit <= 0:
         return []
@@ -110,6 +113,9 @@ async def search_scopes(
     vector: list[float] | None = None
     model: str | None = None
     if embedder is not None and mode is not Mode.KEYWORD:
+        if needs_warming(embedder):
+            # Loading takes seconds: never while the caller's transaction holds a connection.
+            raise WarmUpFirst(partial(warm, embedder))
         vector = (await embedder.embed([query]))[0]
         model = embedder.model
     use_keyword = mode is not Mode.VECTOR

@@ -19,7 +19,7 @@ from core.flashcards.models import ReviewLog
 from core.identity.models import User
 from core.identity.service import user_zone
 from core.jobs import JobContext, periodic
-from core.notify.service import notify_user
+from core.notify.service import Notice, queue_notices
 
 log = logging.getLogger(__name__)
 
@@ -35,19 +35,22 @@ async def sweep_due(jc: JobContext) -> None:
     async with jc.db.transaction() as session:
         counts = await service.due_counts_by_user(session, now)
         users = await session.scalars(select(User).where(User.id.in_(list(counts))))
+        notices: list[Notice] = []
         for user in users:
             due = counts[user.id]
             local_day = now.astimezone(user_zone(user)).date()
             noun = "card is" if due == 1 else "cards are"
-            await notify_user(
-                session,
-                user,
-                kind="cards_due",
-                text=f"{due} flashcard {noun} due. A few minutes now keeps them fresh.",
-                dedupe_key=f"flashcards.due:{user.id}:{local_day.isoformat()}",
-                at=now,
-                buttons=[Button("Review now", action_id("fc.review", ""))],
+            notices.append(
+                Notice(
+                    "cards_due",
+                    f"{due} flashcard {noun} due. A few minutes now keeps them fresh.",
+                    f"flashcards.due:{user.id}:{local_day.isoformat()}",
+                    now,
+                    user=user,
+                    buttons=[Button("Review now", action_id("fc.review", ""))],
+                )
             )
+        await queue_notices(session, notices)
 
 
 @periodic("flashcards.optimize", timedelta(days=1))

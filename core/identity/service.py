@@ -88,23 +88,41 @@ async def _create_user(
 
 
 async def room_for_chat(session: AsyncSession, chat: Conversation, user: User) -> Room:
-    """The room for a group chat, created on first activity; the speaker becomes a member."""
+    """The room for a group chat, created on first activity; the speaker becomes a member.
+    Every message in a room comes through here: when both exist this is one SELECT."""
     external_id = (
         chat.external_id if chat.thread_id is None else f"{chat.external_id}/{chat.thread_id}"
     )
-    await session.execute(
-        insert(Room)
-        .values(platform=chat.platform, external_id=external_id, title=chat.title)
-        .on_conflict_do_nothing(index_elements=["platform", "external_id"])
-    )
-    room = await session.scalar(
-        select(Room).where(Room.platform == chat.platform, Room.external_id == external_id)
-    )
-    assert room is not None
+    found = await _room_and_membership(session, chat.platform, external_id, user.id)
+    if found is None:
+        await session.execute(
+            insert(Room)
+            .values(platform=chat.platform, external_id=external_id, title=chat.title)
+            .on_conflict_do_nothing(index_elements=["platform", "external_id"])
+        )
+        found = await _room_and_membership(session, chat.platform, external_id, user.id)
+        assert found is not None
+    room, membership_id = found
     if chat.title and room.title != chat.title:
         room.title = chat.title
-    await ensure_member(session, room, user)
+    if membership_id is None:
+        await ensure_member(session, room, user)
     return room
+
+
+async def _room_and_membership(
+    session: AsyncSession, platform: str, external_id: str, user_id: int
+) -> tuple[Room, int | None] | None:
+    row = (
+        await session.execute(
+            select(Room, Membership.id)
+            .outerjoin(
+                Membership, (Membership.room_id == Room.id) & (Membership.user_id == user_id)
+            )
+            .where(Room.platform == platform, Room.external_id == external_id)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
 
 
 async def ensure_member(

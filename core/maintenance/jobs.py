@@ -16,3 +16,12 @@ async def sweep_processed_events(jc: JobContext) -> None:
         deleted = await service.delete_old_bookkeeping(session, jc.services.clock.now())
     if any(deleted.values()):
         log.info("deleted old bookkeeping rows: %s", deleted)
+
+
+@periodic("maintenance.sweep_outbox", timedelta(hours=1))
+async def sweep_outbox(jc: JobContext) -> None:
+    """Delete delivered and dead outbox rows past `OUTBOX_RETENTION_DAYS`, in batches."""
+    kept = timedelta(days=jc.services.settings.outbox_retention_days)
+    deleted = await service.delete_expired_outbox(jc.db, jc.services.clock.now(), kept)
+    if deleted:
+        log.info("deleted %d expired outbox rows", deleted)

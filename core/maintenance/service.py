@@ -6,19 +6,26 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, and_, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import Database
 from core.identity.models import ProcessedEvent
 from core.maintenance.models import FailedJob
-from core.notify.models import LiveMessage
+from core.notify.models import LiveMessage, OutboxMessage
+from core.notify.service import MAX_ATTEMPTS
 
 # Platforms redeliver an event within minutes; a week is far beyond any retry window.
 PROCESSED_EVENTS_KEPT = timedelta(days=7)
 # A live message older than this is no longer edited (timers and progress end long before).
 LIVE_MESSAGES_KEPT = timedelta(days=7)
 FAILED_JOBS_KEPT = timedelta(days=30)
+# A live message's update (a focus countdown tick, ingestion progress) is superseded by the
+# next one; a day after delivery nobody edits that message any more.
+LIVE_UPDATES_KEPT = timedelta(days=1)
+# Rows per DELETE, so the sweep never holds long locks or builds one huge transaction.
+OUTBOX_BATCH = 5000
 
 
 async def record_failed_job(
@@ -85,4 +92,42 @@ async def delete_old_bookkeeping(session: AsyncSession, now: datetime) -> dict[s
     for name, statement in statements.items():
         result = await session.execute(statement)
         deleted[name] = int(getattr(result, "rowcount", 0) or 0)
+    return deleted
+
+
+def expired_outbox(now: datetime, kept: timedelta) -> list[ColumnElement[bool]]:
+    """The outbox rows past retention, one condition per index-friendly DELETE: delivered
+    more than `kept` ago, live-message updates delivered more than a day ago, and dead
+    letters (out of attempts) created more than `kept` ago. Pending rows always stay.
+    `kept` must outlast every producer's dedupe window (reminders: 12 hours)."""
+    return [
+        OutboxMessage.delivered_at < now - kept,
+        and_(
+            OutboxMessage.live_id.is_not(None),
+            OutboxMessage.delivered_at < now - LIVE_UPDATES_KEPT,
+        ),
+        and_(
+            OutboxMessage.delivered_at.is_(None),
+            OutboxMessage.attempts >= MAX_ATTEMPTS,
+            OutboxMessage.created_at < now - kept,
+        ),
+    ]
+
+
+async def delete_expired_outbox(
+    db: Database, now: datetime, kept: timedelta, *, batch: int = OUTBOX_BATCH
+) -> int:
+    """Delete the expired outbox rows, `batch` rows per transaction; returns how many."""
+    deleted = 0
+    for condition in expired_outbox(now, kept):
+        while True:
+            ids = select(OutboxMessage.id).where(condition).limit(batch)
+            async with db.transaction() as session:
+                result = await session.execute(
+                    delete(OutboxMessage).where(OutboxMessage.id.in_(ids.scalar_subquery()))
+                )
+            count = int(getattr(result, "rowcount", 0) or 0)
+            deleted += count
+            if count < batch:
+                break
     return deleted

@@ -19,6 +19,12 @@ class OutboxMessage(Base):
             "deliver_after",
             postgresql_where="delivered_at IS NULL",
         ),
+        # The retention sweep deletes delivered rows by age (core.maintenance).
+        Index(
+            "ix_outbox_delivered_at",
+            "delivered_at",
+            postgresql_where="delivered_at IS NOT NULL",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

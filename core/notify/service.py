@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.chat.messages import Button, Reply
@@ -15,6 +17,8 @@ from core.identity.service import in_quiet_hours, user_zone
 from core.notify.models import LiveMessage, OutboxMessage
 
 MAX_ATTEMPTS = 8
+# Rows per INSERT statement: 11 parameters each, far below PostgreSQL's 32,767.
+INSERT_ROWS = 1000
 
 
 def after_quiet_hours(user: User, at: datetime) -> datetime:
@@ -33,16 +37,103 @@ def after_quiet_hours(user: User, at: datetime) -> datetime:
 
 async def reachable_identity(session: AsyncSession, user_id: int) -> Identity | None:
     """The account the user was last active on that can receive direct messages."""
-    return await session.scalar(
+    return (await reachable_identities(session, [user_id])).get(user_id)
+
+
+async def reachable_identities(
+    session: AsyncSession, user_ids: Iterable[int]
+) -> dict[int, Identity]:
+    """`reachable_identity` of many users in one query."""
+    wanted = set(user_ids)
+    if not wanted:
+        return {}
+    rows = await session.scalars(
         select(Identity)
         .where(
-            Identity.user_id == user_id,
+            Identity.user_id.in_(wanted),
             Identity.dm_chat_id.is_not(None),
             Identity.unreachable.is_(False),
         )
-        .order_by(Identity.last_seen_at.desc())
-        .limit(1)
+        .order_by(Identity.user_id, Identity.last_seen_at.desc())
+        .ext(distinct_on(Identity.user_id))
     )
+    return {identity.user_id: identity for identity in rows}
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One notification to queue: to `user`'s direct chat, or to `room`'s chat.
+
+    Quiet hours are a person's setting and hold only notices to that person. A room's
+    messages (a room task's reminder, the focus timer, a document's progress) go to the
+    channel at once: members' quiet hours differ, a timer held until morning would be
+    wrong, and a channel that should stay silent is muted on the platform itself. Rooms
+    have no quiet-hours setting of their own."""
+
+    kind: str
+    text: str
+    dedupe_key: str
+    at: datetime
+    user: User | None = None
+    room: Room | None = None
+    buttons: Sequence[Button] = ()
+    respect_quiet_hours: bool = True
+    live_id: str | None = None
+
+
+async def queue_notices(session: AsyncSession, notices: Sequence[Notice]) -> int:
+    """Queue many notifications with one identity look-up and one multi-row INSERT; a
+    `dedupe_key` queued before is skipped. Returns how many rows were added (notices to
+    users without a reachable account are dropped)."""
+    identities = await reachable_identities(
+        session, {n.user.id for n in notices if n.user is not None}
+    )
+    rows = [row for n in notices if (row := _row(n, identities)) is not None]
+    if not rows:
+        return 0
+    added = 0
+    for start in range(0, len(rows), INSERT_ROWS):
+        # A key twice in one statement: ON CONFLICT DO NOTHING keeps the first row.
+        inserted = await session.scalars(
+            insert(OutboxMessage)
+            .values(rows[start : start + INSERT_ROWS])
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(OutboxMessage.id)
+        )
+        added += len(inserted.all())
+    return added
+
+
+def _row(notice: Notice, identities: dict[int, Identity]) -> dict[str, Any] | None:
+    values: dict[str, Any] = {
+        "dedupe_key": notice.dedupe_key,
+        "kind": notice.kind,
+        "text": notice.text,
+        "buttons": [{"label": b.label, "action": b.action} for b in notice.buttons],
+        "live_id": notice.live_id,
+    }
+    if notice.user is not None:
+        identity = identities.get(notice.user.id)
+        if identity is None or identity.dm_chat_id is None:
+            return None
+        held = notice.respect_quiet_hours
+        deliver_after = after_quiet_hours(notice.user, notice.at) if held else notice.at
+        return values | {
+            "user_id": notice.user.id,
+            "room_id": None,
+            "platform": identity.platform,
+            "chat_id": identity.dm_chat_id,
+            "deliver_after": deliver_after,
+        }
+    if notice.room is None:
+        raise ValueError("a notice needs a user or a room")
+    return values | {
+        "user_id": None,
+        "room_id": notice.room.id,
+        "platform": notice.room.platform,
+        "chat_id": notice.room.external_id.split("/", 1)[0],
+        "deliver_after": notice.at,  # never held by quiet hours: see Notice
+    }
 
 
 async def notify_user(
@@ -59,23 +150,17 @@ async def notify_user(
 ) -> bool:
     """Queue a direct message; False when the user has no reachable account or the same
     `dedupe_key` was queued before."""
-    identity = await reachable_identity(session, user.id)
-    if identity is None or identity.dm_chat_id is None:
-        return False
-    deliver_after = after_quiet_hours(user, at) if respect_quiet_hours else at
-    return await _insert(
-        session,
-        dedupe_key=dedupe_key,
-        user_id=user.id,
-        room_id=None,
-        platform=identity.platform,
-        chat_id=identity.dm_chat_id,
-        kind=kind,
-        text=text,
-        buttons=[{"label": b.label, "action": b.action} for b in buttons],
-        deliver_after=deliver_after,
+    notice = Notice(
+        kind,
+        text,
+        dedupe_key,
+        at,
+        user=user,
+        buttons=buttons,
+        respect_quiet_hours=respect_quiet_hours,
         live_id=live_id,
     )
+    return await queue_notices(session, [notice]) == 1
 
 
 async def notify_room(
@@ -89,30 +174,10 @@ async def notify_room(
     buttons: Sequence[Button] = (),
     live_id: str | None = None,
 ) -> bool:
-    external_id = room.external_id.split("/", 1)[0]
-    return await _insert(
-        session,
-        dedupe_key=dedupe_key,
-        user_id=None,
-        room_id=room.id,
-        platform=room.platform,
-        chat_id=external_id,
-        kind=kind,
-        text=text,
-        buttons=[{"label": b.label, "action": b.action} for b in buttons],
-        deliver_after=at,
-        live_id=live_id,
-    )
-
-
-async def _insert(session: AsyncSession, **values: object) -> bool:
-    inserted = await session.scalar(
-        insert(OutboxMessage)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(OutboxMessage.id)
-    )
-    return inserted is not None
+    """Queue a message to the room's chat, delivered from `at` whatever the members'
+    quiet hours (see `Notice`). False when the same `dedupe_key` was queued before."""
+    notice = Notice(kind, text, dedupe_key, at, room=room, buttons=buttons, live_id=live_id)
+    return await queue_notices(session, [notice]) == 1
 
 
 async def claim_due(

@@ -90,7 +90,7 @@ async def focus(ctx: Ctx, args: str) -> Reply:
 async def _live_reply(ctx: Ctx, focus: FocusSession, kind: str) -> Reply:
     now = ctx.clock.now()
     await ctx.session.flush()
-    view = await service.focus_view(ctx.session, focus)
+    view = await service.focus_view(ctx.session, focus, ctx.room)
     live.publish_after_commit(ctx.session, ctx.services, [live.event(kind, view, now)])
     return live.reply(view, now)
 

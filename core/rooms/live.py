@@ -15,7 +15,7 @@ from core.chat.markup import escape
 from core.chat.messages import Button, Reply
 from core.chat.router import action_id
 from core.jobs import after_commit
-from core.notify.service import notify_room
+from core.notify.service import Notice, queue_notices
 from core.rooms.models import FocusSession
 from core.rooms.pubsub import EXTRA_KEY, NullRoomEvents, RoomEvent, RoomEvents
 from core.rooms.service import (
@@ -114,7 +114,8 @@ async def sweep_due(
 ) -> list[Advanced]:
     """Advance up to `limit` due focus sessions and queue their live-message updates.
     Rows locked by another sweep or a button press are skipped (they are handled there).
-    Outbox dedupe keys are per session+phase(+minute), so a re-run adds nothing."""
+    Outbox dedupe keys are per session+phase(+minute), so a re-run adds nothing; the
+    updates go to the outbox in one multi-row INSERT."""
     due = list(
         await session.scalars(
             select(FocusSession)
@@ -136,26 +137,29 @@ async def sweep_due(
     await insert_study_rows(session, study_rows)
     advanced: list[Advanced] = []
     events: list[RoomEvent] = []
+    notices: list[Notice] = []
     for view in views:
         phase_changed, due_at = changed[view.focus.id]
         text, buttons = render(view, now)
         key = f"{live_id(view.focus)}:{view.focus.phase_no}"
         if not phase_changed:
             key += f":{minutes_left(view.focus.phase_ends_at, now)}"
-        await notify_room(
-            session,
-            view.room,
-            kind="focus",
-            text=text,
-            dedupe_key=key,
-            at=now,
-            buttons=buttons,
-            live_id=live_id(view.focus),
+        notices.append(
+            Notice(
+                "focus",
+                text,
+                key,
+                now,
+                room=view.room,
+                buttons=buttons,
+                live_id=live_id(view.focus),
+            )
         )
         kind = "focus.phase" if phase_changed else "focus.tick"
         if view.focus.phase == "done":
             kind = "focus.ended"
         events.append(event(kind, view, now))
         advanced.append(Advanced(view, phase_changed, due_at))
+    await queue_notices(session, notices)
     publish_after_commit(session, services, events)
     return advanced

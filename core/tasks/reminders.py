@@ -1,6 +1,7 @@
 """The sweeps behind reminders and digests. Each works in batches picked by an index
-(`FOR UPDATE SKIP LOCKED`, so two workers never take the same rows), writes to the
-outbox with a dedupe key, and is safe to run twice."""
+(`FOR UPDATE SKIP LOCKED`, so two workers never take the same rows), writes a batch's
+reminders to the outbox in one multi-row INSERT with a dedupe key per reminder, and is safe
+to run twice."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from core.chat.router import action_id
 from core.db import Database
 from core.identity.models import Room, User
 from core.identity.service import user_zone
-from core.notify.service import after_quiet_hours, notify_room, notify_user
+from core.notify.service import Notice, after_quiet_hours, notify_user, queue_notices
 from core.tasks.models import Reminder, Task, TaskPreferences
 from core.tasks.parsing import format_local
 from core.tasks.service import next_reminder
@@ -68,11 +69,13 @@ async def sweep_task_reminders(
             )
             users, rooms = await _owners(session, tasks)
             own = await _own_offsets(session, users)
-            # One batched UPDATE of the tasks at commit, not one flush per outbox insert.
-            with session.no_autoflush:
-                for task in tasks:
-                    offsets = own.get(task.user_id or 0, minutes_before)
-                    queued += await _remind_task(session, task, users, rooms, now, offsets)
+            notices: list[Notice] = []
+            for task in tasks:
+                offsets = own.get(task.user_id or 0, minutes_before)
+                notice = _task_notice(task, users, rooms, now, offsets)
+                if notice is not None:
+                    notices.append(notice)
+            queued += await queue_notices(session, notices)
         if len(tasks) < batch:
             return queued
 
@@ -106,14 +109,14 @@ async def _own_offsets(session: AsyncSession, users: dict[int, User]) -> dict[in
     return {user_id: list(minutes) for user_id, minutes in rows}
 
 
-async def _remind_task(
-    session: AsyncSession,
+def _task_notice(
     task: Task,
     users: dict[int, User],
     rooms: dict[int, Room],
     now: datetime,
     minutes_before: Sequence[int],
-) -> int:
+) -> Notice | None:
+    """Move the task to its next reminder moment and say what to send for this one."""
     assert task.next_remind_at is not None and task.due_at is not None
     # Several moments may have passed since the last sweep: send only the latest one.
     due_offsets = [m for m in minutes_before if task.due_at - timedelta(minutes=m) <= now] or [
@@ -124,38 +127,22 @@ async def _remind_task(
     upcoming = next_reminder(task.due_at, now, minutes_before)
     task.next_remind_at, task.next_remind_offset = upcoming if upcoming else (None, None)
     if now - moment > STALE_AFTER or task.completed_at is not None:
-        return 0
+        return None
     key = f"task:{task.id}:{offset}:{int(task.due_at.timestamp())}"
     buttons = [Button("✓ Done", action_id("tasks.done", task.id))]
     if task.user_id is not None:
         user = users.get(task.user_id)
         if user is None:
-            return 0
+            return None
         if upcoming is not None and after_quiet_hours(user, now) >= upcoming[0]:
-            return 0  # held by quiet hours past the next reminder: that one will do
-        sent = await notify_user(
-            session,
-            user,
-            kind="reminder",
-            text=reminder_text(task, offset, user, now),
-            dedupe_key=key,
-            at=now,
-            buttons=buttons,
-        )
-        return int(sent)
+            return None  # held by quiet hours past the next reminder: that one will do
+        text = reminder_text(task, offset, user, now)
+        return Notice("reminder", text, key, now, user=user, buttons=buttons)
     room = rooms.get(task.room_id or 0)
     if room is None:
-        return 0
-    sent = await notify_room(
-        session,
-        room,
-        kind="reminder",
-        text=reminder_text(task, offset, None, now),
-        dedupe_key=key,
-        at=now,
-        buttons=buttons,
-    )
-    return int(sent)
+        return None
+    text = reminder_text(task, offset, None, now)
+    return Notice("reminder", text, key, now, room=room, buttons=buttons)
 
 
 async def sweep_one_off_reminders(db: Database, now: datetime, batch: int = BATCH) -> int:
@@ -181,19 +168,15 @@ async def sweep_one_off_reminders(db: Database, now: datetime, batch: int = BATC
                 if due
                 else {}
             )
+            notices: list[Notice] = []
             for reminder in due:
                 reminder.sent_at = now
                 user = users.get(reminder.user_id)
                 if user is None or now - reminder.remind_at > STALE_AFTER:
                     continue
-                queued += await notify_user(
-                    session,
-                    user,
-                    kind="reminder",
-                    text=f"⏰ Reminder: {escape(reminder.text)}",
-                    dedupe_key=f"remind:{reminder.id}",
-                    at=now,
-                )
+                text = f"⏰ Reminder: {escape(reminder.text)}"
+                notices.append(Notice("reminder", text, f"remind:{reminder.id}", now, user=user))
+            queued += await queue_notices(session, notices)
         if len(due) < batch:
             return queued
 

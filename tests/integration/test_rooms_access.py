@@ -4,7 +4,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from core.clock import FixedClock
 from core.errors import Forbidden
@@ -130,3 +130,32 @@ async def test_two_people_starting_at_once_get_one_session(core: Core, make_chat
     replies = await asyncio.gather(ann.say("/focus 25"), bob.say("/focus 30"))
     assert sum("Group focus" in r for r in replies) == 1
     assert sum("already running" in r for r in replies) == 1
+
+
+async def test_room_status_costs_the_same_few_queries_however_many_members(
+    core: Core, make_chat
+) -> None:  # type: ignore[no-untyped-def]
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, params, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    async def queries_of_room(chat) -> int:  # type: ignore[no-untyped-def]
+        statements.clear()
+        event.listen(core.db.engine.sync_engine, "before_cursor_execute", record)
+        try:
+            assert "members" in await chat.say("/room")
+        finally:
+            event.remove(core.db.engine.sync_engine, "before_cursor_execute", record)
+        return len(statements)
+
+    small = [make_chat(f"s{i}", room="small") for i in range(2)]
+    big = [make_chat(f"b{i}", room="big") for i in range(25)]
+    for chat in small + big:
+        await chat.say("/start")
+    await small[0].say("/focus 25")
+    await big[0].say("/focus 25")
+    counts = (await queries_of_room(small[1]), await queries_of_room(big[24]))
+    # Dispatch: the speaker, the room with their membership (one query), a savepoint and its
+    # release; /room: members, today's minutes, the running session, its participants.
+    assert counts == (8, 8)

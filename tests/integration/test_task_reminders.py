@@ -3,7 +3,7 @@
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from core.clock import FixedClock
 from core.notify.models import OutboxMessage
@@ -237,3 +237,61 @@ async def test_own_reminder_offsets_apply_to_open_tasks(
     assert len(await outbox_texts(core)) == 2
     assert "not a time before the due date" in await chat.say("/reminders soon")
     assert "at most 14 days" in await chat.say("/reminders 30d")
+
+
+async def test_one_sweep_batch_queues_its_reminders_in_one_insert(
+    core: Core,
+    make_chat,
+    clock: FixedClock,  # type: ignore[no-untyped-def]
+) -> None:
+    awake, sleepy, room = make_chat("awake"), make_chat("sleepy"), make_chat("awake", room="lab")
+    await awake.say("/settings quiet off")
+    await sleepy.say("/settings tz Asia/Tokyo")  # quiet 22:00-07:00 JST by default
+    for i in range(5):
+        await awake.say(f"/task Awake {i} today 10pm")  # Wed 22:00 UTC: reminded 21:00
+        await sleepy.say(f"/task Sleepy {i} thu 7:30am")  # Wed 22:30 UTC: reminded 06:30 JST
+    await room.say("/roomtask Poster today 10pm")
+    inserts: list[str] = []
+
+    def count(conn, cursor, statement, params, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if statement.startswith("INSERT INTO outbox"):
+            inserts.append(statement)
+
+    at = datetime(2026, 11, 25, 21, 31, tzinfo=UTC)  # 06:31 JST
+    event.listen(core.db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        sent = await sweep_task_reminders(core.db, at, [60, 0])
+        again = await sweep_task_reminders(core.db, at, [60, 0])
+    finally:
+        event.remove(core.db.engine.sync_engine, "before_cursor_execute", count)
+    assert (sent, again, len(inserts)) == (11, 0, 1)
+    async with core.db.transaction() as session:
+        rows = (
+            await session.execute(select(OutboxMessage.text, OutboxMessage.deliver_after))
+        ).all()
+    held = {text: at for text, at in rows if "Sleepy" in text}
+    assert len(rows) == 11 and len(held) == 5
+    # 06:30 JST falls in the quiet hours: held until 07:00 JST (22:00 UTC); the others at once.
+    seven_jst = datetime(2026, 11, 25, 22, 0, tzinfo=UTC)
+    assert set(held.values()) == {seven_jst}
+    assert {when for text, when in rows if "Sleepy" not in text} == {at}
+
+
+async def test_room_reminders_are_not_held_by_the_members_quiet_hours(
+    core: Core,
+    make_chat,
+    clock: FixedClock,  # type: ignore[no-untyped-def]
+) -> None:
+    # Both in their default quiet hours (22:00-07:00 UTC) when the reminders come due.
+    alice, room = make_chat("alice"), make_chat("alice", room="night-lab")
+    await make_chat("bob", room="night-lab").say("/room")
+    await alice.say("/task Own notes today 11:30pm")
+    await room.say("/roomtask Lab write-up today 11:30pm")
+    clock.set(datetime(2026, 11, 25, 22, 30, tzinfo=UTC))
+    await run_due(core)
+    assert await deliverable(core, "test", clock.now()) == ["⏰ Due in 1 hour: **Lab write-up**"]
+    clock.set(datetime(2026, 11, 25, 23, 30, tzinfo=UTC))
+    await run_due(core)
+    assert await deliverable(core, "test", clock.now()) == ["⏰ Due now: **Lab write-up**"]
+    seven = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
+    assert await deliverable(core, "test", seven) == ["⏰ **Own notes** is due Wed 25 Nov 23:30"]
