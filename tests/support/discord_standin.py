@@ -35,7 +35,11 @@ def user(uid: str, name: str, bot: bool = False) -> dict[str, Any]:
     }
 
 
-def member(uid: str, name: str) -> dict[str, Any]:
+ALL_PERMISSIONS = "2147483647"
+MEMBER_PERMISSIONS = "3072"  # view channel, send messages: no Administrator / Manage *
+
+
+def member(uid: str, name: str, permissions: str = ALL_PERMISSIONS) -> dict[str, Any]:
     return {
         "user": user(uid, name),
         "roles": [],
@@ -46,7 +50,7 @@ def member(uid: str, name: str) -> dict[str, Any]:
         "nick": None,
         "avatar": None,
         "pending": False,
-        "permissions": "2147483647",
+        "permissions": permissions,
     }
 
 
