@@ -282,7 +282,9 @@ async def test_every_core_command_is_synced_as_a_slash_command(
 async def test_slash_command_with_an_option_answers_the_interaction(
     bot: TeddyDiscord, standin: DiscordStandIn
 ) -> None:
-    await standin.dispatch("INTERACTION_CREATE", slash("settings", {"setting": "tz", "value": "Asia/Tokyo"}, dm=True))
+    await standin.dispatch(
+        "INTERACTION_CREATE", slash("settings", {"setting": "tz", "value": "Asia/Tokyo"}, dm=True)
+    )
     await standin.wait_for("POST", "/callback")
     body = callbacks(standin)[0]
     assert body["type"] == 4 and "Asia/Tokyo" in body["data"]["content"]
@@ -411,7 +413,10 @@ async def until(predicate: Any, timeout: float = 10.0) -> Any:
 async def test_time_in_a_study_voice_channel_counts_as_study_minutes(
     core: Core, bot: TeddyDiscord, standin: DiscordStandIn, clock: FixedClock
 ) -> None:
-    await standin.dispatch("INTERACTION_CREATE", slash("room", {"setting": "voice", "value": "on"}, channel=VOICE_CHANNEL))
+    await standin.dispatch(
+        "INTERACTION_CREATE",
+        slash("room", {"setting": "voice", "value": "on"}, channel=VOICE_CHANNEL),
+    )
     await standin.wait_for("POST", "/callback")
     assert "study time" in callbacks(standin)[0]["data"]["content"]
 

@@ -217,7 +217,7 @@ class DiscordStandIn:
                 "GET", path, body, self.originals.setdefault(token, self.next_id())
             )
         if path == "/users/@me/channels":
-            recipient = body["recipient_id"]
+            recipient = str(body["recipient_id"])  # discord.py sends the snowflake as a number
             return 200, {
                 "id": f"77{recipient[-10:]}",
                 "type": 1,
