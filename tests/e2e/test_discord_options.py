@@ -17,13 +17,23 @@ from core.identity.models import Identity
 from core.jobs import JobContext, run_job
 from teddy.runtime import Core
 from tests.e2e import test_discord as base
-from tests.e2e.test_discord import ALICE, callbacks, slash, start_client, stop_client
+from tests.e2e.test_discord import (
+    ALICE,
+    callbacks,
+    message_create,
+    slash,
+    start_client,
+    stop_client,
+)
 from tests.support.discord_standin import (
+    BOT_ID,
     MEMBER_PERMISSIONS,
+    OWNER_ID,
     TEXT_CHANNEL,
     VOICE_CHANNEL,
     DiscordStandIn,
     member,
+    user,
 )
 
 BOB = "940000000000000002"
@@ -192,3 +202,23 @@ async def test_a_server_only_person_who_refuses_dms_is_marked_unreachable(
     await asyncio.sleep(0)
     await bot.deliverer().deliver_round()  # given up: not tried again
     assert len(standin.named("POST", f"/channels/{ALICE_DM}/messages")) == 1
+
+
+async def test_a_mention_carries_the_members_server_permissions(
+    core: Core, standin: DiscordStandIn
+) -> None:
+    standin.everyone_permissions = MEMBER_PERMISSIONS  # only the owner may manage the server
+    client, task = await start_client(core, standin)
+    try:
+        for author in (user(ALICE, "alice"), user(OWNER_ID, "owner")):
+            message = message_create(f"<@{BOT_ID}> /room voice on", dm=False, mention=True)
+            message["author"] = author
+            message["member"] = {k: v for k, v in member(author["id"], "x").items() if k != "user"}
+            await standin.dispatch("MESSAGE_CREATE", message)
+        sent = await standin.wait_for("POST", f"/channels/{TEXT_CHANNEL}/messages", 2)
+    finally:
+        await stop_client(client, task)
+    assert [c.body["content"] for c in sent] == [
+        "Only the room's admins can change its settings.",
+        "Time in this voice channel counts as study time.",
+    ]

@@ -75,6 +75,7 @@ class DiscordStandIn:
     identified: asyncio.Event = field(default_factory=asyncio.Event)
     cdn: dict[str, bytes] = field(default_factory=dict)
     originals: dict[str, str] = field(default_factory=dict)  # interaction token -> message id
+    everyone_permissions: str = ALL_PERMISSIONS  # the guild's @everyone role, sent at READY
 
     # Server ----------------------------------------------------------------
 
@@ -338,7 +339,7 @@ class DiscordStandIn:
         everyone = {
             "id": GUILD_ID,
             "name": "@everyone",
-            "permissions": "2147483647",
+            "permissions": self.everyone_permissions,
             "position": 0,
             "color": 0,
             "hoist": False,
