@@ -4,11 +4,9 @@ server: the real discord.py client against the Discord stand-in, the real core b
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from bots.discord.adapter import TeddyDiscord
@@ -17,6 +15,7 @@ from core.identity.models import Identity
 from core.jobs import JobContext, run_job
 from teddy.runtime import Core
 from tests.e2e import test_discord as base
+from tests.e2e import test_discord_flows as flows
 from tests.e2e.test_discord import (
     ALICE,
     callbacks,
@@ -25,6 +24,7 @@ from tests.e2e.test_discord import (
     start_client,
     stop_client,
 )
+from tests.e2e.test_discord_flows import BOB
 from tests.support.discord_standin import (
     BOT_ID,
     MEMBER_PERMISSIONS,
@@ -36,17 +36,10 @@ from tests.support.discord_standin import (
     user,
 )
 
-BOB = "940000000000000002"
 ALICE_DM = f"77{ALICE[-10:]}"  # the DM channel the stand-in opens for Alice
 
-standin = base.standin  # the same fixture
-
-
-@pytest.fixture
-async def bot(core: Core, standin: DiscordStandIn) -> AsyncIterator[TeddyDiscord]:
-    client, task = await start_client(core, standin)
-    yield client
-    await stop_client(client, task)
+standin = base.standin  # the same fixtures: the stand-in, and the client without test commands
+bot = flows.bot
 
 
 async def run(standin: DiscordStandIn, name: str, options: dict[str, Any], **how: Any) -> str:
