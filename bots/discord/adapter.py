@@ -1,8 +1,9 @@
 """Discord events, slash commands and button clicks in; messages, embeds and views out.
 
-Every core command is a slash command with one free-text option; buttons are
-`DynamicItem`s whose custom id carries the core action id, so a button keeps working after
-the bot restarts. Nothing here decides anything: that is the core's work."""
+Every core command is a slash command whose options come from the command's declared
+parameters (`bots.discord.commands`); buttons are `DynamicItem`s whose custom id carries
+the core action id, so a button keeps working after the bot restarts. Nothing here decides
+anything: that is the core's work."""
 
 from __future__ import annotations
 
@@ -10,17 +11,19 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping
 from typing import Any
 
 import discord
 from discord import app_commands
 
 from bots.delivery import Deliverer, Pace, RetryLater, Unreachable
+from bots.discord.commands import register_slash_commands
 from bots.discord.render import ACTION_PREFIX, Message, render
 from core.chat.context import Emit
 from core.chat.messages import Attachment, Conversation, Incoming, Reply, Sender
-from core.chat.router import Router
+from core.chat.router import CommandSpec, Suggestion
+from core.identity import service as identity
 from core.notify import service as outbox
 from core.notify.models import OutboxMessage
 from core.rooms import voice
@@ -29,6 +32,9 @@ from teddy.runtime import Core
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
+# A person's direct address until a DM channel with them is open: "@<user id>".
+USER_ADDRESS = "@"
+CANNOT_MESSAGE_USER = 50007
 DEFER_AFTER_SECONDS = 2.0
 # Discord allows about 5 messages per 5 s in one channel and 50 requests/s per bot; discord.py
 # also waits out any 429 itself.
@@ -74,7 +80,7 @@ class TeddyDiscord(discord.AutoShardedClient):
         )
         self.core = core
         self.tree = app_commands.CommandTree(self)
-        register_slash_commands(self.tree, core.dispatcher.router, self.handle_slash)
+        register_slash_commands(self.tree, core.dispatcher.router, self.handle_slash, self.suggest)
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(TeddyButton)
@@ -82,14 +88,18 @@ class TeddyDiscord(discord.AutoShardedClient):
     # Inbound ------------------------------------------------------------------
 
     async def handle_slash(
-        self, interaction: discord.Interaction[Any], name: str, args: str
+        self,
+        interaction: discord.Interaction[Any],
+        spec: CommandSpec,
+        values: Mapping[str, object],
     ) -> None:
         incoming = Incoming(
             sender_of(interaction.user),
             conversation_of(interaction.channel),
-            text=f"/{name} {args}".strip(),
+            text=spec.text_for(values),
             event_id=f"i:{interaction.id}",
             mentioned=True,
+            sender_is_admin=interaction_admin(interaction),
         )
         await InteractionReplies(self, interaction).run(incoming)
 
@@ -100,8 +110,17 @@ class TeddyDiscord(discord.AutoShardedClient):
             action=action,
             event_id=f"i:{interaction.id}",
             mentioned=True,
+            sender_is_admin=interaction_admin(interaction),
         )
         await InteractionReplies(self, interaction).run(incoming)
+
+    async def suggest(
+        self, interaction: discord.Interaction[Any], source: str, typed: str
+    ) -> list[Suggestion]:
+        """Autocomplete: what the core offers this person in this channel."""
+        return await self.core.dispatcher.suggest(
+            sender_of(interaction.user), conversation_of(interaction.channel), source, typed
+        )
 
     async def on_message(self, message: discord.Message) -> None:
         if message.author.bot or self.user is None:
@@ -118,6 +137,7 @@ class TeddyDiscord(discord.AutoShardedClient):
             attachments=tuple(attachment_of(a) for a in message.attachments),
             event_id=f"m:{message.id}",
             mentioned=mentioned or is_dm,
+            sender_is_admin=None if is_dm else member_admin(message.channel, message.author),
         )
         channel = message.channel
         with contextlib.suppress(discord.HTTPException):
@@ -196,23 +216,38 @@ class TeddyDiscord(discord.AutoShardedClient):
         return str(sent.id) if sent is not None else None
 
     async def deliver(self, row: OutboxMessage, edit_of: str | None) -> str | None:
-        """Send one outbox row (the `bots.delivery` callback); returns the message id."""
-        channel = self.get_partial_messageable(int(row.chat_id))
+        """Send one outbox row (the `bots.delivery` callback); returns the message id. A row
+        for a person seen only in servers opens a DM channel with them first."""
         messages = render(outbox.as_reply(row))
         try:
+            channel = await self.delivery_channel(row.chat_id)
             if edit_of is not None:
                 await edit_message(channel.get_partial_message(int(edit_of)), messages[-1])
                 return edit_of
             sent: discord.Message | None = None
             for message in messages:
                 sent = await channel.send(**send_kwargs(message))
-            return str(sent.id) if sent is not None else None
         except discord.Forbidden as err:
             raise Unreachable(err.text or "forbidden") from err
         except discord.HTTPException as err:
+            if err.code == CANNOT_MESSAGE_USER:
+                raise Unreachable(err.text or "cannot send messages to this user") from err
             if err.status == 429:
                 raise RetryLater(float(err.response.headers.get("Retry-After", "1"))) from err
             raise
+        if row.chat_id.startswith(USER_ADDRESS):
+            async with self.core.db.transaction() as session:
+                await identity.direct_chat_opened(session, PLATFORM, row.chat_id, str(channel.id))
+        return str(sent.id) if sent is not None else None
+
+    async def delivery_channel(
+        self, chat_id: str
+    ) -> discord.PartialMessageable | discord.DMChannel:
+        """The channel for an outbox chat id: a channel id, or a person's address, for
+        whom a DM channel is opened (discord.py keeps it, so it is opened once)."""
+        if not chat_id.startswith(USER_ADDRESS):
+            return self.get_partial_messageable(int(chat_id))
+        return await self.create_dm(discord.Object(int(chat_id.removeprefix(USER_ADDRESS))))
 
     def deliverer(self) -> Deliverer:
         return Deliverer(
@@ -323,7 +358,26 @@ async def edit_message(target: discord.PartialMessage, message: Message) -> None
 
 
 def sender_of(user: discord.abc.User) -> Sender:
-    return Sender(PLATFORM, str(user.id), user.display_name)
+    return Sender(
+        PLATFORM, str(user.id), user.display_name, direct_address=f"{USER_ADDRESS}{user.id}"
+    )
+
+
+def is_admin(permissions: discord.Permissions) -> bool:
+    """Discord's own word for someone who runs a server or channel."""
+    return permissions.administrator or permissions.manage_guild or permissions.manage_channels
+
+
+def interaction_admin(interaction: discord.Interaction[Any]) -> bool | None:
+    if interaction.guild_id is None:
+        return None  # a DM: nobody administers it
+    return is_admin(interaction.permissions)
+
+
+def member_admin(channel: Any, author: discord.abc.User) -> bool | None:
+    if not isinstance(channel, discord.abc.GuildChannel) or not isinstance(author, discord.Member):
+        return None
+    return is_admin(channel.permissions_for(author))
 
 
 def conversation_of(channel: Any) -> Conversation:
@@ -338,24 +392,3 @@ def attachment_of(attachment: discord.Attachment) -> Attachment:
     return Attachment(
         attachment.filename, attachment.size, attachment.content_type or "", attachment.read
     )
-
-
-SlashHandler = Callable[[discord.Interaction[Any], str, str], Awaitable[None]]
-
-
-def register_slash_commands(
-    tree: app_commands.CommandTree[Any], router: Router, handle: SlashHandler
-) -> None:
-    """One slash command per core command, with one optional text option for its arguments."""
-    for spec in router.specs():
-        tree.add_command(_slash_command(spec.name, spec.summary, spec.usage, handle))
-
-
-def _slash_command(
-    name: str, summary: str, usage: str, handle: SlashHandler
-) -> app_commands.Command[Any, Any, None]:
-    async def callback(interaction: discord.Interaction[Any], text: str | None = None) -> None:
-        await handle(interaction, name, text or "")
-
-    described = app_commands.describe(text=usage[:100])(callback)
-    return app_commands.Command(name=name, description=summary[:100] or name, callback=described)

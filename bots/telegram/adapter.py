@@ -18,11 +18,12 @@ from telegram import (
     BotCommand,
     BotCommandScopeAllGroupChats,
     BotCommandScopeDefault,
+    ChatMember,
     LinkPreviewOptions,
     Message,
     Update,
 )
-from telegram.error import BadRequest, Forbidden, RetryAfter
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bots.delivery import TELEGRAM_PACE, Deliverer, RetryLater, Unreachable
@@ -35,7 +36,7 @@ from bots.telegram.render import (
     render_live,
 )
 from bots.telegram.translate import PLATFORM, BotIdentity, Translated, translate
-from core.chat.messages import Reply
+from core.chat.messages import AdminCheck, Reply
 from core.chat.router import CommandSpec
 from core.notify import service as outbox
 from core.notify.models import OutboxMessage
@@ -161,7 +162,7 @@ class TelegramAdapter:
     # Updates in ------------------------------------------------------------
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        translated = translate(update, self.identity(), self._fetcher)
+        translated = translate(update, self.identity(), self._fetcher, self._admin_check)
         if translated is None:
             return
         if translated.callback_query_id is not None:
@@ -181,6 +182,17 @@ class TelegramAdapter:
             return bytes(await file.download_as_bytearray())
 
         return fetch
+
+    def _admin_check(self, chat_id: int, user_id: int) -> AdminCheck:
+        async def ask() -> bool | None:
+            try:
+                member = await self.bot.get_chat_member(chat_id, user_id)
+            except TelegramError as err:
+                log.warning("getChatMember for %s in %s failed: %s", user_id, chat_id, err)
+                return None  # unknown: the core falls back to what it knew
+            return member.status in (ChatMember.OWNER, ChatMember.ADMINISTRATOR)
+
+        return ask
 
     async def _answer_callback(self, query_id: str) -> None:
         try:

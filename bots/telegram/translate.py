@@ -8,13 +8,15 @@ from dataclasses import dataclass
 
 from telegram import Message, MessageEntity, Update
 
-from core.chat.messages import Attachment, Conversation, Incoming, Sender
+from core.chat.messages import AdminCheck, Attachment, Conversation, Incoming, Sender
 
 PLATFORM = "telegram"
 # The Bot API's getFile refuses larger files; the bot cannot fetch them at all.
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 
 Fetcher = Callable[[str], Callable[[], Awaitable[bytes]]]
+# (chat id, user id) -> a check that asks Telegram whether the user administers the chat
+AdminAsker = Callable[[int, int], AdminCheck]
 
 
 @dataclass(frozen=True)
@@ -33,17 +35,29 @@ class BotIdentity:
     username: str
 
 
-def translate(update: Update, bot: BotIdentity, fetcher: Fetcher) -> Translated | None:
+def translate(
+    update: Update, bot: BotIdentity, fetcher: Fetcher, admins: AdminAsker | None = None
+) -> Translated | None:
     """The core event for an update, or None for updates the core has no use for
-    (edits, channel posts, membership changes, another bot's commands)."""
+    (edits, channel posts, membership changes, another bot's commands). In a group,
+    `admins` lets the core ask, only when a command needs it, whether the sender is an
+    administrator of the chat (a Bot API request, so never asked up front)."""
     if update.callback_query is not None:
-        return _callback(update, bot)
+        return _callback(update, bot, admins)
     if update.message is not None:
-        return _message(update, update.message, bot, fetcher)
+        return _message(update, update.message, bot, fetcher, admins)
     return None
 
 
-def _callback(update: Update, bot: BotIdentity) -> Translated | None:
+def _asker(
+    admins: AdminAsker | None, chat_type: str, chat_id: int, user_id: int
+) -> AdminCheck | None:
+    if admins is None or chat_type == "private":
+        return None
+    return admins(chat_id, user_id)
+
+
+def _callback(update: Update, bot: BotIdentity, admins: AdminAsker | None) -> Translated | None:
     query = update.callback_query
     assert query is not None
     if query.message is None or not query.data:
@@ -57,12 +71,17 @@ def _callback(update: Update, bot: BotIdentity) -> Translated | None:
         action=query.data,
         event_id=str(update.update_id),
         mentioned=True,
+        ask_sender_is_admin=_asker(admins, chat.type, chat.id, who.id),
     )
     return Translated(incoming, chat.id, query.from_user.id, thread, callback_query_id=query.id)
 
 
 def _message(
-    update: Update, message: Message, bot: BotIdentity, fetcher: Fetcher
+    update: Update,
+    message: Message,
+    bot: BotIdentity,
+    fetcher: Fetcher,
+    admins: AdminAsker | None,
 ) -> Translated | None:
     sender = message.from_user
     if sender is None or sender.is_bot:
@@ -80,6 +99,7 @@ def _message(
         attachments=attachments,
         event_id=str(update.update_id),
         mentioned=mentioned,
+        ask_sender_is_admin=_asker(admins, message.chat.type, message.chat.id, sender.id),
     )
     return Translated(incoming, message.chat.id, sender.id, thread, too_large=too_large)
 

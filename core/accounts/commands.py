@@ -8,7 +8,7 @@ from core.accounts import service, userdata
 from core.chat import Ctx, Reply, Router
 from core.chat.markup import escape
 from core.chat.messages import Button, FilePart
-from core.chat.router import action_id
+from core.chat.router import Param, action_id
 
 router = Router()
 
@@ -18,6 +18,7 @@ router = Router()
     usage="/link [code]",
     summary="a one-time code to join this account with the web or another platform",
     area="everyone",
+    params=(Param("code", "a code from /link on your other account (none: get a code)"),),
 )
 async def link(ctx: Ctx, args: str) -> Reply:
     now = ctx.clock.now()

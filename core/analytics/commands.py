@@ -8,6 +8,7 @@ from core.analytics import service
 from core.analytics.chart import render_png
 from core.chat import Ctx, Reply, Router
 from core.chat.messages import Card
+from core.chat.router import CHOICE, Param
 
 router = Router()
 
@@ -17,6 +18,7 @@ router = Router()
     usage="/stats [week|month|all]",
     summary="your statistics with a chart",
     area="everyone",
+    params=(Param("period", "the period shown", CHOICE, choices=("week", "month", "all")),),
 )
 async def stats(ctx: Ctx, args: str) -> Reply:
     period = service.parse_period(args)

@@ -9,8 +9,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.chat.context import Ctx, Emit, Services
-from core.chat.messages import Incoming, Reply, ReplyBatch
-from core.chat.router import HandlerResult, Router, parse_command
+from core.chat.messages import Conversation, Incoming, Reply, ReplyBatch, Sender
+from core.chat.router import MAX_SUGGESTIONS, HandlerResult, Router, Suggestion, parse_command
 from core.db import Database
 from core.errors import TeddyError, WarmUpFirst
 from core.identity import service as identity
@@ -79,6 +79,26 @@ class Dispatcher:
                 return None
             ctx = await self._context(session, incoming, out)
             return await self._route(ctx)
+
+    async def suggest(
+        self, sender: Sender, chat: Conversation, source: str, typed: str
+    ) -> list[Suggestion]:
+        """What a suggestion source offers this person in this chat while they type an
+        argument. Read-only: nothing is created for a person or room not seen before, and
+        a room's things are offered only to its members."""
+        found = self.router.sources.get(source)
+        if found is None:
+            return []
+        async with self.db.transaction() as session:
+            user = await identity.known_user(session, sender)
+            if user is None:
+                return []
+            room = None if chat.is_direct else await identity.known_room(session, chat, user)
+            try:
+                suggestions = await found(session, user, room, typed)
+            except TeddyError:
+                return []  # e.g. not allowed to see the room's things: nothing to offer
+        return suggestions[:MAX_SUGGESTIONS]
 
     async def _first_delivery(self, session: AsyncSession, incoming: Incoming) -> bool:
         if incoming.event_id is None:

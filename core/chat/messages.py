@@ -12,10 +12,15 @@ MAX_ACTION_BYTES = 64  # Telegram's callback_data limit, the tightest of our pla
 
 @dataclass(frozen=True)
 class Sender:
+    """Who is speaking. `direct_address` is where a direct message can reach this person
+    before they have ever written in a direct chat: an address the adapter itself
+    resolves when it delivers (None: the platform cannot open direct chats on its own)."""
+
     platform: str
     external_id: str
     display_name: str = ""
     locale: str = "en"
+    direct_address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -37,8 +42,16 @@ class Attachment:
     fetch: Callable[[], Awaitable[bytes]]
 
 
+AdminCheck = Callable[[], Awaitable[bool | None]]
+
+
 @dataclass(frozen=True)
 class Incoming:
+    """One event. `sender_is_admin` is the platform's word on whether the sender
+    administers this conversation: True, False, or None when the adapter does not know;
+    an adapter for which asking costs a request gives `ask_sender_is_admin` instead, called
+    only when a command needs the answer."""
+
     sender: Sender
     chat: Conversation
     text: str = ""
@@ -46,6 +59,15 @@ class Incoming:
     attachments: Sequence[Attachment] = ()
     event_id: str | None = None
     mentioned: bool = False
+    sender_is_admin: bool | None = None
+    ask_sender_is_admin: AdminCheck | None = None
+
+    async def sender_admin(self, *, ask: bool) -> bool | None:
+        """The platform's word on the sender being an admin here; with `ask`, a platform
+        that must be asked is asked."""
+        if self.sender_is_admin is not None or not ask or self.ask_sender_is_admin is None:
+            return self.sender_is_admin
+        return await self.ask_sender_is_admin()
 
 
 @dataclass(frozen=True)

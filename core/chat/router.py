@@ -2,17 +2,83 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.chat.context import Ctx
 from core.chat.messages import Reply
+
+if TYPE_CHECKING:
+    from core.identity.models import Room, User
 
 _T = TypeVar("_T")
 
 HandlerResult = Reply | list[Reply] | None
 Handler = Callable[[Ctx, str], Awaitable[HandlerResult]]
+
+TEXT = "text"
+INTEGER = "integer"
+CHOICE = "choice"
+PARAM_KINDS = (TEXT, INTEGER, CHOICE)
+PARAM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+MAX_PARAM_DESCRIPTION = 100
+MAX_SUGGESTIONS = 25
+
+
+class Suggestion(NamedTuple):
+    """One value offered while a person types an argument: what they see, what is sent."""
+
+    label: str
+    value: str
+
+
+# (session, acting user, room or None, what has been typed so far) -> suggestions
+SuggestionSource = Callable[[AsyncSession, "User", "Room | None", str], Awaitable[list[Suggestion]]]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One argument of a command, for platforms that show typed command options (Discord's
+    slash command options). The values a platform collects are joined back, in declaration
+    order, into the command's text, so the handler parses them exactly like typed text.
+
+    `suggest` names a suggestion source (see `Router.suggestions`) offered while typing;
+    `prefix` is written before the value when joined (`#` for a subject, `| ` for a
+    card's back) unless the value already starts with it; `default` fills the place of a
+    positional argument left out when a later one is given (`/focus` with a break only)."""
+
+    name: str
+    description: str
+    kind: str = TEXT
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    suggest: str | None = None
+    prefix: str = ""
+    min_value: int | None = None
+    max_value: int | None = None
+    default: str | None = None
+
+    def __post_init__(self) -> None:
+        if not PARAM_NAME.match(self.name):
+            raise ValueError(f"parameter name {self.name!r}: 1-32 lowercase letters, digits, _")
+        if not 0 < len(self.description) <= MAX_PARAM_DESCRIPTION:
+            raise ValueError(f"parameter {self.name!r}: description of 1-100 characters")
+        if self.kind not in PARAM_KINDS:
+            raise ValueError(f"parameter {self.name!r}: kind is one of {PARAM_KINDS}")
+        if (self.kind == CHOICE) != bool(self.choices):
+            raise ValueError(f"parameter {self.name!r}: choices go with kind 'choice' only")
+
+    def joined(self, value: object) -> str:
+        text = " ".join(str(value).split())
+        if not text:
+            return ""
+        if self.prefix and not text.startswith(self.prefix):
+            return self.prefix + text
+        return text
 
 
 @dataclass(frozen=True)
@@ -24,6 +90,18 @@ class CommandSpec:
     area: str
     aliases: tuple[str, ...] = ()
     rooms_only: bool = False
+    params: tuple[Param, ...] = ()
+
+    def text_for(self, values: Mapping[str, object]) -> str:
+        """The command as typed text from its parameters' values (missing ones left out)."""
+        words: list[str] = []
+        for index, param in enumerate(self.params):
+            value = values.get(param.name)
+            later = any(values.get(p.name) is not None for p in self.params[index + 1 :])
+            if value is None and later and param.default is not None:
+                value = param.default
+            words.append(param.joined(value) if value is not None else "")
+        return " ".join([f"/{self.name}", *(w for w in words if w)])
 
 
 class Router:
@@ -34,6 +112,7 @@ class Router:
         self.actions: dict[str, Handler] = {}
         self.text_handler: Handler | None = None
         self.file_handler: Handler | None = None
+        self.sources: dict[str, SuggestionSource] = {}
 
     def command(
         self,
@@ -44,9 +123,13 @@ class Router:
         area: str,
         aliases: tuple[str, ...] = (),
         rooms_only: bool = False,
+        params: tuple[Param, ...] = (),
     ) -> Callable[[Handler], Handler]:
+        if len({p.name for p in params}) != len(params):
+            raise ValueError(f"/{name}: parameter names repeat")
+
         def register(handler: Handler) -> Handler:
-            spec = CommandSpec(name, handler, usage, summary, area, aliases, rooms_only)
+            spec = CommandSpec(name, handler, usage, summary, area, aliases, rooms_only, params)
             for key in (name, *aliases):
                 self._claim(self.commands, key, spec)
             return handler
@@ -64,6 +147,15 @@ class Router:
 
         return register
 
+    def suggestions(self, name: str) -> Callable[[SuggestionSource], SuggestionSource]:
+        """Register what a parameter with `suggest=name` offers while the person types."""
+
+        def register(source: SuggestionSource) -> SuggestionSource:
+            self._claim(self.sources, name, source)
+            return source
+
+        return register
+
     def on_text(self, handler: Handler) -> Handler:
         self.text_handler = handler
         return handler
@@ -77,6 +169,8 @@ class Router:
             self._claim(self.commands, key, spec)
         for key, handler in other.actions.items():
             self._claim(self.actions, key, handler)
+        for key, source in other.sources.items():
+            self._claim(self.sources, key, source)
         self.text_handler = other.text_handler or self.text_handler
         self.file_handler = other.file_handler or self.file_handler
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from core.chat import Ctx, Reply, Router
 from core.chat.markup import count, escape
+from core.chat.router import CHOICE, INTEGER, Param, Suggestion
 from core.documents import jobs  # registers the ingestion job
 from core.documents import service as docs
 from core.documents.embeddings import embedder_for
 from core.documents.models import FAILED, READY, Document
 from core.documents.retrieval import Passage, search_passages
 from core.errors import BadInput
+from core.identity.models import Room, User
 
 router = Router()
 
@@ -61,6 +65,21 @@ async def list_docs(ctx: Ctx, args: str) -> Reply:
     return Reply.text("\n".join(lines))
 
 
+@router.suggestions("document")
+async def suggest_documents(
+    session: AsyncSession, user: User, room: Room | None, typed: str
+) -> list[Suggestion]:
+    """The documents of /docs, by their number there, whose title contains what was typed."""
+    documents = await docs.visible_documents(session, user, room)
+    wanted = typed.strip().lower()
+    numbered = [(str(n), d.title) for n, d in enumerate(documents, 1)]
+    return [
+        Suggestion(f"{n}. {title}", n)
+        for n, title in numbered
+        if not wanted or n.startswith(wanted) or wanted in title.lower()
+    ]
+
+
 def _status(document: Document) -> str:
     if document.status == READY:
         pages = f"{count(document.pages, 'page')}, " if document.pages else ""
@@ -75,6 +94,12 @@ def _status(document: Document) -> str:
     usage="/doc <n> | /doc del <n>",
     summary="a document's summary, or delete it",
     area="tutor",
+    params=(
+        Param("action", "del: delete the document", CHOICE, choices=("del",)),
+        Param(
+            "number", "the document's number from /docs", INTEGER, required=True, suggest="document"
+        ),
+    ),
 )
 async def doc(ctx: Ctx, args: str) -> Reply:
     words = args.split()
@@ -103,6 +128,7 @@ def _number(word: str) -> int:
     usage="/search <query>",
     summary="passages from your documents that match, with document and page",
     area="tutor",
+    params=(Param("query", "words to look for, e.g. mitochondria ATP", required=True),),
 )
 async def search(ctx: Ctx, args: str) -> Reply:
     query = args.strip()

@@ -8,16 +8,18 @@ from datetime import UTC, datetime
 from pathlib import PurePath
 
 from fsrs import Rating
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.chat import Ctx, Reply, Router
 from core.chat.markup import count, escape
 from core.chat.messages import Button, FilePart
-from core.chat.router import action_id
+from core.chat.router import CHOICE, Param, Suggestion, action_id
 from core.errors import BadInput
 from core.flashcards import exporting, importing, jobs, service
 from core.flashcards.models import Deck, ReviewSession
 from core.flashcards.notes import make_note
 from core.flashcards.scheduling import RATING_LABELS, RATINGS, format_interval
+from core.identity.models import Room, User
 from core.identity.service import user_zone
 
 router = Router()
@@ -34,11 +36,32 @@ CARD_USAGE = (
 # Decks ----------------------------------------------------------------------------------
 
 
+def _deck_param(description: str, *, required: bool = False, own: bool = False) -> Param:
+    return Param("deck", description, required=required, suggest="owndeck" if own else "deck")
+
+
+@router.suggestions("deck")
+async def suggest_decks(
+    session: AsyncSession, user: User, room: Room | None, typed: str
+) -> list[Suggestion]:
+    decks = await service.decks_matching(session, user, typed)
+    return [Suggestion(d.name, d.name) for d in decks]
+
+
+@router.suggestions("owndeck")
+async def suggest_own_decks(
+    session: AsyncSession, user: User, room: Room | None, typed: str
+) -> list[Suggestion]:
+    decks = await service.decks_matching(session, user, typed, own_only=True)
+    return [Suggestion(d.name, d.name) for d in decks]
+
+
 @router.command(
     "deck",
     usage="/deck <name>",
     summary="create or switch to a deck (/deck export <name> sends it as files)",
     area="cards",
+    params=(_deck_param("a deck to switch to, or a new deck's name"),),
 )
 async def deck_cmd(ctx: Ctx, args: str) -> Reply:
     name = args.strip()
@@ -86,6 +109,7 @@ async def decks_cmd(ctx: Ctx, args: str) -> Reply:
     summary="share one of your decks with this room (each member has their own schedule)",
     area="rooms",
     rooms_only=True,
+    params=(_deck_param("one of your decks", required=True, own=True),),
 )
 async def roomdeck_cmd(ctx: Ctx, args: str) -> Reply:
     if not args.strip():
@@ -106,6 +130,11 @@ async def roomdeck_cmd(ctx: Ctx, args: str) -> Reply:
     usage="/card <front> | <back>",
     summary="add a card to the current deck; {{c1::...}} makes cloze cards",
     area="cards",
+    params=(
+        Param("front", "the question; {{c1::...}} in it makes cloze cards", required=True),
+        Param("back", "the answer (not needed for cloze cards)", prefix="| "),
+        Param("reverse", "also ask back → front", CHOICE, choices=("reverse",), prefix="| "),
+    ),
 )
 async def card_cmd(ctx: Ctx, args: str) -> Reply:
     if not args.strip():
@@ -139,6 +168,7 @@ async def card_cmd(ctx: Ctx, args: str) -> Reply:
     usage="/review [deck]",
     summary="review due cards (all decks, or one)",
     area="cards",
+    params=(_deck_param("only this deck (default: all your decks)"),),
 )
 async def review_cmd(ctx: Ctx, args: str) -> Reply:
     deck = await service.find_deck(ctx.session, ctx.user, args) if args.strip() else None
@@ -273,6 +303,7 @@ def _from_ms(ms: int) -> datetime:
     usage="/retention [0.70-0.99 | new <n>]",
     summary="how much you want to remember (FSRS desired retention) and new cards per day",
     area="cards",
+    params=(Param("value", "desired retention 0.70-0.99, or new <n> new cards a day"),),
 )
 async def retention_cmd(ctx: Ctx, args: str) -> Reply:
     value = args.strip().lower()
@@ -309,6 +340,7 @@ async def retention_cmd(ctx: Ctx, args: str) -> Reply:
     usage="/import [deck] (attach a .csv, .tsv or Anki .apkg file)",
     summary="import cards from CSV/TSV (front, back, tags) or an Anki .apkg",
     area="cards",
+    params=(_deck_param("the deck to import into (default: your current deck)", own=True),),
 )
 async def import_cmd(ctx: Ctx, args: str) -> Reply:
     attachments = ctx.incoming.attachments
@@ -360,6 +392,7 @@ async def _import_target(ctx: Ctx, args: str, filename: str) -> Deck:
     usage="/export_deck <name>",
     summary="a deck as CSV and as an Anki .apkg",
     area="cards",
+    params=(_deck_param("the deck to export", required=True),),
 )
 async def export_cmd(ctx: Ctx, args: str) -> Reply:
     if not args.strip():

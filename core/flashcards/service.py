@@ -82,6 +82,18 @@ async def find_deck(session: AsyncSession, user: User, name: str) -> Deck:
     return deck
 
 
+async def decks_matching(
+    session: AsyncSession, user: User, typed: str, *, own_only: bool = False, limit: int = 25
+) -> list[Deck]:
+    """Decks the user can see (or only their own) whose name contains what was typed:
+    for suggestions while a deck name is being entered."""
+    query = _visible(user.id) if not own_only else select(Deck).where(Deck.owner_id == user.id)
+    if typed.strip():
+        query = query.where(Deck.name.icontains(typed.strip(), autoescape=True))
+    order = ((Deck.owner_id == user.id).desc(), Deck.name_key, Deck.id)
+    return list(await session.scalars(query.order_by(*order).limit(limit)))
+
+
 async def use_deck(session: AsyncSession, user: User, name: str) -> tuple[Deck, bool]:
     """Switch to the deck called `name`, creating it when the user has none by that name.
     Returns the deck and whether it was created."""

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from core.chat import Ctx, Reply, Router
 from core.chat.markup import escape, shorten
-from core.chat.router import CommandSpec
+from core.chat.router import CHOICE, CommandSpec, Param
 from core.identity import service
 from core.identity.service import user_zone
 
@@ -36,7 +36,11 @@ async def start(ctx: Ctx, args: str) -> Reply:
 
 
 @router.command(
-    "help", usage="/help [topic]", summary="every command, or help per area", area="everyone"
+    "help",
+    usage="/help [topic]",
+    summary="every command, or help per area",
+    area="everyone",
+    params=(Param("topic", "an area (tasks, cards, tutor, rooms) or a command"),),
 )
 async def help_(ctx: Ctx, args: str) -> Reply:
     assert ctx.router is not None
@@ -83,6 +87,10 @@ SETTINGS_USAGE = (
     usage="/settings [tz|quiet|digest] [value]",
     summary="your time zone, quiet hours and daily digest",
     area="everyone",
+    params=(
+        Param("setting", "the setting to change", CHOICE, choices=("tz", "quiet", "digest")),
+        Param("value", "tz: Area/City; quiet: HH:MM-HH:MM or off; digest: HH:MM or off"),
+    ),
 )
 async def settings(ctx: Ctx, args: str) -> Reply:
     key, _, value = args.strip().partition(" ")

@@ -37,7 +37,8 @@ class Identity(TimestampMixin, Base):
     platform: Mapped[str] = mapped_column(String(32))
     external_id: Mapped[str] = mapped_column(String(200))
     display_name: Mapped[str] = mapped_column(String(200), default="")
-    # Where a direct message to this account goes (Telegram chat id, Discord DM channel...).
+    # Where a direct message to this account goes (Telegram chat id, Discord DM channel...),
+    # or the address an adapter opens a direct chat from (`Sender.direct_address`).
     dm_chat_id: Mapped[str | None] = mapped_column(String(200))
     last_seen_at: Mapped[datetime] = mapped_column(server_default=func.now())
     unreachable: Mapped[bool] = mapped_column(default=False)

@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,7 +28,8 @@ async def user_for_sender(
 ) -> User:
     """The user behind a platform account; the first message from an unknown account
     creates the user (no sign-up wall). `dm_chat_id` records where direct messages to
-    this account go (for reminders and digests)."""
+    this account go (for reminders and digests); until one is known, the sender's
+    `direct_address` (if the platform has one) stands in for it."""
     row = (
         await session.execute(
             select(Identity, User)
@@ -47,7 +48,21 @@ async def user_for_sender(
     if dm_chat_id is not None and identity.dm_chat_id != dm_chat_id:
         identity.dm_chat_id = dm_chat_id
         identity.unreachable = False
+    elif identity.dm_chat_id is None and sender.direct_address is not None:
+        identity.dm_chat_id = sender.direct_address
     return user
+
+
+async def direct_chat_opened(
+    session: AsyncSession, platform: str, address: str, chat_id: str
+) -> None:
+    """The adapter opened a direct chat for an account known by its `direct_address`:
+    later messages go straight to `chat_id`."""
+    await session.execute(
+        update(Identity)
+        .where(Identity.platform == platform, Identity.dm_chat_id == address)
+        .values(dm_chat_id=chat_id, unreachable=False)
+    )
 
 
 async def _create_user(
@@ -71,7 +86,7 @@ async def _create_user(
             platform=sender.platform,
             external_id=sender.external_id,
             display_name=sender.display_name,
-            dm_chat_id=dm_chat_id,
+            dm_chat_id=dm_chat_id or sender.direct_address,
             last_seen_at=now,
         )
         .on_conflict_do_nothing(index_elements=["platform", "external_id"])
@@ -87,12 +102,36 @@ async def _create_user(
     return user
 
 
+async def known_user(session: AsyncSession, sender: Sender) -> User | None:
+    """The user behind a platform account, or None for an account never seen (read-only)."""
+    return await session.scalar(
+        select(User)
+        .join(Identity, Identity.user_id == User.id)
+        .where(Identity.platform == sender.platform, Identity.external_id == sender.external_id)
+    )
+
+
+async def known_room(session: AsyncSession, chat: Conversation, user: User) -> Room | None:
+    """The room of a group chat if `user` is already a member of it (read-only)."""
+    return await session.scalar(
+        select(Room)
+        .join(Membership, Membership.room_id == Room.id)
+        .where(
+            Room.platform == chat.platform,
+            Room.external_id == _room_key(chat),
+            Membership.user_id == user.id,
+        )
+    )
+
+
+def _room_key(chat: Conversation) -> str:
+    return chat.external_id if chat.thread_id is None else f"{chat.external_id}/{chat.thread_id}"
+
+
 async def room_for_chat(session: AsyncSession, chat: Conversation, user: User) -> Room:
     """The room for a group chat, created on first activity; the speaker becomes a member.
     Every message in a room comes through here: when both exist this is one SELECT."""
-    external_id = (
-        chat.external_id if chat.thread_id is None else f"{chat.external_id}/{chat.thread_id}"
-    )
+    external_id = _room_key(chat)
     found = await _room_and_membership(session, chat.platform, external_id, user.id)
     if found is None:
         await session.execute(

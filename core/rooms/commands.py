@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.chat import Ctx, Reply, Router
 from core.chat.markup import escape
+from core.chat.router import CHOICE, INTEGER, Param
 from core.errors import BadInput
 from core.identity.models import Room
 from core.identity.service import parse_timezone
@@ -25,16 +26,31 @@ def _room(ctx: Ctx) -> Room:
     return ctx.room
 
 
+async def _note_admin(ctx: Ctx, *, ask: bool) -> None:
+    """Record what the platform says about the sender being an admin of this room; `ask`
+    (for commands only admins may run) asks a platform where knowing costs a request."""
+    said = await ctx.incoming.sender_admin(ask=ask)
+    if said is not None and ctx.room is not None:
+        await service.set_admin(
+            ctx.session, room_id=ctx.room.id, user_id=ctx.user.id, is_admin=said
+        )
+
+
 @router.command(
     "room",
-    usage="/room",
+    usage="/room [tz|voice] [value]",
     summary="the room's status: members, today's focus time, the running session",
     area="rooms",
     rooms_only=True,
+    params=(
+        Param("setting", "admins: change a room setting", CHOICE, choices=("tz", "voice")),
+        Param("value", "tz: an Area/City time zone; voice: on or off"),
+    ),
 )
 async def room(ctx: Ctx, args: str) -> Reply:
     key, _, value = args.strip().partition(" ")
     key = key.lower()
+    await _note_admin(ctx, ask=key in ("tz", "timezone", "voice"))
     if key in ("tz", "timezone"):
         zone = parse_timezone(value) if value.strip() else ""
         if not zone:
@@ -77,8 +93,26 @@ async def _status_text(ctx: Ctx) -> str:
     summary="a group focus (pomodoro) session: one live message with Join / Leave / Stop",
     area="rooms",
     rooms_only=True,
+    params=(
+        Param(
+            "minutes",
+            "minutes of focus (default 25)",
+            INTEGER,
+            min_value=1,
+            max_value=service.MAX_FOCUS_MINUTES,
+            default=str(service.DEFAULT_FOCUS_MINUTES),
+        ),
+        Param(
+            "break",
+            "minutes of break after it (default 5)",
+            INTEGER,
+            min_value=0,
+            max_value=service.MAX_BREAK_MINUTES,
+        ),
+    ),
 )
 async def focus(ctx: Ctx, args: str) -> Reply:
+    await _note_admin(ctx, ask=False)
     minutes, pause = service.parse_focus_args(args)
     now = ctx.clock.now()
     started = await service.start_focus(
@@ -125,6 +159,7 @@ async def leave(ctx: Ctx, payload: str) -> Reply:
 async def stop(ctx: Ctx, payload: str) -> Reply:
     if ctx.room is None:
         raise BadInput("Focus sessions run in group chats.")
+    await _note_admin(ctx, ask=True)
     focus = await service.stop_focus(
         ctx.session, ctx.room, ctx.user, _focus_id(payload), ctx.clock.now()
     )
@@ -137,6 +172,9 @@ async def stop(ctx: Ctx, payload: str) -> Reply:
     summary="focus time ranking of the room's members",
     area="rooms",
     rooms_only=True,
+    params=(
+        Param("period", "this week (default) or this month", CHOICE, choices=("week", "month")),
+    ),
 )
 async def leaderboard(ctx: Ctx, args: str) -> Reply:
     period = args.strip().lower() or "week"

@@ -39,6 +39,12 @@ FOCUS_USAGE = (
 
 # Membership and roles ----------------------------------------------------------------
 
+# Membership.role: the platform named this person an admin of the room, or said they are
+# not one, or (`member`) has said nothing, as on the console.
+ADMIN = "admin"
+NOT_ADMIN = "regular"
+MEMBER = "member"
+
 
 async def member_joined(
     session: AsyncSession, *, room_id: int, user_id: int, is_admin: bool | None = None
@@ -47,7 +53,7 @@ async def member_joined(
     `is_admin`, when the adapter knows it, sets the room role; None leaves it as it is."""
     await session.execute(
         insert(Membership)
-        .values(room_id=room_id, user_id=user_id, role="admin" if is_admin else "member")
+        .values(room_id=room_id, user_id=user_id, role=MEMBER)
         .on_conflict_do_nothing(index_elements=["room_id", "user_id"])
     )
     if is_admin is not None:
@@ -71,18 +77,18 @@ async def member_left(session: AsyncSession, *, room_id: int, user_id: int, at: 
 
 async def set_admin(session: AsyncSession, *, room_id: int, user_id: int, is_admin: bool) -> None:
     """Adapters pass what the platform says (Telegram chat administrators, Discord's
-    Manage Channels permission, Slack channel managers)."""
+    Administrator / Manage Server / Manage Channels permissions, Slack channel managers)."""
     membership = await session.scalar(
         select(Membership).where(Membership.room_id == room_id, Membership.user_id == user_id)
     )
     if membership is None:
         raise NotFound("That person is not a member of this room.")
-    membership.role = "admin" if is_admin else "member"
+    membership.role = ADMIN if is_admin else NOT_ADMIN
 
 
 async def is_room_admin(session: AsyncSession, room_id: int, user_id: int) -> bool:
-    """An admin the platform named; in a room where the platform names none (the console),
-    its first member."""
+    """What the platform said about this person; where it said nothing (the console), the
+    room's first member is its admin as long as the platform has named no other."""
     rows = (
         await session.execute(
             select(Membership.user_id, Membership.role)
@@ -90,9 +96,11 @@ async def is_room_admin(session: AsyncSession, room_id: int, user_id: int) -> bo
             .order_by(Membership.id)
         )
     ).all()
-    admins = [uid for uid, role in rows if role == "admin"]
-    if admins:
-        return user_id in admins
+    mine = next((role for uid, role in rows if uid == user_id), None)
+    if mine in (ADMIN, NOT_ADMIN):
+        return mine == ADMIN
+    if any(role == ADMIN for _, role in rows):
+        return False
     return bool(rows) and rows[0][0] == user_id
 
 

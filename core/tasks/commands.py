@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from core.chat import Ctx, Reply, Router
 from core.chat.markup import escape, shorten
 from core.chat.messages import MAX_ACTION_BYTES, Button
-from core.chat.router import action_id
+from core.chat.router import CHOICE, INTEGER, Param, Suggestion, action_id
 from core.errors import BadInput
-from core.identity.models import User
+from core.identity.models import Room, User
 from core.identity.service import user_zone
 from core.tasks import jobs as _jobs  # noqa: F401  (registers the sweeps)
 from core.tasks import service
@@ -32,6 +34,34 @@ TASK_USAGE = "/task <title> [due] [#subject] [!high|!medium|!low]"
 TASKS_USAGE = "/tasks [today|week|overdue|done|all|#subject]"
 PAGE_SIZE = 15
 BUTTONS_PER_ROW = 5
+
+
+def _task_params(title: str) -> tuple[Param, ...]:
+    return (
+        Param("title", title, required=True),
+        Param("due", "when it is due, e.g. fri 5pm, tomorrow, in 3 days"),
+        Param("subject", "a subject tag, e.g. chem", prefix="#"),
+        Param("priority", "high, medium or low", CHOICE, choices=PRIORITIES, prefix="!"),
+    )
+
+
+def _list_params(whose: str) -> tuple[Param, ...]:
+    return (
+        Param(
+            "view",
+            f"which of {whose} tasks (default: the open ones)",
+            CHOICE,
+            choices=service.VIEWS,
+        ),
+        Param("subject", "only this subject", prefix="#"),
+    )
+
+
+def _number_param(source: str, what: str) -> Param:
+    return Param("number", what, INTEGER, required=True, suggest=source, min_value=1)
+
+
+PRIORITIES = ("high", "medium", "low")
 
 
 # Helpers -------------------------------------------------------------------
@@ -133,7 +163,13 @@ async def _add(ctx: Ctx, args: str, *, room: bool) -> Reply:
     return Reply.text("\n".join(lines), _done_buttons([task]), private=_private(ctx, room))
 
 
-@router.command("task", usage=TASK_USAGE, summary="add a task", area="tasks")
+@router.command(
+    "task",
+    usage=TASK_USAGE,
+    summary="add a task",
+    area="tasks",
+    params=_task_params("what to do, e.g. Lab report (a due date may follow)"),
+)
 async def task_cmd(ctx: Ctx, args: str) -> Reply:
     return await _add(ctx, args, room=False)
 
@@ -144,9 +180,34 @@ async def task_cmd(ctx: Ctx, args: str) -> Reply:
     summary="add a task shared by this room",
     area="rooms",
     rooms_only=True,
+    params=_task_params("what the room has to do (a due date may follow)"),
 )
 async def roomtask_cmd(ctx: Ctx, args: str) -> Reply:
     return await _add(ctx, args, room=True)
+
+
+# Suggestions while a task number is typed -----------------------------------
+
+
+async def _task_suggestions(
+    session: AsyncSession, user: User, room_id: int | None, typed: str
+) -> list[Suggestion]:
+    tasks = await service.open_tasks_matching(session, user.id, typed, room_id=room_id)
+    return [Suggestion(f"{t.number}. {t.title}", str(t.number)) for t in tasks]
+
+
+@router.suggestions("task")
+async def suggest_tasks(
+    session: AsyncSession, user: User, room: Room | None, typed: str
+) -> list[Suggestion]:
+    return await _task_suggestions(session, user, None, typed)
+
+
+@router.suggestions("roomtask")
+async def suggest_room_tasks(
+    session: AsyncSession, user: User, room: Room | None, typed: str
+) -> list[Suggestion]:
+    return [] if room is None else await _task_suggestions(session, user, room.id, typed)
 
 
 # Listing -------------------------------------------------------------------
@@ -230,7 +291,11 @@ def _done_buttons(tasks: list[Task]) -> list[list[Button]]:
 
 
 @router.command(
-    "tasks", usage=TASKS_USAGE, summary="list tasks with buttons to complete them", area="tasks"
+    "tasks",
+    usage=TASKS_USAGE,
+    summary="list tasks with buttons to complete them",
+    area="tasks",
+    params=_list_params("your"),
 )
 async def tasks_cmd(ctx: Ctx, args: str) -> Reply:
     view, subject = _view_arg(args)
@@ -243,6 +308,7 @@ async def tasks_cmd(ctx: Ctx, args: str) -> Reply:
     summary="this room's shared tasks",
     area="rooms",
     rooms_only=True,
+    params=_list_params("the room's"),
 )
 async def roomtasks_cmd(ctx: Ctx, args: str) -> Reply:
     view, subject = _view_arg(args)
@@ -295,7 +361,13 @@ def _done_reply(ctx: Ctx, task: Task, *, room: bool) -> Reply:
     )
 
 
-@router.command("done", usage="/done <n>", summary="complete task n (again: reopen)", area="tasks")
+@router.command(
+    "done",
+    usage="/done <n>",
+    summary="complete task n (again: reopen)",
+    area="tasks",
+    params=(_number_param("task", "the task's number from /tasks"),),
+)
 async def done_cmd(ctx: Ctx, args: str) -> Reply:
     return await _done(ctx, args, room=False)
 
@@ -306,6 +378,7 @@ async def done_cmd(ctx: Ctx, args: str) -> Reply:
     summary="complete room task n (again: reopen)",
     area="rooms",
     rooms_only=True,
+    params=(_number_param("roomtask", "the task's number from /roomtasks"),),
 )
 async def roomdone_cmd(ctx: Ctx, args: str) -> Reply:
     return await _done(ctx, args, room=True)
@@ -375,6 +448,12 @@ async def _edit(ctx: Ctx, args: str, *, room: bool) -> Reply:
     usage="/edit <n> <new text with the same syntax>",
     summary="change title, due, subject or priority",
     area="tasks",
+    params=(
+        _number_param("task", "the task's number from /tasks"),
+        Param(
+            "changes", "new title, due, #subject or !priority, e.g. fri 6pm !high", required=True
+        ),
+    ),
 )
 async def edit_cmd(ctx: Ctx, args: str) -> Reply:
     return await _edit(ctx, args, room=False)
@@ -386,6 +465,12 @@ async def edit_cmd(ctx: Ctx, args: str) -> Reply:
     summary="change a room task",
     area="rooms",
     rooms_only=True,
+    params=(
+        _number_param("roomtask", "the task's number from /roomtasks"),
+        Param(
+            "changes", "new title, due, #subject or !priority, e.g. fri 6pm !high", required=True
+        ),
+    ),
 )
 async def roomedit_cmd(ctx: Ctx, args: str) -> Reply:
     return await _edit(ctx, args, room=True)
@@ -402,13 +487,24 @@ async def _delete(ctx: Ctx, args: str, *, room: bool) -> Reply:
     )
 
 
-@router.command("del", usage="/del <n>", summary="delete task n", area="tasks")
+@router.command(
+    "del",
+    usage="/del <n>",
+    summary="delete task n",
+    area="tasks",
+    params=(_number_param("task", "the task's number from /tasks"),),
+)
 async def del_cmd(ctx: Ctx, args: str) -> Reply:
     return await _delete(ctx, args, room=False)
 
 
 @router.command(
-    "roomdel", usage="/roomdel <n>", summary="delete room task n", area="rooms", rooms_only=True
+    "roomdel",
+    usage="/roomdel <n>",
+    summary="delete room task n",
+    area="rooms",
+    rooms_only=True,
+    params=(_number_param("roomtask", "the task's number from /roomtasks"),),
 )
 async def roomdel_cmd(ctx: Ctx, args: str) -> Reply:
     return await _delete(ctx, args, room=True)
@@ -419,7 +515,16 @@ async def roomdel_cmd(ctx: Ctx, args: str) -> Reply:
 REMIND_USAGE = "/remind <when> <text>"
 
 
-@router.command("remind", usage=REMIND_USAGE, summary="a one-off reminder", area="tasks")
+@router.command(
+    "remind",
+    usage=REMIND_USAGE,
+    summary="a one-off reminder",
+    area="tasks",
+    params=(
+        Param("when", "e.g. in 20 minutes, tomorrow 9am, fri 17:00", required=True),
+        Param("text", "what to remind you of", required=True),
+    ),
+)
 async def remind_cmd(ctx: Ctx, args: str) -> Reply:
     if not args.strip():
         raise BadInput(f"`{REMIND_USAGE}`, e.g. /remind tomorrow 9am bring the lab coat")
@@ -444,6 +549,9 @@ async def remind_cmd(ctx: Ctx, args: str) -> Reply:
     usage="/calendar [reset]",
     summary="a private iCalendar feed URL of your tasks",
     area="tasks",
+    params=(
+        Param("action", "reset: a new URL (the old one stops working)", CHOICE, choices=("reset",)),
+    ),
 )
 async def calendar_cmd(ctx: Ctx, args: str) -> Reply:
     arg = args.strip().lower()
@@ -467,6 +575,7 @@ async def calendar_cmd(ctx: Ctx, args: str) -> Reply:
     usage="/reminders [1d 1h 0|off]",
     summary="when task reminders arrive, before the due time",
     area="tasks",
+    params=(Param("before", "times before the due time, e.g. 1d 1h 0; or off"),),
 )
 async def reminders_cmd(ctx: Ctx, args: str) -> Reply:
     if args.strip():

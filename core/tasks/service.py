@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, func, select, update
+from sqlalchemy import ColumnElement, Select, String, cast, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -368,6 +368,24 @@ async def list_tasks(
     total = await session.scalar(select(func.count()).select_from(base.subquery()))
     rows = await session.scalars(_order(base, view).limit(limit).offset(offset))
     return TaskPage(list(rows), total or 0, view, subject, offset, limit)
+
+
+async def open_tasks_matching(
+    session: AsyncSession, user_id: int, typed: str, *, room_id: int | None = None, limit: int = 25
+) -> list[Task]:
+    """Open tasks (the user's, or a room's) whose number starts with, or whose title
+    contains, what was typed: for suggestions while a number is being entered."""
+    owner = await _owner_filter(session, user_id, room_id)
+    query = select(Task).where(owner, Task.completed_at.is_(None))
+    typed = typed.strip().lstrip("#")
+    if typed:
+        query = query.where(
+            or_(
+                cast(Task.number, String).startswith(typed, autoescape=True),
+                Task.title.icontains(typed, autoescape=True),
+            )
+        )
+    return list(await session.scalars(query.order_by(Task.number).limit(limit)))
 
 
 async def display_names(session: AsyncSession, user_ids: set[int]) -> dict[int, str]:

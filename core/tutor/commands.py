@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 from core.chat import Button, Ctx, Reply, Router
 from core.chat.markup import escape
-from core.chat.router import action_id
+from core.chat.router import CHOICE, Param, action_id
 from core.documents.retrieval import Passage
 from core.errors import NotFound
 from core.tutor import grounded, prompts, service
@@ -103,6 +103,7 @@ async def newchat(ctx: Ctx, args: str) -> Reply:
     usage="/explain <concept>",
     summary="a clear explanation with an example",
     area="tutor",
+    params=(Param("concept", "what to explain, e.g. photosynthesis", required=True),),
 )
 async def explain(ctx: Ctx, args: str) -> Reply:
     concept = args.strip()
@@ -120,6 +121,10 @@ async def explain(ctx: Ctx, args: str) -> Reply:
     usage="/quiz <topic> [easy|medium|hard]",
     summary="practice questions, answered in chat and graded",
     area="tutor",
+    params=(
+        Param("topic", "what to be quizzed on (stop: end the running quiz)", required=True),
+        Param("level", "how hard the questions are", CHOICE, choices=("easy", "medium", "hard")),
+    ),
 )
 async def quiz(ctx: Ctx, args: str) -> Reply:
     key = service.chat_key(ctx.incoming)
@@ -172,6 +177,7 @@ def _score_line(current: TutorQuiz, *, stopped: bool = False) -> str:
     usage="/ask <question>",
     summary="an answer from your (and the room's) documents, with numbered citations",
     area="tutor",
+    params=(Param("question", "what you want to know", required=True),),
 )
 async def ask(ctx: Ctx, args: str) -> Reply:
     question = args.strip()
@@ -225,6 +231,15 @@ async def _offline_answer(ctx: Ctx, text: str) -> Reply:
     usage="/cards from <doc n|topic>",
     summary="flashcards written by the tutor, shown for approval",
     area="cards",
+    params=(
+        Param(
+            "source",
+            "a topic, or a document's number from /docs",
+            required=True,
+            suggest="document",
+            prefix="from ",
+        ),
+    ),
 )
 async def cards_from(ctx: Ctx, args: str) -> Reply:
     word, _, rest = args.strip().partition(" ")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -75,13 +76,32 @@ async def bot(core: Core, standin: DiscordStandIn) -> AsyncIterator[TeddyDiscord
 
 
 def slash(
-    name: str, text: str | None = None, *, dm: bool = False, channel: str = TEXT_CHANNEL
+    name: str,
+    options: dict[str, str | int] | None = None,
+    *,
+    dm: bool = False,
+    channel: str = TEXT_CHANNEL,
+    kind: int = 2,
+    focused: str | None = None,
+    who: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """A slash command interaction (or, with kind 4 and `focused`, an autocomplete one)
+    with its options as Discord sends them: integers as type 4, text as type 3."""
     iid = str(next(_ids))
     data: dict[str, Any] = {"id": "970000000000000001", "name": name, "type": 1}
-    if text is not None:
-        data["options"] = [{"name": "text", "type": 3, "value": text}]
-    payload = interaction(iid, 2, data, dm=dm)
+    if options:
+        data["options"] = [
+            {
+                "name": key,
+                "type": 4 if isinstance(value, int) else 3,
+                "value": value,
+                **({"focused": True} if key == focused else {}),
+            }
+            for key, value in options.items()
+        ]
+    payload = interaction(iid, kind, data, dm=dm)
+    if who is not None:
+        payload["member"] = who
     if channel != TEXT_CHANNEL:
         payload["channel_id"] = channel
         payload["channel"] = {**payload["channel"], "id": channel, "type": 2, "name": "Quiet Room"}
@@ -224,14 +244,47 @@ async def test_every_core_command_is_synced_as_a_slash_command(
     synced = (await standin.wait_for("PUT", f"/applications/{APP_ID}/commands"))[0].body
     names = {c["name"] for c in synced}
     assert {"start", "help", "settings"} <= names
-    settings = next(c for c in synced if c["name"] == "settings")
-    assert settings["options"][0]["name"] == "text" and settings["options"][0]["type"] == 3
+    by_name = {c["name"]: c for c in synced}
+    setting, value = by_name["settings"]["options"]
+    assert (setting["name"], setting["type"], setting["required"]) == ("setting", 3, False)
+    assert [c["value"] for c in setting["choices"]] == ["tz", "quiet", "digest"]
+    assert (value["name"], value["type"], "choices" in value) == ("value", 3, False)
+    [number] = by_name["done"]["options"]
+    assert number == {
+        "type": 4,
+        "name": "number",
+        "description": "the task's number from /tasks",
+        "required": True,
+        "autocomplete": True,
+        "min_value": 1,
+    }
+    minutes, pause = by_name["focus"]["options"]
+    assert (minutes["name"], minutes["type"], minutes["min_value"], minutes["max_value"]) == (
+        "minutes",
+        4,
+        1,
+        180,
+    )
+    assert (pause["name"], pause["type"], pause["min_value"]) == ("break", 4, 0)
+    # Discord wants required options first; /doc declares `del` before the number.
+    assert [(o["name"], o["required"]) for o in by_name["doc"]["options"]] == [
+        ("number", True),
+        ("action", False),
+    ]
+    assert by_name["start"]["options"] == []
+    for command in synced:
+        assert len(command["options"]) <= 25
+        for option in command.get("options", []):
+            assert re.fullmatch(r"[a-z0-9_]{1,32}", option["name"])
+            assert 1 <= len(option["description"]) <= 100
 
 
 async def test_slash_command_with_an_option_answers_the_interaction(
     bot: TeddyDiscord, standin: DiscordStandIn
 ) -> None:
-    await standin.dispatch("INTERACTION_CREATE", slash("settings", "tz Asia/Tokyo", dm=True))
+    await standin.dispatch(
+        "INTERACTION_CREATE", slash("settings", {"setting": "tz", "value": "Asia/Tokyo"}, dm=True)
+    )
     await standin.wait_for("POST", "/callback")
     body = callbacks(standin)[0]
     assert body["type"] == 4 and "Asia/Tokyo" in body["data"]["content"]
@@ -360,7 +413,10 @@ async def until(predicate: Any, timeout: float = 10.0) -> Any:
 async def test_time_in_a_study_voice_channel_counts_as_study_minutes(
     core: Core, bot: TeddyDiscord, standin: DiscordStandIn, clock: FixedClock
 ) -> None:
-    await standin.dispatch("INTERACTION_CREATE", slash("room", "voice on", channel=VOICE_CHANNEL))
+    await standin.dispatch(
+        "INTERACTION_CREATE",
+        slash("room", {"setting": "voice", "value": "on"}, channel=VOICE_CHANNEL),
+    )
     await standin.wait_for("POST", "/callback")
     assert "study time" in callbacks(standin)[0]["data"]["content"]
 

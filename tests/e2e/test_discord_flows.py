@@ -45,11 +45,15 @@ def buttons(body: dict[str, Any]) -> dict[str, str]:
 
 
 async def run(
-    standin: DiscordStandIn, name: str, text: str | None = None, *, dm: bool = True
+    standin: DiscordStandIn,
+    name: str,
+    options: dict[str, str | int] | None = None,
+    *,
+    dm: bool = True,
 ) -> dict[str, Any]:
     """Send one slash command (in the DM or the guild's text channel); return its answer."""
     seen = len(callbacks(standin))
-    await standin.dispatch("INTERACTION_CREATE", slash(name, text, dm=dm))
+    await standin.dispatch("INTERACTION_CREATE", slash(name, options, dm=dm))
     await standin.wait_for("POST", "/callback", seen + 1)
     return callbacks(standin)[seen]
 
@@ -64,8 +68,8 @@ async def press(standin: DiscordStandIn, custom_id: str, message_id: str) -> dic
 async def test_show_answer_on_a_review_card_still_works_after_a_restart(
     core: Core, bot: TeddyDiscord, standin: DiscordStandIn
 ) -> None:
-    await run(standin, "deck", "Bio")
-    added = await run(standin, "card", "Mitochondria | powerhouse")
+    await run(standin, "deck", {"deck": "Bio"})
+    added = await run(standin, "card", {"front": "Mitochondria", "back": "powerhouse"})
     assert added["data"]["content"] == "Added 1 card to **Bio**. /review to study."
     question = await run(standin, "review")
     assert question["type"] == 4 and question["data"]["content"].endswith("Mitochondria")
@@ -96,7 +100,7 @@ async def test_show_answer_on_a_review_card_still_works_after_a_restart(
 async def test_a_task_is_completed_with_its_button(
     bot: TeddyDiscord, standin: DiscordStandIn
 ) -> None:
-    added = await run(standin, "task", "Lab report fri 5pm")
+    added = await run(standin, "task", {"title": "Lab report", "due": "fri 5pm"})
     assert added["data"]["content"].startswith("Added **1**. Lab report\ndue Fri 27 Nov 17:00")
     assert buttons(added) == {"✓ 1": "t:tasks.done:1"}
     message_id = list(standin.originals.values())[-1]
@@ -104,14 +108,14 @@ async def test_a_task_is_completed_with_its_button(
     done = await press(standin, "t:tasks.done:1", message_id)
     assert done["type"] == 4 and done["data"]["content"] == "✓ Done: **1**. Lab report"
     assert buttons(done) == {"Undo": "t:tasks.undo:1"}
-    listed = await run(standin, "tasks", "done")
+    listed = await run(standin, "tasks", {"view": "done"})
     assert listed["data"]["content"].startswith("**Your done tasks** (1)\n")
 
 
 async def test_a_channel_focus_session_is_joined_and_edited_by_the_sweep(
     core: Core, bot: TeddyDiscord, standin: DiscordStandIn, clock: FixedClock
 ) -> None:
-    started = await run(standin, "focus", "25", dm=False)
+    started = await run(standin, "focus", {"minutes": 25}, dm=False)
     assert started["type"] == 4 and "25 min" in started["data"]["content"]
     assert list(buttons(started)) == ["Join", "Leave", "Stop"]
     message_id = list(standin.originals.values())[-1]

@@ -384,3 +384,19 @@ async def test_a_live_notification_from_the_outbox_edits_its_message(
     assert sent.params["text"] == "Ingesting… 50%"
     assert edit.params["text"] == "Ingesting… 100%"
     assert edit.params["message_id"] == str(bot.standin.message(111, 2)["message_id"])  # type: ignore[index]
+
+
+async def test_room_settings_ask_telegram_who_administers_the_group(
+    core: Core, bot: TelegramBot
+) -> None:
+    bot.standin.admins.add((GROUP, 222))  # Bob administers the group; Alice was there first
+    await bot.process(message_update(ALICE, "/room", chat_id=GROUP))
+    assert bot.standin.sent("getChatMember") == []  # nothing to decide: nobody asked
+    await bot.process(message_update(ALICE, "/room voice on", chat_id=GROUP))
+    await bot.process(message_update(BOB, "/room voice on", chat_id=GROUP))
+    asked = [(c.params["chat_id"], c.params["user_id"]) for c in bot.standin.sent("getChatMember")]
+    assert asked == [(str(GROUP), "111"), (str(GROUP), "222")]
+    assert texts(bot, GROUP)[1:] == [
+        "Only the room's admins can change its settings.",
+        "Time in this voice channel counts as study time.",
+    ]

@@ -127,3 +127,22 @@ async def test_a_platform_failing_to_show_the_reply_loses_nothing(
     replies = await core.dispatcher.handle(incoming, broken_platform)
     assert "Asia/Tokyo" in replies[0].plain_text()
     assert "Asia/Tokyo" in await chat.say("/settings")
+
+
+async def test_suggestions_are_scoped_to_the_person_and_their_rooms(core: Core, make_chat) -> None:  # type: ignore[no-untyped-def]
+    ann, bob = make_chat("ann", room="g1"), make_chat("bob", room="g1")
+    eve = make_chat("eve", room="g2")
+    await ann.say("/roomtask Poster")
+    await ann.say("/task Ann's own")
+    await bob.say("/task Bob's own")
+    await eve.say("/start")
+    suggest = core.dispatcher.suggest
+    assert await suggest(ann.sender, ann.chat, "task", "") == [("1. Ann's own", "1")]
+    assert await suggest(bob.sender, bob.chat, "roomtask", "pos") == [("1. Poster", "1")]
+    # Eve is no member of g1: asking from there offers her nothing of the room's.
+    assert await suggest(eve.sender, ann.chat, "roomtask", "") == []
+    # Someone never seen gets nothing, and nothing is created for them.
+    stranger = make_chat("zed", room="g1")
+    assert await suggest(stranger.sender, stranger.chat, "task", "") == []
+    assert await count(core, User) == 3
+    assert await suggest(ann.sender, ann.chat, "no-such-source", "") == []

@@ -159,3 +159,33 @@ async def test_room_status_costs_the_same_few_queries_however_many_members(
     # Dispatch: the speaker, the room with their membership (one query), a savepoint and its
     # release; /room: members, today's minutes, the running session, its participants.
     assert counts == (8, 8)
+
+
+async def test_the_platforms_word_on_admins_beats_being_first_in_the_room(make_chat) -> None:  # type: ignore[no-untyped-def]
+    ann, bob = make_chat("ann", room="g1"), make_chat("bob", room="g1")
+    first = await ann.send("/room", sender_is_admin=False)
+    assert "members (1): Ann" in first[0].plain_text()
+    refused = await ann.send("/room tz Asia/Tokyo", sender_is_admin=False)
+    assert refused[0].plain_text() == "Only the room's admins can change its settings."
+    allowed = await bob.send("/room tz Asia/Tokyo", sender_is_admin=True)
+    assert allowed[0].plain_text() == "This room's time zone is now Asia/Tokyo."
+    # An adapter that says nothing leaves the recorded word as it is.
+    assert "admins" in await ann.say("/room voice on")
+
+
+async def test_a_platform_that_must_be_asked_is_asked_only_for_admin_commands(
+    make_chat,
+) -> None:  # type: ignore[no-untyped-def]
+    asked: list[str] = []
+
+    async def ask() -> bool:
+        asked.append("asked")
+        return False
+
+    ann = make_chat("ann", room="g1")
+    await ann.send("/room", ask_sender_is_admin=ask)
+    await ann.send("/focus 25", ask_sender_is_admin=ask)
+    assert asked == []
+    refused = await ann.send("/room voice on", ask_sender_is_admin=ask)
+    assert asked == ["asked"]
+    assert refused[0].plain_text() == "Only the room's admins can change its settings."

@@ -35,7 +35,11 @@ def user(uid: str, name: str, bot: bool = False) -> dict[str, Any]:
     }
 
 
-def member(uid: str, name: str) -> dict[str, Any]:
+ALL_PERMISSIONS = "2147483647"
+MEMBER_PERMISSIONS = "3072"  # view channel, send messages: no Administrator / Manage *
+
+
+def member(uid: str, name: str, permissions: str = ALL_PERMISSIONS) -> dict[str, Any]:
     return {
         "user": user(uid, name),
         "roles": [],
@@ -46,7 +50,7 @@ def member(uid: str, name: str) -> dict[str, Any]:
         "nick": None,
         "avatar": None,
         "pending": False,
-        "permissions": "2147483647",
+        "permissions": permissions,
     }
 
 
@@ -71,6 +75,7 @@ class DiscordStandIn:
     identified: asyncio.Event = field(default_factory=asyncio.Event)
     cdn: dict[str, bytes] = field(default_factory=dict)
     originals: dict[str, str] = field(default_factory=dict)  # interaction token -> message id
+    everyone_permissions: str = ALL_PERMISSIONS  # the guild's @everyone role, sent at READY
 
     # Server ----------------------------------------------------------------
 
@@ -213,7 +218,7 @@ class DiscordStandIn:
                 "GET", path, body, self.originals.setdefault(token, self.next_id())
             )
         if path == "/users/@me/channels":
-            recipient = body["recipient_id"]
+            recipient = str(body["recipient_id"])  # discord.py sends the snowflake as a number
             return 200, {
                 "id": f"77{recipient[-10:]}",
                 "type": 1,
@@ -334,7 +339,7 @@ class DiscordStandIn:
         everyone = {
             "id": GUILD_ID,
             "name": "@everyone",
-            "permissions": "2147483647",
+            "permissions": self.everyone_permissions,
             "position": 0,
             "color": 0,
             "hoist": False,

@@ -101,6 +101,7 @@ class TelegramStandIn:
         self.calls: list[Call] = []
         self.files: dict[str, StoredFile] = {}
         self.blocked: set[str] = set()
+        self.admins: set[tuple[int, int]] = set()  # (chat id, user id) of chat administrators
         self.webhook: dict[str, Any] = {}
         self.commands: dict[str, list[dict[str, str]]] = {}
         self._updates: list[dict[str, Any]] = []
@@ -262,6 +263,12 @@ class TelegramStandIn:
 
     async def _m_answerCallbackQuery(self, p: dict[str, Any]) -> bool:
         return True
+
+    async def _m_getChatMember(self, p: dict[str, Any]) -> dict[str, Any]:
+        who = int(p["user_id"])
+        if (int(p["chat_id"]), who) in self.admins:
+            return {"status": "creator", "user": user(who), "is_anonymous": False}
+        return {"status": "member", "user": user(who)}
 
     async def _m_sendChatAction(self, p: dict[str, Any]) -> bool:
         return True
