@@ -139,6 +139,12 @@ class SlackPath:
         return f"C{step.room.upper()}" if step.room is not None else f"D{user_id}"
 
     async def send(self, user_id: str, step: Step, event_id: str) -> list[Reply]:
+        replies, _ = await self.timed(user_id, step, event_id)
+        return replies
+
+    async def timed(self, user_id: str, step: Step, event_id: str) -> tuple[list[Reply], float]:
+        """Send one request; returns the replies and the seconds until the HTTP answer (the
+        acknowledgement Slack wants within 3 s)."""
         channel = self.channel(user_id, step)
         if step.upload:
             key, body, content_type = self._dm_event(user_id, channel, event_id, "", True)
@@ -150,15 +156,17 @@ class SlackPath:
             key, body, content_type = self._slash(user_id, channel, step.text)
         future = self.done[key] = asyncio.get_running_loop().create_future()
         try:
+            start = time.perf_counter()
             response = await self.http.post(
                 "/slack/events", content=body, headers=self._headers(body, content_type)
             )
+            acked = time.perf_counter() - start
             if response.status_code != 200:
                 raise RuntimeError(f"/slack/events answered {response.status_code}")
             await asyncio.wait_for(future, 120)
         finally:
             self.done.pop(key, None)
-        return self.replies.pop(key, [])
+        return self.replies.pop(key, []), acked
 
     def _headers(self, body: str, content_type: str) -> dict[str, str]:
         ts = str(int(time.time()))

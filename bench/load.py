@@ -11,9 +11,9 @@ local stand-ins, plus the core's console path for reference:
 - tutor questions go to the local OpenAI-compatible test server (tests/support/fake_llm).
 
     python -m bench.load                       # 10,000 students (the size)
-    python -m bench.load --students 300 --minutes 2
+    python -m bench.load --students 300 --minutes 2 --activities 2     # the quick run
 
-Each student holds a conversation: /start, then two activities (--activities) of: settings
+Each student holds a conversation: /start, then one activity (--activities) of: settings
 and help; tasks (add with a due date, list, complete); flashcards (a deck, a card, a review
 with Show answer and a grade); a one-off reminder; /docs and /search; their room of 25
 (/room, a room task, /roomtasks, /leaderboard); the tutor (a question in the DM, /explain).
@@ -42,14 +42,13 @@ from bench._load import (
     core_sender,
     db_connections,
     incoming,
-    quick,
     run_students,
 )
 from core.chat.messages import Attachment, Reply
 from teddy.runtime import Core
 from tests.support.fake_llm import FakeLLMThread
 
-QUICK_ARGS = ["--students", "300", "--minutes", "2"]
+QUICK_ARGS = ["--students", "300", "--minutes", "2", "--activities", "2"]
 # The full run may take longer than the runner's default budget per module.
 BUDGET_SECONDS = 1800
 ROOM_SIZE = 25
@@ -389,7 +388,7 @@ def report(
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--students", type=int, default=300 if quick() else 10_000)
+    parser.add_argument("--students", type=int, default=10_000)
     parser.add_argument(
         "--mix",
         default="console:1,telegram:3,slack:3,discord:3",
@@ -397,7 +396,7 @@ if __name__ == "__main__":
     )
     parser.add_argument("--concurrency", type=int, default=40, help="conversations in flight")
     parser.add_argument("--minutes", type=float, default=20, help="stop starting students after")
-    parser.add_argument("--activities", type=int, default=2, help="activities per student")
+    parser.add_argument("--activities", type=int, default=1, help="activities per student")
     args = parser.parse_args()
     asyncio.run(
         main(args.students, parse_shares(args.mix), args.concurrency, args.minutes, args.activities)
