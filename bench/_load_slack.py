@@ -173,7 +173,7 @@ class SlackPath:
         return {
             "Content-Type": content_type,
             "X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": self.verifier.generate_signature(timestamp=ts, body=body),
+            "X-Slack-Signature": self.verifier.generate_signature(timestamp=ts, body=body) or "",
         }
 
     def _slash(self, user_id: str, channel: str, text: str) -> tuple[str, str, str]:

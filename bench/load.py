@@ -172,7 +172,8 @@ def console_plain_sender(core: Core) -> Sender:
 
 
 class Path(Protocol):
-    refused: list[str]
+    @property
+    def refused(self) -> list[str]: ...  # calls the platform would have refused
 
     async def start(self) -> None: ...
 
@@ -216,7 +217,7 @@ def platforms(core: Core, shares: dict[str, float]) -> list[Platform]:
     from bench._load_slack import SlackPath
     from bench._load_telegram import TelegramPath
 
-    made = {
+    made: dict[str, tuple[Callable[[Core], Path], str, bool, Callable[[int], str]]] = {
         "console": (ConsolePath, "console path (core dispatcher)", True, lambda n: f"s{n}"),
         "telegram": (
             TelegramPath,
