@@ -23,7 +23,15 @@ from bench._load import NOTE, Step
 from bots.discord.adapter import TeddyDiscord
 from core.chat.messages import Button, Buttons, Reply, Text
 from teddy.runtime import Core
-from tests.support.discord_standin import APP_ID, BOT_ID, GUILD_ID, DiscordStandIn, member, user
+from tests.support.discord_standin import (
+    APP_ID,
+    BOT_ID,
+    GUILD_ID,
+    DiscordStandIn,
+    member,
+    message,
+    user,
+)
 
 _IDS = itertools.count(980000000000000000)
 USER_BASE = 940000000000000000
@@ -223,24 +231,11 @@ class DiscordPath:
         }
 
     def _message_data(self, message_id: str, shown: dict[str, Any], channel: str) -> dict[str, Any]:
-        return {
-            "id": message_id or str(next(_IDS)),
-            "channel_id": channel,
-            "author": user(BOT_ID, "teddy", bot=True),
-            "content": shown.get("content") or "",
-            "timestamp": "2026-11-25T10:00:00+00:00",
-            "edited_timestamp": None,
-            "tts": False,
-            "mention_everyone": False,
-            "mentions": [],
-            "mention_roles": [],
-            "attachments": [],
-            "embeds": [],
-            "pinned": False,
-            "type": 0,
-            "flags": 0,
-            "components": shown.get("components") or [],
-        }
+        """The message a student clicked a button of, as the gateway shows it."""
+        body = {"content": shown.get("content"), "components": shown.get("components")}
+        return message(
+            message_id or str(next(_IDS)), channel, user(BOT_ID, "teddy", bot=True), body
+        )
 
     def _dm_message(self, user_id: str, channel: str, step: Step) -> dict[str, Any]:
         attachments = []
@@ -257,8 +252,8 @@ class DiscordPath:
                     "content_type": "text/markdown",
                 }
             )
-        data = self._message_data(str(next(_IDS)), {"content": step.text}, channel)
-        data["author"] = user(user_id, f"student{int(user_id) - USER_BASE}")
+        author = user(user_id, f"student{int(user_id) - USER_BASE}")
+        data = message(str(next(_IDS)), channel, author, {"content": step.text})
         data["attachments"] = attachments
         return data
 

@@ -32,9 +32,11 @@ from bots.slack.render import BLOCK_LIMIT, SECTION_LIMIT
 from core.chat.context import Emit
 from core.chat.messages import Incoming, Reply
 from teddy.runtime import Core
+from tests.e2e.test_slack import click, slash
 from tests.support.slack_standin import SlackStandIn
 
 SECRET = "bench-signing-secret"
+FORM = "application/x-www-form-urlencoded"
 _TRIGGERS = itertools.count(1)
 
 
@@ -178,44 +180,15 @@ class SlackPath:
 
     def _slash(self, user_id: str, channel: str, text: str) -> tuple[str, str, str]:
         trigger = f"trig{next(_TRIGGERS)}"
-        fields = {
-            "token": "x",
-            "team_id": "T1",
-            "channel_id": channel,
-            "channel_name": "directmessage" if channel.startswith("D") else channel.lower(),
-            "user_id": user_id,
-            "user_name": f"student{user_id}",
-            "command": "/teddy",
-            "text": text.removeprefix("/"),
-            "trigger_id": trigger,
-            "response_url": "http://127.0.0.1:9/unused",
-            "api_app_id": "A1",
-        }
-        return f"cmd:{trigger}", urllib.parse.urlencode(fields), "application/x-www-form-urlencoded"
+        fields = slash(text.removeprefix("/"), channel=channel, user=user_id, trigger=trigger)
+        if not channel.startswith("D"):
+            fields["channel_name"] = channel.lower()
+        return f"cmd:{trigger}", urllib.parse.urlencode(fields), FORM
 
     def _click(self, user_id: str, channel: str, action: str) -> tuple[str, str, str]:
         action_ts = f"{next(_TRIGGERS)}.0"
-        payload = {
-            "type": "block_actions",
-            "api_app_id": "A1",
-            "team": {"id": "T1"},
-            "user": {"id": user_id, "name": f"student{user_id}", "team_id": "T1"},
-            "channel": {"id": channel},
-            "container": {"type": "message", "channel_id": channel, "message_ts": "1.0"},
-            "trigger_id": f"trig-{action_ts}",
-            "token": "x",
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": "teddy-0",
-                    "block_id": "b",
-                    "value": action,
-                    "action_ts": action_ts,
-                }
-            ],
-        }
-        body = urllib.parse.urlencode({"payload": json.dumps(payload)})
-        return f"act:{action_ts}:{user_id}", body, "application/x-www-form-urlencoded"
+        fields = click(action, channel=channel, user=user_id, ts=action_ts)
+        return f"act:{action_ts}:{user_id}", urllib.parse.urlencode(fields), FORM
 
     def _dm_event(
         self, user_id: str, channel: str, event_id: str, text: str, upload: bool = False
