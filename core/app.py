@@ -19,7 +19,7 @@ CAPABILITIES: tuple[str, ...] = (
     "accounts",
     "analytics",
 )
-MODEL_ONLY: tuple[str, ...] = ("notify", "maintenance")
+MODEL_ONLY: tuple[str, ...] = ("notify", "maintenance", "installations")
 
 
 def load_models() -> None:

@@ -11,6 +11,9 @@ import platformdirs
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# What the Slack app asks for: the slash command, messages in DMs and mentions, files both ways.
+DEFAULT_SLACK_SCOPES = "commands,chat:write,im:history,app_mentions:read,files:read,files:write"
+
 
 def _default_home() -> Path:
     return Path(platformdirs.user_data_dir("study-teddy", appauthor=False))
@@ -39,6 +42,13 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    # Slack in many workspaces: each installs the app through OAuth (/slack/install) and its
+    # bot token is kept sealed in the database. Takes precedence over SLACK_BOT_TOKEN.
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    slack_scopes: str = DEFAULT_SLACK_SCOPES
+    # Where Slack sends the installer back; unset: the first redirect URL of the Slack app.
+    slack_redirect_uri: str | None = None
 
     # LLM: any OpenAI-compatible endpoint.
     llm_base_url: str | None = None
@@ -95,6 +105,17 @@ class Settings(BaseSettings):
     embeddings_api_key: SecretStr | None = None
     # HNSW search breadth (pgvector hnsw.ef_search) for document retrieval.
     retrieval_ef_search: int = 100
+
+    def slack_mode(self) -> Literal["workspaces", "single"] | None:
+        """How Slack runs: installed into many workspaces through OAuth ("workspaces"), in
+        one workspace with SLACK_BOT_TOKEN ("single"), or not at all (None)."""
+        # Empty values count as unset (a Kubernetes Secret lists every key, most of them "").
+        secret = self.slack_client_secret
+        if self.slack_client_id and secret is not None and secret.get_secret_value():
+            return "workspaces"
+        if self.slack_bot_token is not None and self.slack_bot_token.get_secret_value():
+            return "single"
+        return None
 
     def home(self) -> Path:
         """The data directory, created on first use."""

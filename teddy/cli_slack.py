@@ -18,14 +18,18 @@ from teddy.signals import stop_on_signals
 @click.option("--host", default="127.0.0.1", show_default=True, help="HTTP listen address.")
 @click.option("--port", default=8082, show_default=True, help="HTTP listen port.")
 def slack(home: Path | None, http: bool, host: str, port: int) -> None:
-    """Run the Slack app: Socket Mode (needs SLACK_APP_TOKEN), or --http events."""
+    """Run the Slack app: Socket Mode (needs SLACK_APP_TOKEN), or --http events. With OAuth
+    configured, /slack/install and /slack/oauth_redirect are served on --host/--port."""
     from bots.slack.run import run_slack
     from teddy.options import load_settings
     from teddy.runtime import open_core
 
     settings = load_settings(home)
-    if settings.slack_bot_token is None or settings.slack_signing_secret is None:
-        raise click.UsageError("set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET first")
+    if settings.slack_mode() is None or settings.slack_signing_secret is None:
+        raise click.UsageError(
+            "set SLACK_SIGNING_SECRET and either SLACK_BOT_TOKEN (one workspace) or "
+            "SLACK_CLIENT_ID + SLACK_CLIENT_SECRET (installs into many) first"
+        )
     if not http and settings.slack_app_token is None:
         raise click.UsageError("Socket Mode needs SLACK_APP_TOKEN (or use --http)")
 

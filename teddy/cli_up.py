@@ -10,6 +10,7 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,11 +30,11 @@ log = logging.getLogger("teddy.up")
 STOP_TIMEOUT = 5.0
 STOP_GRACE_WORKER = 3.0
 
-# Bot commands started by `teddy up` when they exist and their credential is set.
-BOTS: tuple[tuple[str, str], ...] = (
-    ("telegram", "telegram_bot_token"),
-    ("discord", "discord_bot_token"),
-    ("slack", "slack_bot_token"),
+# Bot commands started by `teddy up` when they exist and their credentials are set.
+BOTS: tuple[tuple[str, Callable[[Settings], bool]], ...] = (
+    ("telegram", lambda s: s.telegram_bot_token is not None),
+    ("discord", lambda s: s.discord_bot_token is not None),
+    ("slack", lambda s: s.slack_mode() is not None),
 )
 
 
@@ -47,10 +48,17 @@ def child_specs(settings: Settings, commands: set[str]) -> list[ChildSpec]:
     specs = [ChildSpec("worker", [*teddy, "worker"]), ChildSpec("beat", [*teddy, "beat"])]
     if "api" in commands:
         specs.append(ChildSpec("api", [*teddy, "api"]))
-    for command, credential in BOTS:
-        if command in commands and getattr(settings, credential) is not None:
-            specs.append(ChildSpec(command, [*teddy, command]))
+    for command, configured in BOTS:
+        if command in commands and configured(settings):
+            specs.append(ChildSpec(command, [*teddy, command, *_bot_options(settings, command)]))
     return specs
+
+
+def _bot_options(settings: Settings, command: str) -> list[str]:
+    # Without an app-level token Slack cannot use Socket Mode: it posts HTTP events instead.
+    if command == "slack" and settings.slack_app_token is None:
+        return ["--http"]
+    return []
 
 
 @click.command()

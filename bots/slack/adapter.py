@@ -2,25 +2,36 @@
 
 One slash command `/teddy <command> ...` reaches every core command; mentions in channels
 and direct messages reach the tutor and the commands; buttons carry core action ids as
-their value. Nothing here decides anything: that is the core's work."""
+their value. Nothing here decides anything: that is the core's work.
+
+Two ways to hold tokens: one workspace with SLACK_BOT_TOKEN, or many workspaces that install
+the app through OAuth (bolt's flow; installations on our database, see `installations.py`).
+With many, every Slack id the core sees is prefixed with its workspace (`T123:C456`), so the
+same channel or user id in two workspaces never meets, and a queued notification knows whose
+token sends it."""
 
 from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.delivery import Deliverer, Pace, RetryLater, Unreachable
+from bots.slack.installations import DatabaseInstallationStore, DatabaseStateStore, workspace_key
 from bots.slack.render import ACTION_PREFIX, fallback_text, reply_blocks
 from core.chat.context import Emit
 from core.chat.messages import Attachment, Conversation, Incoming, Reply, Sender
+from core.installations.sealing import Sealer
 from core.notify import service as outbox
 from core.notify.models import OutboxMessage
 from teddy.runtime import Core
@@ -34,19 +45,120 @@ HOME_COMMANDS = ("/tasks today", "/decks")
 # chat.postMessage: about one message per second per channel; a workspace-wide budget on top.
 SLACK_PACE = Pace(per_second=20, chat_interval=1.0, group_per_minute=60)
 IGNORED_SUBTYPES = {"bot_message", "message_changed", "message_deleted", "channel_join"}
+# slack_sdk logs every response body at DEBUG (oauth.v2.access: a new bot token) unless its
+# logger's own level is above DEBUG, whatever the handlers are set to: never log tokens.
+WEB_LOG = logging.getLogger("bots.slack.web")
+WEB_LOG.setLevel(logging.INFO)
+
+
+@dataclass(frozen=True)
+class OAuthConfig:
+    """The Slack app's OAuth credentials: the app is installed into workspaces through
+    /slack/install, each workspace's bot token kept (sealed) in the database."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    scopes: tuple[str, ...]
+    redirect_uri: str | None = None
+    state_seconds: int = 600
+
+
+class NotInstalled(Exception):
+    """The app is not (or no longer) installed in the workspace a chat belongs to."""
+
+
+def chat_key(workspace: str | None, local_id: str) -> str:
+    """The id the core knows a Slack channel or user by: the workspace's prefix when the app
+    serves many workspaces, the bare Slack id when it serves one."""
+    return local_id if workspace is None else f"{workspace}:{local_id}"
+
+
+def split_key(key: str) -> tuple[str | None, str]:
+    """(workspace, Slack id) of a `chat_key`."""
+    workspace, sep, local_id = key.rpartition(":")
+    return (workspace or None, local_id) if sep else (None, key)
 
 
 class SlackAdapter:
-    def __init__(self, core: Core, *, bot_token: str, signing_secret: str, api_url: str) -> None:
+    def __init__(
+        self,
+        core: Core,
+        *,
+        signing_secret: str,
+        api_url: str,
+        bot_token: str | None = None,
+        oauth: OAuthConfig | None = None,
+    ) -> None:
+        if (bot_token is None) == (oauth is None):
+            raise ValueError("give a bot token (one workspace) or OAuth settings (many)")
         self.core = core
-        self.bot_token = bot_token
-        self.client = AsyncWebClient(
-            token=bot_token,
-            base_url=api_url,
+        self.api_url = api_url
+        self.client = self._web_client(bot_token)
+        self.installations: DatabaseInstallationStore | None = None
+        if oauth is None:
+            self.app = AsyncApp(client=self.client, signing_secret=signing_secret)
+        else:
+            self.app = self._oauth_app(oauth, signing_secret)
+        self._register()
+
+    def _web_client(self, token: str | None) -> AsyncWebClient:
+        return AsyncWebClient(
+            token=token,
+            base_url=self.api_url,
+            logger=WEB_LOG,
             retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=3)],
         )
-        self.app = AsyncApp(client=self.client, signing_secret=signing_secret)
-        self._register()
+
+    def _oauth_app(self, oauth: OAuthConfig, signing_secret: str) -> AsyncApp:
+        sealer = Sealer(self.core.settings.resolved_secret_key())
+        self.installations = store = DatabaseInstallationStore(self.core.db, sealer)
+        states = DatabaseStateStore(self.core.db, self.core.services.clock, oauth.state_seconds)
+        settings = AsyncOAuthSettings(
+            client_id=oauth.client_id,
+            client_secret=oauth.client_secret,
+            scopes=list(oauth.scopes),
+            redirect_uri=oauth.redirect_uri,
+            install_page_rendering_enabled=False,  # straight on to Slack's consent page
+            installation_store=store,
+            state_store=states,
+            state_expiration_seconds=oauth.state_seconds,
+        )
+        # Bolt's own authorize, with its auth.test answers cached per token (an uninstalled
+        # workspace is still refused: its installation is looked up first, every time).
+        authorize = AsyncInstallationStoreAuthorize(
+            logger=logging.getLogger("bots.slack.authorize"),
+            installation_store=store,
+            client_id=oauth.client_id,
+            client_secret=oauth.client_secret,
+            cache_enabled=True,
+            client=self.client,
+        )
+        app = AsyncApp(
+            client=self.client,
+            signing_secret=signing_secret,
+            oauth_settings=settings,
+            authorize=authorize,  # type: ignore[arg-type]  # bolt takes AsyncAuthorize objects too
+        )
+        app.enable_token_revocation_listeners()  # app_uninstalled, tokens_revoked
+        return app
+
+    @property
+    def multi_workspace(self) -> bool:
+        return self.installations is not None
+
+    def _workspace(self, context: AsyncBoltContext) -> str | None:
+        if self.installations is None:
+            return None
+        return workspace_key(context.enterprise_id, context.team_id, context.is_enterprise_install)
+
+    async def client_for(self, workspace: str | None) -> AsyncWebClient:
+        """A Web API client holding the bot token of `workspace`."""
+        if self.installations is None:
+            return self.client
+        found = await self.installations.find(workspace) if workspace is not None else None
+        if found is None:
+            raise NotInstalled(f"the app is not installed in Slack workspace {workspace}")
+        return self._web_client(found.bot_token)
 
     # Registration -------------------------------------------------------------
 
@@ -59,71 +171,95 @@ class SlackAdapter:
 
     # Inbound ------------------------------------------------------------------
 
-    async def on_slash_command(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+    async def on_slash_command(
+        self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
         await ack()  # Slack wants an answer within 3 s; the work continues after it.
         text = (body.get("text") or "").strip() or "help"
         command_text = text if text.startswith("/") else f"/{text}"
-        channel = body["channel_id"]
+        workspace = self._workspace(context)
+        chat = self._conversation(workspace, body["channel_id"], body.get("channel_name", ""))
         incoming = Incoming(
-            Sender(PLATFORM, body["user_id"], body.get("user_name", "")),
-            self._conversation(channel, body.get("channel_name", "")),
+            self._sender(workspace, body["user_id"], body.get("user_name", "")),
+            chat,
             text=command_text,
             event_id=f"cmd:{body.get('trigger_id')}" if body.get("trigger_id") else None,
             mentioned=True,
         )
-        await self.dispatch(incoming, self.emitter(channel, body["user_id"]))
+        await self.dispatch(incoming, self.emitter(chat.external_id, body["user_id"], context))
 
-    async def on_message(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+    async def on_message(
+        self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
         await ack()
         event = body["event"]
         if event.get("subtype") in IGNORED_SUBTYPES or event.get("bot_id") or "user" not in event:
             return
         if event.get("channel_type") != "im":
             return  # channel messages reach Teddy through app_mention
-        await self._dispatch_event(body, event, mentioned=True)
+        await self._dispatch_event(body, event, context)
 
-    async def on_mention(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+    async def on_mention(
+        self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
         await ack()
-        await self._dispatch_event(body, body["event"], mentioned=True)
+        await self._dispatch_event(body, body["event"], context)
 
     async def _dispatch_event(
-        self, body: dict[str, Any], event: dict[str, Any], mentioned: bool
+        self, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
     ) -> None:
-        channel = event["channel"]
+        workspace = self._workspace(context)
+        chat = self._conversation(workspace, event["channel"], "")
+        token = context.bot_token or ""
         incoming = Incoming(
-            Sender(PLATFORM, event["user"]),
-            self._conversation(channel, ""),
+            self._sender(workspace, event["user"]),
+            chat,
             text=MENTION.sub("", event.get("text") or "").strip(),
-            attachments=tuple(self._attachment(f) for f in event.get("files", [])),
+            attachments=tuple(self._attachment(f, token) for f in event.get("files", [])),
             event_id=body.get("event_id"),
-            mentioned=mentioned,
+            mentioned=True,
         )
-        await self.dispatch(incoming, self.emitter(channel, event["user"], event.get("thread_ts")))
+        emit = self.emitter(chat.external_id, event["user"], context, event.get("thread_ts"))
+        await self.dispatch(incoming, emit)
 
-    async def on_button(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+    async def on_button(
+        self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
         await ack()
         action = body["actions"][0]
         channel = (body.get("channel") or body.get("container") or {}).get("id") or body[
             "container"
         ]["channel_id"]
         user = body["user"]["id"]
+        workspace = self._workspace(context)
+        sender = self._sender(workspace, user, body["user"].get("name", ""))
+        chat = self._conversation(workspace, channel, "")
         incoming = Incoming(
-            Sender(PLATFORM, user, body["user"].get("name", "")),
-            self._conversation(channel, ""),
+            sender,
+            chat,
             action=action["value"],
-            event_id=f"act:{action.get('action_ts')}:{user}",
+            event_id=f"act:{action.get('action_ts')}:{sender.external_id}",
             mentioned=True,
         )
-        await self.dispatch(incoming, self.emitter(channel, user))
+        await self.dispatch(incoming, self.emitter(chat.external_id, user, context))
 
-    async def on_home_opened(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+    async def on_home_opened(
+        self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
         await ack()
         event = body["event"]
         if event.get("tab") != "home":
             return
-        await self.publish_home(event["user"], event.get("channel"))
+        workspace = self._workspace(context)
+        await self.publish_home(event["user"], event.get("channel"), workspace, context.client)
 
-    async def publish_home(self, user: str, dm_channel: str | None) -> None:
+    async def publish_home(
+        self,
+        user: str,
+        dm_channel: str | None,
+        workspace: str | None = None,
+        client: AsyncWebClient | None = None,
+    ) -> None:
         blocks: list[dict[str, Any]] = [
             {"type": "header", "text": {"type": "plain_text", "text": "Study Teddy"}}
         ]
@@ -132,21 +268,28 @@ class SlackAdapter:
             if name not in self.core.dispatcher.router.commands:
                 continue
             incoming = Incoming(
-                Sender(PLATFORM, user),
-                self._conversation(dm_channel or f"home-{user}", ""),
+                self._sender(workspace, user),
+                self._conversation(workspace, dm_channel or f"home-{user}", ""),
                 command,
             )
             for reply in await self.core.dispatcher.handle(incoming):
                 blocks.extend(reply_blocks(reply))
                 blocks.append({"type": "divider"})
-        await self.client.views_publish(user_id=user, view={"type": "home", "blocks": blocks[:100]})
+        client = client or await self.client_for(workspace)
+        await client.views_publish(user_id=user, view={"type": "home", "blocks": blocks[:100]})
 
-    def _conversation(self, channel: str, name: str) -> Conversation:
-        return Conversation(PLATFORM, channel, is_direct=channel.startswith("D"), title=name)
+    def _sender(self, workspace: str | None, user: str, name: str = "") -> Sender:
+        return Sender(PLATFORM, chat_key(workspace, user), name)
 
-    def _attachment(self, file: dict[str, Any]) -> Attachment:
+    def _conversation(self, workspace: str | None, channel: str, name: str) -> Conversation:
+        return Conversation(
+            PLATFORM, chat_key(workspace, channel), is_direct=channel.startswith("D"), title=name
+        )
+
+    def _attachment(self, file: dict[str, Any], token: str) -> Attachment:
+        """A shared file, fetched (when the core wants its bytes) with the bot token of the
+        workspace it was shared in."""
         url = file.get("url_private_download") or file.get("url_private") or ""
-        token = self.bot_token
 
         async def fetch() -> bytes:
             headers = {"Authorization": f"Bearer {token}"}
@@ -171,64 +314,83 @@ class SlackAdapter:
 
     # Outbound -----------------------------------------------------------------
 
-    def emitter(self, channel: str, user: str, thread_ts: str | None = None) -> Emit:
+    def emitter(
+        self,
+        chat: str,
+        user: str,
+        context: AsyncBoltContext | None = None,
+        thread_ts: str | None = None,
+    ) -> Emit:
+        """Replies to `chat` (a `chat_key`), with the client bolt authorized for the request."""
+        client = context.client if context is not None else None
+
         async def emit(reply: Reply) -> None:
-            await self.send(channel, reply, user=user, thread_ts=thread_ts)
+            await self.send(chat, reply, user=user, thread_ts=thread_ts, client=client)
 
         return emit
 
     async def send(
-        self, channel: str, reply: Reply, *, user: str | None = None, thread_ts: str | None = None
+        self,
+        chat: str,
+        reply: Reply,
+        *,
+        user: str | None = None,
+        thread_ts: str | None = None,
+        client: AsyncWebClient | None = None,
     ) -> str | None:
-        """Post (or, for a live message seen before, update) a reply; returns its ts."""
+        """Post (or, for a live message seen before, update) a reply in `chat` (a `chat_key`);
+        returns its ts."""
+        workspace, channel = split_key(chat)
+        client = client or await self.client_for(workspace)
         blocks = reply_blocks(reply)
         text = fallback_text(reply)
         ts: str | None = None
         if reply.private and user is not None and not channel.startswith("D"):
-            await self.client.chat_postEphemeral(
-                channel=channel, user=user, text=text, blocks=blocks
-            )
+            await client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
         elif reply.live_id is not None:
-            ts = await self._send_live(channel, reply.live_id, text, blocks)
+            ts = await self._send_live(client, chat, reply.live_id, text, blocks)
         elif blocks:
-            response = await self.client.chat_postMessage(
+            response = await client.chat_postMessage(
                 channel=channel, text=text, blocks=blocks, thread_ts=thread_ts
             )
             ts = response.get("ts")
         for part in reply.files:
-            await self.client.files_upload_v2(
+            await client.files_upload_v2(
                 channel=channel, content=part.data, filename=part.name, title=part.name
             )
         return ts
 
     async def _send_live(
-        self, channel: str, live_id: str, text: str, blocks: list[Any]
+        self, client: AsyncWebClient, chat: str, live_id: str, text: str, blocks: list[Any]
     ) -> str | None:
+        channel = split_key(chat)[1]
         async with self.core.db.transaction() as session:
-            ts = await outbox.live_message_id(session, PLATFORM, channel, live_id)
+            ts = await outbox.live_message_id(session, PLATFORM, chat, live_id)
         if ts is not None:
-            await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+            await client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
             return ts
-        response = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+        response = await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
         new_ts = response.get("ts")
         if new_ts:
             async with self.core.db.transaction() as session:
-                await outbox.remember_live_message(session, PLATFORM, channel, live_id, new_ts)
+                await outbox.remember_live_message(session, PLATFORM, chat, live_id, new_ts)
         return new_ts
 
     async def deliver(self, row: OutboxMessage, edit_of: str | None) -> str | None:
-        """Send one outbox row (the `bots.delivery` callback); returns the message ts."""
+        """Send one outbox row (the `bots.delivery` callback) with the bot token of the
+        workspace its chat belongs to; returns the message ts."""
         reply = outbox.as_reply(row)
         blocks, text = reply_blocks(reply), fallback_text(reply)
+        workspace, channel = split_key(row.chat_id)
+        try:
+            client = await self.client_for(workspace)
+        except NotInstalled as err:
+            raise Unreachable(str(err)) from err
         try:
             if edit_of is not None:
-                await self.client.chat_update(
-                    channel=row.chat_id, ts=edit_of, text=text, blocks=blocks
-                )
+                await client.chat_update(channel=channel, ts=edit_of, text=text, blocks=blocks)
                 return edit_of
-            response = await self.client.chat_postMessage(
-                channel=row.chat_id, text=text, blocks=blocks
-            )
+            response = await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
             return str(response.get("ts") or "") or None
         except SlackApiError as err:
             if err.response is not None and err.response.status_code == 429:
@@ -250,4 +412,6 @@ def is_unreachable(error: SlackApiError) -> bool:
         "not_in_channel",
         "user_disabled",
         "account_inactive",
+        # The workspace removed the app (its token is revoked before the event reaches us).
+        "token_revoked",
     }

@@ -1,27 +1,52 @@
 """Run the Slack app in this process: Socket Mode (development, `teddy up`) or HTTP events
 on its own port (production behind a proxy; the API app can mount the same endpoint),
-plus outbox delivery."""
+plus outbox delivery. With OAuth configured, the install pages are served over HTTP too
+(Socket Mode carries events, not browsers)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 
-from bots.slack.adapter import SlackAdapter
+from bots.slack.adapter import OAuthConfig, SlackAdapter
+from core.settings import Settings
 from teddy.runtime import Core
 
 log = logging.getLogger(__name__)
 
 
+def oauth_config(settings: Settings) -> OAuthConfig | None:
+    """The OAuth settings when SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set."""
+    if settings.slack_mode() != "workspaces" or settings.slack_client_secret is None:
+        return None
+    return OAuthConfig(
+        client_id=settings.slack_client_id or "",
+        client_secret=settings.slack_client_secret.get_secret_value(),
+        scopes=tuple(s for s in re.split(r"[,\s]+", settings.slack_scopes) if s),
+        redirect_uri=settings.slack_redirect_uri,
+    )
+
+
 def build_adapter(core: Core) -> SlackAdapter:
     settings = core.settings
-    if settings.slack_bot_token is None or settings.slack_signing_secret is None:
-        raise ValueError("SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET must be set")
+    mode = settings.slack_mode()
+    if mode is None or settings.slack_signing_secret is None:
+        raise ValueError(
+            "set SLACK_SIGNING_SECRET and either SLACK_CLIENT_ID + SLACK_CLIENT_SECRET "
+            "(installs into many workspaces) or SLACK_BOT_TOKEN (one workspace)"
+        )
+    secret = settings.slack_signing_secret.get_secret_value()
+    oauth = oauth_config(settings)
+    token = settings.slack_bot_token
+    if oauth is not None and token is not None:
+        log.warning("SLACK_BOT_TOKEN is ignored: with OAuth each workspace has its own token")
     return SlackAdapter(
         core,
-        bot_token=settings.slack_bot_token.get_secret_value(),
-        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        signing_secret=secret,
         api_url=settings.slack_api_url,
+        oauth=oauth,
+        bot_token=token.get_secret_value() if oauth is None and token is not None else None,
     )
 
 
@@ -39,6 +64,10 @@ async def run_slack(
     try:
         if http:
             await _serve_http(adapter, stop, host, port)
+        elif adapter.multi_workspace:
+            await asyncio.gather(
+                _serve_socket_mode(adapter, stop), _serve_http(adapter, stop, host, port)
+            )
         else:
             await _serve_socket_mode(adapter, stop)
     finally:
@@ -69,7 +98,13 @@ async def _serve_http(adapter: SlackAdapter, stop: asyncio.Event, host: str, por
     app.include_router(slack_events_router(adapter))
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     task = asyncio.create_task(server.serve())
-    log.info("slack app running (HTTP events on %s:%s/slack/events)", host, port)
+    where = f"{host}:{port}"
+    if adapter.multi_workspace:
+        log.info(
+            "slack app installs at http://%s/slack/install (OAuth redirect: /slack/oauth_redirect)",
+            where,
+        )
+    log.info("slack app running (HTTP events on %s/slack/events)", where)
     try:
         await stop.wait()
     finally:

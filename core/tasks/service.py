@@ -235,6 +235,8 @@ async def create_task(
         priority=int(priority),
         due_at=due_at.astimezone(UTC) if due_at else None,
         created_by_user_id=user_id,
+        created_at=now,
+        updated_at=now,
     )
     _schedule(task, now, await _offsets(session, task, reminder_minutes))
     session.add(task)

@@ -68,11 +68,12 @@ async def post_event(
     event: dict[str, Any],
     event_id: str,
     extra_headers: dict[str, str] | None = None,
+    team: str = "T1",
 ) -> httpx.Response:
     body = json.dumps(
         {
             "token": "x",
-            "team_id": "T1",
+            "team_id": team,
             "api_app_id": "A1",
             "type": "event_callback",
             "event_id": event_id,
@@ -85,11 +86,11 @@ async def post_event(
 
 
 def slash(
-    text: str, *, channel: str = "D100", user: str = "U1", trigger: str = "t1"
+    text: str, *, channel: str = "D100", user: str = "U1", trigger: str = "t1", team: str = "T1"
 ) -> dict[str, str]:
     return {
         "token": "x",
-        "team_id": "T1",
+        "team_id": team,
         "channel_id": channel,
         "channel_name": "directmessage",
         "user_id": user,
@@ -125,6 +126,28 @@ def click(
         ],
     }
     return {"payload": json.dumps(payload)}
+
+
+def file_share(standin: SlackStandIn, name: str, size: int) -> dict[str, Any]:
+    """A Markdown file shared with the app in the DM D100 by U1, served by the stand-in."""
+    return {
+        "type": "message",
+        "subtype": "file_share",
+        "channel_type": "im",
+        "user": "U1",
+        "channel": "D100",
+        "text": "",
+        "ts": "7.7",
+        "files": [
+            {
+                "id": "F1",
+                "name": name,
+                "mimetype": "text/markdown",
+                "size": size,
+                "url_private_download": f"{standin.url}/files/{name}",
+            }
+        ],
+    }
 
 
 def counter_capability(router: Router) -> None:
@@ -232,24 +255,7 @@ async def test_a_file_shared_in_a_dm_reaches_the_core_with_its_bytes(
 
     core.dispatcher.router.file_handler = on_file
     standin.files["notes.md"] = "# Notes\nMitochondria ✓".encode()
-    event = {
-        "type": "message",
-        "subtype": "file_share",
-        "channel_type": "im",
-        "user": "U1",
-        "channel": "D100",
-        "text": "",
-        "ts": "7.7",
-        "files": [
-            {
-                "id": "F1",
-                "name": "notes.md",
-                "mimetype": "text/markdown",
-                "size": 24,
-                "url_private_download": f"{standin.url}/files/notes.md",
-            }
-        ],
-    }
+    event = file_share(standin, "notes.md", 24)
     await post_event(http, event, "Ev-file")
     await standin.wait_for("chat.postMessage")
     assert received == [("notes.md", "text/markdown", "# Notes\nMitochondria ✓".encode())]

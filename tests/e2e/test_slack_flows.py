@@ -16,7 +16,7 @@ from core.clock import FixedClock
 from core.jobs import JobContext, run_job
 from teddy.runtime import Core
 from tests.e2e import test_slack as base
-from tests.e2e.test_slack import click, post_event, post_form, slash
+from tests.e2e.test_slack import click, file_share, post_event, post_form, slash
 from tests.support.slack_standin import Call, SlackStandIn
 
 standin, slack, http = base.standin, base.slack, base.http  # the same fixtures
@@ -107,24 +107,7 @@ async def test_a_markdown_file_shared_in_a_dm_is_read_and_then_searchable(
     core: Core, http: httpx.AsyncClient, slack: SlackAdapter, standin: SlackStandIn
 ) -> None:
     standin.files["plan.md"] = b"# Plan\n\nRevise the Krebs cycle and the xenolith notes.\n"
-    event = {
-        "type": "message",
-        "subtype": "file_share",
-        "channel_type": "im",
-        "user": "U1",
-        "channel": "D100",
-        "text": "",
-        "ts": "7.7",
-        "files": [
-            {
-                "id": "F1",
-                "name": "plan.md",
-                "mimetype": "text/markdown",
-                "size": 55,
-                "url_private_download": f"{standin.url}/files/plan.md",
-            }
-        ],
-    }
+    event = file_share(standin, "plan.md", 55)
     await post_event(http, event, "Ev-doc")
     got = (await standin.wait_for("chat.postMessage"))[0]
     assert got.params == {**got.params, "channel": "D100", "text": "Got plan.md. Reading it…"}

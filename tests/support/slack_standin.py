@@ -1,11 +1,18 @@
 """A local stand-in for Slack's Web API, enough for the real slack-sdk client and bolt.
 
 Serves POST /api/{method} (JSON, form or multipart bodies), the upload URLs of
-files_upload_v2, and GET /files/{name} for files "shared" in tests. Records every call."""
+files_upload_v2, GET /files/{name} for files "shared" in tests and POST /respond/{id} for
+response_urls. Records every call with the bot token it carried.
+
+Workspaces for OAuth installs: `add_workspace` scripts the code Slack would hand the
+installer's browser; `oauth.v2.access` trades it (once, with the app's client id and secret)
+for that workspace's bot token, and `auth.test` answers per token. A revoked token gets
+`token_revoked` from every method, as Slack does after an uninstall."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import time
@@ -14,6 +21,9 @@ from typing import Any
 
 from aiohttp import web
 
+DEFAULT_TOKEN = "xoxb-test"
+DEFAULT_WORKSPACE = {"team_id": "T1", "team": "Test", "user_id": "UBOT", "bot_id": "BBOT"}
+
 
 @dataclass
 class Call:
@@ -21,6 +31,7 @@ class Call:
     params: dict[str, Any]
     at: float
     status: int = 200
+    token: str | None = None
 
 
 @dataclass
@@ -35,6 +46,12 @@ class SlackStandIn:
     _runner: web.AppRunner | None = None
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     acks: list[dict[str, Any]] = field(default_factory=list)
+    client_id: str = "111.222"
+    client_secret: str = "app-client-secret"
+    workspaces: dict[str, dict[str, Any]] = field(default_factory=dict)  # token -> auth.test
+    codes: dict[str, dict[str, Any]] = field(default_factory=dict)  # code -> oauth.v2.access
+    revoked: set[str] = field(default_factory=set)
+    file_tokens: dict[str, str] = field(default_factory=dict)  # file name -> token it needs
 
     async def start(self) -> None:
         app = web.Application(client_max_size=50 * 1024 * 1024)
@@ -42,6 +59,7 @@ class SlackStandIn:
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/files/{name}", self._file)
         app.router.add_get("/socket", self._socket)
+        app.router.add_post("/respond/{id}", self._respond)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -56,6 +74,37 @@ class SlackStandIn:
     @property
     def api_url(self) -> str:
         return f"{self.url}/api/"
+
+    def add_workspace(
+        self, team_id: str, token: str, *, installer: str = "UADMIN", bot_user: str = "UBOT"
+    ) -> str:
+        """Script one workspace's install; returns the code its redirect carries."""
+        self.workspaces[token] = {
+            "team_id": team_id,
+            "team": f"Team {team_id}",
+            "user_id": bot_user,
+            "bot_id": f"B{team_id}",
+        }
+        code = f"code-{team_id}"
+        self.codes[code] = {
+            "ok": True,
+            "app_id": "A1",
+            "authed_user": {"id": installer},
+            "scope": "commands,chat:write,im:history",
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": bot_user,
+            "team": {"id": team_id, "name": f"Team {team_id}"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+        return code
+
+    def revoke(self, token: str) -> None:
+        self.revoked.add(token)
+
+    def tokens_of(self, method: str) -> list[str | None]:
+        return [c.token for c in self.named(method)]
 
     def named(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -80,7 +129,12 @@ class SlackStandIn:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params = await self._params(request)
-        self.calls.append(Call(method, params, time.monotonic()))
+        token = _bearer(request) or params.get("token")
+        self.calls.append(Call(method, params, time.monotonic(), token=token))
+        if method == "oauth.v2.access":
+            return web.json_response(self._oauth_access(request, params))
+        if token in self.revoked:
+            return web.json_response({"ok": False, "error": "token_revoked"})
         if method in self.rate_limit_next:
             retry_after = self.rate_limit_next.pop(method)
             self.calls[-1].status = 429
@@ -91,19 +145,20 @@ class SlackStandIn:
             )
         if method in self.failing:
             return web.json_response({"ok": False, "error": self.failing[method]})
-        return web.json_response(self._answer(method, params))
+        return web.json_response(self._answer(method, params, token))
 
-    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _oauth_access(self, request: web.Request, params: dict[str, Any]) -> dict[str, Any]:
+        basic = request.headers.get("Authorization", "").removeprefix("Basic ")
+        client = base64.b64decode(basic).decode() if basic else ""
+        if client != f"{self.client_id}:{self.client_secret}":
+            return {"ok": False, "error": "invalid_client_id"}
+        found = self.codes.pop(str(params.get("code")), None)  # a code is good once
+        return found if found is not None else {"ok": False, "error": "invalid_code"}
+
+    def _answer(self, method: str, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         if method == "auth.test":
-            return {
-                "ok": True,
-                "url": self.url,
-                "team": "Test",
-                "user": "teddy",
-                "team_id": "T1",
-                "user_id": "UBOT",
-                "bot_id": "BBOT",
-            }
+            workspace = self.workspaces.get(token or "", DEFAULT_WORKSPACE)
+            return {"ok": True, "url": self.url, "user": "teddy", **workspace}
         if method in ("chat.postMessage", "chat.update"):
             ts = params.get("ts") or f"{1700000000 + next(self._ts)}.000100"
             return {
@@ -138,10 +193,17 @@ class SlackStandIn:
         )
         return web.Response(text=f"OK - {len(body)}")
 
+    async def _respond(self, request: web.Request) -> web.Response:
+        self.calls.append(Call("response_url", await request.json(), time.monotonic()))
+        return web.Response(text="ok")
+
     async def _file(self, request: web.Request) -> web.Response:
-        if request.headers.get("Authorization", "") != "Bearer xoxb-test":
+        name = request.match_info["name"]
+        token = _bearer(request)
+        self.calls.append(Call("file", {"name": name}, time.monotonic(), token=token))
+        if token != self.file_tokens.get(name, DEFAULT_TOKEN):
             return web.Response(status=403)
-        data = self.files.get(request.match_info["name"])
+        data = self.files.get(name)
         if data is None:
             return web.Response(status=404)
         return web.Response(body=data)
@@ -183,3 +245,8 @@ class SlackStandIn:
                 "retry_reason": "timeout" if retry_attempt else "",
             }
         )
+
+
+def _bearer(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    return header.removeprefix("Bearer ") if header.startswith("Bearer ") else None

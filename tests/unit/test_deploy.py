@@ -131,3 +131,54 @@ def test_compose_runs_only_commands_the_cli_has_or_bot_commands() -> None:
         command = service.get("command")
         if service.get("build") and command:
             assert command[0] in set(main.commands) | bots, name
+
+
+def test_webhooks_reach_the_processes_that_serve_them() -> None:
+    """/telegram/ and /slack/ go to `teddy telegram --webhook` and `teddy slack --http`, in
+    compose (nginx) and in the cluster (ingress), each listening on the port it is sent to."""
+    services = compose()["services"]
+    conf = (DEPLOY / "nginx" / "nginx.conf").read_text()
+    for path, service, command in (
+        ("/telegram/", "telegram-webhook", ["telegram", "--webhook"]),
+        ("/slack/", "slack-http", ["slack", "--http"]),
+    ):
+        argv = services[service]["command"]
+        assert argv[:2] == command and "0.0.0.0" in argv
+        port = argv[argv.index("--port") + 1]
+        block = re.search(rf"location {path} \{{(.*?)\}}", conf, re.S)
+        assert block is not None and f"http://{service}:{port}" in block.group(1)
+
+    docs = {name.split(":")[1]: doc for name, doc in k8s_documents()}
+    ingress_paths = {
+        p["path"]: p["backend"]["service"]["name"]
+        for rule in docs["Ingress/teddy"]["spec"]["rules"]
+        for p in rule["http"]["paths"]
+    }
+    for path, name, command in (
+        ("/telegram/", "teddy-telegram", ["telegram", "--webhook"]),
+        ("/slack/", "teddy-slack", ["slack", "--http"]),
+    ):
+        assert ingress_paths[path] == name
+        container = docs[f"Deployment/{name}"]["spec"]["template"]["spec"]["containers"][0]
+        assert container["args"][:2] == command
+        port = int(container["args"][container["args"].index("--port") + 1])
+        assert container["ports"][0]["containerPort"] == port
+        assert docs[f"Service/{name}"]["spec"]["ports"][0]["port"] == port
+
+
+def test_kustomization_applies_one_mode_per_platform() -> None:
+    listed = yaml.safe_load((DEPLOY / "k8s" / "kustomization.yaml").read_text())["resources"]
+    alternatives = {"telegram-polling.yaml": "telegram.yaml", "slack-socket.yaml": "slack.yaml"}
+    for alternative, default in alternatives.items():
+        assert (DEPLOY / "k8s" / alternative).exists()
+        assert alternative not in listed and default in listed
+    others = (
+        {p.name for p in MANIFESTS}
+        - set(alternatives)
+        - {
+            "kustomization.yaml",
+            "secret.example.yaml",
+            "migrate-job.yaml",
+        }
+    )
+    assert others <= set(listed)
