@@ -64,13 +64,13 @@ class CheckingSlackStandIn(SlackStandIn):
 
     refused: list[str]
 
-    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _answer(self, method: str, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         problem = slack_refusal(method, params)
         if problem is not None:
             self.refused.append(problem)
         if len(self.calls) > 2000:
             del self.calls[:1000]
-        return super()._answer(method, params)
+        return super()._answer(method, params, token)
 
 
 class SlackPath:
