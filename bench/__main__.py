@@ -8,9 +8,10 @@ Each module `bench/<name>.py` with a `__main__` block (not `_*`, not `soak`) run
 `python -m bench.<name>` in its
 own process with a time budget. In quick mode the environment carries BENCH_QUICK=1 and the
 module gets its quick arguments: a module-level `QUICK_ARGS = [...]` list in its source, or
-the entry in `KNOWN_QUICK_ARGS` below. A module that fails or runs out of time is reported as
-such. The report goes to bench/results/report.md and bench/results/report.json (git-ignored),
-with the machine's details.
+the entry in `KNOWN_QUICK_ARGS` below. In a full run a module may ask for a longer budget
+than --timeout with a module-level `BUDGET_SECONDS = ...`. A module that fails or runs out of
+time is reported as such. The report goes to bench/results/report.md and
+bench/results/report.json (git-ignored), with the machine's details.
 """
 
 from __future__ import annotations
@@ -75,16 +76,34 @@ def _runnable(path: Path) -> bool:
     return '__name__ == "__main__"' in path.read_text(encoding="utf-8")
 
 
-def quick_args(name: str) -> list[str]:
-    """`QUICK_ARGS = [...]` from the module's source (read without importing it)."""
+def module_constant(name: str, constant: str) -> object:
+    """A literal module-level constant from the module's source (read without importing it)."""
     tree = ast.parse((BENCH_DIR / f"{name}.py").read_text(encoding="utf-8"))
     for node in tree.body:
         if isinstance(node, ast.Assign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if any(isinstance(t, ast.Name) and t.id == "QUICK_ARGS" for t in targets):
-                value = ast.literal_eval(node.value) if node.value is not None else []
-                return [str(v) for v in value]
+            if any(isinstance(t, ast.Name) and t.id == constant for t in targets):
+                return ast.literal_eval(node.value) if node.value is not None else None
+    return None
+
+
+def quick_args(name: str) -> list[str]:
+    """`QUICK_ARGS = [...]` from the module's source, or the entry in KNOWN_QUICK_ARGS."""
+    value = module_constant(name, "QUICK_ARGS")
+    if isinstance(value, list):
+        return [str(v) for v in value]
     return KNOWN_QUICK_ARGS.get(name, [])
+
+
+def budget(name: str, quick: bool, timeout: float | None) -> float:
+    """Seconds the module may run: --timeout, else its BUDGET_SECONDS in a full run, else
+    240 (quick) or 1,200 (full)."""
+    if timeout is not None:
+        return timeout
+    if quick:
+        return 240.0
+    value = module_constant(name, "BUDGET_SECONDS")
+    return float(value) if isinstance(value, int | float) else 1200.0
 
 
 _LABELS = re.compile(r"p50|p99|nDCG@10|R@10+|SELECT 1")
@@ -276,10 +295,9 @@ def main(argv: list[str] | None = None) -> int:
         for name in names:
             print(name, " ".join(quick_args(name)))
         return 0
-    timeout = args.timeout or (240.0 if quick else 1200.0)
     started = time.perf_counter()
     info = machine()
-    results = [run_module(name, quick, timeout) for name in names]
+    results = [run_module(name, quick, budget(name, quick, args.timeout)) for name in names]
     md_path, json_path = write_report(info, results, quick, time.perf_counter() - started)
     print(md_path.read_text())
     print(f"report: {md_path} and {json_path}", file=sys.stderr)

@@ -20,6 +20,12 @@ from core.chat.dispatch import INTERNAL_ERROR
 from core.chat.messages import Conversation, Incoming, Reply, Sender
 from teddy.runtime import Core
 
+NOTE = (
+    b"# Photosynthesis\n\nPhotosynthesis turns light energy into chemical energy in the "
+    b"chloroplasts. The light reactions make ATP and NADPH; the Calvin cycle fixes carbon "
+    b"dioxide into sugar.\n\n# Respiration\n\nCellular respiration releases that energy "
+    b"in the mitochondria."
+)
 _EVENTS = itertools.count(1)  # event ids are unique per process (the dispatcher de-duplicates)
 
 

@@ -103,7 +103,7 @@ async def main(jobs: int, concurrency: int) -> None:
     from workers.queue import CeleryJobQueue
 
     home = Path(tempfile.mkdtemp(prefix="teddy-bench-"))
-    settings = Settings(teddy_home=home, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(teddy_home=home, _env_file=None)
     servers = await asyncio.to_thread(start_servers, settings)
     worker = None
     try:

@@ -1,17 +1,25 @@
-"""Load scenario: simulated students using the whole product at once, through the core's
-console-style Incoming path and through the Telegram adapter (the real python-telegram-bot
-Application against the local Bot API stand-in), on loopback, for a bounded time.
+"""Load scenario: simulated students using the whole product at once, on loopback, for a
+bounded time, through the three platforms' adapters and their real SDK paths against the
+local stand-ins, plus the core's console path for reference:
 
-    python -m bench.load                       # 2,000 students (a quarter through Telegram)
-    python -m bench.load --students 10000      # the issue's size
-    python -m bench.load --students 300 --minutes 1
+- Telegram: the real python-telegram-bot Application (`process_update`) calling the Bot
+  API stand-in over HTTP;
+- Slack: signed requests into the FastAPI `/slack/events` endpoint (uvicorn), the real
+  slack-bolt AsyncApp, its Web API client calling the Slack stand-in;
+- Discord: the real discord.py client on the Discord stand-in's gateway and REST API,
+  gateway events injected;
+- tutor questions go to the local OpenAI-compatible test server (tests/support/fake_llm).
 
-Each student holds a conversation: /start, /room in their room of 25, then three of:
-settings and help; tasks (add with a due date, list, complete); flashcards (a deck, a
-card, a review with Show answer and a grade); a one-off reminder; /docs and /search; room
-tasks and /leaderboard. One in twenty uploads a note first; one per room starts /focus.
-Prints the error rate (must be 0), p50/p99 per command, throughput and the most database
-connections open at once, next to a bare SELECT 1."""
+    python -m bench.load                       # 10,000 students (the issue's size)
+    python -m bench.load --students 300 --minutes 2 --activities 2     # the quick run
+
+Each student holds a conversation: /start, then one activity (--activities) of: settings
+and help; tasks (add with a due date, list, complete); flashcards (a deck, a card, a review
+with Show answer and a grade); a one-off reminder; /docs and /search; their room of 25
+(/room, a room task, /roomtasks, /leaderboard); the tutor (a question in the DM, /explain).
+One in twenty uploads a note first; one per room starts /focus there.
+Prints the error rate (must be 0), p50/p99 per command per platform, throughput and the
+most database connections open at once, next to a bare SELECT 1."""
 
 from __future__ import annotations
 
@@ -21,9 +29,12 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from bench._common import bench_core, describe, select_one_latencies
 from bench._load import (
+    NOTE,
     ConnectionSampler,
     NothingToPress,
     Step,
@@ -35,8 +46,11 @@ from bench._load import (
 )
 from core.chat.messages import Attachment, Reply
 from teddy.runtime import Core
+from tests.support.fake_llm import FakeLLMThread
 
-QUICK_ARGS = ["--students", "300", "--minutes", "2"]
+QUICK_ARGS = ["--students", "300", "--minutes", "2", "--activities", "2"]
+# The full run may take longer than the runner's default budget per module.
+BUDGET_SECONDS = 1800
 ROOM_SIZE = 25
 TITLES = [
     "Lab report fri 5pm #chem !high",
@@ -50,19 +64,18 @@ CARDS = [
     "{{c1::Mitochondria}} make ATP",
     "Capital of Peru? | Lima",
 ]
-NOTE = (
-    b"# Photosynthesis\n\nPhotosynthesis turns light energy into chemical energy in the "
-    b"chloroplasts. The light reactions make ATP and NADPH; the Calvin cycle fixes carbon "
-    b"dioxide into sugar.\n\n# Respiration\n\nCellular respiration releases that energy "
-    b"in the mitochondria."
-)
+QUESTIONS = [
+    "why do cells need ATP?",
+    "how is osmosis different from diffusion?",
+    "what does the Calvin cycle make?",
+]
 
 
-def student_steps(n: int, rng: random.Random, uploads: bool) -> list[Step]:
-    """/start, then three activities picked at random (every student in a room also
-    looks at the room; one in twenty uploads a note first; one per room starts /focus)."""
+def student_steps(n: int, rng: random.Random, uploads: bool, activities: int = 2) -> list[Step]:
+    """/start, then `activities` activities picked at random (one in twenty students
+    uploads a note first; one per room starts /focus there)."""
     room = f"r{n // ROOM_SIZE}"
-    activities = {
+    choices = {
         "settings": [Step("/settings", "/settings"), Step("/help", "/help")],
         "tasks": [
             Step("/task", f"/task {rng.choice(TITLES)}"),
@@ -78,17 +91,22 @@ def student_steps(n: int, rng: random.Random, uploads: bool) -> list[Step]:
         ],
         "reminder": [Step("/remind", "/remind in 2 hours stretch and drink water")],
         "documents": [Step("/docs", "/docs"), Step("/search", "/search photosynthesis")],
-        "room tasks": [
+        "room": [
+            Step("/room", "/room", room=room),
             Step("/roomtask", f"/roomtask Group slides {n} fri #project", room=room),
             Step("/roomtasks", "/roomtasks", room=room),
             Step("/leaderboard", "/leaderboard", room=room),
         ],
+        "tutor": [
+            Step("tutor question", rng.choice(QUESTIONS)),
+            Step("/explain", "/explain osmosis"),
+        ],
     }
-    steps = [Step("/start", "/start"), Step("/room", "/room", room=room)]
+    steps = [Step("/start", "/start")]
     if uploads and n % 20 == 0:
         steps.append(Step("upload", "", upload=True))
-    for name in rng.sample(sorted(activities), 3):
-        steps += activities[name]
+    for name in rng.sample(sorted(choices), activities):
+        steps += choices[name]
     if n % ROOM_SIZE == ROOM_SIZE - 1:
         steps.append(Step("/focus", "/focus 25 5", room=room))
     return steps
@@ -105,7 +123,8 @@ Sender = Callable[[str, Step, str], Awaitable[list[Reply]]]
 
 
 def with_buttons(send: Sender) -> Sender:
-    """Presses a button of the student's previous reply; uploads attach the note."""
+    """Presses a button of the student's previous reply (a press with no such button is
+    skipped and counted)."""
     # Only the action ids of each student's latest buttons: the soak run must not mistake
     # its own bookkeeping for growth.
     last: dict[str, list[str]] = {}
@@ -128,6 +147,11 @@ def with_buttons(send: Sender) -> Sender:
 
 
 def console_sender(core: Core) -> Sender:
+    """The console path, pressing buttons."""
+    return with_buttons(console_plain_sender(core))
+
+
+def console_plain_sender(core: Core) -> Sender:
     plain = core_sender(core, "console")
 
     async def send(user: str, step: Step, event_id: str) -> list[Reply]:
@@ -144,92 +168,237 @@ def console_sender(core: Core) -> Sender:
             return await core.dispatcher.handle(event)
         return await plain(user, step, event_id)
 
-    return with_buttons(send)
+    return send
 
 
-async def main(students: int, telegram_share: float, concurrency: int, minutes: float) -> None:
+class Path(Protocol):
+    @property
+    def refused(self) -> list[str]: ...  # calls the platform would have refused
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def send(self, user_id: str, step: Step, event_id: str) -> list[Reply]: ...
+
+
+class ConsolePath:
+    """The core's dispatcher called directly, as the console does: the reference."""
+
+    def __init__(self, core: Core) -> None:
+        self._send = console_plain_sender(core)
+        self.refused: list[str] = []
+
+    async def send(self, user_id: str, step: Step, event_id: str) -> list[Reply]:
+        return await self._send(user_id, step, event_id)
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
+
+@dataclass
+class Platform:
+    name: str
+    title: str
+    share: float
+    presses: bool  # whether its students press buttons
+    user_id: Callable[[int], str]
+    path: Path | None = None
+    tally: Tally = field(default_factory=Tally)
+    students: int = 0
+    served: int = 0
+
+
+def platforms(core: Core, shares: dict[str, float]) -> list[Platform]:
+    from bench._load_discord import DiscordPath, discord_user
+    from bench._load_slack import SlackPath
+    from bench._load_telegram import TelegramPath
+
+    made: dict[str, tuple[Callable[[Core], Path], str, bool, Callable[[int], str]]] = {
+        "console": (ConsolePath, "console path (core dispatcher)", True, lambda n: f"s{n}"),
+        "telegram": (
+            TelegramPath,
+            "Telegram (PTB Application -> core -> Bot API stand-in over HTTP)",
+            True,
+            lambda n: str(1_000_000 + n),
+        ),
+        "slack": (
+            SlackPath,
+            "Slack (signed HTTP -> /slack/events -> bolt -> core -> Web API stand-in)",
+            True,
+            lambda n: f"U{n}",
+        ),
+        "discord": (
+            DiscordPath,
+            "Discord (gateway event -> discord.py -> core -> REST stand-in)",
+            True,
+            discord_user,
+        ),
+    }
+    chosen = []
+    for name, share in shares.items():
+        if share <= 0:
+            continue
+        kind, title, presses, user_id = made[name]
+        path = kind(core)
+        chosen.append(Platform(name, title, share, presses, user_id, path))
+    return chosen
+
+
+def parse_shares(text: str) -> dict[str, float]:
+    """'console:1,telegram:3,slack:3,discord:3' -> fractions summing to 1."""
+    weights = {}
+    for item in text.split(","):
+        name, _, weight = item.partition(":")
+        if name.strip() not in ("console", "telegram", "slack", "discord"):
+            raise SystemExit(f"unknown platform in --mix: {name!r}")
+        weights[name.strip()] = float(weight or 1)
+    total = sum(weights.values())
+    return {name: w / total for name, w in weights.items()}
+
+
+async def main(
+    students: int, shares: dict[str, float], concurrency: int, minutes: float, activities: int
+) -> None:
     logging.disable(logging.WARNING)
     rng = random.Random(13)
-    async with bench_core() as core:
-        reference = await select_one_latencies(core, 500)
-        idle_connections = await db_connections(core)
-        n_telegram = int(students * telegram_share)
-        console_students = [
-            (f"s{n}", student_steps(n, rng, uploads=True)) for n in range(n_telegram, students)
-        ]
-        tally = Tally()
-        telegram_tally = Tally()
-        deadline = time.perf_counter() + minutes * 60
-        started = time.perf_counter()
-        async with ConnectionSampler(core) as sampler:
-            jobs = [
-                run_students(console_students, console_sender(core), concurrency, tally, deadline)
-            ]
-            telegram = None
-            if n_telegram:
-                from bench._load_telegram import TelegramPath
+    with FakeLLMThread() as llm:
+        async with bench_core(llm_base_url=llm.base_url, llm_model="fake") as core:
+            reference = await select_one_latencies(core, 500)
+            idle_connections = await db_connections(core)
+            mix = platforms(core, shares)
+            elapsed, sampler_max = await run_platforms(
+                core, mix, students, concurrency, minutes, activities, rng
+            )
+            after_connections = await db_connections(core)
+    report(
+        mix, students, concurrency, minutes, elapsed, reference, idle_connections,
+        sampler_max, after_connections,
+    )  # fmt: skip
 
-                telegram = TelegramPath(core)
-                await telegram.start()
-                telegram_students = [
-                    (
-                        str(1_000_000 + n),
-                        [s for s in student_steps(n, rng, False) if s.press is None],
-                    )
-                    for n in range(n_telegram)
-                ]
-                jobs.append(
-                    run_students(
-                        telegram_students,
-                        telegram.send,
-                        max(1, concurrency // 4),
-                        telegram_tally,
-                        deadline,
-                    )
-                )
-            try:
-                served = sum(await asyncio.gather(*jobs))
-            finally:
-                if telegram is not None:
-                    await telegram.stop()
-        elapsed = time.perf_counter() - started
-        drain = getattr(core.services.jobs, "drain", None)
-        if drain is not None:
-            await drain(timeout=120)
-    total = tally.total + telegram_tally.total
-    errors = tally.error_count + telegram_tally.error_count
+
+async def run_platforms(
+    core: Core,
+    mix: list[Platform],
+    students: int,
+    concurrency: int,
+    minutes: float,
+    activities: int,
+    rng: random.Random,
+) -> tuple[float, int]:
+    """Every platform's students at once; returns the seconds taken and the most database
+    connections seen."""
+    deadline = time.perf_counter() + minutes * 60
+    first = 0
+    jobs = []
+    for platform in mix:
+        assert platform.path is not None
+        await platform.path.start()
+        platform.students = round(students * platform.share)
+        numbers = range(first, min(students, first + platform.students))
+        first += platform.students
+        conversations = [
+            (
+                platform.user_id(n),
+                [
+                    s
+                    for s in student_steps(n, rng, True, activities)
+                    if platform.presses or s.press is None
+                ],
+            )
+            for n in numbers
+        ]
+        width = max(1, round(concurrency * platform.share))
+        jobs.append(
+            run_students(
+                conversations, with_buttons(platform.path.send), width, platform.tally, deadline
+            )
+        )
+    started = time.perf_counter()
+    try:
+        async with ConnectionSampler(core) as sampler:
+            served = await asyncio.gather(*jobs)
+            elapsed = time.perf_counter() - started
+            drain = getattr(core.services.jobs, "drain", None)
+            if drain is not None:
+                await drain(timeout=120)
+    finally:
+        for platform in mix:
+            assert platform.path is not None
+            await platform.path.stop()
+    for platform, count in zip(mix, served, strict=True):
+        platform.served = count
+    return elapsed, sampler.max
+
+
+def report(
+    mix: list[Platform],
+    students: int,
+    concurrency: int,
+    minutes: float,
+    elapsed: float,
+    reference: list[float],
+    idle_connections: int,
+    max_connections: int,
+    after_connections: int,
+) -> None:
+    total = sum(p.tally.total for p in mix)
+    refused = sum(len(p.path.refused) for p in mix if p.path is not None)
+    errors = sum(p.tally.error_count for p in mix) + refused
+    served = sum(p.served for p in mix)
+    split = ", ".join(f"{p.students:,} {p.name}" for p in mix)
     print(
-        f"load: {students:,} students ({n_telegram:,} through Telegram), "
-        f"c={concurrency}, {elapsed:.1f} s (budget {minutes:g} min)"
+        f"load: {students:,} students ({split}), c={concurrency}, "
+        f"{elapsed:.1f} s (budget {minutes:g} min), rooms of {ROOM_SIZE}"
     )
     print(f"  students who finished their conversation: {served:,} of {students:,}")
     print("  " + describe("bare SELECT 1 (reference)", reference))
     print(f"  messages: {total:,}, {total / elapsed:,.1f} messages/s")
     print(f"  error rate: {errors}/{total} = {errors / max(total, 1):.4%} (must be 0)")
-    print(f"  button presses skipped (no such button shown): {tally.skipped}")
+    print(f"  button presses skipped (no such button shown): {sum(p.tally.skipped for p in mix)}")
     print(
-        f"  DB connections: idle {idle_connections}, max {sampler.max} "
-        "(pool 10 + overflow 10 per process)"
+        f"  DB connections: idle {idle_connections}, max {max_connections}, after "
+        f"{after_connections} (one process: pool 10 + overflow 10)"
     )
-    print("  console path (core dispatcher):")
-    for line in tally.table():
-        print("  " + line)
-    if telegram_tally.total:
-        print("  Telegram path (PTB Application -> core -> Bot API stand-in over HTTP):")
-        for line in telegram_tally.table():
+    for p in mix:
+        rate = p.tally.total / elapsed
+        print(
+            f"  {p.title}: {p.served:,} of {p.students:,} students, "
+            f"{p.tally.total:,} messages, {rate:,.1f} messages/s, "
+            f"errors {p.tally.error_count + len(p.path.refused if p.path else [])}"
+        )
+        for line in p.tally.table():
             print("  " + line)
     if errors:
         details = "; ".join(
-            filter(None, [tally.summary_of_errors(), telegram_tally.summary_of_errors()])
+            filter(
+                None,
+                [p.tally.summary_of_errors() for p in mix]
+                + [
+                    f"{p.name} refused: {p.path.refused[:3]}"
+                    for p in mix
+                    if p.path and p.path.refused
+                ],
+            )
         )
         raise SystemExit(f"{errors} errors: {details}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--students", type=int, default=2_000)
-    parser.add_argument("--telegram-share", type=float, default=0.25)
-    parser.add_argument("--concurrency", type=int, default=40)
-    parser.add_argument("--minutes", type=float, default=5, help="stop starting students after")
+    parser.add_argument("--students", type=int, default=10_000)
+    parser.add_argument(
+        "--mix",
+        default="console:1,telegram:3,slack:3,discord:3",
+        help="platform:weight,... (console, telegram, slack, discord)",
+    )
+    parser.add_argument("--concurrency", type=int, default=40, help="conversations in flight")
+    parser.add_argument("--minutes", type=float, default=20, help="stop starting students after")
+    parser.add_argument("--activities", type=int, default=1, help="activities per student")
     args = parser.parse_args()
-    asyncio.run(main(args.students, args.telegram_share, args.concurrency, args.minutes))
+    asyncio.run(
+        main(args.students, parse_shares(args.mix), args.concurrency, args.minutes, args.activities)
+    )

@@ -1,8 +1,8 @@
 """Memory of a process running the core: RSS idle and after many messages through the
 dispatcher, and the database connections open before and after.
 
-    python -m bench.memory_bench                       # 20,000 messages (about 2 minutes)
-    python -m bench.memory_bench --messages 100000     # the issue's size (about 8 minutes)
+    python -m bench.memory_bench                       # 100,000 messages (the issue's size)
+    python -m bench.memory_bench --messages 3000       # the quick run
 
 Messages are console-like Incoming events from 1,000 users, a mix of /settings, /help,
 /start and plain text, 20 in flight at a time."""
@@ -90,7 +90,7 @@ async def main(messages: int, users: int, concurrency: int) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--messages", type=int, default=20_000)
+    parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--users", type=int, default=1_000)
     parser.add_argument("--concurrency", type=int, default=20)
     args = parser.parse_args()

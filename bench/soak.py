@@ -4,7 +4,8 @@ connections must stay flat.
     python -m bench.soak --minutes 30                  # the issue's run
     python -m bench.soak --minutes 2 --interval 10     # a smoke run
 
-Students of the load scenario (bench.load) talk to the core at about --rate messages/s, and
+Students of the load scenario (bench.load) talk to the core at about --rate messages/s (tutor
+questions go to the local OpenAI-compatible test server), and
 every periodic sweep runs once per interval, as beat would. Every --interval seconds it
 samples this process's RSS and the open database connections. It fails (exit 1) when the
 median RSS of the last third of the samples exceeds the first third's by more than
@@ -29,6 +30,7 @@ from bench.load import console_sender, student_steps
 from core.app import load_jobs
 from core.jobs import PERIODIC, JobContext, run_job
 from teddy.runtime import Core
+from tests.support.fake_llm import FakeLLMThread
 
 
 async def traffic(core: Core, rate: float, stop: asyncio.Event, tally: Tally) -> None:
@@ -60,7 +62,21 @@ async def main(minutes: float, interval: float, rate: float, tolerance_mib: floa
     load_jobs()
     samples: list[tuple[float, float, int, int]] = []  # (seconds, RSS MiB, connections, msgs)
     tally = Tally()
-    async with bench_core() as core:
+    with FakeLLMThread() as llm:
+        await soak(llm.base_url, minutes, interval, rate, samples, tally)
+    return verdict(samples, tally, tolerance_mib, minutes)
+
+
+async def soak(
+    llm_url: str,
+    minutes: float,
+    interval: float,
+    rate: float,
+    samples: list[tuple[float, float, int, int]],
+    tally: Tally,
+) -> None:
+    """Traffic, sweeps and a sample every `interval` seconds, for `minutes`."""
+    async with bench_core(llm_base_url=llm_url, llm_model="fake") as core:
         stop = asyncio.Event()
         runner = asyncio.create_task(traffic(core, rate, stop, tally))
         started = time.perf_counter()
@@ -82,7 +98,6 @@ async def main(minutes: float, interval: float, rate: float, tolerance_mib: floa
             )
         stop.set()
         await runner
-    return verdict(samples, tally, tolerance_mib, minutes)
 
 
 def verdict(

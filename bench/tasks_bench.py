@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
@@ -85,14 +86,12 @@ async def bench_list(core: Core, rounds: int) -> None:
 
     print(summary("bare SELECT 1 (reference)", await select_one_latencies(core, rounds)))
     for view in ("open", "today", "done"):
-        print(
-            summary(f"service.list_tasks {view}", await timed(lambda v=view: list_only(v), rounds))
-        )
+        print(summary(f"service.list_tasks {view}", await timed(partial(list_only, view), rounds)))
     print("  EXPLAIN of the open-task page:")
     print(await explain(core, LIST_SQL, user_id=user_id))
     for arg in ("", "week", "#chem"):
         label = f"chat /tasks {arg}".strip() + " (whole dispatch)"
-        print(summary(label, await timed(lambda a=arg: chat_tasks(a), rounds)))
+        print(summary(label, await timed(partial(chat_tasks, arg), rounds)))
 
 
 async def seed_sweep(core: Core, users: int, tasks: int) -> None:

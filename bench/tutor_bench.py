@@ -163,7 +163,7 @@ async def main(turns: int, assemblies: int) -> None:
             teddy_home=Path(home),
             tutor_requests_per_minute=0,
             tutor_daily_token_budget=0,
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
         )
         async with open_core(settings) as core:
             llm = OpenAILLM(base_url=fake.base_url, model="fake", max_retries=0)

@@ -18,6 +18,8 @@ EMBED_FIELDS = 25
 FIELD_NAME_LIMIT = 256
 FIELD_VALUE_LIMIT = 1024
 LABEL_LIMIT = 80
+EMBEDS_PER_MESSAGE = 10
+EMBED_TOTAL_LIMIT = 6000  # characters in all the embeds of one message
 ACTION_PREFIX = "t:"  # custom ids are "t:<core action id>" (at most 100 characters)
 
 
@@ -50,32 +52,47 @@ class Message:
 
 
 def render(reply: Reply) -> list[Message]:
-    """The reply as one or more messages (long text split); buttons and embeds go on the last."""
+    """The reply as one or more messages (long text split, embeds beyond one message's limits
+    in further messages); buttons go on the last. Never an empty message: the adapter edits
+    live messages with the last one."""
     text = "\n\n".join(to_discord_markdown(p.text) for p in reply.parts if isinstance(p, Text))
-    pieces = split_text(text, CONTENT_LIMIT) if text else [""]
-    messages = [Message(content=piece) for piece in pieces]
+    pieces = [p for p in split_text(text, CONTENT_LIMIT) if p.strip()] if text.strip() else []
+    messages = [Message(content=piece) for piece in pieces] or [Message()]
     last = messages[-1]
+    view = None
     for part in reply.parts:
         if isinstance(part, Card):
             embed, file = card_embed(part)
+            if len(last.embeds) >= EMBEDS_PER_MESSAGE or _size(last.embeds) + len(embed) > (
+                EMBED_TOTAL_LIMIT
+            ):
+                last = Message()
+                messages.append(last)
             last.embeds.append(embed)
             if file is not None:
                 last.files.append(file)
         elif isinstance(part, Buttons):
-            last.view = buttons_view(part)
+            view = buttons_view(part)
+    last.view = view
     for file_part in reply.files:
         last.files.append(discord.File(io.BytesIO(file_part.data), filename=file_part.name))
+    if not (last.content or last.embeds or last.files or (view is not None and view.children)):
+        last.content = "…"  # Discord refuses a message with nothing in it
     return messages
+
+
+def _size(embeds: list[discord.Embed]) -> int:
+    return sum(len(e) for e in embeds)
 
 
 def card_embed(card: Card) -> tuple[discord.Embed, discord.File | None]:
     embed = discord.Embed(title=card.title[:256], colour=discord.Colour.from_rgb(196, 140, 90))
     for name, value in card.fields[:EMBED_FIELDS]:
-        embed.add_field(
-            name=escape(name)[:FIELD_NAME_LIMIT] or "\u200b",
-            value=to_discord_markdown(value)[:FIELD_VALUE_LIMIT] or "\u200b",
-            inline=len(value) < 40,
-        )
+        field_name = escape(name).strip()[:FIELD_NAME_LIMIT] or "\u200b"
+        field_value = to_discord_markdown(value).strip()[:FIELD_VALUE_LIMIT] or "\u200b"
+        if len(embed) + len(field_name) + len(field_value) > EMBED_TOTAL_LIMIT:
+            break  # the rest would make Discord refuse the whole embed
+        embed.add_field(name=field_name, value=field_value, inline=len(value) < 40)
     file = None
     if card.image is not None:
         file = discord.File(io.BytesIO(card.image), filename=card.image_name)
@@ -89,7 +106,7 @@ def buttons_view(part: Buttons) -> discord.ui.View:
         for button in row[:5]:
             view.add_item(
                 discord.ui.Button(
-                    label=button.label[:LABEL_LIMIT],
+                    label=button.label.strip()[:LABEL_LIMIT] or "·",
                     custom_id=f"{ACTION_PREFIX}{button.action}",
                     style=discord.ButtonStyle.secondary,
                     row=row_index,

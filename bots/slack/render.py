@@ -23,8 +23,14 @@ def escape_mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _escape_url(url: str) -> str:
+    """A link's URL in `<url|text>`: escaped like text, and no `|` (it ends the URL)."""
+    return escape_mrkdwn(url).replace("|", "%7C")
+
+
 MRKDWN = Style(
     escape=escape_mrkdwn,
+    escape_url=_escape_url,
     bold="*{}*",
     italic="_{}_",
     code="`{}`",
@@ -43,9 +49,8 @@ def reply_blocks(reply: Reply) -> list[Block]:
     blocks: list[Block] = []
     for part in reply.parts:
         if isinstance(part, Text):
-            for piece in split_text(to_mrkdwn(part.text), SECTION_LIMIT):
-                if piece.strip():
-                    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": piece}})
+            for piece in mrkdwn_pieces(part.text, SECTION_LIMIT):
+                blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": piece}})
         elif isinstance(part, Buttons):
             blocks.extend(_action_blocks(part, start=_button_count(blocks)))
         elif isinstance(part, Card):
@@ -54,6 +59,21 @@ def reply_blocks(reply: Reply) -> list[Block]:
         note = {"type": "context", "elements": [{"type": "mrkdwn", "text": "(message shortened)"}]}
         blocks = [*blocks[: BLOCK_LIMIT - 1], note]
     return blocks
+
+
+def mrkdwn_pieces(text: str, limit: int, budget: int | None = None) -> list[str]:
+    """The text as mrkdwn pieces of at most `limit` characters, none blank. The markup is
+    split before it is rendered, so a cut never falls inside an entity (`&amp;`) or a link;
+    a piece that escaping made too long is split again, smaller."""
+    budget = budget or limit
+    pieces: list[str] = []
+    for piece in split_text(text, budget):
+        rendered = to_mrkdwn(piece)
+        if len(rendered) > limit and budget > 1:
+            pieces.extend(mrkdwn_pieces(piece, limit, budget // 2))
+        elif rendered.strip():
+            pieces.append(rendered)
+    return pieces
 
 
 def _button_count(blocks: list[Block]) -> int:
@@ -67,7 +87,7 @@ def _action_blocks(part: Buttons, start: int) -> list[Block]:
             "type": "button",
             "text": {
                 "type": "plain_text",
-                "text": button.label[:BUTTON_LABEL_LIMIT],
+                "text": button.label.strip()[:BUTTON_LABEL_LIMIT] or "·",
                 "emoji": True,
             },
             # action_id must be unique within a message; the core action id travels as value.
@@ -84,15 +104,19 @@ def _action_blocks(part: Buttons, start: int) -> list[Block]:
 
 def _card_blocks(card: Card) -> list[Block]:
     blocks: list[Block] = [
-        {"type": "header", "text": {"type": "plain_text", "text": card.title[:150] or " "}}
+        {"type": "header", "text": {"type": "plain_text", "text": card.title.strip()[:150] or "·"}}
     ]
-    fields = [
-        {"type": "mrkdwn", "text": f"*{escape_mrkdwn(k)}*\n{to_mrkdwn(v)}"[:FIELD_LIMIT]}
-        for k, v in card.fields
-    ]
+    fields = [{"type": "mrkdwn", "text": _field(k, v)} for k, v in card.fields]
     for i in range(0, len(fields), FIELDS_PER_SECTION):
         blocks.append({"type": "section", "fields": fields[i : i + FIELDS_PER_SECTION]})
     return blocks
+
+
+def _field(name: str, value: str) -> str:
+    """`*name*` and the value's first piece, within a field's limit (cut with an ellipsis)."""
+    head = f"*{escape_mrkdwn(name[:100])}*\n"
+    pieces = mrkdwn_pieces(value, FIELD_LIMIT - len(head) - 1)
+    return head + (pieces[0] + ("…" if len(pieces) > 1 else "") if pieces else "")
 
 
 def fallback_text(reply: Reply) -> str:

@@ -28,6 +28,7 @@ from tests.support.discord_standin import (
     VOICE_CHANNEL,
     DiscordStandIn,
     member,
+    message,
     user,
 )
 
@@ -154,55 +155,25 @@ def interaction(
 
 def click(custom_id: str, message_id: str, *, dm: bool = True) -> dict[str, Any]:
     iid = str(next(_ids))
-    message = {
-        "id": message_id,
-        "channel_id": DM_CHANNEL if dm else TEXT_CHANNEL,
-        "author": user(BOT_ID, "teddy", bot=True),
-        "content": "Count",
-        "timestamp": "2026-11-25T10:00:00+00:00",
-        "edited_timestamp": None,
-        "tts": False,
-        "mention_everyone": False,
-        "mentions": [],
-        "mention_roles": [],
-        "attachments": [],
-        "embeds": [],
-        "pinned": False,
-        "type": 0,
-        "flags": 0,
-        "components": [
-            {
-                "type": 1,
-                "components": [{"type": 2, "style": 2, "label": "+1", "custom_id": custom_id}],
-            }
-        ],
-    }
+    button = {"type": 2, "style": 2, "label": "+1", "custom_id": custom_id}
+    clicked = message(
+        message_id,
+        DM_CHANNEL if dm else TEXT_CHANNEL,
+        user(BOT_ID, "teddy", bot=True),
+        {"content": "Count", "components": [{"type": 1, "components": [button]}]},
+    )
     return interaction(
-        iid, 3, {"custom_id": custom_id, "component_type": 2}, dm=dm, message=message
+        iid, 3, {"custom_id": custom_id, "component_type": 2}, dm=dm, message=clicked
     )
 
 
 def message_create(
     content: str, *, dm: bool, mention: bool = False, **extra: Any
 ) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": str(next(_ids)),
-        "channel_id": DM_CHANNEL if dm else TEXT_CHANNEL,
-        "author": user(ALICE, "alice"),
-        "content": content,
-        "timestamp": "2026-11-25T10:00:00+00:00",
-        "edited_timestamp": None,
-        "tts": False,
-        "mention_everyone": False,
-        "mentions": [user(BOT_ID, "teddy", bot=True)] if mention else [],
-        "mention_roles": [],
-        "attachments": [],
-        "embeds": [],
-        "pinned": False,
-        "type": 0,
-        "flags": 0,
-        **extra,
-    }
+    channel = DM_CHANNEL if dm else TEXT_CHANNEL
+    data = message(str(next(_ids)), channel, user(ALICE, "alice"), {"content": content})
+    data["mentions"] = [user(BOT_ID, "teddy", bot=True)] if mention else []
+    data.update(extra)
     if not dm:
         data["guild_id"] = GUILD_ID
         data["member"] = {k: v for k, v in member(ALICE, "alice").items() if k != "user"}

@@ -54,6 +54,31 @@ def member(uid: str, name: str, permissions: str = ALL_PERMISSIONS) -> dict[str,
     }
 
 
+def message(
+    message_id: str, channel_id: str, author: dict[str, Any], body: dict[str, Any]
+) -> dict[str, Any]:
+    """A message object as Discord sends it, with what a send or edit body gave it
+    (content, embeds, flags, components)."""
+    return {
+        "id": message_id,
+        "channel_id": channel_id,
+        "author": author,
+        "content": body.get("content") or "",
+        "timestamp": "2026-11-25T10:00:00+00:00",
+        "edited_timestamp": None,
+        "tts": False,
+        "mention_everyone": False,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": [],
+        "embeds": body.get("embeds") or [],
+        "pinned": False,
+        "type": 0,
+        "flags": body.get("flags") or 0,
+        "components": body.get("components") or [],
+    }
+
+
 @dataclass
 class Call:
     method: str
@@ -263,25 +288,7 @@ class DiscordStandIn:
         message_id = known_id or (parts[-1] if method == "PATCH" else self.next_id())
         if method == "DELETE":
             return 204, None
-        body = body or {}
-        return 200, {
-            "id": message_id,
-            "channel_id": channel_id,
-            "author": user(BOT_ID, "teddy", bot=True),
-            "content": body.get("content") or "",
-            "timestamp": "2026-11-25T10:00:00+00:00",
-            "edited_timestamp": None,
-            "tts": False,
-            "mention_everyone": False,
-            "mentions": [],
-            "mention_roles": [],
-            "attachments": [],
-            "embeds": body.get("embeds") or [],
-            "pinned": False,
-            "type": 0,
-            "flags": body.get("flags") or 0,
-            "components": body.get("components") or [],
-        }
+        return 200, message(message_id, channel_id, user(BOT_ID, "teddy", bot=True), body or {})
 
     def named(self, method: str, fragment: str) -> list[Call]:
         return [c for c in self.calls if c.method == method and fragment in c.path]
