@@ -266,7 +266,9 @@ async def main(
     logging.disable(logging.WARNING)
     rng = random.Random(13)
     with FakeLLMThread() as llm:
-        async with bench_core(llm_base_url=llm.base_url, llm_model="fake") as core:
+        async with bench_core(
+            llm_base_url=llm.base_url, llm_model="fake", preload_embedder=True
+        ) as core:
             reference = await select_one_latencies(core, 500)
             idle_connections = await db_connections(core)
             mix = platforms(core, shares)

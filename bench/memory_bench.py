@@ -37,7 +37,7 @@ MIX = (
 
 async def main(messages: int, users: int, concurrency: int) -> None:
     logging.disable(logging.WARNING)
-    async with bench_core() as core:
+    async with bench_core(preload_embedder=True) as core:
         send = core_sender(core, "console")
         rss_open = rss_mib()
         connections_idle = await db_connections(core)

@@ -110,6 +110,8 @@ async def search_scopes(
     if not query or not scopes or limit <= 0:
         return []
     depth = max(depth or 50, limit)
+    if not await _any_passages(session, scopes):
+        return []  # nothing to find: spare the query embedding (and loading its model)
     vector: list[float] | None = None
     model: str | None = None
     if embedder is not None and mode is not Mode.KEYWORD:
@@ -151,6 +153,14 @@ async def search_scopes(
         )
         for row in rows
     ]
+
+
+async def _any_passages(session: AsyncSession, scopes: Sequence[str]) -> bool:
+    found = await session.scalar(
+        text("SELECT EXISTS (SELECT 1 FROM document_chunks WHERE scope = ANY(:scopes))"),
+        {"scopes": list(scopes)},
+    )
+    return bool(found)
 
 
 def _vector_literal(vector: Sequence[float]) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pytest
 from sqlalchemy import func, select
@@ -225,3 +225,36 @@ async def test_deleting_by_id_takes_only_the_users_own_document(
         chunks = set(await session.scalars(select(Chunk.document_id)))
     assert titles == {"b.md"} and chunks == {b.id}
     assert "Nothing in your documents matches" in await alice.say("/search axolotl")
+
+
+class CountingEmbedder:
+    """A stand-in vector space that counts the queries it was asked to embed."""
+
+    model = "counting-3"
+
+    def __init__(self) -> None:
+        self.queries: list[str] = []
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        self.queries.extend(texts)
+        return [[1.0, 0.0, 0.0] for _ in texts]
+
+
+async def test_a_search_with_nothing_to_search_embeds_nothing(
+    core: Core, make_chat: Callable[..., ChatDriver], keyword_only: None
+) -> None:
+    alice, bob = make_chat("alice"), make_chat("bob")
+    await upload(core, alice, "notes.md", b"The okapi is related to the giraffe.\n")
+    await bob.say("/start")
+    embedder = CountingEmbedder()
+    async with core.db.transaction() as session:
+        users = {u.display_name: u for u in await session.scalars(select(User))}
+        empty = await search_passages(
+            session, user_id=users["Bob"].id, room_id=None, query="okapi", embedder=embedder
+        )
+        assert empty == [] and embedder.queries == []
+        found = await search_passages(
+            session, user_id=users["Alice"].id, room_id=None, query="okapi", embedder=embedder
+        )
+    assert embedder.queries == ["okapi"]
+    assert [p.document_title for p in found] == ["notes.md"]
