@@ -54,6 +54,7 @@ def signed_headers(
 ) -> dict[str, str]:
     ts = str(timestamp if timestamp is not None else int(time.time()))
     signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+    assert signature is not None
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
 
 
@@ -318,7 +319,7 @@ async def test_socket_mode_receives_a_slash_command_and_acks_the_envelope(
     slack: SlackAdapter, standin: SlackStandIn
 ) -> None:
     handler = slack.socket_mode("xapp-test")
-    await handler.connect_async()
+    await handler.connect_async()  # type: ignore[no-untyped-call]
     try:
         await standin.push(
             "slash_commands", slash("settings tz Asia/Tokyo", trigger="sm1"), "env-1"
@@ -327,7 +328,7 @@ async def test_socket_mode_receives_a_slash_command_and_acks_the_envelope(
         assert "Asia/Tokyo" in posted[0].params["text"]
         assert {"envelope_id": "env-1"}.items() <= standin.acks[0].items()
     finally:
-        await handler.close_async()
+        await handler.close_async()  # type: ignore[no-untyped-call]
 
 
 async def test_outbox_delivery_paces_per_channel_and_honours_retry_after(

@@ -183,8 +183,8 @@ class DiscordStandIn:
                 else:
                     parts["files"].append(
                         {
-                            "name": part.filename,
-                            "size": len(data),  # type: ignore[union-attr]
+                            "name": part.filename,  # type: ignore[union-attr]
+                            "size": len(data),
                             "data": bytes(data),
                         }
                     )
