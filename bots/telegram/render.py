@@ -81,7 +81,10 @@ def render(reply: Reply) -> list[Outgoing]:
         if pending:
             body = "\n\n".join(pending)
             pieces = markup.split_text(body, MAX_TEXT)
-            messages.extend(TextMessage(to_html(piece)) for piece in pieces)
+            # Markup that shows nothing (e.g. bold around a blank line) would be an empty
+            # message, which Telegram refuses.
+            shown = (piece for piece in pieces if markup.to_plain(piece).strip())
+            messages.extend(TextMessage(to_html(piece)) for piece in shown)
             pending.clear()
 
     for part in reply.parts:

@@ -64,3 +64,11 @@ def test_long_replies_split_into_acceptable_messages(texts: list[str]) -> None:
         visible = check_html(message.html)
         assert len(visible) <= MAX_TEXT
         assert visible.strip() or message.html == "⬇️", "Telegram rejects an empty message"
+
+
+def test_markup_that_shows_nothing_sends_no_message() -> None:
+    # Found by the test above: bold around the blank line between two parts.
+    assert render(Reply((Text("**"), Text("**")))) == []
+    shown = render(Reply((Text("**"), Text("**"), Text("hi"))))
+    assert len(shown) == 1 and isinstance(shown[0], TextMessage)
+    assert check_html(shown[0].html).strip() == "hi"
