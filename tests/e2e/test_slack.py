@@ -21,6 +21,7 @@ from api.slack_events import slack_events_router
 from bots.slack.adapter import SlackAdapter
 from core.chat import Button, Ctx, Reply, Router
 from core.identity.models import Room
+from core.notify import service as outbox
 from teddy.runtime import Core
 from tests.support.slack_standin import SlackStandIn
 
@@ -183,6 +184,16 @@ async def test_slash_command_is_acknowledged_and_answered_in_the_channel(
     assert blocks[0]["type"] == "section" and blocks[0]["text"]["type"] == "mrkdwn"
 
 
+async def live_message_recorded(core: Core, channel: str, live_id: str) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        async with core.db.transaction() as session:
+            if await outbox.live_message_id(session, "slack", channel, live_id) is not None:
+                return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"live message {live_id} never recorded")
+
+
 async def test_button_click_edits_the_live_message_in_place(
     core: Core, http: httpx.AsyncClient, standin: SlackStandIn
 ) -> None:
@@ -192,6 +203,9 @@ async def test_button_click_edits_the_live_message_in_place(
     blocks = first.params["blocks"]
     button = next(b for b in blocks if b["type"] == "actions")["elements"][0]
     assert button["value"] == "count.inc:0" and button["action_id"] == "teddy-0"
+    # The stand-in logs the post when it arrives; the adapter records the message's ts once
+    # Slack has answered. A person clicks only after seeing the message, so wait for that.
+    await live_message_recorded(core, first.params["channel"], "counter")
     await post_form(http, click(button["value"]))
     update = (await standin.wait_for("chat.update"))[0]
     assert update.params["ts"] == "1700000001.000100"
