@@ -4,17 +4,27 @@ the caller (another user's ids answer 404, exactly like ids that do not exist)."
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from api.web import RowId, state, within_rate
 from core.accounts import service as accounts
 from core.accounts import userdata
 from core.analytics import service as analytics
 from core.identity.models import User
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL: refuse it as bad input, not a database error.
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    return value
+
+
+PlainText = Annotated[str, AfterValidator(_no_nul)]
 
 bearer = HTTPBearer(auto_error=False, description="An API token made on the settings page.")
 router = APIRouter(prefix="/api/v1", tags=["v1"])
@@ -64,7 +74,7 @@ class TokenOut(BaseModel):
 
 
 class NewToken(BaseModel):
-    name: str = Field(default="script", max_length=100)
+    name: PlainText = Field(default="script", max_length=100)
 
 
 class CreatedToken(TokenOut):
@@ -77,7 +87,7 @@ class LinkCodeOut(BaseModel):
 
 
 class LinkIn(BaseModel):
-    code: str = Field(min_length=4, max_length=20)
+    code: PlainText = Field(min_length=4, max_length=20)
 
 
 class Linked(BaseModel):

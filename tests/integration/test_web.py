@@ -193,6 +193,12 @@ async def test_api_needs_a_token_and_answers_only_for_the_caller(app: FastAPI, c
             await api.delete(f"/api/v1/identities/{ben_token_id}", headers=as_ana)
         ).status_code == 404
         assert (await api.get("/api/v1/me", headers=as_ben)).json()["email"] == "ben@example.org"
+        for path, body in (
+            ("/api/v1/tokens", {"name": "a\x00b"}),
+            ("/api/v1/link", {"code": "AB\x00CD"}),
+        ):
+            refused = await api.post(path, json=body, headers=as_ana)
+            assert refused.status_code == 422 and "NUL" in refused.text, refused.text
         stats = (await api.get("/api/v1/stats?period=month", headers=as_ana)).json()
         assert len(stats["days"]) == 30
         exported = (await api.get("/api/v1/export", headers=as_ana)).json()
