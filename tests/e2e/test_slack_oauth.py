@@ -136,6 +136,19 @@ async def test_one_workspaces_tasks_are_not_seen_from_another(
     assert "Secret essay" not in by_token["xoxb-B"]
 
 
+async def queue_a_reminder_in_each_workspace(
+    core: Core, http: httpx.AsyncClient, standin: SlackStandIn, clock: FixedClock
+) -> None:
+    """A task due at 10:00 in TA (Essay) and TB (Lab); an hour on, the sweep queues both
+    reminders."""
+    await post_form(http, slash("task Essay today 10am", team="TA", trigger="a1"))
+    await standin.wait_for("chat.postMessage")
+    await post_form(http, slash("task Lab today 10am", team="TB", trigger="b1"))
+    await standin.wait_for("chat.postMessage", 2)
+    clock.advance(timedelta(hours=1))
+    await run_job("tasks.sweep_reminders", JobContext(core.db, core.services), {})
+
+
 @pytest.mark.usefixtures("two_workspaces")
 async def test_each_workspaces_reminder_is_delivered_with_its_own_token(
     core: Core,
@@ -144,13 +157,7 @@ async def test_each_workspaces_reminder_is_delivered_with_its_own_token(
     standin: SlackStandIn,
     clock: FixedClock,
 ) -> None:
-    await post_form(http, slash("task Essay today 10am", team="TA", trigger="a1"))
-    await standin.wait_for("chat.postMessage")
-    await post_form(http, slash("task Lab today 10am", team="TB", trigger="b1"))
-    await standin.wait_for("chat.postMessage", 2)
-
-    clock.advance(timedelta(hours=1))
-    await run_job("tasks.sweep_reminders", JobContext(core.db, core.services), {})
+    await queue_a_reminder_in_each_workspace(core, http, standin, clock)
     async with core.db.transaction() as session:
         queued = list(await session.scalars(select(OutboxMessage.chat_id).order_by("chat_id")))
     assert queued == ["TA:D100", "TB:D100"]
@@ -172,11 +179,7 @@ async def test_a_workspace_that_is_rate_limited_holds_back_only_its_own_reminder
     standin: SlackStandIn,
     clock: FixedClock,
 ) -> None:
-    await post_form(http, slash("task Essay today 10am", team="TA", trigger="a1"))
-    await post_form(http, slash("task Lab today 10am", team="TB", trigger="b1"))
-    await standin.wait_for("chat.postMessage", 2)
-    clock.advance(timedelta(hours=1))
-    await run_job("tasks.sweep_reminders", JobContext(core.db, core.services), {})
+    await queue_a_reminder_in_each_workspace(core, http, standin, clock)
 
     standin.rate_limit_token["xoxb-A"] = 30
     deliverer = slack.deliverer()
