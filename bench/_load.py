@@ -10,7 +10,7 @@ import os
 import time
 from array import array
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -93,7 +93,8 @@ class ConnectionSampler:
 @dataclass
 class Step:
     """One thing a student sends: a command's label (for the per-command figures) and the
-    text or button action."""
+    text or button action. `options` are the command's arguments as a platform with typed
+    command options (Discord) collects them; `text` is the same command typed."""
 
     label: str
     text: str = ""
@@ -101,6 +102,7 @@ class Step:
     room: str | None = None
     press: int | None = None  # press this button of the previous reply
     upload: bool = False  # send a file instead of text
+    options: Mapping[str, object] = field(default_factory=dict)
 
 
 class NothingToPress(Exception):

@@ -192,11 +192,7 @@ class DiscordPath:
                 message=self._message_data(message_id, shown, self._dm(user_id)),
             )
         else:
-            name, _, args = step.text.removeprefix("/").partition(" ")
-            data: dict[str, Any] = {"id": "970000000000000001", "name": name, "type": 1}
-            if args.strip():
-                data["options"] = [{"name": "text", "type": 3, "value": args.strip()}]
-            payload.update(type=2, data=data)
+            payload.update(type=2, data=slash_data(step))
         return {**payload, **self._where(user_id, step)}
 
     def _dm(self, user_id: str) -> str:
@@ -256,6 +252,20 @@ class DiscordPath:
         data = message(str(next(_IDS)), channel, author, {"content": step.text})
         data["attachments"] = attachments
         return data
+
+
+def slash_data(step: Step) -> dict[str, Any]:
+    """The slash command's data as Discord sends it: each option filled in, integers as
+    type 4, text and choices as type 3."""
+    name, _, args = step.text.removeprefix("/").partition(" ")
+    if args.strip() and not step.options:
+        raise ValueError(f"{step.text!r}: a command with arguments needs its options for Discord")
+    options = [
+        {"name": key, "type": 4 if isinstance(value, int) else 3, "value": value}
+        for key, value in step.options.items()
+    ]
+    data: dict[str, Any] = {"id": "970000000000000001", "name": name, "type": 1}
+    return {**data, "options": options} if options else data
 
 
 def as_reply(message: dict[str, Any]) -> Reply:

@@ -28,7 +28,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -44,25 +44,27 @@ from bench._load import (
     incoming,
     run_students,
 )
+from core.app import build_router
 from core.chat.messages import Attachment, Reply
 from teddy.runtime import Core
 from tests.support.fake_llm import FakeLLMThread
 
+COMMANDS = build_router().commands
 QUICK_ARGS = ["--students", "300", "--minutes", "2", "--activities", "2"]
 # The full run may take longer than the runner's default budget per module.
 BUDGET_SECONDS = 1800
 ROOM_SIZE = 25
-TITLES = [
-    "Lab report fri 5pm #chem !high",
-    "Read chapter 4 tomorrow #bio",
-    "Essay draft in 3 days #history !medium",
-    "Problem set 7 next monday 9am #math !high",
-    "Revise flashcards tomorrow 8pm",
+TITLES: list[dict[str, object]] = [
+    {"title": "Lab report", "due": "fri 5pm", "subject": "chem", "priority": "high"},
+    {"title": "Read chapter 4", "due": "tomorrow", "subject": "bio"},
+    {"title": "Essay draft", "due": "in 3 days", "subject": "history", "priority": "medium"},
+    {"title": "Problem set 7", "due": "next monday 9am", "subject": "math", "priority": "high"},
+    {"title": "Revise flashcards", "due": "tomorrow 8pm"},
 ]
-CARDS = [
-    "What is ATP? | the cell's energy currency",
-    "{{c1::Mitochondria}} make ATP",
-    "Capital of Peru? | Lima",
+CARDS: list[dict[str, object]] = [
+    {"front": "What is ATP?", "back": "the cell's energy currency"},
+    {"front": "{{c1::Mitochondria}} make ATP"},
+    {"front": "Capital of Peru?", "back": "Lima"},
 ]
 QUESTIONS = [
     "why do cells need ATP?",
@@ -71,44 +73,57 @@ QUESTIONS = [
 ]
 
 
+def command(
+    name: str, options: Mapping[str, object] | None = None, *, room: str | None = None
+) -> Step:
+    """A command as a student fills in its options on Discord; on the other platforms the
+    same command is typed, joined from the options exactly as the core joins Discord's."""
+    options = options or {}
+    return Step(f"/{name}", COMMANDS[name].text_for(options), room=room, options=options)
+
+
 def student_steps(n: int, rng: random.Random, uploads: bool, activities: int = 2) -> list[Step]:
     """/start, then `activities` activities picked at random (one in twenty students
     uploads a note first; one per room starts /focus there)."""
     room = f"r{n // ROOM_SIZE}"
     choices = {
-        "settings": [Step("/settings", "/settings"), Step("/help", "/help")],
+        "settings": [command("settings"), command("help")],
         "tasks": [
-            Step("/task", f"/task {rng.choice(TITLES)}"),
-            Step("/tasks", "/tasks"),
-            Step("/done", "/done 1"),
+            command("task", rng.choice(TITLES)),
+            command("tasks"),
+            command("done", {"number": 1}),
         ],
         "cards": [
-            Step("/deck", f"/deck {rng.choice(['Biology', 'Chemistry', 'Spanish'])}"),
-            Step("/card", f"/card {rng.choice(CARDS)}"),
-            Step("/review", "/review"),
+            command("deck", {"deck": rng.choice(["Biology", "Chemistry", "Spanish"])}),
+            command("card", rng.choice(CARDS)),
+            command("review"),
             Step("press show answer", press=0),
             Step("press grade", press=2),
         ],
-        "reminder": [Step("/remind", "/remind in 2 hours stretch and drink water")],
-        "documents": [Step("/docs", "/docs"), Step("/search", "/search photosynthesis")],
+        "reminder": [command("remind", {"when": "in 2 hours", "text": "stretch and drink water"})],
+        "documents": [command("docs"), command("search", {"query": "photosynthesis"})],
         "room": [
-            Step("/room", "/room", room=room),
-            Step("/roomtask", f"/roomtask Group slides {n} fri #project", room=room),
-            Step("/roomtasks", "/roomtasks", room=room),
-            Step("/leaderboard", "/leaderboard", room=room),
+            command("room", room=room),
+            command(
+                "roomtask",
+                {"title": f"Group slides {n}", "due": "fri", "subject": "project"},
+                room=room,
+            ),
+            command("roomtasks", room=room),
+            command("leaderboard", room=room),
         ],
         "tutor": [
             Step("tutor question", rng.choice(QUESTIONS)),
-            Step("/explain", "/explain osmosis"),
+            command("explain", {"concept": "osmosis"}),
         ],
     }
-    steps = [Step("/start", "/start")]
+    steps = [command("start")]
     if uploads and n % 20 == 0:
         steps.append(Step("upload", "", upload=True))
     for name in rng.sample(sorted(choices), activities):
         steps += choices[name]
     if n % ROOM_SIZE == ROOM_SIZE - 1:
-        steps.append(Step("/focus", "/focus 25 5", room=room))
+        steps.append(command("focus", {"minutes": 25, "break": 5}, room=room))
     return steps
 
 

@@ -15,10 +15,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import discord
-from discord import app_commands
 
 from bots.delivery import Deliverer, Pace, RetryLater, Unreachable
-from bots.discord.commands import register_slash_commands
+from bots.discord.commands import TeddyCommandTree, register_slash_commands
 from bots.discord.render import ACTION_PREFIX, Message, render
 from core.chat.context import Emit
 from core.chat.messages import Attachment, Conversation, Incoming, Reply, Sender
@@ -79,7 +78,7 @@ class TeddyDiscord(discord.AutoShardedClient):
             intents=intents, allowed_mentions=discord.AllowedMentions.none(), **sharding
         )
         self.core = core
-        self.tree = app_commands.CommandTree(self)
+        self.tree = TeddyCommandTree(self)
         register_slash_commands(self.tree, core.dispatcher.router, self.handle_slash, self.suggest)
 
     async def setup_hook(self) -> None:

@@ -9,6 +9,7 @@ core keeps one parser for every platform."""
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -16,6 +17,8 @@ import discord
 from discord import app_commands
 
 from core.chat.router import CHOICE, INTEGER, CommandSpec, Param, Router, Suggestion
+
+log = logging.getLogger(__name__)
 
 MAX_OPTIONS = 25
 MAX_CHOICES = 25
@@ -26,6 +29,32 @@ SlashHandler = Callable[
 ]
 Suggest = Callable[[discord.Interaction[Any], str, str], Awaitable[list[Suggestion]]]
 Autocomplete = Callable[[discord.Interaction[Any], str], Awaitable[list[app_commands.Choice[Any]]]]
+
+
+class TeddyCommandTree(app_commands.CommandTree[Any]):
+    """The command tree that answers a command it could not run instead of leaving the
+    person looking at "The application did not respond"."""
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError, /
+    ) -> None:
+        name = interaction.command.name if interaction.command is not None else "this command"
+        if isinstance(error, app_commands.CommandInvokeError):
+            log.error("/%s failed", name, exc_info=error.original)
+            text = "Sorry, something went wrong. Please try again in a moment."
+        else:  # options Discord sent that this version of the command does not declare
+            log.warning("/%s arrived with options it does not take: %s", name, error)
+            text = (
+                f"I could not read the options of /{name}: Discord may still show an older "
+                f"version of it. Try again in a minute, or see `/help {name}`."
+            )
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(text, ephemeral=True)
+            else:
+                await interaction.response.send_message(text, ephemeral=True)
+        except discord.HTTPException:
+            log.warning("could not tell the person that /%s failed", name)
 
 
 def register_slash_commands(

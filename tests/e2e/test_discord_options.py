@@ -84,6 +84,19 @@ async def test_typed_options_are_joined_into_the_command_the_core_parses(
     assert "25 min focus, 10 min break" in started
 
 
+async def test_a_command_sent_with_options_it_does_not_take_is_answered_not_left_silent(
+    bot: TeddyDiscord, standin: DiscordStandIn
+) -> None:
+    # An older version of /remind, still shown by a Discord client, sent one free-text
+    # option; today's /remind requires `when` and `text`.
+    stale = await run(standin, "remind", {"text": "in 2 hours stretch"}, dm=True)
+    assert stale.startswith("I could not read the options of /remind")
+    assert "/help remind" in stale
+    assert callbacks(standin)[-1]["data"]["flags"] == 64  # only the sender sees it
+    # The bot keeps answering.
+    assert "Added **1**" in await run(standin, "task", {"title": "Essay"}, dm=True)
+
+
 async def test_deck_autocomplete_offers_only_the_users_own_and_shared_decks(
     bot: TeddyDiscord, standin: DiscordStandIn
 ) -> None:
