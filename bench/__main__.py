@@ -37,7 +37,8 @@ RESULTS = BENCH_DIR / "results"
 # Quick sizes for modules that do not declare QUICK_ARGS themselves.
 KNOWN_QUICK_ARGS: dict[str, list[str]] = {
     "core_roundtrip": ["--commands", "2000", "--users", "100"],
-    "rooms_bench": ["--rooms", "200", "--window", "20"],
+    "rooms_bench": ["--rooms", "200", "--window", "10"],
+    "web_bench": ["--seconds", "6"],
     "flashcards_bench": ["--small"],
     "retrieval": ["--embedder", "none"],
     "telegram_bench": ["--commands", "300"],

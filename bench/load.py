@@ -11,7 +11,7 @@ local stand-ins, plus the core's console path for reference:
 - tutor questions go to the local OpenAI-compatible test server (tests/support/fake_llm).
 
     python -m bench.load                       # 10,000 students (the size)
-    python -m bench.load --students 300 --minutes 2 --activities 2     # the quick run
+    python -m bench.load --students 200 --minutes 2 --activities 2     # the quick run
 
 Each student holds a conversation: /start, then one activity (--activities) of: settings
 and help; tasks (add with a due date, list, complete); flashcards (a deck, a card, a review
@@ -50,7 +50,7 @@ from teddy.runtime import Core
 from tests.support.fake_llm import FakeLLMThread
 
 COMMANDS = build_router().commands
-QUICK_ARGS = ["--students", "300", "--minutes", "2", "--activities", "2"]
+QUICK_ARGS = ["--students", "200", "--minutes", "2", "--activities", "2"]
 # The full run may take longer than the runner's default budget per module.
 BUDGET_SECONDS = 1800
 ROOM_SIZE = 25
@@ -284,6 +284,8 @@ async def main(
         async with bench_core(
             llm_base_url=llm.base_url, llm_model="fake", preload_embedder=True
         ) as core:
+            if core.warm_up is not None:
+                await core.warm_up  # a bot process takes traffic once its model has loaded
             reference = await select_one_latencies(core, 500)
             idle_connections = await db_connections(core)
             mix = platforms(core, shares)

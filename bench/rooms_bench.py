@@ -3,7 +3,7 @@ members, advanced by the `rooms.sweep_focus` job against the real (embedded) Pos
 and Redis.
 
     python -m bench.rooms_bench                    # 1,000 rooms x 10 members (the size)
-    python -m bench.rooms_bench --rooms 200 --window 20
+    python -m bench.rooms_bench --rooms 200 --window 10
 
 Prints:
 - burst capacity: every session's phase ends at once (each change logs M study sessions,

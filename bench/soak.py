@@ -76,7 +76,9 @@ async def soak(
     tally: Tally,
 ) -> None:
     """Traffic, sweeps and a sample every `interval` seconds, for `minutes`."""
-    async with bench_core(llm_base_url=llm_url, llm_model="fake") as core:
+    async with bench_core(llm_base_url=llm_url, llm_model="fake", preload_embedder=True) as core:
+        if core.warm_up is not None:
+            await core.warm_up  # as a bot process starts: the model is there before traffic
         stop = asyncio.Event()
         runner = asyncio.create_task(traffic(core, rate, stop, tally))
         started = time.perf_counter()
