@@ -57,10 +57,11 @@ def start_api(core: Core, home: Path, port: int) -> subprocess.Popen[bytes]:
 
 
 async def wait_ready(client: httpx.AsyncClient) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
-            if (await client.get("/healthz")).status_code == 200:
+            # Ready: the embedding model the API preloads is in, so it is not measured.
+            if (await client.get("/readyz")).status_code == 200:
                 return
         except httpx.TransportError:
             pass

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -126,6 +128,28 @@ async def test_security_headers_health_and_metrics(app: FastAPI) -> None:
         metrics = await client.get("/metrics")
         assert 'teddy_http_requests_total{method="GET",route="/login",status="200"}' in metrics.text
         assert (await client.get("/static/chart.umd.min.js")).status_code == 200
+
+
+async def test_readiness_waits_for_the_embedding_model_a_process_preloads(app: FastAPI) -> None:
+    web = app.state.web
+    loaded = asyncio.Event()
+    loading = asyncio.create_task(loaded.wait())
+    web.core = replace(web.core, warm_up=loading)
+    async with browser(app) as client:
+        assert (await client.get("/healthz")).status_code == 200  # alive meanwhile
+        while_loading = await client.get("/readyz")
+        assert while_loading.status_code == 503
+        assert while_loading.json()["embedding_model"] == "loading"
+        loaded.set()
+        await loading
+        ready = await client.get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json() == {
+            "status": "ok",
+            "database": "ok",
+            "redis": "ok",
+            "embedding_model": "ok",
+        }
 
 
 async def test_settings_are_saved_and_bad_input_is_explained(app: FastAPI) -> None:

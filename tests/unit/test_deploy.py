@@ -70,7 +70,9 @@ def test_api_worker_and_beat_are_probed_on_healthz_and_beat_stays_single() -> No
     found = deployments()
     for name in ("teddy-api", "teddy-worker", "teddy-beat"):
         (container,) = found[name]["spec"]["template"]["spec"]["containers"]
-        assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
+        # The API takes traffic once its embedding model has loaded (/readyz).
+        ready = "/readyz" if name == "teddy-api" else "/healthz"
+        assert container["readinessProbe"]["httpGet"]["path"] == ready
         assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     beat = found["teddy-beat"]["spec"]
     assert beat["replicas"] == 1 and beat["strategy"]["type"] == "Recreate"
