@@ -80,7 +80,8 @@ class TelegramPath:
         mine = [c for c in self.standin.calls[before:] if c.chat_id == str(chat_id)]
         refused = [c for c in mine if c.status != 200]
         if refused:
-            raise RuntimeError(f"stand-in refused {refused[0].method} ({refused[0].status})")
+            first = refused[0]
+            raise RuntimeError(f"stand-in refused {first.method} ({first.status}): {first.refusal}")
         shown = [c for c in mine if c.method in SHOWN]
         if not shown:
             raise RuntimeError("no message reached the chat")

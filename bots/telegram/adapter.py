@@ -92,6 +92,12 @@ def retry_seconds(err: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+def showing(message: TextMessage) -> tuple[str, str]:
+    """What a text message shows: its HTML and its buttons."""
+    keyboard = message.keyboard.to_json() if message.keyboard is not None else ""
+    return message.html, keyboard
+
+
 class LiveEdits:
     """Edits of one live message at most once per `interval`; an edit that arrives while
     one is waiting replaces it, so a fast stream of updates shows its latest state."""
@@ -99,6 +105,9 @@ class LiveEdits:
     def __init__(self, interval: float) -> None:
         self.interval = interval
         self.last: dict[tuple[str, str], float] = {}
+        # What each live message shows: an edit to the same is skipped (Telegram refuses
+        # it as "message is not modified", and it spends the chat's rate budget).
+        self.shown: dict[tuple[str, str], tuple[str, str]] = {}
         self.pending: dict[tuple[str, str], Callable[[], Awaitable[None]]] = {}
         self.tasks: dict[tuple[str, str], asyncio.Task[None]] = {}
 
@@ -132,6 +141,7 @@ class LiveEdits:
         horizon = asyncio.get_running_loop().time() - 10 * self.interval
         for key in [k for k, at in self.last.items() if at < horizon and k not in self.tasks]:
             del self.last[key]
+            self.shown.pop(key, None)
 
 
 class TelegramAdapter:
@@ -286,10 +296,14 @@ class TelegramAdapter:
             return key
 
         async def edit() -> None:
+            if self.live.shown.get(key) == showing(message):
+                return
             for _ in range(2):
                 try:
                     if not await self.edit_now(chat_id, message_id, message):
                         await self._send_live(key, chat_id, thread_id, message)
+                    else:
+                        self.live.shown[key] = showing(message)
                     return
                 except RetryAfter as err:
                     await asyncio.sleep(retry_seconds(err))
@@ -302,6 +316,7 @@ class TelegramAdapter:
     ) -> None:
         sent = await self.send(chat_id, thread_id, message)
         self.live.sent(key)
+        self.live.shown[key] = showing(message)
         await self._remember_live(key, str(sent.message_id))
 
     async def _live_message_id(self, key: tuple[str, str]) -> str | None:

@@ -5,6 +5,7 @@ Assertions are on the exact Bot API calls the bot made. A small test-only capabi
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import Any
@@ -63,6 +64,14 @@ def notes_router(recorder: Recorder) -> Router:
             await ctx.emit(
                 Reply.text(f"Focus: {n} min", [Button("Stop", "note.done:0")], live_id="t")
             )
+
+    @router.command("again", usage="/again", summary="a live state shown twice", area="test")
+    async def again(ctx: Ctx, args: str) -> None:
+        # The last state of a stream repeated after its edit went out (a tutor's final
+        # answer equal to its last streamed part).
+        for n in (1, 2, 2):
+            await ctx.emit(Reply.text(f"Answer part {n}", live_id="a"))
+            await asyncio.sleep(0.3)  # longer than the edit interval: each edit goes out
 
     @router.command("essay", usage="/essay", summary="a long reply", area="test")
     async def essay(ctx: Ctx, args: str) -> Reply:
@@ -203,6 +212,18 @@ async def test_live_message_keeps_editing_the_same_message_on_later_updates(
     await bot.process(message_update(ALICE, "/tick"))
     assert len(bot.standin.sent("sendMessage")) == 1
     assert {c.params["message_id"] for c in bot.standin.sent("editMessageText")} == {"1"}
+
+
+async def test_a_live_state_already_shown_is_not_edited_again(bot: TelegramBot) -> None:
+    await bot.process(message_update(ALICE, "/again"))
+    calls = [c for c in bot.standin.calls if c.method in ("sendMessage", "editMessageText")]
+    # One edit, and no second one refused as "message is not modified".
+    assert [(c.method, c.status) for c in calls] == [
+        ("sendMessage", 200),
+        ("editMessageText", 200),
+    ]
+    stored = bot.standin.message(111, 1)
+    assert stored is not None and stored["text"] == "Answer part 2"
 
 
 async def test_document_is_handed_to_core_with_name_size_mime_and_bytes(

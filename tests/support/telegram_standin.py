@@ -37,6 +37,7 @@ class Call:
     method: str
     params: dict[str, Any]
     status: int = 200
+    refusal: str = ""  # Telegram's description when the call was refused
 
     @property
     def chat_id(self) -> str:
@@ -201,8 +202,8 @@ class TelegramStandIn:
         try:
             result = await handler(params)
         except ValueError as err:
-            call.status = 400
-            return _error(400, str(err))
+            call.status, call.refusal = 400, str(err)
+            return _error(400, call.refusal)
         return web.json_response({"ok": True, "result": result})
 
     def _take_failure(self, method: str) -> int | None:
