@@ -103,7 +103,11 @@ class SlackPath:
         config = uvicorn.Config(app, log_level="warning", lifespan="off", backlog=512)
         self.server = uvicorn.Server(config)
         self.serving = asyncio.create_task(self.server.serve(sockets=[sock]))
-        limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+        # Idle connections are dropped before uvicorn's keep-alive timeout closes them,
+        # as a proxy in front would (a request on a closing connection fails to read).
+        limits = httpx.Limits(
+            max_connections=100, max_keepalive_connections=100, keepalive_expiry=2.0
+        )
         self.http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits)
 
     def _instrument(self) -> None:

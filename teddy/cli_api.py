@@ -16,9 +16,9 @@ from teddy.options import home_option, load_settings
 @click.option("--port", default=8000, show_default=True, help="Port to listen on.")
 def api_command(home: Path | None, host: str, port: int) -> None:
     """Serve the web dashboard and the REST API."""
-    import uvicorn
 
     from api.app import create_app
+    from teddy.http_server import http_server
     from teddy.runtime import open_core
 
     settings = load_settings(home)
@@ -26,9 +26,9 @@ def api_command(home: Path | None, host: str, port: int) -> None:
     async def run() -> None:
         async with open_core(settings, preload_embedder=True) as core:
             app = create_app(settings, core)
-            config = uvicorn.Config(
-                app, host=host, port=port, proxy_headers=True, log_level=settings.log_level.lower()
+            server = http_server(
+                app, host, port, proxy_headers=True, log_level=settings.log_level.lower()
             )
-            await uvicorn.Server(config).serve()
+            await server.serve()
 
     asyncio.run(run())

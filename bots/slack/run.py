@@ -11,6 +11,7 @@ import re
 
 from bots.slack.adapter import OAuthConfig, SlackAdapter
 from core.settings import Settings
+from teddy.http_server import http_server
 from teddy.runtime import Core
 
 log = logging.getLogger(__name__)
@@ -89,14 +90,13 @@ async def _serve_socket_mode(adapter: SlackAdapter, stop: asyncio.Event) -> None
 
 
 async def _serve_http(adapter: SlackAdapter, stop: asyncio.Event, host: str, port: int) -> None:
-    import uvicorn
     from fastapi import FastAPI
 
     from api.slack_events import slack_events_router
 
     app = FastAPI()
     app.include_router(slack_events_router(adapter))
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    server = http_server(app, host, port)
     task = asyncio.create_task(server.serve())
     where = f"{host}:{port}"
     if adapter.multi_workspace:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bots.telegram.adapter import TelegramAdapter, build_application
+from teddy.http_server import http_server
 from teddy.runtime import Core
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,6 @@ async def run_telegram(
 
 
 async def _serve_webhook(adapter: TelegramAdapter, host: str, port: int) -> _WebServer:
-    import uvicorn
     from fastapi import FastAPI
 
     from api.telegram_webhook import WEBHOOK_PATH, telegram_webhook_router
@@ -74,7 +74,7 @@ async def _serve_webhook(adapter: TelegramAdapter, host: str, port: int) -> _Web
         raise ValueError("TELEGRAM_WEBHOOK_SECRET must be set to use the webhook")
     app = FastAPI()
     app.include_router(telegram_webhook_router(adapter.application, settings))
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    server = http_server(app, host, port)
     running = _WebServer(server, asyncio.create_task(server.serve()))
     url = settings.public_base_url.rstrip("/") + WEBHOOK_PATH
     await adapter.bot.set_webhook(

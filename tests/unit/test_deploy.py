@@ -125,6 +125,17 @@ def test_nginx_terminates_tls_limits_rates_and_passes_websockets() -> None:
     assert compose()["services"]["db"]["image"].startswith("pgvector/pgvector:")
 
 
+def test_nginx_keeps_upstream_connections_and_closes_idle_ones_before_uvicorn() -> None:
+    from teddy.http_server import KEEP_ALIVE_SECONDS
+
+    conf = (DEPLOY / "nginx" / "nginx.conf").read_text()
+    # Ordinary requests do not send "Connection: close" upstream (that defeats keepalive).
+    mapping = re.search(r"map \$http_upgrade \$connection_upgrade \{(.*?)\}", conf, re.S)
+    assert mapping is not None and re.search(r'""\s+"";', mapping.group(1))
+    idle = re.search(r"upstream api \{[^}]*keepalive_timeout (\d+)s;", conf)
+    assert idle is not None and int(idle.group(1)) < KEEP_ALIVE_SECONDS
+
+
 def test_compose_runs_only_commands_the_cli_has_or_bot_commands() -> None:
     from teddy.cli import main
 
