@@ -105,9 +105,6 @@ class LiveEdits:
     def __init__(self, interval: float) -> None:
         self.interval = interval
         self.last: dict[tuple[str, str], float] = {}
-        # What each live message shows: an edit to the same is skipped (Telegram refuses
-        # it as "message is not modified", and it spends the chat's rate budget).
-        self.shown: dict[tuple[str, str], tuple[str, str]] = {}
         self.pending: dict[tuple[str, str], Callable[[], Awaitable[None]]] = {}
         self.tasks: dict[tuple[str, str], asyncio.Task[None]] = {}
 
@@ -141,7 +138,6 @@ class LiveEdits:
         horizon = asyncio.get_running_loop().time() - 10 * self.interval
         for key in [k for k, at in self.last.items() if at < horizon and k not in self.tasks]:
             del self.last[key]
-            self.shown.pop(key, None)
 
 
 class TelegramAdapter:
@@ -286,24 +282,33 @@ class TelegramAdapter:
         return True
 
     async def show_live(
-        self, chat_id: int, thread_id: int | None, live_id: str, message: TextMessage
+        self,
+        chat_id: int,
+        thread_id: int | None,
+        live_id: str,
+        message: TextMessage,
+        shown: dict[tuple[str, str], tuple[str, str]] | None = None,
     ) -> tuple[str, str]:
-        """Send a live message the first time, edit it in place afterwards."""
+        """Send a live message the first time, edit it in place afterwards. `shown` holds
+        what this update has put in its live messages: an edit to the same is skipped
+        (Telegram refuses it as "message is not modified", and it spends the chat's rate
+        budget). Only within one update: another process may have edited it since."""
+        shown = {} if shown is None else shown
         key = (str(chat_id), live_id)
         message_id = await self._live_message_id(key)
         if message_id is None:
             await self._send_live(key, chat_id, thread_id, message)
+            shown[key] = showing(message)
             return key
 
         async def edit() -> None:
-            if self.live.shown.get(key) == showing(message):
+            if shown.get(key) == showing(message):
                 return
             for _ in range(2):
                 try:
                     if not await self.edit_now(chat_id, message_id, message):
                         await self._send_live(key, chat_id, thread_id, message)
-                    else:
-                        self.live.shown[key] = showing(message)
+                    shown[key] = showing(message)
                     return
                 except RetryAfter as err:
                     await asyncio.sleep(retry_seconds(err))
@@ -316,7 +321,6 @@ class TelegramAdapter:
     ) -> None:
         sent = await self.send(chat_id, thread_id, message)
         self.live.sent(key)
-        self.live.shown[key] = showing(message)
         await self._remember_live(key, str(sent.message_id))
 
     async def _live_message_id(self, key: tuple[str, str]) -> str | None:
@@ -404,6 +408,7 @@ class ChatOutput:
         self.adapter = adapter
         self.translated = translated
         self.live_keys: set[tuple[str, str]] = set()
+        self.shown: dict[tuple[str, str], tuple[str, str]] = {}  # see `show_live`
 
     async def emit(self, reply: Reply) -> None:
         t = self.translated
@@ -413,7 +418,7 @@ class ChatOutput:
         try:
             if reply.live_id is not None:
                 key = await self.adapter.show_live(
-                    chat_id, thread_id, reply.live_id, render_live(reply)
+                    chat_id, thread_id, reply.live_id, render_live(reply), self.shown
                 )
                 self.live_keys.add(key)
                 return

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from bots.telegram.render import TextMessage
 from core.chat import Ctx, Reply, Router
 from core.chat.markup import escape
 from core.chat.messages import Button, Card, FilePart, Text
@@ -72,6 +73,10 @@ def notes_router(recorder: Recorder) -> Router:
         for n in (1, 2, 2):
             await ctx.emit(Reply.text(f"Answer part {n}", live_id="a"))
             await asyncio.sleep(0.3)  # longer than the edit interval: each edit goes out
+
+    @router.command("three", usage="/three", summary="one live state", area="test")
+    async def three(ctx: Ctx, args: str) -> None:
+        await ctx.emit(Reply.text("Focus: 3 min", [Button("Stop", "note.done:0")], live_id="t"))
 
     @router.command("essay", usage="/essay", summary="a long reply", area="test")
     async def essay(ctx: Ctx, args: str) -> Reply:
@@ -224,6 +229,17 @@ async def test_a_live_state_already_shown_is_not_edited_again(bot: TelegramBot) 
     ]
     stored = bot.standin.message(111, 1)
     assert stored is not None and stored["text"] == "Answer part 2"
+
+
+async def test_a_later_update_edits_a_live_message_changed_elsewhere_since(
+    bot: TelegramBot,
+) -> None:
+    await bot.process(message_update(ALICE, "/tick"))  # shows "Focus: 3 min"
+    # Edited meanwhile by someone else (another replica, the outbox deliverer).
+    await bot.adapter.edit_now(111, "1", TextMessage("Stopped"))
+    await bot.process(message_update(ALICE, "/three"))  # "Focus: 3 min" once more
+    stored = bot.standin.message(111, 1)
+    assert stored is not None and stored["text"] == "Focus: 3 min"
 
 
 async def test_document_is_handed_to_core_with_name_size_mime_and_bytes(
