@@ -378,7 +378,9 @@ async def summarize(session: AsyncSession, services: Services, conversation_id: 
     if not older:
         return False
     transcript = "\n".join(f"{t.role}: {t.content}" for t in older)
-    prompt = prompts.SUMMARY.format(previous=conv.summary or "(none)", transcript=transcript)
+    prompt = prompts.SUMMARY.format(
+        previous=prompts.inert(conv.summary or "(none)"), transcript=prompts.inert(transcript)
+    )
     try:
         completion = await llm.complete([{"role": "user", "content": prompt}])
     except LLMError:
