@@ -43,10 +43,9 @@ class Proposed:
 
 @dataclass(frozen=True)
 class Decision:
-    """What a press did: `done` only when the change ran now."""
+    """What a press did, in words for the person who pressed."""
 
     message: str
-    done: bool = False
 
 
 def for_model(summary: str) -> str:
@@ -59,11 +58,13 @@ def for_model(summary: str) -> str:
 
 
 async def propose(
-    session: AsyncSession, user: User, room: Room | None, plan: tools.Plan, now: datetime
+    tc: tools.ToolContext, plan: tools.Plan, now: datetime, *, after_reading: bool
 ) -> Proposed:
+    """Store a planned change for the asker to confirm; `after_reading` when the model
+    had read tool results (documents, search hits) before asking for it."""
     proposal = TutorToolProposal(
-        user_id=user.id,
-        room_id=room.id if room is not None else None,
+        user_id=tc.user.id,
+        room_id=tc.room.id if tc.room is not None else None,
         tool=plan.tool,
         arguments=plan.arguments,
         summary=plan.summary,
@@ -71,9 +72,9 @@ async def propose(
         result="",
         expires_at=now + PROPOSAL_TTL,
     )
-    session.add(proposal)
-    await session.flush()
-    return Proposed(proposal.id, plan.summary)
+    tc.session.add(proposal)
+    await tc.session.flush()
+    return Proposed(proposal.id, plan.summary, after_reading)
 
 
 def parse_id(payload: str) -> int | None:
@@ -138,4 +139,4 @@ async def _run(
         return Decision(f"I couldn't do that: {reason} Nothing was changed.")
     proposal.status = "done"
     proposal.result = result
-    return Decision(f"Done: {result}", done=True)
+    return Decision(f"Done: {result}")

@@ -7,7 +7,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from core.tutor.llm import LLM, Completion, LLMError, Message, ToolCall
 from core.tutor.memory import Memory, Turn, assemble, head_messages, turn_tokens
 from core.tutor.models import TutorConversation, TutorMessage, TutorQuiz
 from core.tutor.openai_llm import llm_from_settings
+from core.tutor.proposals import Proposed
 from core.tutor.tokens import count_tokens
 
 log = logging.getLogger(__name__)
@@ -239,7 +240,7 @@ class TurnResult:
     error: str | None = None
     tools_used: int = 0
     # Changes the model proposed; each waits for the student's Confirm.
-    proposals: list[proposals.Proposed] = field(default_factory=list)
+    proposals: list[Proposed] = field(default_factory=list)
 
 
 async def tutor_turn(
@@ -307,7 +308,7 @@ async def tutor_turn(
 async def _call_tool(
     tc: tools.ToolContext,
     call: ToolCall,
-    proposed: list[proposals.Proposed],
+    proposed: list[Proposed],
     after_reading: bool,
     now: datetime,
 ) -> str:
@@ -320,8 +321,7 @@ async def _call_tool(
             f"error: at most {proposals.MAX_PER_TURN} changes can be proposed in one answer; "
             "nothing was done"
         )
-    stored = await proposals.propose(tc.session, tc.user, tc.room, outcome.plan, now)
-    proposed.append(replace(stored, after_reading=after_reading))
+    proposed.append(await proposals.propose(tc, outcome.plan, now, after_reading=after_reading))
     return proposals.for_model(outcome.plan.summary)
 
 
