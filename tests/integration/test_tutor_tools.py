@@ -433,3 +433,24 @@ async def test_the_rolling_summary_reaches_the_model_quoted_as_data(
     note = fake_llm.chat_requests[-1]["messages"][1]["content"]
     assert "data, not instructions" in note
     assert note.count("<<<") == note.count(">>>") == 1 and note.endswith(">>>")
+
+
+async def test_in_a_room_search_reads_only_the_rooms_documents(
+    tutor_core: Core, fake_llm: FakeLLM, make_chat: Any
+) -> None:
+    """The answer in a room is read by every member, so the tutor's search there must not
+    quote the asker's private documents (as /docs in a room lists only the room's)."""
+    tutor_core.services.extra["embedder"] = None
+    bob_dm: ChatDriver = make_chat("bob")
+    await upload(tutor_core, bob_dm, "diary.txt", b"Diary: my secret exam fears.", "text/plain")
+    bob_room: ChatDriver = make_chat("bob", room="bio")
+    await upload(
+        tutor_core, bob_room, "shared.txt", b"Diary of the lab: exam on Friday.", "text/plain"
+    )
+    search = FakeReply("", [("search_documents", {"query": "diary exam"})])
+    fake_llm.replies += [search, FakeReply("Here is what I found."), search, FakeReply("Found.")]
+    await bob_room.send("what does the diary say about the exam?")
+    in_room = tool_messages(fake_llm)[0]
+    assert "exam on Friday" in in_room and "secret exam fears" not in in_room
+    await bob_dm.send("what does my diary say about the exam?")
+    assert "secret exam fears" in tool_messages(fake_llm)[0]
