@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 
 from core.accounts import service as accounts
-from core.accounts import userdata
+from core.accounts import tokens, userdata
 from core.chat.messages import Card
 from core.db import Base
 from core.identity.models import Identity, Membership, Room, User
@@ -155,7 +155,7 @@ async def test_export_holds_every_table_and_no_secrets(core: Core, chat, decks) 
         user = await session.get(User, uid)
         assert user is not None
         await accounts.set_password(session, user, "alice@example.org", "correct horse battery")
-        await accounts.create_api_token(session, uid, "script", core.services.clock.now())
+        await tokens.create_api_token(session, user, "script", core.services.clock.now())
     replies = await chat.send("/export")
     data = json.loads(replies[0].files[0].data)
     assert data["user"]["email"] == "alice@example.org"
