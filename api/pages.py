@@ -288,6 +288,9 @@ async def create_token(request: Request, who: Viewer = Depends(viewer)) -> Respo
     form = await check_csrf(request, who.csrf_token)
     web = state(request)
     scopes = [s for s in tokens.SCOPE_ORDER if form.get(f"scope:{s}")]
+    limit = web.settings.signin_rate_per_minute
+    if form.get("password") and not await within_rate(web, f"signin:user:{who.user_id}", limit):
+        return await render_settings(request, who, 429, error="Too many attempts; wait a minute.")
     try:
         days = int(form.get("days", "") or tokens.DEFAULT_TOKEN_DAYS)
     except ValueError:
