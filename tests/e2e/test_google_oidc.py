@@ -18,6 +18,7 @@ from teddy.runtime import Core
 from tests.conftest import T0
 from tests.e2e.oidc_standin import FakeGoogle
 from tests.integration.test_web import csrf_of, sign_up
+from tests.support.mailbox import Mailbox
 
 
 @pytest.fixture
@@ -29,9 +30,20 @@ def google() -> Iterator[FakeGoogle]:
 
 
 @pytest.fixture
-async def app(core: Core, settings: Settings, google: FakeGoogle) -> AsyncIterator[FastAPI]:
+def mailbox() -> Iterator[Mailbox]:
+    box = Mailbox()
+    box.start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture
+async def app(
+    core: Core, settings: Settings, google: FakeGoogle, mailbox: Mailbox
+) -> AsyncIterator[FastAPI]:
     configured = settings.model_copy(
         update={
+            "smtp_url": SecretStr(mailbox.url),
             "google_client_id": google.client_id,
             "google_client_secret": SecretStr(google.client_secret),
             "google_discovery_url": google.discovery_url,
@@ -134,14 +146,12 @@ async def test_google_never_enters_a_password_account_whose_email_is_unconfirmed
 
 
 async def test_google_enters_a_password_account_whose_email_is_confirmed(
-    app: FastAPI, core: Core
+    app: FastAPI, core: Core, mailbox: Mailbox
 ) -> None:
     async with browser(app) as client:
         await sign_up(client, "gina@example.org", "Ana")
-    async with core.db.transaction() as session:
-        await session.execute(
-            update(User).where(User.email == "gina@example.org").values(email_verified_at=T0)
-        )
+        confirmed = await client.get(mailbox.last_to("gina@example.org").link())
+        assert "gina@example.org is confirmed" in confirmed.text
     async with browser(app) as client:
         signed_in = await client.get(await consent(client))
         assert signed_in.headers["location"] == "/dashboard"
