@@ -21,7 +21,7 @@ from core.settings import Settings
 from teddy.cli_api import api_server
 from teddy.runtime import Core
 from tests.integration.test_web import PASSWORD, browser, csrf_of, new_api_token, sign_up
-from tests.support.mailbox import Mailbox
+from tests.support.mailbox import Mailbox, free_port
 
 NEW_PASSWORD = "a much longer passphrase"
 POWERS = {"scope:tokens:create": "1", "scope:link-codes:create": "1", "password": PASSWORD}
@@ -98,6 +98,34 @@ async def test_sign_up_mails_a_link_that_confirms_the_address(
     forged = mail.link()[:-3] + "abc"
     async with browser(app) as client:
         assert (await client.get(forged)).status_code == 400
+
+
+async def test_the_confirmation_link_can_be_sent_again_until_the_address_is_confirmed(
+    app: FastAPI, mailbox: Mailbox
+) -> None:
+    async with browser(app) as client:
+        await sign_up(client, "again@example.org")
+        csrf = await csrf_of(client, "/settings")
+        resent = await client.post("/settings/verify", data={"csrf": csrf})
+        assert resent.headers["location"] == "/settings?sent=1"
+        assert mailbox.count_to("again@example.org") == 2
+        await client.get(mailbox.last_to("again@example.org").link())
+        await client.post("/settings/verify", data={"csrf": csrf})
+        assert mailbox.count_to("again@example.org") == 2  # confirmed: nothing to send
+
+
+async def test_a_mail_server_that_is_down_gets_a_clear_message(
+    core: Core, settings: Settings
+) -> None:
+    down = await _app(core, settings, smtp_url=SecretStr(f"smtp://127.0.0.1:{free_port()}"))
+    async with browser(down) as client:
+        assert (await sign_up(client, "down@example.org")).status_code == 303
+        asked = await ask_for_reset(client, "down@example.org")
+        assert asked.status_code == 503 and "could not be sent" in asked.text
+        csrf = await csrf_of(client, "/settings")
+        resent = await client.post("/settings/verify", data={"csrf": csrf})
+        assert resent.status_code == 503 and "could not be sent" in resent.text
+    await down.state.web.redis.aclose()
 
 
 async def test_a_confirmation_link_expires(
