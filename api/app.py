@@ -14,7 +14,17 @@ from redis.asyncio import Redis
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from api import account_pages, google, manage, ops, pages, rest, rest_study, rest_tasks
+from api import (
+    account_pages,
+    api_docs,
+    google,
+    manage,
+    ops,
+    pages,
+    rest,
+    rest_study,
+    rest_tasks,
+)
 from api.security import Metrics, SecurityAndMetrics
 from api.web import HERE, SignInRequired, WebState, templates
 from core.errors import BadInput, Forbidden, NotFound, TeddyError
@@ -65,6 +75,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for router in (
         ops.router,
+        api_docs.router,
         pages.router,
         account_pages.router,
         manage.router,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -153,6 +153,41 @@ class Linked(BaseModel):
     user_id: int
 
 
+class TaskCounts(BaseModel):
+    total: int
+    done: int
+    overdue: int
+    completion_rate: float
+
+
+class StatsOut(BaseModel):
+    """The dashboard's numbers: one entry per day in `days` for every daily series."""
+
+    period: str
+    days: list[date]
+    activity: dict[str, list[int]]
+    study_minutes: list[float]
+    reviews: list[int]
+    retention: float | None
+    tasks: TaskCounts | None
+    streak: int
+    linked_accounts: int
+    due_days: list[date]
+    due_forecast: list[int]
+    total_activity: int
+    ai_requests: list[int]
+    ai_tokens: list[int]
+
+
+class ExportOut(BaseModel):
+    """Everything stored about the caller: `tables` maps each table to its rows."""
+
+    format: str
+    user: dict[str, Any]
+    tables: dict[str, list[dict[str, Any]]]
+    extra: dict[str, Any]
+
+
 @router.get("/me", response_model=Me)
 async def me(request: Request, who: Caller = Depends(caller)) -> Me:
     async with state(request).transaction() as session:
@@ -163,18 +198,18 @@ async def me(request: Request, who: Caller = Depends(caller)) -> Me:
         )
 
 
-@router.get("/stats")
+@router.get("/stats", response_model=StatsOut)
 async def stats(
     request: Request,
     period: Literal["week", "month", "all"] = "week",
     who: Caller = Depends(caller),
-) -> dict[str, Any]:
+) -> StatsOut:
     web = state(request)
     async with web.transaction() as session:
         user = await session.get(User, who.user_id)
         assert user is not None
         report = await analytics.user_stats(session, user, period, web.now())
-    return report.as_dict()
+    return StatsOut.model_validate(report.as_dict())
 
 
 @router.get("/identities", response_model=list[IdentityOut])
@@ -249,7 +284,7 @@ async def link(request: Request, body: LinkIn, who: Caller = Depends(account_lin
     return Linked(user_id=survivor)
 
 
-@router.get("/export")
-async def export(request: Request, who: Caller = Depends(caller)) -> dict[str, Any]:
+@router.get("/export", response_model=ExportOut)
+async def export(request: Request, who: Caller = Depends(caller)) -> ExportOut:
     async with state(request).transaction() as session:
-        return await userdata.export_user(session, who.user_id)
+        return ExportOut.model_validate(await userdata.export_user(session, who.user_id))
