@@ -24,6 +24,7 @@ from api import (
     rest,
     rest_study,
     rest_tasks,
+    review_pages,
 )
 from api.security import Metrics, SecurityAndMetrics
 from api.web import HERE, SignInRequired, WebState, templates
@@ -79,6 +80,7 @@ def create_app(
         pages.router,
         account_pages.router,
         manage.router,
+        review_pages.router,
         google.router,
         rest.router,
         rest_tasks.router,

@@ -4,6 +4,7 @@ checks and rate limits."""
 from __future__ import annotations
 
 import hmac
+import html
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import HTTPException, Request
 from fastapi import Path as PathParam
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +23,7 @@ from api.mail import mailer_from_settings
 from core.accounts import ratelimit
 from core.accounts import service as accounts
 from core.accounts.mail import Mailer
+from core.chat.markup import Style, render
 from core.identity.models import User
 from core.settings import Settings
 from teddy.runtime import Core
@@ -29,6 +32,23 @@ HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "teddy_session"
 PRE_CSRF_COOKIE = "teddy_csrf"
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+# The chat markup (cards, summaries) as HTML: everything escaped, only these tags added.
+HTML_STYLE = Style(
+    escape=html.escape,
+    bold="<strong>{}</strong>",
+    italic="<em>{}</em>",
+    code="<code>{}</code>",
+    link='<a href="{url}" rel="noopener noreferrer">{text}</a>',
+    escape_url=html.escape,
+)
+
+
+def chat_markup(text: str) -> Markup:
+    """A Jinja filter: chat markup as safe HTML."""
+    return Markup(render(text, HTML_STYLE))
+
+
+templates.env.filters["chat_markup"] = chat_markup
 # Row ids are PostgreSQL bigints: a larger number is simply not found (422), never a 500.
 RowId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 
