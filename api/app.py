@@ -25,6 +25,7 @@ from api import (
     rest_study,
     rest_tasks,
     review_pages,
+    task_pages,
 )
 from api.security import Metrics, SecurityAndMetrics
 from api.web import HERE, SignInRequired, WebState, templates
@@ -81,6 +82,7 @@ def create_app(
         account_pages.router,
         manage.router,
         review_pages.router,
+        task_pages.router,
         google.router,
         rest.router,
         rest_tasks.router,

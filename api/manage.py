@@ -15,11 +15,9 @@ from core.documents import service as documents
 from core.errors import TeddyError
 from core.flashcards import service as flashcards
 from core.identity.models import Membership, Room
-from core.identity.service import user_zone
 from core.jobs import enqueue_after_commit
 from core.rooms import service as room_service
 from core.tasks import service as tasks
-from core.tasks.parsing import Priority, parse_task_text
 
 router = APIRouter(include_in_schema=False)
 
@@ -31,73 +29,6 @@ async def calendar(request: Request, token: str) -> Response:
     if feed is None:
         raise HTTPException(404, "No such calendar.")
     return Response(feed, media_type="text/calendar; charset=utf-8")
-
-
-# Tasks -------------------------------------------------------------------------------
-
-
-async def _tasks_page(
-    request: Request, who: Viewer, status: int = 200, **extra: object
-) -> Response:
-    web = state(request)
-    async with web.transaction() as session:
-        open_tasks = await tasks.list_tasks(session, who.user_id, "open", now=web.now(), limit=100)
-        done = await tasks.list_tasks(session, who.user_id, "done", now=web.now(), limit=20)
-        user = await load_user(session, who)
-        return page(
-            request,
-            "tasks.html",
-            status,
-            who=who,
-            csrf=who.csrf_token,
-            open_tasks=open_tasks.tasks,
-            done_tasks=done.tasks,
-            zone=user_zone(user),
-            **extra,
-        )
-
-
-@router.get("/tasks")
-async def tasks_page(request: Request, who: Viewer = Depends(viewer)) -> Response:
-    return await _tasks_page(request, who)
-
-
-@router.post("/tasks")
-async def add_task(request: Request, who: Viewer = Depends(viewer)) -> Response:
-    form = await check_csrf(request, who.csrf_token)
-    web = state(request)
-    try:
-        async with web.transaction() as session:
-            user = await load_user(session, who)
-            parsed = parse_task_text(form.get("text", ""), web.now(), user_zone(user))
-            await tasks.create_task(
-                session,
-                who.user_id,
-                title=parsed.title,
-                now=web.now(),
-                due_at=parsed.due.at if parsed.due else None,
-                subject=parsed.subject,
-                priority=parsed.priority or Priority.MEDIUM,
-                reminder_minutes=web.settings.task_reminder_minutes,
-            )
-    except TeddyError as err:
-        return await _tasks_page(request, who, 400, error=err.message)
-    return see_other("/tasks")
-
-
-@router.post("/tasks/{task_id}/toggle")
-async def toggle_task(request: Request, task_id: RowId, who: Viewer = Depends(viewer)) -> Response:
-    await check_csrf(request, who.csrf_token)
-    web = state(request)
-    async with web.transaction() as session:
-        await tasks.complete_task(
-            session,
-            who.user_id,
-            task_id,
-            now=web.now(),
-            reminder_minutes=web.settings.task_reminder_minutes,
-        )
-    return see_other("/tasks")
 
 
 # Decks -------------------------------------------------------------------------------

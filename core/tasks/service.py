@@ -50,8 +50,48 @@ class TaskChanges:
     due_at: datetime | None = None
     clear_due: bool = False
     subject: str | None = None
+    clear_subject: bool = False
     priority: Priority | None = None
     notes: str | None = None
+
+
+@dataclass(frozen=True)
+class DeletedTask:
+    """What a deleted task held, enough to put it back with its id and number (undo)."""
+
+    id: int
+    user_id: int | None
+    room_id: int | None
+    number: int
+    title: str
+    notes: str
+    subject: str | None
+    priority: int
+    due_at: datetime | None
+    completed_at: datetime | None
+    created_by_user_id: int | None
+    completed_by_user_id: int | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, task: Task) -> DeletedTask:
+        return cls(**{name: getattr(task, name) for name in cls.__dataclass_fields__})
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            name: value.isoformat() if isinstance(value, datetime) else value
+            for name, value in self.__dict__.items()
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> DeletedTask:
+        moments = {"due_at", "completed_at", "created_at"}
+        return cls(
+            **{
+                name: datetime.fromisoformat(str(value)) if name in moments and value else value
+                for name, value in data.items()
+            }  # type: ignore[arg-type]
+        )
 
 
 # Scope ---------------------------------------------------------------------
@@ -285,7 +325,9 @@ async def update_task(
     elif changes.due_at is not None:
         _check_future(changes.due_at, now)
         task.due_at = changes.due_at.astimezone(UTC)
-    if changes.subject is not None:
+    if changes.clear_subject:
+        task.subject = None
+    elif changes.subject is not None:
         task.subject = _clean_subject(changes.subject)
     if changes.priority is not None:
         task.priority = int(changes.priority)
@@ -301,6 +343,30 @@ async def delete_task(session: AsyncSession, user_id: int, task_id: int) -> Task
     """Delete a task; returns the deleted row (detached) for the confirmation."""
     task = await task_by_id(session, user_id, task_id)
     await session.delete(task)
+    await session.flush()
+    return task
+
+
+async def restore_task(
+    session: AsyncSession,
+    user_id: int,
+    deleted: DeletedTask,
+    *,
+    now: datetime,
+    reminder_minutes: Sequence[int] = DEFAULT_REMINDER_MINUTES,
+) -> Task:
+    """Put a deleted task back as it was (same id and number; reminders from now on). Only
+    its owner, or a member of its room, may; restoring twice changes nothing."""
+    if deleted.room_id is not None:
+        await _check_member(session, user_id, deleted.room_id)
+    elif deleted.user_id != user_id:
+        raise NotFound("That task doesn't exist any more.")
+    existing = await session.get(Task, deleted.id)
+    if existing is not None:
+        return existing
+    task = Task(**deleted.__dict__, updated_at=now)
+    _schedule(task, now, await _offsets(session, task, reminder_minutes))
+    session.add(task)
     await session.flush()
     return task
 

@@ -1,0 +1,243 @@
+"""The tasks page: add with the `/task` syntax, edit inline, delete with a short undo,
+priority, a subject filter, and a due field read like chat reads it. Every rule is in
+core.tasks; this turns forms into calls and keeps the typed text when it is refused."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+
+from api.pages import page, see_other
+from api.web import RowId, Viewer, WebState, check_csrf, load_user, state, viewer
+from core.errors import BadInput, NotFound, TeddyError
+from core.identity.models import User
+from core.identity.service import user_zone
+from core.tasks import service as tasks
+from core.tasks.models import Task
+from core.tasks.parsing import (
+    PRIORITY_WORDS,
+    Priority,
+    format_local,
+    languages_for,
+    parse_task_text,
+)
+from core.tasks.service import DeletedTask, TaskChanges
+
+router = APIRouter(include_in_schema=False)
+UNDO_SECONDS = 60
+PRIORITIES = [(p.label, p.label.title()) for p in Priority]
+
+
+def _undo_key(user_id: int, task_id: int) -> str:
+    return f"web:undo-task:{user_id}:{task_id}"
+
+
+def _due_text(task: Task, zone: ZoneInfo, now: datetime) -> str:
+    """The due time as the edit field shows it (and reads back unchanged)."""
+    if task.due_at is None:
+        return ""
+    return format_local(task.due_at.astimezone(zone), now.astimezone(zone))
+
+
+def _read_due(text: str, user: User, now: datetime) -> tuple[datetime | None, bool]:
+    """The due field, read with the `/task` parser: (moment, cleared). Raises BadInput
+    with chat's own message when it is not a date, or is in the past."""
+    if not text.strip() or text.strip().lower() in ("none", "off", "never"):
+        return None, True
+    parsed = parse_task_text(f"due {text}", now, user_zone(user), languages_for(user.locale))
+    return (parsed.due.at if parsed.due else None), parsed.clear_due
+
+
+async def _render(
+    request: Request,
+    who: Viewer,
+    status: int = 200,
+    *,
+    subject: str | None = None,
+    **extra: Any,
+) -> Response:
+    web = state(request)
+    now = web.now()
+    async with web.transaction() as session:
+        user = await load_user(session, who)
+        zone = user_zone(user)
+        everything = await tasks.list_tasks(session, who.user_id, "open", now=now, limit=100)
+        shown = everything
+        if subject:
+            shown = await tasks.list_tasks(
+                session, who.user_id, "open", now=now, subject=subject, limit=100
+            )
+        done = await tasks.list_tasks(session, who.user_id, "done", now=now, limit=20)
+        undo = await _pending_undo(web, who, request.query_params.get("deleted", ""))
+        changed = request.query_params.get("changed", "")
+        return page(
+            request,
+            "tasks.html",
+            status,
+            who=who,
+            csrf=who.csrf_token,
+            open_tasks=shown.tasks,
+            done_tasks=done.tasks,
+            subjects=sorted({t.subject for t in everything.tasks if t.subject}),
+            subject=(subject or "").lstrip("#").lower(),
+            zone=zone,
+            now=now,
+            due_text=lambda task: _due_text(task, zone, now),
+            priorities=PRIORITIES,
+            priority_label=lambda value: Priority(value).label,
+            undo=undo,
+            changed=int(changed) if changed.isdigit() and len(changed) < 19 else None,
+            undo_seconds=UNDO_SECONDS,
+            **extra,
+        )
+
+
+async def _pending_undo(web: WebState, who: Viewer, task_id: str) -> DeletedTask | None:
+    if not task_id.isdigit() or len(task_id) > 19:
+        return None
+    saved = await web.redis.get(_undo_key(who.user_id, int(task_id)))
+    return DeletedTask.from_json(json.loads(saved)) if saved else None
+
+
+@router.get("/tasks")
+async def tasks_page(
+    request: Request, subject: str = "", who: Viewer = Depends(viewer)
+) -> Response:
+    try:
+        return await _render(request, who, subject=subject or None)
+    except BadInput as err:
+        return await _render(request, who, 400, error=err.message)
+
+
+@router.post("/tasks")
+async def add_task(request: Request, who: Viewer = Depends(viewer)) -> Response:
+    form = await check_csrf(request, who.csrf_token)
+    web = state(request)
+    text = form.get("text", "")
+    try:
+        async with web.transaction() as session:
+            user = await load_user(session, who)
+            parsed = parse_task_text(text, web.now(), user_zone(user), languages_for(user.locale))
+            task = await tasks.create_task(
+                session,
+                who.user_id,
+                title=parsed.title,
+                now=web.now(),
+                due_at=parsed.due.at if parsed.due else None,
+                subject=parsed.subject,
+                priority=parsed.priority or Priority.MEDIUM,
+                reminder_minutes=web.settings.task_reminder_minutes,
+            )
+            task_id = task.id
+    except TeddyError as err:
+        # The typed text stays in the box, so one wrong word is not the whole task again.
+        return await _render(request, who, 400, error=err.message, text=text)
+    return see_other(f"/tasks?changed={task_id}")
+
+
+@router.get("/tasks/read-due")
+async def read_due(request: Request, text: str = "", who: Viewer = Depends(viewer)) -> Response:
+    """How the due field reads as it is typed (tasks.js shows it next to the field)."""
+    web = state(request)
+    now = web.now()
+    async with web.transaction() as session:
+        user = await load_user(session, who)
+    try:
+        due, cleared = _read_due(text[:200], user, now)
+    except BadInput as err:
+        return JSONResponse({"ok": False, "message": err.message})
+    if cleared or due is None:
+        return JSONResponse({"ok": True, "message": "No due date."})
+    zone = user_zone(user)
+    when = format_local(due.astimezone(zone), now.astimezone(zone))
+    return JSONResponse({"ok": True, "message": f"Due {when}."})
+
+
+@router.post("/tasks/{task_id}/edit")
+async def edit_task(request: Request, task_id: RowId, who: Viewer = Depends(viewer)) -> Response:
+    form = await check_csrf(request, who.csrf_token)
+    web = state(request)
+    now = web.now()
+    try:
+        async with web.transaction() as session:
+            user = await load_user(session, who)
+            task = await tasks.task_by_id(session, who.user_id, task_id)
+            due_field = form.get("due", "")
+            unchanged = due_field.strip() == _due_text(task, user_zone(user), now)
+            due, cleared = (None, False) if unchanged else _read_due(due_field, user, now)
+            subject = form.get("subject", "").strip()
+            priority = PRIORITY_WORDS.get(form.get("priority", "").strip().lower())
+            changes = TaskChanges(
+                title=form.get("title", ""),
+                due_at=due,
+                clear_due=cleared,
+                subject=subject or None,
+                clear_subject=not subject,
+                priority=priority,
+            )
+            await tasks.update_task(
+                session,
+                who.user_id,
+                task_id,
+                changes,
+                now=now,
+                reminder_minutes=web.settings.task_reminder_minutes,
+            )
+    except NotFound:
+        raise
+    except TeddyError as err:
+        return await _render(
+            request, who, 400, error=err.message, editing=task_id, typed=dict(form)
+        )
+    return see_other(f"/tasks?changed={task_id}")
+
+
+@router.post("/tasks/{task_id}/toggle")
+async def toggle_task(request: Request, task_id: RowId, who: Viewer = Depends(viewer)) -> Response:
+    await check_csrf(request, who.csrf_token)
+    web = state(request)
+    async with web.transaction() as session:
+        await tasks.complete_task(
+            session,
+            who.user_id,
+            task_id,
+            now=web.now(),
+            reminder_minutes=web.settings.task_reminder_minutes,
+        )
+    return see_other("/tasks")
+
+
+@router.post("/tasks/{task_id}/delete")
+async def delete_task(request: Request, task_id: RowId, who: Viewer = Depends(viewer)) -> Response:
+    await check_csrf(request, who.csrf_token)
+    web = state(request)
+    async with web.transaction() as session:
+        deleted = DeletedTask.of(await tasks.delete_task(session, who.user_id, task_id))
+    await web.redis.set(
+        _undo_key(who.user_id, task_id), json.dumps(deleted.as_json()), ex=UNDO_SECONDS
+    )
+    return see_other(f"/tasks?deleted={task_id}")
+
+
+@router.post("/tasks/{task_id}/undo")
+async def undo_delete(request: Request, task_id: RowId, who: Viewer = Depends(viewer)) -> Response:
+    await check_csrf(request, who.csrf_token)
+    web = state(request)
+    saved = await _pending_undo(web, who, str(task_id))
+    if saved is None:
+        raise NotFound("Too late to undo: that task is gone. Add it again.")
+    async with web.transaction() as session:
+        await tasks.restore_task(
+            session,
+            who.user_id,
+            saved,
+            now=web.now(),
+            reminder_minutes=web.settings.task_reminder_minutes,
+        )
+    await web.redis.delete(_undo_key(who.user_id, task_id))
+    return see_other(f"/tasks?changed={task_id}")
