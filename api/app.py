@@ -17,6 +17,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from api import (
     account_pages,
     api_docs,
+    document_pages,
     google,
     manage,
     ops,
@@ -83,6 +84,7 @@ def create_app(
         manage.router,
         review_pages.router,
         task_pages.router,
+        document_pages.router,
         google.router,
         rest.router,
         rest_tasks.router,

@@ -6,16 +6,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy import select
-from starlette.datastructures import UploadFile
 
-from api.pages import page, see_other
-from api.web import RowId, Viewer, check_csrf, load_user, state, viewer
-from core.documents import jobs as document_jobs
-from core.documents import service as documents
-from core.errors import TeddyError
+from api.pages import page
+from api.web import Viewer, load_user, state, viewer
 from core.flashcards import service as flashcards
 from core.identity.models import Membership, Room
-from core.jobs import enqueue_after_commit
 from core.rooms import service as room_service
 from core.tasks import service as tasks
 
@@ -62,63 +57,3 @@ async def rooms_page(request: Request, who: Viewer = Depends(viewer)) -> Respons
             for room in rooms
         ]
     return page(request, "rooms.html", who=who, boards=boards)
-
-
-# Documents ---------------------------------------------------------------------------
-
-
-async def _documents_page(
-    request: Request, who: Viewer, status: int = 200, **extra: object
-) -> Response:
-    async with state(request).transaction() as session:
-        user = await load_user(session, who)
-        rows = await documents.visible_documents(session, user, None)
-        return page(
-            request,
-            "documents.html",
-            status,
-            who=who,
-            csrf=who.csrf_token,
-            documents=rows,
-            **extra,
-        )
-
-
-@router.get("/documents")
-async def documents_page(request: Request, who: Viewer = Depends(viewer)) -> Response:
-    return await _documents_page(request, who)
-
-
-@router.post("/documents")
-async def upload_document(request: Request, who: Viewer = Depends(viewer)) -> Response:
-    await check_csrf(request, who.csrf_token)
-    web = state(request)
-    upload = (await request.form()).get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        return await _documents_page(request, who, 400, error="Choose a file to upload.")
-    max_bytes = web.settings.max_upload_mb * 1_048_576
-    data = await upload.read(max_bytes + 1)
-    try:
-        async with web.transaction() as session:
-            user = await load_user(session, who)
-            document, new = await documents.receive_file(
-                session, user=user, room=None, name=upload.filename, data=data, max_bytes=max_bytes
-            )
-            if new:
-                await enqueue_after_commit(
-                    session, web.core.services.jobs, document_jobs.INGEST, document_id=document.id
-                )
-    except TeddyError as err:
-        return await _documents_page(request, who, 400, error=err.message)
-    return see_other("/documents")
-
-
-@router.post("/documents/{number}/delete")
-async def delete_document(
-    request: Request, number: RowId, who: Viewer = Depends(viewer)
-) -> Response:
-    await check_csrf(request, who.csrf_token)
-    async with state(request).transaction() as session:
-        user = await load_user(session, who)
-        await documents.delete_document(session, user, None, number)
-    return see_other("/documents")

@@ -140,9 +140,9 @@ async def delete_document(session: AsyncSession, user: User, room: Room | None, 
     return await _delete(session, document)
 
 
-async def delete_own_document(session: AsyncSession, user: User, document_id: int) -> str:
-    """Delete one of the user's own documents by id (REST); anyone else's, a room's or a
-    missing one is NotFound alike. Returns its title."""
+async def own_document(session: AsyncSession, user: User, document_id: int) -> Document:
+    """One of the user's own documents by id; anyone else's, a room's or a missing one is
+    NotFound alike."""
     document = await session.scalar(
         select(Document).where(
             Document.id == document_id, Document.scope == owner_scope(user, None)
@@ -150,7 +150,12 @@ async def delete_own_document(session: AsyncSession, user: User, document_id: in
     )
     if document is None:
         raise NotFound("That document doesn't exist.")
-    return await _delete(session, document)
+    return document
+
+
+async def delete_own_document(session: AsyncSession, user: User, document_id: int) -> str:
+    """Delete one of the user's own documents by id (REST, web). Returns its title."""
+    return await _delete(session, await own_document(session, user, document_id))
 
 
 async def _delete(session: AsyncSession, document: Document) -> str:

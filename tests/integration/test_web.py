@@ -291,7 +291,9 @@ async def test_documents_page_uploads_and_deletes(app: FastAPI, core: Core) -> N
         await core.services.jobs.drain(timeout=60)  # type: ignore[attr-defined]
         page = await client.get("/documents")
         assert "notes.txt" in page.text and "ready" in page.text
-        await client.post("/documents/1/delete", data={"csrf": token})
+        document_id = re.search(r'href="/documents/(\d+)/delete"', page.text)
+        assert document_id
+        await client.post(f"/documents/{document_id.group(1)}/delete", data={"csrf": token})
         assert "notes.txt" not in (await client.get("/documents")).text
         assert (await client.get("/decks")).status_code == 200
 
