@@ -111,7 +111,7 @@ async def test_sign_in_see_the_dashboard_and_link_a_console_account(
         await page.fill("input[name=text]", "Lab report fri 5pm #chem")
         await page.click("form[action='/tasks'] button[type=submit]")
         await page.wait_for_selector("#open-tasks >> text=Lab report")
-        await page.click("#open-tasks button[aria-label='complete Lab report']")
+        await page.click("#open-tasks button[aria-label='done Lab report']")
         await page.wait_for_selector("#done-tasks >> text=Lab report")
 
         notes = tmp_path / "cells.txt"
