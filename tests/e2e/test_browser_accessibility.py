@@ -14,6 +14,10 @@ from tests.e2e.test_browser import CHROMIUM, LAUNCH_ARGS, PASSWORD, console
 from tests.e2e.web_process import running_api
 
 AXE = Path(__file__).resolve().parents[1] / "support" / "axe" / "axe.min.js"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1100, "height": 900}
+SCREENSHOTS = {"/tasks": "tasks", "/documents": "documents", "/review": "review-decks"}
 RUN_AXE = """async (skip) => {
   const rules = Object.fromEntries(skip.map(id => [id, {enabled: false}]));
   const found = await axe.run(document, {
@@ -36,6 +40,22 @@ def web_server(
 ) -> Iterator[tuple[str, dict[str, str]]]:
     with running_api(tmp_path, servers) as running:
         yield running
+
+
+WIDER_THAN_SCREEN = """() => document.documentElement.scrollWidth > window.innerWidth
+  ? [...document.querySelectorAll('body *')]
+      .filter(e => e.getBoundingClientRect().right > window.innerWidth)
+      .map(e => e.tagName + '.' + e.className).slice(0, 5).join(' ') || 'yes'
+  : ''"""
+
+
+async def shoot(page: Any, name: str) -> None:
+    """Screenshots for docs/web.md, at desktop and phone width."""
+    size = page.viewport_size
+    for suffix, viewport in (("", DESKTOP), ("-phone", PHONE)):
+        await page.set_viewport_size(viewport)
+        await page.screenshot(path=str(DOCS / f"web-{name}{suffix}.png"), full_page=True)
+    await page.set_viewport_size(size)
 
 
 # Swagger UI (vendored as it is) puts a copy button inside each operation's role=button
@@ -80,6 +100,14 @@ async def test_no_page_has_a_serious_or_critical_accessibility_violation(
             if path == "/api/docs":
                 await page.wait_for_selector(".opblock-summary-path", timeout=30_000)
             report[path] = await violations(page, path)
+            await page.set_viewport_size(PHONE)
+            await page.wait_for_timeout(400)  # charts follow the narrower screen
+            wider = await page.evaluate(WIDER_THAN_SCREEN) if path != "/api/docs" else ""
+            if wider:
+                report[path].append(f"wider than a 390 px phone screen: {wider}")
+            if path in SCREENSHOTS:
+                await shoot(page, SCREENSHOTS[path])
+            await page.set_viewport_size(DESKTOP)
 
         for path in ("/login", "/signup", "/forgot-password"):
             await check(path)
@@ -126,6 +154,7 @@ async def test_no_page_has_a_serious_or_critical_accessibility_violation(
         report["/review/<id> (front)"] = await violations(page)
         await page.keyboard.press("Space")
         report["/review/<id> (answer)"] = await violations(page)
+        await shoot(page, "review")
         await page.click("form[action$='/end'] button")
         await page.wait_for_selector("#review-summary")
         report["/review/<id> (summary)"] = await violations(page)
