@@ -182,3 +182,17 @@ async def test_a_deck_page_lists_its_cards_with_my_schedule_and_hides_them_from_
         await sign_up(ben, "ben-deck@example.org", "Ben")
         assert (await ben.get(f"/decks/{deck.group(1)}")).status_code == 404
         assert (await ben.get("/decks/999999")).status_code == 404
+
+
+async def test_a_forged_shown_time_is_refused_as_bad_input(app: FastAPI, chat: ChatDriver) -> None:
+    await chat.say("/deck Chem")
+    await chat.say("/card H2O | water")
+    async with browser(app) as client:
+        await sign_up(client, "forged@example.org")
+        await link_chat(client, chat)
+        session_url = await start(client)
+        front = await client.get(session_url)
+        form = {**grade_form(front.text, Rating.Good), "shown": str(2**62)}
+        refused = await client.post(f"{session_url}/grade", data=form)
+        assert refused.status_code == 400 and "out of date" in refused.text
+        assert "H2O" in (await client.get(session_url)).text  # still to review
