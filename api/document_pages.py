@@ -5,7 +5,7 @@ without JavaScript). Rules and scoping live in core.documents."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
 
 from api.highlight import excerpt
@@ -67,6 +67,19 @@ async def upload_document(request: Request, who: Viewer = Depends(viewer)) -> Re
     except TeddyError as err:
         return await _documents_page(request, who, 400, error=err.message)
     return see_other("/documents")
+
+
+@router.get("/documents/status")
+async def documents_status(request: Request, who: Viewer = Depends(viewer)) -> Response:
+    """Each own document's ingestion status (documents.js polls it while one is being read)."""
+    async with state(request).transaction() as session:
+        user = await load_user(session, who)
+        rows = await documents.visible_documents(session, user, None)
+        listed = [
+            {"id": d.id, "status": d.status, "pages": d.pages, "chunks": d.chunk_count}
+            for d in rows
+        ]
+    return JSONResponse({"documents": listed})
 
 
 @router.get("/documents/search")

@@ -156,3 +156,43 @@ async def test_api_docs_render_from_local_files_and_empty_hints_stay_together(
     )
     assert gap > 200  # the hint reads as one sentence, not spread to the right edge
     assert page.problems == []
+
+
+async def test_a_document_being_read_shows_its_progress_and_then_its_summary(
+    web_server, browser_page, core
+) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select, update
+
+    from core.documents import service as documents
+    from core.documents.models import PROCESSING, READY, Document
+    from core.identity.models import User
+
+    base, _ = web_server
+    page = browser_page
+    await sign_up(page, base, "upload@example.org")
+    # Queued but not ingested (the API process's inline queue would finish before the page
+    # loads): this test moves it along itself, as a worker would.
+    async with core.db.transaction() as session:
+        user = await session.scalar(select(User).where(User.email == "upload@example.org"))
+        document, _ = await documents.receive_file(
+            session, user=user, room=None, name="cells.txt", data=b"Cells.", max_bytes=10_000
+        )
+        document_id = document.id
+    await page.goto(f"{base}/documents")
+    status = page.locator(f"#status-{document_id}")
+    assert (await status.inner_text()).startswith("queued")
+    async with core.db.transaction() as session:
+        await session.execute(
+            update(Document).where(Document.id == document_id).values(status=PROCESSING)
+        )
+    await page.wait_for_selector(f"#status-{document_id} >> text=processing", timeout=10_000)
+    async with core.db.transaction() as session:
+        await session.execute(
+            update(Document)
+            .where(Document.id == document_id)
+            .values(status=READY, summary="Cells are small.", key_concepts=["cells"])
+        )
+    # documents.js follows the status and reloads the list once the document is read.
+    await page.wait_for_selector("#documents .summary >> text=Cells are small.", timeout=10_000)
+    assert "ready" in await status.inner_text()
+    assert page.problems == []

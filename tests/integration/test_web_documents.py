@@ -44,7 +44,7 @@ async def upload(client: httpx.AsyncClient, core: Core, name: str, text: str) ->
     await core.services.jobs.drain(timeout=60)  # type: ignore[attr-defined]
     page = await client.get("/documents")
     found = re.search(
-        rf'id="document-(\d+)">\s*<div class="task-row">\s*<span><strong>{name}', page.text
+        rf'id="document-(\d+)"[^>]*>\s*<div class="task-row">\s*<span><strong>{name}', page.text
     )
     assert found, page.text
     return found.group(1)
@@ -114,3 +114,14 @@ async def test_another_users_document_answers_404_and_stays_out_of_their_search(
         assert "photo.txt" not in results.text and "Calvin cycle" not in results.text
         assert "Nothing in your documents matches" in results.text
         assert "photo.txt" in (await ana.get("/documents")).text
+
+
+async def test_the_status_feed_lists_only_my_own_documents(app: FastAPI, core: Core) -> None:
+    async with browser(app) as ana, browser(app) as ben:
+        await sign_up(ana, "ana-status@example.org")
+        document_id = await upload(ana, core, "photo.txt", NOTES)
+        mine = (await ana.get("/documents/status")).json()["documents"]
+        assert [(d["id"], d["status"]) for d in mine] == [(int(document_id), "ready")]
+        assert mine[0]["chunks"] > 0
+        await sign_up(ben, "ben-status@example.org", "Ben")
+        assert (await ben.get("/documents/status")).json() == {"documents": []}
