@@ -8,8 +8,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
-
 from core.app import build_router
 from core.chat.context import Services
 from core.chat.dispatch import Dispatcher
@@ -17,11 +15,9 @@ from core.clock import Clock, SystemClock
 from core.db import Database
 from core.documents.embeddings import Embedder, embedder_for, needs_warming, warm
 from core.jobs import InlineJobQueue, JobContext, JobQueue
-from core.rooms.pubsub import EXTRA_KEY as ROOM_EVENTS
-from core.rooms.pubsub import RedisRoomEvents
 from core.settings import Settings
-from core.tutor.digest import install as install_tutor
 from teddy import migrate
+from teddy.bootstrap import build_services, celery_app
 from teddy.servers import Servers, start_servers
 
 log = logging.getLogger(__name__)
@@ -41,16 +37,15 @@ class Core:
 def _job_queue(settings: Settings, servers: Servers) -> JobQueue:
     """JOB_QUEUE=celery sends jobs to the workers (`teddy up`); inline runs them here."""
     if settings.job_queue == "celery":
-        from workers.app import create_app
         from workers.queue import CeleryJobQueue
 
-        app = create_app(settings, database_url=servers.database_url, redis_url=servers.redis_url)
+        app = celery_app(settings, database_url=servers.database_url, redis_url=servers.redis_url)
         return CeleryJobQueue(app)
     return InlineJobQueue()
 
 
 def _start_warm_up(services: Services) -> asyncio.Task[None] | None:
-    embedder = embedder_for(services.extra, services.settings)
+    embedder = embedder_for(services)
     if not needs_warming(embedder):
         return None
     return asyncio.create_task(_warm_logged(embedder), name="warm-embedder")
@@ -86,13 +81,9 @@ async def open_core(
         db = Database(servers.database_url)
         queue = jobs if jobs is not None else _job_queue(settings, servers)
         own_queue = jobs is None
-        services = Services(settings=settings, clock=clock or SystemClock(), jobs=queue)
-        # Shared Redis client (tutor rate limits); capabilities find it in extra["redis"].
-        redis = Redis.from_url(servers.redis_url)
-        services.extra["redis"] = redis
-        room_events = RedisRoomEvents(servers.redis_url)
-        services.extra[ROOM_EVENTS] = room_events
-        install_tutor(services)
+        services = build_services(
+            settings, redis_url=servers.redis_url, jobs=queue, clock=clock or SystemClock()
+        )
         if isinstance(queue, InlineJobQueue):
             queue.bind(JobContext(db, services))
         dispatcher = Dispatcher(db, build_router(), services)
@@ -108,8 +99,7 @@ async def open_core(
             if own_queue and close_queue is not None:
                 close_queue()
             await db.dispose()
-            await redis.aclose()
-            await room_events.close()
+            await services.aclose()
     finally:
         if own_servers:
             servers.close()

@@ -11,6 +11,7 @@ import logging
 import os
 import random
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -22,7 +23,7 @@ from core.app import load_jobs
 from core.chat.context import Services
 from core.clock import SystemClock
 from core.db import Database
-from core.jobs import PERIODIC, JobContext, run_job
+from core.jobs import PERIODIC, JobContext, JobQueue, run_job
 from core.logs import configure_logging, correlation, correlation_id
 from core.maintenance import service as maintenance
 from core.settings import Settings
@@ -61,10 +62,17 @@ class WorkerRuntime:
     redis: redis.Redis
 
 
+def _bare_services(app: TeddyApp, jobs: JobQueue) -> Services:
+    return Services(settings=app.settings, clock=SystemClock(), jobs=jobs)
+
+
 class TeddyApp(Celery):  # type: ignore[misc]
     settings: Settings
     database_url: str
     redis_url: str
+    # Set by `teddy.bootstrap.celery_app`: the services every process kind gets. The bare
+    # default serves processes that only send or inspect jobs.
+    services_factory: Callable[[TeddyApp, JobQueue], Services] = staticmethod(_bare_services)
     _runtime: WorkerRuntime | None = None
 
     def runtime(self) -> WorkerRuntime:
@@ -73,9 +81,7 @@ class TeddyApp(Celery):  # type: ignore[misc]
 
             loop = asyncio.new_event_loop()
             db = Database(self.database_url, pool_size=2)
-            services = Services(
-                settings=self.settings, clock=SystemClock(), jobs=CeleryJobQueue(self)
-            )
+            services = self.services_factory(self, CeleryJobQueue(self))
             client = redis.Redis.from_url(self.redis_url)
             self._runtime = WorkerRuntime(os.getpid(), loop, db, services, client)
         return self._runtime
@@ -86,6 +92,7 @@ class TeddyApp(Celery):  # type: ignore[misc]
             close_queue = getattr(runtime.services.jobs, "close", None)
             if close_queue is not None:
                 close_queue()
+            runtime.loop.run_until_complete(runtime.services.aclose())
             runtime.loop.run_until_complete(runtime.db.dispose())
             runtime.loop.close()
             runtime.redis.close()

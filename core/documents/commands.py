@@ -140,7 +140,7 @@ async def search(ctx: Ctx, args: str) -> Reply:
         room_id=ctx.room.id if ctx.room is not None else None,
         query=query,
         limit=5,
-        embedder=embedder_for(ctx.services.extra, ctx.services.settings),
+        embedder=embedder_for(ctx.services),
     )
     if not passages:
         return Reply.text(f"Nothing in your documents matches “{escape(query)}”.")

@@ -153,13 +153,13 @@ async def _process(jc: JobContext, target: Target, kind: str, data: bytes) -> No
     drafts = chunk_blocks(blocks)
     if not drafts:
         raise ex.ExtractionError(f"{target.title} contains no text I can read.")
-    embedder = embedder_for(jc.services.extra, jc.services.settings)
+    embedder = embedder_for(jc.services)
     vectors = None
     if embedder is not None:
         note = f"Indexing {escape(target.title)}… {count(len(drafts), 'passage')}"
         await say(jc, target, "embedding", note, live=True)
         vectors = await embedder.embed([_indexed_text(d) for d in drafts])
-    digest = await summarizer_for(jc.services.extra).digest(
+    digest = await summarizer_for(jc.services).digest(
         target.title, joined_text([b.text for b in blocks])
     )
     async with jc.db.transaction() as session:
@@ -222,7 +222,7 @@ REEMBED_BATCHES_PER_RUN = 20
 async def sweep_reembed(jc: JobContext) -> None:
     """Embed chunks that have no vector from the configured model (the model changed, or
     embeddings were switched on), a bounded number of batches per run."""
-    embedder = embedder_for(jc.services.extra, jc.services.settings)
+    embedder = embedder_for(jc.services)
     if embedder is None:
         return
     for _ in range(REEMBED_BATCHES_PER_RUN):

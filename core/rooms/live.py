@@ -17,7 +17,7 @@ from core.chat.router import action_id
 from core.jobs import after_commit
 from core.notify.service import Notice, queue_notices
 from core.rooms.models import FocusSession
-from core.rooms.pubsub import EXTRA_KEY, NullRoomEvents, RoomEvent, RoomEvents
+from core.rooms.pubsub import RoomEvent, RoomEvents
 from core.rooms.service import (
     FocusView,
     advance_phases,
@@ -67,8 +67,7 @@ def reply(view: FocusView, now: datetime) -> Reply:
 
 
 def room_events(services: Services) -> RoomEvents:
-    events: Any = services.extra.get(EXTRA_KEY)
-    return events if events is not None else NullRoomEvents()
+    return services.room_events
 
 
 def event(kind: str, view: FocusView, now: datetime) -> RoomEvent:

@@ -101,7 +101,7 @@ async def search_documents(tc: ToolContext, args: dict[str, Any]) -> str:
         room_id=tc.room.id if tc.room is not None else None,
         query=str(args.get("query", "")),
         limit=5,
-        embedder=embedder_for(tc.services.extra, tc.services.settings),
+        embedder=embedder_for(tc.services),
     )
     if not passages:
         return "no passages found"

@@ -11,7 +11,7 @@ from core.identity.models import Room, User
 from core.jobs import JobContext, run_job
 from core.notify.models import OutboxMessage
 from core.rooms.models import StudySession
-from core.rooms.pubsub import EXTRA_KEY, RedisRoomEvents
+from core.rooms.pubsub import RedisRoomEvents
 from teddy.runtime import Core, open_core
 from tests.conftest import ChatDriver
 
@@ -192,4 +192,4 @@ async def test_live_events_fan_out_over_redis_to_other_processes(
     finally:
         await other.close()
         await listener.close()
-    assert isinstance(core.services.extra[EXTRA_KEY], RedisRoomEvents)
+    assert isinstance(core.services.room_events, RedisRoomEvents)
