@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     job_time_limit: int = 900  # seconds one job may run before it is stopped
     job_max_retries: int = 5  # retries (with backoff) for transient DB/Redis errors
     job_retry_backoff: float = 2.0  # seconds before the first retry; doubles each time
+    # A running job holds a lease it renews every third of this; when its worker dies the
+    # lease runs out and the relay sweep hands the job to another worker (within a minute).
+    job_lease_seconds: int = Field(default=30, ge=3)
     # Redis broker only: an unacknowledged job is redelivered after this many seconds (a worker
     # that died mid-job). Must exceed the longest job; default: job_time_limit + 300.
     celery_visibility_timeout: int | None = None

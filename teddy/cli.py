@@ -42,7 +42,7 @@ def chat(
     clock = _fixed_clock(now) if now else None
 
     async def run() -> None:
-        async with open_core(settings, clock=clock) as core:
+        async with open_core(settings, clock=clock, relay_jobs=True) as core:
             session = ConsoleSession(core, user or getpass.getuser(), room, jsonl)
             await session.run(sys.stdin, wait_seconds=wait)
 

@@ -24,7 +24,7 @@ def api_command(home: Path | None, host: str, port: int) -> None:
     settings = load_settings(home)
 
     async def run() -> None:
-        async with open_core(settings, preload_embedder=True) as core:
+        async with open_core(settings, preload_embedder=True, relay_jobs=True) as core:
             app = create_app(settings, core)
             server = http_server(
                 app, host, port, proxy_headers=True, log_level=settings.log_level.lower()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,6 +16,7 @@ from core.clock import Clock, SystemClock
 from core.db import Database
 from core.documents.embeddings import Embedder, embedder_for, needs_warming, warm
 from core.jobs import InlineJobQueue, JobContext, JobQueue
+from core.maintenance import pending
 from core.settings import Settings
 from teddy import migrate
 from teddy.bootstrap import build_services, celery_app
@@ -58,6 +60,15 @@ async def _warm_logged(embedder: Embedder | None) -> None:
         log.exception("loading the embedding model failed; the first search tries again")
 
 
+async def _relay_forever(jc: JobContext) -> None:
+    while True:
+        try:
+            await pending.relay(jc)
+        except Exception:
+            log.exception("relaying pending jobs failed; trying again")
+        await asyncio.sleep(pending.RELAY_EVERY.total_seconds())
+
+
 @asynccontextmanager
 async def open_core(
     settings: Settings,
@@ -67,11 +78,14 @@ async def open_core(
     run_migrations: bool = True,
     servers: Servers | None = None,
     preload_embedder: bool = False,
+    relay_jobs: bool = False,
 ) -> AsyncIterator[Core]:
     """The core of one process. Long-running processes (bots, API) pass `preload_embedder`:
     a local embedding model then starts loading in a thread at once, so the first /search
     or tutor question does not wait for it (commands that need it meanwhile wait outside
-    their transaction, see `core.errors.WarmUpFirst`)."""
+    their transaction, see `core.errors.WarmUpFirst`). With `relay_jobs` and the inline queue,
+    this process also sends again the jobs another process left behind (beat does that
+    under Celery), e.g. a document a killed console never read."""
     own_servers = servers is None
     if servers is None:
         servers = await asyncio.to_thread(start_servers, settings)
@@ -88,9 +102,16 @@ async def open_core(
             queue.bind(JobContext(db, services))
         dispatcher = Dispatcher(db, build_router(), services)
         warm_up = _start_warm_up(services) if preload_embedder else None
+        relay = None
+        if relay_jobs and isinstance(queue, InlineJobQueue):
+            relay = asyncio.create_task(_relay_forever(JobContext(db, services)), name="relay")
         try:
             yield Core(settings, servers, db, services, dispatcher, warm_up)
         finally:
+            if relay is not None:
+                relay.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await relay
             if warm_up is not None:
                 await warm_up  # a thread cannot be cancelled: let it finish
             if isinstance(queue, InlineJobQueue):
