@@ -75,6 +75,8 @@ def up(home: Path | None) -> None:
     if previous is not None and pid_alive(previous.pid):
         raise click.ClickException(f"teddy up is already running here (pid {previous.pid})")
     stop = _StopFlag()
+    # Made here, once: children started together would otherwise race to make it.
+    settings.resolved_secret_key()
     with start_servers(settings) as servers:
         migrate.upgrade(servers.database_url)
         env = {
