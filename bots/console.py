@@ -7,9 +7,12 @@ reply). See COMMANDS.md for the protocol."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import mimetypes
 import sys
+import threading
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -170,11 +173,16 @@ class ConsoleSession:
             await self.run_interactive(stdin)
 
     async def run_scripted(self, stdin: TextIO, wait_seconds: float) -> None:
-        for line in stdin:
-            incoming = self.incoming_from_line(line)
-            if incoming is not None:
-                await self.core.dispatcher.handle(incoming, self.emit)
-            await self.deliver_notifications()
+        # Background work (ingestion, reminders, live updates) goes on while input waits.
+        poller = asyncio.create_task(self._poll_notifications())
+        try:
+            async for line in read_lines(stdin):
+                incoming = self.incoming_from_line(line)
+                if incoming is not None:
+                    await self.core.dispatcher.handle(incoming, self.emit)
+                await self.deliver_notifications()
+        finally:
+            poller.cancel()
         await self.finish_background_work(wait_seconds)
 
     async def finish_background_work(self, wait_seconds: float) -> None:
@@ -187,11 +195,12 @@ class ConsoleSession:
     async def run_interactive(self, stdin: TextIO) -> None:
         poller = asyncio.create_task(self._poll_notifications())
         self.out.write("Study Teddy — type /help, or /quit to leave.\n")
+        lines = read_lines(stdin)
         try:
             while True:
                 self.out.write("you> ")
                 self.out.flush()
-                line = await asyncio.to_thread(stdin.readline)
+                line = await anext(lines, "")
                 if not line or line.strip() in ("/quit", "/exit"):
                     break
                 incoming = self.incoming_from_line(line)
@@ -205,6 +214,27 @@ class ConsoleSession:
         while True:
             await asyncio.sleep(2)
             await self.deliver_notifications()
+
+
+async def read_lines(stdin: TextIO) -> AsyncIterator[str]:
+    """The input's lines, read by a daemon thread so the event loop never blocks on them
+    (and a process stopped by a signal does not wait for the next line)."""
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def read() -> None:
+        try:
+            for line in iter(stdin.readline, ""):
+                loop.call_soon_threadsafe(lines.put_nowait, line)
+        except (OSError, ValueError):
+            pass  # input closed under us
+        finally:
+            with contextlib.suppress(RuntimeError):  # the loop is gone
+                loop.call_soon_threadsafe(lines.put_nowait, None)
+
+    threading.Thread(target=read, name="console-input", daemon=True).start()
+    while (line := await lines.get()) is not None:
+        yield line
 
 
 def _is_file(path: Path) -> bool:
