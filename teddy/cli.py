@@ -18,6 +18,9 @@ from teddy.options import home_option, load_settings
 @click.group()
 def main() -> None:
     """Study Teddy: a study assistant for Telegram, Discord, Slack and the terminal."""
+    from teddy.signals import terminate_like_interrupt
+
+    terminate_like_interrupt()
 
 
 @main.command()

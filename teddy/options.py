@@ -16,9 +16,7 @@ home_option = click.option(
 
 
 def read_settings(home: Path | None) -> Settings:
-    """The settings, with `--home` (when given) as the data directory. Everything this
-    process creates (the data directory, keys, the databases' files) is its owner's only."""
-    os.umask(0o077)
+    """The settings, with `--home` (when given) as the data directory."""
     if home is not None:
         os.environ["TEDDY_HOME"] = str(home)
     return Settings()
