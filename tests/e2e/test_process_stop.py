@@ -49,6 +49,50 @@ def start_api(home: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
             time.sleep(0.3)
 
 
+def start_process(home: Path, args: list[str], ready: bytes, log: Path) -> subprocess.Popen[bytes]:
+    """A teddy command on its own embedded servers; returns once `ready` is in its log."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update({"TEDDY_HOME": str(home), "PYTHONPATH": str(ROOT), "EMBEDDINGS_PROVIDER": "none"})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "teddy", *args],
+        env=env,
+        cwd=ROOT,
+        stdin=subprocess.PIPE,  # kept open: `teddy chat` waits for input
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while ready not in log.read_bytes():
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.3)
+    return process
+
+
+@pytest.mark.parametrize(
+    ("args", "ready"),
+    [
+        (["worker", "--concurrency", "1"], b" ready."),
+        (["beat"], b"beat: Starting"),
+        (["chat", "--jsonl", "--user", "sam"], b""),
+    ],
+    ids=["worker", "beat", "chat"],
+)
+def test_each_process_kind_stopped_with_sigterm_stops_its_embedded_servers(
+    tmp_path: Path, home: Path, args: list[str], ready: bytes
+) -> None:
+    log = tmp_path / "process.log"
+    process = start_process(home, args, ready, log)
+    deadline = time.monotonic() + 60
+    while not servers_of(home) or process.pid not in handle_pids(home):
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.3)
+    process.send_signal(signal.SIGTERM)
+    process.wait(60)
+    assert wait_gone(home) == [], log.read_text()
+
+
 def servers_of(home: Path) -> list[psutil.Process]:
     """The embedded PostgreSQL and Redis processes of this data directory."""
     found = []
