@@ -18,9 +18,9 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts import service as accounts
+from core.chat.gateway import Core
 from core.identity.models import User
 from core.settings import Settings
-from teddy.runtime import Core
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "teddy_session"

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from core.chat.gateway import Core
 from core.chat.markup import to_plain
 from core.chat.messages import Attachment, Button, Conversation, Incoming, Reply, Sender
 from core.notify import service as outbox
-from teddy.runtime import Core
 
 PLATFORM = "console"
 

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Core:
+    """The core of one process; adapters and the web app see it as `core.chat.gateway.Core`."""
+
     settings: Settings
     servers: Servers
     db: Database
@@ -34,6 +36,10 @@ class Core:
     dispatcher: Dispatcher
     # Loading the local embedding model (`preload_embedder`); None when nothing loads.
     warm_up: asyncio.Task[None] | None = None
+
+    @property
+    def redis_url(self) -> str:
+        return self.servers.redis_url
 
 
 def _job_queue(settings: Settings, servers: Servers) -> JobQueue:
