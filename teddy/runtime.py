@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from core.chat.context import Services
 from core.chat.dispatch import Dispatcher
 from core.clock import Clock, SystemClock
 from core.db import Database
-from core.documents.embeddings import Embedder, embedder_for, needs_warming, warm
+from core.documents.embeddings import embedder_for, load_blocking, needs_warming
 from core.jobs import InlineJobQueue, JobContext, JobQueue
 from core.maintenance import pending
 from core.settings import Settings
@@ -35,7 +36,7 @@ class Core:
     services: Services
     dispatcher: Dispatcher
     # Loading the local embedding model (`preload_embedder`); None when nothing loads.
-    warm_up: asyncio.Task[None] | None = None
+    warm_up: asyncio.Future[None] | None = None
 
     @property
     def redis_url(self) -> str:
@@ -52,18 +53,30 @@ def _job_queue(settings: Settings, servers: Servers) -> JobQueue:
     return InlineJobQueue()
 
 
-def _start_warm_up(services: Services) -> asyncio.Task[None] | None:
+def _start_warm_up(services: Services) -> asyncio.Future[None] | None:
+    """Load the local model on a daemon thread: a process told to stop does not wait for a
+    load that may take tens of seconds on a busy machine (the executor's threads are
+    joined at exit, a daemon thread is not)."""
     embedder = embedder_for(services)
     if not needs_warming(embedder):
         return None
-    return asyncio.create_task(_warm_logged(embedder), name="warm-embedder")
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
 
+    def settle() -> None:
+        if not done.done():
+            done.set_result(None)
 
-async def _warm_logged(embedder: Embedder | None) -> None:
-    try:
-        await warm(embedder)
-    except Exception:
-        log.exception("loading the embedding model failed; the first search tries again")
+    def load() -> None:
+        try:
+            load_blocking(embedder)
+        except Exception:
+            log.exception("loading the embedding model failed; the first search tries again")
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(settle)
+
+    threading.Thread(target=load, name="warm-embedder", daemon=True).start()
+    return done
 
 
 async def _relay_forever(jc: JobContext) -> None:
@@ -118,8 +131,6 @@ async def open_core(
                 relay.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await relay
-            if warm_up is not None:
-                await warm_up  # a thread cannot be cancelled: let it finish
             if isinstance(queue, InlineJobQueue):
                 await queue.drain(timeout=30)
             close_queue = getattr(queue, "close", None)

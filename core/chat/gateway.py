@@ -35,6 +35,6 @@ class Core(Protocol):
         ...
 
     @property
-    def warm_up(self) -> asyncio.Task[None] | None:
+    def warm_up(self) -> asyncio.Future[None] | None:
         """Loading the local embedding model, or None when nothing loads."""
         ...

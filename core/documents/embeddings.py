@@ -165,6 +165,13 @@ def needs_warming(embedder: Embedder | None) -> bool:
     return embedder is not None and getattr(embedder, "loaded", True) is False
 
 
+def load_blocking(embedder: Embedder | None) -> None:
+    """Load the embedder's model in the calling thread (what `warm` does in the default
+    executor); for a process that loads it on a daemon thread of its own."""
+    if isinstance(embedder, LocalEmbedder):
+        _LOCAL_MODEL.load()
+
+
 async def warm(embedder: Embedder | None) -> None:
     """Load the embedder's model now (in a thread); nothing for remote or no embedders."""
     load = getattr(embedder, "warm", None)
