@@ -113,13 +113,11 @@ async def release(db: Database, job_id: int) -> None:
         )
 
 
-class LeaseLost(Exception):
-    """The job's lease ran out (this run stalled) and another run took it over."""
-
-
 async def run_leased(jc: JobContext, job_id: int, name: str, kwargs: dict[str, Any]) -> bool:
     """Run the job under its lease, renewing it meanwhile. False when skipped (done, or
-    another run holds it). The caller calls `finish` or `release` when it raises."""
+    another run holds it) or when this run stalled so long that its lease ran out and
+    another run took the job over (this one then stops). The caller calls `finish` or
+    `release` when it raises."""
     lease = timedelta(seconds=jc.services.settings.job_lease_seconds)
     token = await claim(jc.db, job_id, lease)
     if token is None:
@@ -130,9 +128,10 @@ async def run_leased(jc: JobContext, job_id: int, name: str, kwargs: dict[str, A
     try:
         await work
     except asyncio.CancelledError:
-        if heartbeat.done() and not heartbeat.cancelled() and heartbeat.result():
-            raise LeaseLost(f"job {name} #{job_id} lost its lease") from None
-        raise
+        if not (heartbeat.done() and not heartbeat.cancelled() and heartbeat.result()):
+            raise
+        log.warning("job %s #%d lost its lease to another run; this one stopped", name, job_id)
+        return False
     finally:
         heartbeat.cancel()
         with contextlib.suppress(asyncio.CancelledError):

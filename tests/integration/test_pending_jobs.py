@@ -3,6 +3,7 @@ document is never left `queued` forever, and no job runs twice."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import select, text
@@ -16,6 +17,7 @@ from core.maintenance import pending
 from core.maintenance.models import PendingJob
 from teddy.runtime import Core
 from tests.conftest import T0, ChatDriver
+from tests.integration import worker_jobs
 from tests.integration.test_documents import attachment
 
 NOTES = b"Photosynthesis happens in chloroplasts. The quokka is a small marsupial.\n"
@@ -127,3 +129,31 @@ async def test_sending_a_file_again_while_it_waits_says_so(core: Core) -> None:
     finally:
         core.services.jobs = jobs
     assert "waiting to be read" in again[0].plain_text()
+
+
+async def test_a_run_that_lost_its_lease_to_another_stops_and_leaves_the_job_to_it(
+    core: Core,
+) -> None:
+    async with core.db.transaction() as session:
+        for statement in worker_jobs.TABLES:
+            await session.execute(text(statement))
+        await session.execute(text("TRUNCATE test_job_runs, test_job_done"))
+        await enqueue_after_commit(session, NeverSends(), "test.worker.mark", key="k", sleep=6.0)
+    async with core.db.transaction() as session:
+        job_id = await session.scalar(select(PendingJob.id))
+    assert job_id is not None
+    core.services.settings = core.settings.model_copy(update={"job_lease_seconds": 3})
+    queue = inline(core)
+    await queue.enqueue("test.worker.mark", {"key": "k", "sleep": 6.0}, job_id=job_id)
+    await asyncio.sleep(0.5)
+    async with core.db.transaction() as session:  # another run took it over meanwhile
+        await session.execute(
+            text("UPDATE pending_jobs SET lease_token = 'another' WHERE id = :id"), {"id": job_id}
+        )
+    assert await queue.drain(30)
+    assert queue.failures == []
+    async with core.db.transaction() as session:
+        done = await session.scalar(text("SELECT count(*) FROM test_job_done"))
+        row = await session.get(PendingJob, job_id)
+    assert done == 0  # stopped before its result
+    assert row is not None and row.done_at is None and row.lease_token == "another"
