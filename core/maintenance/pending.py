@@ -175,39 +175,35 @@ def _due(resend_after: timedelta) -> Any:
     )
 
 
-async def due_jobs(
-    session: AsyncSession, resend_after: timedelta = RESEND_AFTER
-) -> list[tuple[int, str, dict[str, Any]]]:
-    """Take the jobs to send again, marked sent (another relay skips them meanwhile)."""
-    due = (
-        select(PendingJob.id)
-        .where(_due(resend_after))
-        .order_by(PendingJob.id)
-        .limit(RELAY_BATCH)
-        .with_for_update(skip_locked=True)
-    )
-    rows = await session.execute(
-        update(PendingJob)
-        .where(PendingJob.id.in_(due.scalar_subquery()))
-        .values(sent_at=func.now(), sends=PendingJob.sends + 1)
-        .returning(PendingJob.id, PendingJob.job, PendingJob.kwargs)
-    )
-    return sorted((row.id, row.job, dict(row.kwargs)) for row in rows)
-
-
 async def relay(jc: JobContext, resend_after: timedelta = RESEND_AFTER) -> int:
-    """Send again every job that needs it; returns how many were handed to the queue."""
+    """Send again every job that needs it; returns how many were handed to the queue. The
+    rows stay locked while they are sent (another relay skips them), and only those the
+    queue took count as sent: while the broker is down nothing backs off."""
     async with jc.db.transaction() as session:
-        rows = await due_jobs(session, resend_after)
+        rows = (
+            await session.execute(
+                select(PendingJob.id, PendingJob.job, PendingJob.kwargs)
+                .where(_due(resend_after))
+                .order_by(PendingJob.id)
+                .limit(RELAY_BATCH)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        sent: list[int] = []
+        for row in rows:
+            if not await send(jc.services.jobs, row.id, row.job, dict(row.kwargs)):
+                break  # the queue is down: the rest wait for the next relay
+            sent.append(row.id)
+        if sent:
+            await session.execute(
+                update(PendingJob)
+                .where(PendingJob.id.in_(sent))
+                .values(sent_at=func.now(), sends=PendingJob.sends + 1)
+            )
         await session.execute(delete(PendingJob).where(PendingJob.done_at < func.now() - DONE_KEPT))
-    sent = 0
-    for job_id, name, kwargs in rows:
-        if not await send(jc.services.jobs, job_id, name, kwargs):
-            break  # the queue is down: the rest wait for the next relay
-        sent += 1
     if sent:
-        log.info("relayed %d pending job(s)", sent)
-    return sent
+        log.info("relayed %d pending job(s)", len(sent))
+    return len(sent)
 
 
 async def unfinished(session: AsyncSession, name: str, match: Callable[[Any], Any]) -> bool:

@@ -4,6 +4,7 @@ document is never left `queued` forever, and no job runs twice."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import select, text
@@ -157,3 +158,24 @@ async def test_a_run_that_lost_its_lease_to_another_stops_and_leaves_the_job_to_
         row = await session.get(PendingJob, job_id)
     assert done == 0  # stopped before its result
     assert row is not None and row.done_at is None and row.lease_token == "another"
+
+
+async def test_relays_while_the_queue_is_down_do_not_push_the_next_send_back(
+    core: Core,
+) -> None:
+    async with core.db.transaction() as session:
+        user = await user_for_sender(session, Sender("test", "fay", "Fay"), T0)
+        doc, _ = await receive_file(
+            session, user=user, room=None, name="n.txt", data=NOTES, max_bytes=10**6
+        )
+        await enqueue_after_commit(session, NeverSends(), INGEST_JOB, document_id=doc.id)
+    down = JobContext(core.db, replace(core.services, jobs=NeverSends()))
+    for _ in range(3):
+        assert await pending.relay(down, resend_after=timedelta(0)) == 0
+    async with core.db.transaction() as session:
+        row = (await session.scalars(select(PendingJob))).one()
+        assert row.sends == 1  # still due at once when the queue is back
+    core.services.embedder = None
+    assert await pending.relay(JobContext(core.db, core.services), timedelta(0)) == 1
+    assert await inline(core).drain(60)
+    assert (await document(core)).status == READY
