@@ -118,6 +118,7 @@ def body_items(document_xml: IO[bytes], tick: Callable[[], None]) -> Iterator[Pa
             if isinstance(top, _Paragraph):
                 piece = _PIECES[name]
                 top.pieces.append(piece if piece is not None else str(element.text or ""))
+                _forget_earlier_runs(element)
         elif name == "pStyle":
             if isinstance(top, _Paragraph) and top.style is None:
                 top.style = _attribute(element, "val")
@@ -150,6 +151,16 @@ def _attribute(element: Any, name: str) -> str:
     """A w: attribute, in whichever of the two namespaces the element is."""
     namespace = element.tag[: element.tag.index("}") + 1]
     return str(element.get(namespace + name) or "")
+
+
+def _forget_earlier_runs(piece: Any) -> None:
+    """Drop the runs before this piece's run (read already): a paragraph of a million runs
+    must not stay whole in memory until it ends."""
+    run = piece.getparent()
+    holder = run.getparent() if run is not None else None
+    if holder is not None:
+        while run.getprevious() is not None:
+            del holder[0]
 
 
 def _forget(element: Any) -> None:

@@ -14,6 +14,7 @@ import zstandard
 
 from core.errors import BadInput
 from core.flashcards import anki_package, importing
+from tests.support.memory import peak_rss_growth_mb
 
 NOTES_COLUMNS = (
     "id INTEGER PRIMARY KEY, guid TEXT, mid INTEGER, mod INTEGER, usn INTEGER, tags TEXT,"
@@ -67,27 +68,6 @@ def finishes_within(seconds: float, work: Callable[[], object]) -> BaseException
     thread.join(seconds)
     assert outcome, f"still running after {seconds} s"
     return outcome[0]
-
-
-def _status_kb(key: str) -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(key):
-                return int(line.split()[1])
-    raise AssertionError(f"{key} not in /proc/self/status")
-
-
-def peak_rss_growth_mb(work: Callable[[], object]) -> tuple[float, BaseException | object]:
-    """How far the process's resident memory rose above where it started while `work` ran
-    (the kernel's high-water mark, reset first), with what `work` returned or raised."""
-    with open("/proc/self/clear_refs", "w") as refs:
-        refs.write("5")  # resets VmHWM to the current RSS
-    before = _status_kb("VmRSS")
-    try:
-        result: BaseException | object = work()
-    except BaseException as err:
-        result = err
-    return (_status_kb("VmHWM") - before) / 1024, result
 
 
 # Queries that would never end ------------------------------------------------------------

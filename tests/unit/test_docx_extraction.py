@@ -16,6 +16,7 @@ from core.documents import extraction
 from core.documents.extraction import Block, ExtractionError, clean, docx_blocks
 from tests import doc_samples
 from tests.doc_samples import docx_with_body, w_paragraph, w_table
+from tests.support.memory import peak_rss_growth_mb
 
 
 def python_docx_blocks(data: bytes) -> list[Block]:
@@ -105,6 +106,18 @@ def test_a_docx_still_being_read_at_its_deadline_stops_with_a_clear_message() ->
     assert caught.value.message.startswith("slow.docx took too long to read (over 0 seconds)")
     assert "Split it into smaller files" in caught.value.message
     assert len(docx_blocks(data, "slow.docx", seconds=60)) == 20 * 13
+
+
+def test_a_paragraph_of_many_runs_is_read_in_little_memory() -> None:
+    runs = "".join(
+        f'<w:r><w:rPr><w:sz w:val="24"/></w:rPr><w:t xml:space="preserve">w{i} </w:t></w:r>'
+        for i in range(300_000)
+    )
+    data = docx_with_body(f"<w:p>{runs}</w:p>")
+    assert document_xml_mb(data) > 25
+    growth, blocks = peak_rss_growth_mb(lambda: docx_blocks(data, "runs.docx"))
+    assert isinstance(blocks, list) and blocks[0].text.startswith("w0 w1 w2 ")
+    assert growth < 120, f"memory rose by {growth:.0f} MB"  # the whole tree took ~290 MB
 
 
 def test_text_boxes_are_read_once_and_deleted_text_not_at_all() -> None:
