@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from core import archives
 from core.documents import docx_text
 
 PDF = "pdf"
@@ -58,6 +59,7 @@ def sniff(data: bytes, name: str) -> str:
     if b"%PDF-" in data[:1024]:
         return PDF
     if data.startswith(b"PK\x03\x04"):
+        _refuse_long_directory(data, name)
         if _is_docx(data):
             return DOCX
         raise ExtractionError(
@@ -237,6 +239,7 @@ def docx_blocks(data: bytes, name: str, *, seconds: float | None = None) -> list
     """Paragraphs and table rows in document order; Heading/Title styles name sections.
     Past `seconds` (default MAX_DOCX_SECONDS) it stops with a message for the student."""
     deadline = _Deadline(name, MAX_DOCX_SECONDS if seconds is None else seconds)
+    _refuse_long_directory(data, name)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             _refuse_zip_bomb(archive, name)
@@ -313,6 +316,13 @@ def _docx_blocks(
 
 def _damaged_docx(name: str) -> ExtractionError:
     return ExtractionError(f"{name} looks damaged: I could not read it as a DOCX.")
+
+
+def _refuse_long_directory(data: bytes, name: str) -> None:
+    if archives.too_many_entries(data):
+        raise ExtractionError(
+            f"{name} lists far more parts than a document has (a zip bomb?); I won't open it."
+        )
 
 
 def _refuse_zip_bomb(archive: zipfile.ZipFile, name: str) -> None:

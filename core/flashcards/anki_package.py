@@ -21,6 +21,7 @@ from typing import BinaryIO, Protocol
 
 import zstandard
 
+from core import archives
 from core.chat.markup import escape
 from core.errors import BadInput
 from core.flashcards.notes import NoteDraft, Parsed, html_to_text, make_note
@@ -48,6 +49,11 @@ _CHUNK = 1024 * 1024
 
 def parse_apkg(data: bytes) -> Parsed:
     """The notes of an Anki package, or a BadInput that says why it can't be read."""
+    if archives.too_many_entries(data):
+        raise BadInput(
+            "That .apkg lists far more files than a deck has; I won't open it. "
+            "Export the deck again (without media if it has tens of thousands of files)."
+        )
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, OSError, EOFError):
