@@ -92,7 +92,8 @@ def body_items(document_xml: IO[bytes], tick: Callable[[], None]) -> Iterator[Pa
     """Body paragraphs (with their style id) and table rows in document order. Paragraphs
     in a table cell become the cell's lines; a nested table's rows become lines of the
     cell that holds it; a text box's paragraphs follow on their own. `tick` is called at
-    every paragraph and row end (it raises to stop)."""
+    every paragraph and row end and every 1,024 pieces of a paragraph (it raises to
+    stop)."""
     stack: list[_Frame] = []
     skipping = 0
     events = etree.iterparse(
@@ -119,6 +120,8 @@ def body_items(document_xml: IO[bytes], tick: Callable[[], None]) -> Iterator[Pa
                 piece = _PIECES[name]
                 top.pieces.append(piece if piece is not None else str(element.text or ""))
                 _forget_earlier_runs(element)
+                if len(top.pieces) % 1024 == 0:
+                    tick()  # a paragraph can be most of the document
         elif name == "pStyle":
             if isinstance(top, _Paragraph) and top.style is None:
                 top.style = _attribute(element, "val")

@@ -12,7 +12,7 @@ import pytest
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from core.documents import extraction
+from core.documents import docx_text, extraction
 from core.documents.extraction import Block, ExtractionError, clean, docx_blocks
 from tests import doc_samples
 from tests.doc_samples import docx_with_body, w_paragraph, w_table
@@ -215,3 +215,12 @@ def test_a_docx_part_compressed_past_the_ratio_limit_is_refused() -> None:
     assert len(data) < extraction.MAX_DOCX_INFLATED
     with pytest.raises(ExtractionError, match="zip bomb"):
         docx_blocks(data, "padded.docx")
+
+
+def test_the_deadline_is_checked_inside_one_long_paragraph() -> None:
+    runs = "".join(f"<w:r><w:t>w{i} </w:t></w:r>" for i in range(5000))
+    body = f"<w:document {doc_samples.WORD_NS}><w:body><w:p>{runs}</w:p></w:body></w:document>"
+    ticks: list[None] = []
+    items = list(docx_text.body_items(io.BytesIO(body.encode()), lambda: ticks.append(None)))
+    assert len(items) == 1
+    assert len(ticks) == 5000 // 1024 + 1  # inside the paragraph, and at its end
