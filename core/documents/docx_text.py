@@ -74,8 +74,9 @@ class _Paragraph:
 _Frame = _Paragraph | _Cell | _Row
 
 
-def heading_styles(styles_xml: IO[bytes]) -> dict[str, str]:
-    """Style id -> style name for every paragraph style in `word/styles.xml`."""
+def heading_styles(styles_xml: IO[bytes], tick: Callable[[], None]) -> dict[str, str]:
+    """Style id -> style name for every style in `word/styles.xml`; `tick` is called at
+    every style (it raises to stop)."""
     names: dict[str, str] = {}
     style_tags = tuple(f"{{{ns}}}style" for ns in _NAMESPACES)
     for _, style in etree.iterparse(styles_xml, events=("end",), tag=style_tags, **_PARSER_OPTIONS):
@@ -84,7 +85,8 @@ def heading_styles(styles_xml: IO[bytes]) -> dict[str, str]:
         name = style.find(namespace + "name")
         if style_id and name is not None:
             names[style_id] = _attribute(name, "val")
-        style.clear()
+        tick()
+        _forget(style)
     return names
 
 

@@ -243,7 +243,7 @@ def docx_blocks(data: bytes, name: str, *, seconds: float | None = None) -> list
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             _refuse_zip_bomb(archive, name)
-            styles = _style_names(archive)
+            styles = _style_names(archive, deadline)
             with archive.open(DOCX_DOCUMENT) as stream:
                 return _docx_blocks(docx_text.body_items(stream, deadline.check), styles)
     except ExtractionError:
@@ -278,12 +278,12 @@ class _Deadline:
             )
 
 
-def _style_names(archive: zipfile.ZipFile) -> dict[str, str] | None:
-    """Paragraph style ids and names, or None when the document has no styles part."""
+def _style_names(archive: zipfile.ZipFile, deadline: _Deadline) -> dict[str, str] | None:
+    """Style ids and names, or None when the document has no styles part."""
     if DOCX_STYLES not in archive.namelist():
         return None
     with archive.open(DOCX_STYLES) as stream:
-        return docx_text.heading_styles(stream)
+        return docx_text.heading_styles(stream, deadline.check)
 
 
 def _is_heading(style_id: str | None, styles: dict[str, str] | None) -> bool:
