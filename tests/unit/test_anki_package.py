@@ -3,10 +3,8 @@ that swell in memory. Each must end in a clear BadInput, fast and in little memo
 
 from __future__ import annotations
 
-import io
 import sqlite3
 import threading
-import zipfile
 from collections.abc import Callable
 
 import pytest
@@ -14,43 +12,8 @@ import zstandard
 
 from core.errors import BadInput
 from core.flashcards import anki_package, importing
+from tests.anki_samples import BASIC_MODELS, NOTES_COLUMNS, collection, package, zstd_bomb
 from tests.support.memory import peak_rss_growth_mb
-
-NOTES_COLUMNS = (
-    "id INTEGER PRIMARY KEY, guid TEXT, mid INTEGER, mod INTEGER, usn INTEGER, tags TEXT,"
-    " flds TEXT, sfld TEXT, csum INTEGER, flags INTEGER, data TEXT"
-)
-BASIC_MODELS = '{"1": {"type": 0, "tmpls": [{"name": "Card 1"}]}}'
-
-
-def _zip(members: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, body in members.items():
-            archive.writestr(name, body)
-    return buf.getvalue()
-
-
-def collection(
-    notes_sql: str, rows: int = 0, col_sql: str = "CREATE TABLE col (models TEXT)"
-) -> bytes:
-    """An old-format (schema 11) collection whose `notes` is defined by `notes_sql`."""
-    db = sqlite3.connect(":memory:")
-    db.execute(col_sql)
-    if col_sql.startswith("CREATE TABLE"):
-        db.execute("INSERT INTO col VALUES (?)", (BASIC_MODELS,))
-    db.execute(notes_sql)
-    if rows:
-        db.executemany(
-            "INSERT INTO notes (id, mid, tags, flds) VALUES (?, 1, '', ?)",
-            [(i, f"front {i}\x1fback {i}") for i in range(1, rows + 1)],
-        )
-    db.commit()
-    return db.serialize()
-
-
-def package(raw: bytes, member: str = "collection.anki2") -> bytes:
-    return _zip({member: raw})
 
 
 def finishes_within(seconds: float, work: Callable[[], object]) -> BaseException | object:
@@ -108,15 +71,6 @@ def test_a_computed_column_cannot_swell_a_value_in_memory() -> None:
 
 
 # Bombs -------------------------------------------------------------------------------------
-
-
-def zstd_bomb(megabytes: int) -> bytes:
-    """`megabytes` of zeros, zstd-compressed in a stream (never held whole here)."""
-    compressor = zstandard.ZstdCompressor().compressobj()
-    zeros = b"\0" * (1 << 20)
-    out = [compressor.compress(zeros) for _ in range(megabytes)]
-    out.append(compressor.flush())
-    return b"".join(out)
 
 
 def test_a_zstd_bomb_is_stopped_without_the_memory_it_asks_for(

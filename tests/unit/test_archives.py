@@ -11,16 +11,7 @@ from core import archives
 from core.documents.extraction import ExtractionError, docx_blocks, sniff
 from core.errors import BadInput
 from core.flashcards.importing import parse_apkg
-
-
-def zip_of_empty_entries(count: int, first: tuple[str, ...] = ()) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as archive:
-        for name in first:
-            archive.writestr(name, b"<x/>")
-        for i in range(count):
-            archive.writestr(f"m/{i}", b"")
-    return buf.getvalue()
+from tests.anki_samples import zip_of_empty_entries
 
 
 def directory_size(data: bytes) -> int:
