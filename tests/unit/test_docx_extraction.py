@@ -174,6 +174,11 @@ def test_broken_xml_and_missing_parts_read_as_damaged() -> None:
         docx_blocks(no_body, "empty.docx")
 
 
+def test_xml_character_references_are_decoded() -> None:
+    body = "<w:p><w:r><w:t>R&amp;D &lt;x&gt; &#233;t&#xE9;</w:t></w:r></w:p>"
+    assert docx_blocks(docx_with_body(body), "refs.docx") == [Block("R&D <x> été")]
+
+
 def test_entities_declared_in_the_document_are_not_expanded() -> None:
     laughs = "".join(f'<!ENTITY l{i} "{("&l" + str(i - 1) + ";") * 10}">' for i in range(1, 10))
     document = (
