@@ -29,6 +29,9 @@ MAX_DOCX_RATIO = 200
 # A DOCX still being read after this long is given up, with a message (at the ≥ 2 MB of
 # document XML a second the reader manages, that is far past any real document).
 MAX_DOCX_SECONDS = 60.0
+# A PDF is read page by page; past this, the next page is not started.
+MAX_PDF_SECONDS = 300.0
+_SPLIT_IT = "Split it into smaller files"
 DOCX_DOCUMENT = "word/document.xml"
 DOCX_STYLES = "word/styles.xml"
 # Fewer extracted characters per page than this means there is no usable text layer.
@@ -50,6 +53,23 @@ class Block:
     text: str
     page: int | None = None
     section: str | None = None
+
+
+class _Deadline:
+    """A per-file time limit, checked as the work goes; past it, a message for the student."""
+
+    def __init__(self, name: str, seconds: float, advice: str) -> None:
+        self.name = name
+        self.seconds = seconds
+        self.advice = advice
+        self.at = time.monotonic() + seconds
+
+    def check(self) -> None:
+        if time.monotonic() > self.at:
+            raise ExtractionError(
+                f"{self.name} took too long to read (over {self.seconds:g} seconds), so I "
+                f"stopped. {self.advice}"
+            )
 
 
 def sniff(data: bytes, name: str) -> str:
@@ -181,11 +201,17 @@ def _join_hyphenated(match: re.Match[str]) -> str:
 
 
 class PdfPages:
-    """A PDF opened for page-by-page extraction (bounded work per step)."""
+    """A PDF opened for page-by-page extraction (bounded work per step). The time limit
+    (`seconds`, default MAX_PDF_SECONDS) runs from opening and is checked before each
+    page; pypdf offers no way to stop inside a page."""
 
-    def __init__(self, data: bytes, name: str, max_pages: int) -> None:
+    def __init__(
+        self, data: bytes, name: str, max_pages: int, *, seconds: float | None = None
+    ) -> None:
         from pypdf import PdfReader
 
+        limit = MAX_PDF_SECONDS if seconds is None else seconds
+        self._deadline = _Deadline(name, limit, f"{_SPLIT_IT} and send them one by one.")
         try:
             reader = PdfReader(io.BytesIO(data))
             if reader.is_encrypted and not reader.decrypt(""):
@@ -210,6 +236,7 @@ class PdfPages:
 
     def page_blocks(self, index: int) -> list[Block]:
         """The paragraphs of page `index` (0-based); pages are numbered from 1."""
+        self._deadline.check()
         try:
             raw = self._reader.pages[index].extract_text() or ""
         except Exception as err:  # as above: IndexError, NotImplementedError, RecursionError...
@@ -238,7 +265,8 @@ def check_text_layer(name: str, blocks: list[Block], pages: int) -> None:
 def docx_blocks(data: bytes, name: str, *, seconds: float | None = None) -> list[Block]:
     """Paragraphs and table rows in document order; Heading/Title styles name sections.
     Past `seconds` (default MAX_DOCX_SECONDS) it stops with a message for the student."""
-    deadline = _Deadline(name, MAX_DOCX_SECONDS if seconds is None else seconds)
+    limit = MAX_DOCX_SECONDS if seconds is None else seconds
+    deadline = _Deadline(name, limit, f"{_SPLIT_IT}, or save it as PDF, and send it again.")
     _refuse_long_directory(data, name)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -262,20 +290,6 @@ def docx_blocks(data: bytes, name: str, *, seconds: float | None = None) -> list
         RecursionError,
     ) as err:
         raise _damaged_docx(name) from err
-
-
-class _Deadline:
-    def __init__(self, name: str, seconds: float) -> None:
-        self.name = name
-        self.seconds = seconds
-        self.at = time.monotonic() + seconds
-
-    def check(self) -> None:
-        if time.monotonic() > self.at:
-            raise ExtractionError(
-                f"{self.name} took too long to read (over {self.seconds:g} seconds), so I "
-                "stopped. Split it into smaller files, or save it as PDF, and send it again."
-            )
 
 
 def _style_names(archive: zipfile.ZipFile, deadline: _Deadline) -> dict[str, str] | None:

@@ -94,12 +94,25 @@ async def test_docx_table_cells_are_searchable_under_their_heading(
     assert "cells.docx § Organelles" in found and "Ribosome | builds proteins" in found
 
 
-async def test_a_docx_past_its_time_limit_fails_with_a_clear_message(
-    core: Core, chat: ChatDriver, keyword_only: None, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("name", "make", "limit"),
+    [
+        ("thesis.docx", lambda: doc_samples.large_docx(20), "MAX_DOCX_SECONDS"),
+        ("thesis.pdf", lambda: doc_samples.pdf(LECTURE), "MAX_PDF_SECONDS"),
+    ],
+)
+async def test_a_file_past_its_time_limit_fails_with_a_clear_message(
+    core: Core,
+    chat: ChatDriver,
+    keyword_only: None,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    make: Callable[[], bytes],
+    limit: str,
 ) -> None:
-    monkeypatch.setattr(extraction, "MAX_DOCX_SECONDS", 0.0)
-    await upload(core, chat, "thesis.docx", doc_samples.large_docx(20))
-    message = "thesis.docx took too long to read (over 0 seconds), so I stopped."
+    monkeypatch.setattr(extraction, limit, 0.0)
+    await upload(core, chat, name, make())
+    message = f"{name} took too long to read (over 0 seconds), so I stopped."
     assert any(message in t for t in await notes(core))
     async with core.db.transaction() as session:
         document = await session.scalar(select(Document))

@@ -151,3 +151,13 @@ def test_binary_with_many_zero_bytes_is_still_not_text() -> None:
     exe = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" * 64
     with pytest.raises(ExtractionError, match="not a PDF, Word"):
         sniff(exe, "notes.txt")
+
+
+def test_a_pdf_past_its_time_limit_stops_before_the_next_page() -> None:
+    data = doc_samples.pdf(["first page words", "second page words"])
+    pages = PdfPages(data, "slow.pdf", 10, seconds=0.0)
+    with pytest.raises(ExtractionError, match=r"slow\.pdf took too long to read \(over 0 s"):
+        pages.page_blocks(0)
+    assert PdfPages(data, "slow.pdf", 10, seconds=60).page_blocks(1) == [
+        Block("second page words", 2)
+    ]
