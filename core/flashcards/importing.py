@@ -60,9 +60,11 @@ _SEPARATORS = {"tab": "\t", "comma": ",", "semicolon": ";", "pipe": "|", "space"
 
 def parse_text(data: bytes, *, tab: bool = False) -> Parsed:
     try:
-        text = data.decode("utf-8-sig")
+        text = _decode(data)
     except UnicodeDecodeError:
-        raise BadInput("That file is not UTF-8 text. Save it as UTF-8 CSV and try again.") from None
+        raise BadInput(
+            "That file is not UTF-8 or UTF-16 text. Save it as UTF-8 CSV and try again."
+        ) from None
     lines = text.splitlines(keepends=True)
     header, start = _read_header(lines)
     body = "".join(lines[start:])
@@ -92,6 +94,14 @@ def parse_text(data: bytes, *, tab: bool = False) -> Parsed:
     if not notes:
         raise BadInput("I found no cards in that file. Each line needs: front, back[, tags].")
     return Parsed(notes)
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM), or UTF-16 with its BOM (Excel's "Unicode Text").
+    Other encodings are refused rather than guessed: a wrong guess garbles every card."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    return data.decode("utf-8-sig")
 
 
 def _long_field(number: int) -> BadInput:
