@@ -278,7 +278,6 @@ def _too_big() -> BadInput:
 
 def _too_slow() -> BadInput:
     return BadInput(
-        f"Reading that .apkg took longer than {MAX_SECONDS:g} seconds, so I stopped: the "
-        "collection inside looks damaged. Export the deck from Anki again and send that. "
-        "Nothing was imported."
+        "Reading that .apkg took too long, so I stopped: the collection inside looks "
+        "damaged. Export the deck from Anki again and send that. Nothing was imported."
     )
