@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import datetime
 
 from core.chat import Ctx, Reply, Router
@@ -24,6 +25,11 @@ AREA = "insights"
 DEFAULT_PLAN_DAYS = 7
 BUTTONS_PER_ROW = 5
 PLAN_USAGE = f"/plan [days 1-{MAX_PLAN_DAYS}]"
+
+
+def _text(ctx: Ctx, text: str, buttons: Sequence[Sequence[Button]] = ()) -> Reply:
+    # A student's plan, exams and decks are theirs: in a room only they see the reply.
+    return Reply.text(text, buttons, private=ctx.room is not None)
 
 
 # Exams ---------------------------------------------------------------------------------
@@ -50,14 +56,14 @@ async def _exam_list(ctx: Ctx, lead: str = "") -> Reply:
     exams = await service.upcoming_exams(ctx.session, ctx.user, ctx.clock.now())
     head = f"{lead}\n\n" if lead else ""
     if not exams:
-        return Reply.text(f"{head}No upcoming exams. Add one: {service.EXAM_EXAMPLE}.")
+        return _text(ctx, f"{head}No upcoming exams. Add one: {service.EXAM_EXAMPLE}.")
     lines = [_exam_line(ctx, n, e) for n, e in enumerate(exams, 1)]
     buttons = [
         Button(f"🗑 {n}", action_id("insights.exam_del", e.id)) for n, e in enumerate(exams, 1)
     ]
     rows = [buttons[i : i + BUTTONS_PER_ROW] for i in range(0, len(buttons), BUTTONS_PER_ROW)]
     text = f"{head}**Your exams**\n" + "\n".join(lines) + "\n\nDelete one: `/exam del <n>`."
-    return Reply.text(text, rows)
+    return _text(ctx, text, rows)
 
 
 @router.command(
@@ -80,9 +86,10 @@ async def exam(ctx: Ctx, args: str) -> Reply:
         )
         return await _exam_list(ctx, f"Deleted {escape(removed.title)}.")
     added = await service.add_exam(ctx.session, ctx.user, args, ctx.clock.now())
-    return Reply.text(
+    return _text(
+        ctx,
         f"📅 {escape(added.title)}: {_exam_when(ctx, added)}. "
-        "/plan now prepares you for it; /exams lists your exams."
+        "/plan now prepares you for it; /exams lists your exams.",
     )
 
 
@@ -115,13 +122,14 @@ async def hours(ctx: Ctx, args: str) -> Reply:
     if not args.strip():
         week, chosen = await service.study_hours(ctx.session, ctx.user)
         note = "" if chosen else " (the default; you haven't set yours)"
-        return Reply.text(
-            f"Your study hours: {format_week(week)}{note}.\nChange them: {HOURS_EXAMPLE}."
+        return _text(
+            ctx, f"Your study hours: {format_week(week)}{note}.\nChange them: {HOURS_EXAMPLE}."
         )
     week = await service.set_study_hours(ctx.session, ctx.user, args)
-    return Reply.text(
+    return _text(
+        ctx,
         f"Study hours saved: {format_week(week)} ({format_minutes(sum(week))} a week). "
-        "/plan fits your work into them."
+        "/plan fits your work into them.",
     )
 
 
@@ -187,9 +195,10 @@ async def plan(ctx: Ctx, args: str) -> Reply:
     result, week, chosen = await plan_for(ctx, days)
     local_now = ctx.clock.now().astimezone(user_zone(ctx.user))
     if not any(d.items or d.overflow for d in result.days):
-        return Reply.text(
+        return _text(
+            ctx,
             "Nothing to plan yet: add tasks with a due date (/task), exams (/exam) or "
-            "flashcards (/deck, /card), and your study hours (/hours)."
+            "flashcards (/deck, /card), and your study hours (/hours).",
         )
     hours_note = format_week(week) + ("" if chosen else ", the default: set yours with /hours")
     head = f"**Your plan for {days} day{'s' if days != 1 else ''}** (hours: {hours_note})"
@@ -200,7 +209,7 @@ async def plan(ctx: Ctx, args: str) -> Reply:
             f"⚠ {format_minutes(missing)} of work doesn't fit your hours. "
             "Add time with /hours, or move due dates (/edit)."
         )
-    return Reply.text("\n\n".join(blocks))
+    return _text(ctx, "\n\n".join(blocks))
 
 
 # Forecast ------------------------------------------------------------------------------
@@ -242,7 +251,7 @@ async def forecast(ctx: Ctx, args: str) -> Reply:
     now = ctx.clock.now()
     memories = await inputs.card_memories(ctx.session, ctx.user, now)
     if not memories:
-        return Reply.text("No flashcards yet: start a deck with /deck <name> and /card.")
+        return _text(ctx, "No flashcards yet: start a deck with /deck <name> and /card.")
     curve, desired = await inputs.review_settings(ctx.session, ctx.user)
     exams = inputs.exam_inputs(await service.upcoming_exams(ctx.session, ctx.user, now))
     decks = deck_retention(memories, now, curve, desired, exams)
@@ -258,6 +267,6 @@ async def forecast(ctx: Ctx, args: str) -> Reply:
     ]
     at_risk = sum(d.at_risk for d in decks)
     fields = (("decks", str(len(decks))), ("cards at risk before an exam", str(at_risk)))
-    return Reply.text("\n".join(lines)).with_parts(
+    return _text(ctx, "\n".join(lines)).with_parts(
         Card("Retention forecast", fields, image=png, image_name="forecast.png")
     )

@@ -236,3 +236,14 @@ async def test_hours_are_per_student(make_chat, core: Core) -> None:  # type: ig
         owners = list(await session.scalars(select(StudyHours.user_id)))
         ana = await session.scalar(select(User.id).where(User.display_name == "Ana"))
     assert owners == [ana]
+
+
+async def test_in_a_room_the_plan_exams_and_forecast_are_shown_to_the_asker_only(
+    make_chat,
+) -> None:  # type: ignore[no-untyped-def]
+    in_room = make_chat("ana", room="Study group")
+    await in_room.say("/task Ana's essay tomorrow")
+    for line in ("/exam Chemistry dec 20", "/exams", "/hours", "/plan", "/forecast"):
+        replies = await in_room.send(line)
+        assert replies and all(r.private for r in replies), line
+    assert "Ana's essay" in "".join(r.plain_text() for r in await in_room.send("/plan"))
