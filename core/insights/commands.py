@@ -171,6 +171,8 @@ def _day_block(day: DayPlan, today_: datetime) -> str:
         free = "day off" if day.capacity == 0 else "nothing planned"
         return f"**{name}** · {free}"
     used = f"{format_minutes(day.planned_minutes)} of {format_minutes(day.capacity)}"
+    if not day.planned_minutes and not day.overflow:
+        used = f"{format_minutes(day.capacity)} free" if day.capacity else "day off"
     lines = [f"**{name}** · {used}"]
     for item in day.items:
         minutes = f" — {item.minutes} min" if item.minutes else ""

@@ -139,7 +139,7 @@ async def test_plan_lays_out_reviews_tasks_and_exam_study_per_day(
     assert "- Study for Chemistry final (5 days to go) — 15 min" in blocks[1]
     assert "- ⚠ doesn't fit: Study for Chemistry final (5 days to go) — 30 min" in blocks[1]
     assert "Review Chemistry: 3 cards due — 1 min" in blocks[2]
-    assert blocks[6].startswith("Mon 30 Nov") and "🎓 Exam: Chemistry final" in blocks[6]
+    assert blocks[6].startswith("Mon 30 Nov · 1h free") and "🎓 Exam: Chemistry final" in blocks[6]
     assert "doesn't fit" in plan  # 45-minute study blocks and 90 minutes of lab in 1h days
     assert "of work doesn't fit your hours. Add time with /hours" in blocks[-1]
 
