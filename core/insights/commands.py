@@ -161,6 +161,7 @@ async def plan_for(ctx: Ctx, days: int) -> tuple[Plan, tuple[int, ...], bool]:
         tasks=await inputs.open_tasks(ctx.session, ctx.user, now, zone),
         cards=await inputs.card_loads(ctx.session, ctx.user, now, zone),
         exams=inputs.exam_inputs(exams),
+        documents=await inputs.own_documents(ctx.session, ctx.user) if exams else (),
     )
     return build_plan(data), week, chosen
 

@@ -10,12 +10,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.documents.models import READY
+from core.documents.service import visible_documents
 from core.flashcards import scheduling
 from core.flashcards.models import CardState, StudyPrefs
 from core.flashcards.service import list_decks
 from core.identity.models import User
 from core.insights.models import Exam
-from core.insights.planner import CardLoad, ExamIn, TaskIn
+from core.insights.planner import CardLoad, DocumentIn, ExamIn, TaskIn
 from core.insights.retention import CardMemory, Curve
 from core.tasks.service import list_tasks
 
@@ -80,3 +82,13 @@ async def review_settings(session: AsyncSession, user: User) -> tuple[Curve, flo
 
 def exam_inputs(exams: list[Exam]) -> list[ExamIn]:
     return [ExamIn(e.title, e.starts_at, e.subject) for e in exams]
+
+
+async def own_documents(session: AsyncSession, user: User) -> list[DocumentIn]:
+    """The user's own read documents, numbered as /docs numbers them in a direct chat."""
+    listed = await visible_documents(session, user, None)
+    return [
+        DocumentIn(number, d.title, tuple(d.key_concepts or ()))
+        for number, d in enumerate(listed, 1)
+        if d.status == READY
+    ]

@@ -59,6 +59,15 @@ class ExamIn:
 
 
 @dataclass(frozen=True)
+class DocumentIn:
+    """One of the student's documents: its /docs number, title and key concepts."""
+
+    number: int
+    title: str
+    key_concepts: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
 class PlanInput:
     now: datetime
     zone: ZoneInfo
@@ -67,6 +76,7 @@ class PlanInput:
     tasks: Sequence[TaskIn] = ()
     cards: Sequence[CardLoad] = ()
     exams: Sequence[ExamIn] = ()
+    documents: Sequence[DocumentIn] = ()
 
 
 @dataclass(frozen=True)
@@ -127,14 +137,24 @@ def words_of(text: str) -> set[str]:
 
 
 def deck_matches(exam: ExamIn, deck: str) -> bool:
-    """A deck belongs to an exam when a significant word of the exam's title equals, or is
-    a prefix of at least four letters of, a word of the deck's name, or the other way round
-    ("Chem" and "Chemistry final"); the exam's #subject counts from three letters ("bio")."""
+    """A deck (or document) belongs to an exam when a significant word of the exam's title
+    equals, or is a prefix of at least four letters of, a word of the deck's name, or the
+    other way round ("Chem" and "Chemistry final"); the exam's #subject counts from three
+    letters ("bio")."""
     deck_words = words_of(deck)
     if any(_prefix_match(w, d, 4) for w in words_of(exam.title) for d in deck_words):
         return True
     subject = words_of(exam.subject or "")
     return any(_prefix_match(w, d, 3) for w in subject for d in deck_words)
+
+
+def documents_for(exam: ExamIn, documents: Sequence[DocumentIn]) -> list[DocumentIn]:
+    """The documents whose title or key concepts name the exam's subject, in /docs order."""
+    return [
+        d
+        for d in sorted(documents, key=lambda d: d.number)
+        if deck_matches(exam, " ".join([d.title, *d.key_concepts]))
+    ]
 
 
 def _prefix_match(one: str, other: str, min_prefix: int) -> bool:
@@ -155,7 +175,7 @@ def build_plan(data: PlanInput) -> Plan:
     demands: dict[date, list[_Demand]] = {}
     for demand_day, demand in (
         *_review_demands(data.cards, today, last),
-        *_exam_demands(upcoming, exam_decks, data.cards, today, data.zone),
+        *_exam_demands(upcoming, exam_decks, data.cards, data.documents, today, data.zone),
         *_task_demands(data.tasks, today, last, data.zone),
     ):
         if demand_day <= last:
@@ -201,10 +221,12 @@ def _exam_demands(
     exams: Sequence[ExamIn],
     exam_decks: dict[str, tuple[str, ...]],
     cards: Sequence[CardLoad],
+    documents: Sequence[DocumentIn],
     today: date,
     zone: ZoneInfo,
 ) -> Iterable[tuple[date, _Demand]]:
     for exam in exams:
+        reading = documents_for(exam, documents)
         exam_day = local_day(exam.starts_at, zone)
         yield (
             exam_day,
@@ -230,9 +252,13 @@ def _exam_demands(
             )
             for day, units in _spread(not_before, window, 1):
                 yield day, replace(demand, units=units)
-        for day in window[-EXAM_STUDY_DAYS:]:
+        for index, day in enumerate(window[-EXAM_STUDY_DAYS:]):
             left = (exam_day - day).days
             label = f"Study for {exam.title} ({left} day{'s' if left != 1 else ''} to go)"
+            if reading:
+                # One document a day, in turn, so each is re-read before the exam.
+                document = reading[index % len(reading)]
+                label += f": re-read {document.title} (/doc {document.number})"
             units = EXAM_STUDY_MINUTES * 60 // TASK_UNIT_SECONDS
             key = f"exam-study|{_exam_key(exam)}|{day}"
             yield day, _Demand(key, "exam-study", label, day, units, TASK_UNIT_SECONDS, (exam_day,))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, text
 
-from core.chat.messages import Card, Reply
+from core.chat.messages import Attachment, Card, Reply
 from core.identity.models import User
 from core.insights.models import Exam, StudyHours
 from teddy.runtime import Core
@@ -169,6 +169,27 @@ async def test_cards_are_planned_on_their_local_due_day_across_a_dst_change(
     blocks = (await bea.say("/plan 4")).split("\n\n")
     assert blocks[3].startswith("Sun 25 Oct") and "Review Latin: 1 card due" in blocks[3]
     assert "Review Latin" not in blocks[4]
+
+
+async def upload(core: Core, chat: ChatDriver, name: str, data: bytes) -> None:
+    async def fetch() -> bytes:
+        return data
+
+    await chat.send("", attachments=(Attachment(name, len(data), "text/markdown", fetch),))
+    assert await core.services.jobs.drain(60)  # type: ignore[attr-defined]
+
+
+async def test_exam_study_blocks_suggest_only_my_own_matching_documents(
+    make_chat, core: Core
+) -> None:  # type: ignore[no-untyped-def]
+    ana, ben = make_chat("ana"), make_chat("ben")
+    await upload(core, ben, "chemistry-secrets.md", b"# Chemistry\n\nBen's notes on ions.\n")
+    await upload(core, ana, "history.md", b"# History\n\nThe Congress of Vienna.\n")
+    await upload(core, ana, "chemistry-notes.md", b"# Chemistry\n\nAtoms and ions.\n")
+    await ana.say("/exam Chemistry final fri")
+    plan = await ana.say("/plan 3")
+    assert "Study for Chemistry final (2 days to go): re-read chemistry-notes.md (/doc 2)" in plan
+    assert "history.md" not in plan and "secrets" not in plan
 
 
 # /forecast --------------------------------------------------------------------------------

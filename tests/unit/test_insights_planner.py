@@ -9,6 +9,7 @@ import pytest
 
 from core.insights.planner import (
     CardLoad,
+    DocumentIn,
     ExamIn,
     PlanInput,
     TaskIn,
@@ -185,3 +186,20 @@ def test_new_york_dst_end_moves_a_late_evening_due_time_to_the_right_day() -> No
 def test_plan_length_is_bounded() -> None:
     with pytest.raises(ValueError):
         build_plan(PlanInput(NOW, UTC_ZONE, 31, HOURS))
+
+
+def test_exam_study_blocks_name_the_documents_to_re_read_in_turn() -> None:
+    exam = ExamIn("Chemistry final", NOW + timedelta(days=4))
+    documents = [
+        DocumentIn(3, "lecture-9.pdf", ("redox", "organic chemistry")),
+        DocumentIn(1, "Chem notes.md"),
+        DocumentIn(2, "Art history.pdf"),
+    ]
+    plan = build_plan(PlanInput(NOW, UTC_ZONE, 4, HOURS, exams=[exam], documents=documents))
+    study = [i.label for d in plan.days for i in d.items if i.kind == "exam-study"]
+    assert study == [
+        "Study for Chemistry final (4 days to go): re-read Chem notes.md (/doc 1)",
+        "Study for Chemistry final (3 days to go): re-read lecture-9.pdf (/doc 3)",
+        "Study for Chemistry final (2 days to go): re-read Chem notes.md (/doc 1)",
+        "Study for Chemistry final (1 day to go): re-read lecture-9.pdf (/doc 3)",
+    ]
