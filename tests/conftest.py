@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy import text
 
 from core.app import load_models
@@ -64,6 +65,11 @@ async def core(settings: Settings, servers: Servers, clock: FixedClock) -> Async
     ) as opened:
         _migrated = True
         await _truncate_all(opened)
+        # Rate-limit counters are keyed by user id and the fixed clock's minute: without
+        # this, one test's attempts would count against the same ids in the next.
+        redis = opened.services.redis
+        if isinstance(redis, Redis):
+            await redis.flushdb()
         yield opened
 
 
