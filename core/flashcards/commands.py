@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.chat import Ctx, Reply, Router
 from core.chat.markup import count, escape
 from core.chat.messages import Button, FilePart
-from core.chat.router import CHOICE, Param, Suggestion, action_id
+from core.chat.router import CHOICE, Param, Suggestion, action_id, action_numbers, parse_number
 from core.errors import BadInput
 from core.flashcards import exporting, importing, jobs, service
 from core.flashcards.models import Deck, ReviewSession
@@ -177,7 +177,10 @@ async def review_cmd(ctx: Ctx, args: str) -> Reply:
 
 @router.action("fc.review")
 async def review_button(ctx: Ctx, payload: str) -> Reply:
-    deck = await service.get_deck(ctx.session, ctx.user, int(payload)) if payload else None
+    deck_id = parse_number(payload) if payload else None
+    if payload and deck_id is None:
+        raise BadInput("That button has expired. Try /decks again.")
+    deck = await service.get_deck(ctx.session, ctx.user, deck_id) if deck_id is not None else None
     return await _start(ctx, deck)
 
 
@@ -281,10 +284,10 @@ async def _summary(ctx: Ctx, run: ReviewSession) -> Reply:
 
 
 def _ints(payload: str, count: int) -> list[int]:
-    parts = payload.split(":")
-    if len(parts) != count or not all(p.isdigit() for p in parts):
+    numbers = action_numbers(payload, count)
+    if numbers is None:
         raise BadInput("That button has expired. Try /review again.")
-    return [int(p) for p in parts]
+    return numbers
 
 
 def _ms(at: datetime) -> int:
@@ -308,10 +311,10 @@ def _from_ms(ms: int) -> datetime:
 async def retention_cmd(ctx: Ctx, args: str) -> Reply:
     value = args.strip().lower()
     if value.startswith("new"):
-        count = value[3:].strip()
-        if not count.isdigit():
-            raise BadInput("New cards per day is a number: /retention new 20")
-        prefs = await service.set_new_per_day(ctx.session, ctx.user, int(count))
+        count = parse_number(value[3:].strip())
+        if count is None:
+            raise BadInput("New cards per day is a number from 0 to 9999: /retention new 20")
+        prefs = await service.set_new_per_day(ctx.session, ctx.user, count)
         return Reply.text(f"Up to {prefs.new_per_day} new cards a day.")
     if value:
         try:

@@ -435,10 +435,9 @@ async def start_session(
 
 async def get_session(session: AsyncSession, user: User, session_id: int) -> ReviewSession:
     run = await session.get(ReviewSession, session_id)
-    if run is None:
+    # Someone else's session reads exactly like a missing one: ids are not to be probed.
+    if run is None or run.user_id != user.id:
         raise NotFound("That review session is over. Start a new one with /review.")
-    if run.user_id != user.id:
-        raise Forbidden("That review belongs to someone else. Start your own with /review.")
     return run
 
 
@@ -537,6 +536,15 @@ async def _visible_state(
     return row
 
 
+MAX_ANSWER = timedelta(hours=1)
+
+
+def _answer_ms(taken: timedelta) -> int:
+    """How long the answer took, for the review log (an INTEGER column, and FSRS's
+    optimiser): a card left open for days was not studied for days, so it is capped."""
+    return int(min(max(taken, timedelta(0)), MAX_ANSWER).total_seconds() * 1000)
+
+
 @dataclass(frozen=True)
 class Graded:
     due: datetime
@@ -554,14 +562,20 @@ async def grade(
     now: datetime,
 ) -> Graded:
     """Record the user's answer and reschedule the card with FSRS. A second press of the
-    same button (a card already answered since it was shown) changes nothing."""
+    same button (a card already answered since it was shown) changes nothing.
+
+    `shown_at` comes back from the button, so it may be forged: a moment after `now` is
+    refused, and a card answered before and not yet due again counts as answered whatever
+    the button says (a review only ever shows due or new cards)."""
+    if shown_at > now:
+        raise BadInput("That button has expired. Try /review again.")
     row = await _visible_state(session, user, card_id, for_update=True)
-    if row.last_review is not None and row.last_review >= shown_at:
+    if row.last_review is not None and (row.last_review >= shown_at or row.due > now):
         return Graded(due=row.due, interval=row.due - now, already=True)
     prefs = await get_prefs(session, user)
     before = row.state
     elapsed = (now - row.last_review).total_seconds() / 86400 if row.last_review else None
-    duration_ms = max(int((now - shown_at).total_seconds() * 1000), 0)
+    duration_ms = _answer_ms(now - shown_at)
     card = scheduling.review(scheduling.scheduler_for(prefs), row, rating, now, duration_ms)
     scheduling.apply(row, card)
     row.reps += 1

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.chat import Ctx, Reply, Router
 from core.chat.markup import escape, shorten
 from core.chat.messages import MAX_ACTION_BYTES, Button
-from core.chat.router import CHOICE, INTEGER, Param, Suggestion, action_id
+from core.chat.router import CHOICE, INT32_MAX, INTEGER, Param, Suggestion, action_id, parse_number
 from core.errors import BadInput
 from core.identity.models import Room, User
 from core.identity.service import user_zone
@@ -21,6 +21,7 @@ from core.tasks.parsing import (
     Priority,
     format_local,
     languages_for,
+    local_time,
     parse_offsets,
     parse_reminder_text,
     parse_task_text,
@@ -83,14 +84,15 @@ def _number(args: str, usage: str) -> tuple[int, str]:
     head, _, rest = args.strip().partition(" ")
     if not head:
         raise BadInput(f"Which task? `{usage}` — the number from /tasks.")
-    if not head.isdecimal() or len(head) > 9:
+    number = parse_number(head, INT32_MAX)
+    if number is None:
         raise BadInput(f"“{escape(shorten(head, 20))}” is not a task number. `{usage}`, e.g. 3.")
-    return int(head), rest.strip()
+    return number, rest.strip()
 
 
 def _when(ctx: Ctx, moment: datetime) -> str:
     zone = user_zone(ctx.user)
-    return format_local(moment.astimezone(zone), ctx.clock.now().astimezone(zone))
+    return format_local(local_time(moment, zone), ctx.clock.now().astimezone(zone))
 
 
 def _tags(task: Task) -> str:
@@ -316,13 +318,14 @@ async def roomtasks_cmd(ctx: Ctx, args: str) -> Reply:
 
 
 async def _page_action(ctx: Ctx, payload: str, *, room: bool) -> Reply:
-    view, _, offset = payload.rpartition(":")
-    if not offset.isdecimal():
+    view, _, offset_text = payload.rpartition(":")
+    offset = parse_number(offset_text)
+    if offset is None:
         return Reply.text("That button has expired. Send /tasks again.")
     chosen, subject = _view_arg(view)
     if room and ctx.room is None:
         return Reply.text("That list belongs to a room.")
-    return await _list(ctx, chosen, subject, int(offset), room=room)
+    return await _list(ctx, chosen, subject, offset, room=room)
 
 
 @router.action("tasks.page")
@@ -385,9 +388,10 @@ async def roomdone_cmd(ctx: Ctx, args: str) -> Reply:
 
 
 def _task_id(payload: str) -> int:
-    if not payload.isdecimal():
+    task_id = parse_number(payload)
+    if task_id is None:
         raise BadInput("That button has expired. Send /tasks again.")
-    return int(payload)
+    return task_id
 
 
 @router.action("tasks.done")
