@@ -1,0 +1,129 @@
+"""No secret reaches a log: the Telegram bot and the API run with a known bot token, OAuth
+parameters and a calendar feed URL, with logging at DEBUG/INFO, and all their output is
+searched for them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from core.logs import QUIET_LOGGERS, configure_logging
+from teddy.runtime import Core
+from teddy.servers import Servers
+from tests.e2e.oidc_standin import free_port
+from tests.e2e.web_process import environment
+from tests.support.telegram_harness import running_bot, wait_for
+from tests.support.telegram_standin import TelegramStandIn, message_update, user
+
+SECRET_PART = "AAHfiqksKZ8WmR2zSjiQ7_v4TMAKdiHm9T0"
+TOKEN = f"987654321:{SECRET_PART}"
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    quiet = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, old in quiet.items():
+        logging.getLogger(name).setLevel(old)
+
+
+async def test_the_telegram_bot_process_never_logs_its_token(
+    core: Core, servers: Servers, tmp_path: Path
+) -> None:
+    standin = TelegramStandIn(TOKEN)
+    await standin.start()
+    env = {
+        **os.environ,
+        "TEDDY_HOME": str(tmp_path),
+        "DATABASE_URL": servers.database_url,
+        "REDIS_URL": servers.redis_url,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": standin.url,
+        "LOG_LEVEL": "DEBUG",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "teddy",
+        "telegram",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        standin.push_update(message_update(user(4242, "Dana"), "/start"))
+        await wait_for(lambda: bool(standin.sent("sendMessage")), timeout=60)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
+        await standin.stop()
+    output = (stdout + stderr).decode()
+    assert "DEBUG" in output  # the logs were on, and were read
+    assert SECRET_PART not in output
+
+
+async def test_library_request_logs_have_the_bot_token_redacted(
+    core: Core, capsys: pytest.CaptureFixture[str], restore_logging: None
+) -> None:
+    configure_logging("DEBUG")
+    for name in QUIET_LOGGERS:  # as an operator debugging the Bot API might turn them on
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    async with running_bot(core, polling=True, token=TOKEN) as bot:
+        bot.standin.push_update(message_update(user(4242, "Dana"), "/start"))
+        await wait_for(lambda: bool(bot.standin.sent("sendMessage")))
+    logging.getLogger("telegram.test").error("failed at %s", f"{bot.standin.url}/bot{TOKEN}/x")
+    captured = capsys.readouterr()
+    output = captured.out + captured.err
+    assert "HTTP Request: POST" in output  # httpx logged every Bot API call
+    assert "bot987654321:<redacted>/" in output
+    assert SECRET_PART not in output
+
+
+def test_the_api_access_log_redacts_feed_urls_and_oauth_parameters(
+    servers: Servers, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = {**environment(tmp_path, servers, port), "LOG_LEVEL": "INFO"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "teddy", "api", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not _healthy(base):
+            assert process.poll() is None and time.monotonic() < deadline, "api did not start"
+            time.sleep(0.2)
+        httpx.get(f"{base}/calendar/FeedTokenSecret_abc123.ics")
+        httpx.get(f"{base}/auth/google/callback?code=OauthCodeSecret&state=OauthStateSecret")
+        httpx.get(f"{base}/healthz?token=tt_ApiTokenSecretApiTokenSecret")
+    finally:
+        process.terminate()
+        stdout, stderr = process.communicate(timeout=30)
+    output = (stdout + stderr).decode()
+    assert "/calendar/<redacted>.ics" in output  # the access log was on, and was read
+    for secret in ("FeedTokenSecret", "OauthCodeSecret", "OauthStateSecret", "ApiTokenSecret"):
+        assert secret not in output
+
+
+def _healthy(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
