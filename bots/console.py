@@ -33,6 +33,7 @@ _TERMINAL_STRINGS = re.compile(
 )
 _TERMINAL_SEQUENCES = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?|\x1b[ -/]*[0-~]?")
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_C1 = re.compile(r"[\x7f-\x9f]")
 _UNSAFE_NAME = re.compile(r"[^\w.-]")
 
 
@@ -41,6 +42,14 @@ def printable(text: str) -> str:
     text = _TERMINAL_STRINGS.sub("", text)
     text = _TERMINAL_SEQUENCES.sub("", text)
     return _CONTROLS.sub("", text)
+
+
+def _json_line(record: dict[str, Any]) -> str:
+    """One JSON object per line. `json.dumps` escapes C0 controls but writes DEL and the
+    C1 controls as they are; they are escaped too, so a script that prints a line to a
+    terminal prints no control character (the parsed value is the same)."""
+    line = json.dumps(record, ensure_ascii=False)
+    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", line) + "\n"
 
 
 def user_files_dir(home: Path, user: str) -> Path:
@@ -168,7 +177,7 @@ class ConsoleSession:
                 "buttons": [{"action": b.action, "label": b.label} for b in buttons],
                 "files": files,
             }
-            self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self.out.write(_json_line(record))
         else:
             marker = {"edit": "(updated) ", "notification": "🔔 "}.get(kind, "")
             self.out.write(f"teddy> {marker}{printable(text)}\n")

@@ -82,3 +82,13 @@ def test_console_user_names_and_file_names_cannot_leave_the_files_directory() ->
     for name in ("../x.json", "..", ".", "a\\b.apkg", "/etc/passwd", ".bashrc"):
         made = file_name(name)
         assert "/" not in made and "\\" not in made and not made.startswith(".")
+
+
+async def test_scripted_output_escapes_every_control_character_and_parses_the_same(
+    core: Core,
+) -> None:
+    await say(console(core, "ana", "physics", jsonl=True), f"/roomtask {HOSTILE_TITLE} fri")
+    lines = await say(console(core, "bob", "physics", jsonl=True), "/roomtasks")
+    assert not any(c in lines for c in "\x1b\x07\x08\x9b")
+    titles = [json.loads(line)["text"] for line in lines.splitlines()]
+    assert any("\x9b2J" in t and "\x1b]0;pwned" in t for t in titles)  # the data is intact
