@@ -88,6 +88,15 @@ _SECRETS: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         rf"\1{REDACTED}",
     ),
+    # The same parameters as a library logs them parsed: {'code': ['…'], "state": "…"}.
+    (
+        re.compile(
+            r"""(?i)(["'](?:code|state|token|access_token|refresh_token|id_token|"""
+            r"""client_secret|bot_token|user_token|password|secret)["']\s*:\s*\[?\s*["'])"""
+            r"""[^"']+"""
+        ),
+        rf"\1{REDACTED}",
+    ),
     # A calendar feed URL is its own secret.
     (re.compile(r"(/calendar/)[A-Za-z0-9_%-]+(\.ics)"), rf"\1{REDACTED}\2"),
     # password=..., "password": "...", passwd: ... in messages and reprs.

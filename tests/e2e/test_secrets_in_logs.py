@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import httpx
 import pytest
@@ -21,7 +22,10 @@ from core.logs import QUIET_LOGGERS, configure_logging
 from teddy.runtime import Core
 from teddy.servers import Servers
 from tests.e2e.oidc_standin import free_port
+from tests.e2e.test_slack import SECRET, signed_headers, slash
+from tests.e2e.test_slack_cli import wait_until_up
 from tests.e2e.web_process import environment
+from tests.support.slack_standin import SlackStandIn
 from tests.support.telegram_harness import running_bot, wait_for
 from tests.support.telegram_standin import TelegramStandIn, message_update, user
 
@@ -127,3 +131,53 @@ def _healthy(base: str) -> bool:
         return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
     except httpx.TransportError:
         return False
+
+
+async def test_the_slack_http_process_never_logs_tokens_or_oauth_parameters(
+    core: Core, servers: Servers, tmp_path: Path
+) -> None:
+    standin = SlackStandIn()
+    await standin.start()
+    bot_token = "xoxb-1111-2222-SlackBotTokenSecret"
+    code = standin.add_workspace("TQ", bot_token)
+    port = free_port()
+    env = {
+        **os.environ,
+        "TEDDY_HOME": str(tmp_path),
+        "DATABASE_URL": servers.database_url,
+        "REDIS_URL": servers.redis_url,
+        "SLACK_CLIENT_ID": standin.client_id,
+        "SLACK_CLIENT_SECRET": standin.client_secret,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": standin.api_url,
+        "LOG_LEVEL": "DEBUG",
+    }
+    env.pop("SLACK_BOT_TOKEN", None)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "teddy", "slack", "--http", "--port", str(port),
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        await wait_until_up(base, process)
+        async with httpx.AsyncClient(base_url=base) as browser:
+            install = await browser.get("/slack/install")
+            state = parse_qs(urlparse(install.headers["location"]).query)["state"][0]
+            await browser.get(
+                "/slack/oauth_redirect",
+                params={"code": code, "state": state},
+                headers={"Cookie": f"slack-app-oauth-state={state}"},
+            )
+            body = urlencode(slash("settings tz Europe/Paris", team="TQ"))
+            headers = {"Content-Type": "application/x-www-form-urlencoded", **signed_headers(body)}
+            await browser.post("/slack/events", content=body, headers=headers)
+        await standin.wait_for("chat.postMessage", timeout=30)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
+        await standin.stop()
+    output = (stdout + stderr).decode()
+    assert "DEBUG" in output
+    secrets = ("SlackBotTokenSecret", code, state, standin.client_secret)
+    leaks = [line for line in output.splitlines() if any(s in line for s in secrets)]
+    assert leaks == []

@@ -28,6 +28,8 @@ LEAKS = [
     ('{"password": "hunter2hunter2"}', "hunter2"),
     ("Authorization: Bearer tt_AbCdEfGhIjKlMnOpQrStUvWxYz012345", "AbCdEfGhIjKl"),
     ("made tt_AbCdEfGhIjKlMnOpQrStUvWxYz012345", "AbCdEfGhIjKl"),
+    ("query {'code': ['OauthCode1'], 'state': ['OauthState1']}", "Oauth"),
+    ('installation {"bot_token": "SlackTok1", "team": "T1"}', "SlackTok1"),
 ]
 
 
