@@ -97,6 +97,10 @@ _SECRETS: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         rf"\1{REDACTED}",
     ),
+    # Discord interaction and webhook tokens, and Slack's response URLs: each lets anyone
+    # holding it post as the bot for a while.
+    (re.compile(r"(/(?:interactions|webhooks)/\d+/)[A-Za-z0-9_.-]+"), rf"\1{REDACTED}"),
+    (re.compile(r"(hooks\.slack\.com/[a-z]+/)[^\s\"'<>]+"), rf"\1{REDACTED}"),
     # A calendar feed URL is its own secret.
     (re.compile(r"(/calendar/)[A-Za-z0-9_%-]+(\.ics)"), rf"\1{REDACTED}\2"),
     # password=..., "password": "...", passwd: ... in messages and reprs.

@@ -11,20 +11,25 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
 
+import discord
 import httpx
 import pytest
+import yarl
 
+from bots.discord.adapter import TeddyDiscord
 from core.logs import QUIET_LOGGERS, configure_logging
 from teddy.runtime import Core
 from teddy.servers import Servers
 from tests.e2e.oidc_standin import free_port
+from tests.e2e.test_discord import slash as discord_slash
 from tests.e2e.test_slack import SECRET, signed_headers, slash
 from tests.e2e.test_slack_cli import wait_until_up
 from tests.e2e.web_process import environment
+from tests.support.discord_standin import DiscordStandIn
 from tests.support.slack_standin import SlackStandIn
 from tests.support.telegram_harness import running_bot, wait_for
 from tests.support.telegram_standin import TelegramStandIn, message_update, user
@@ -180,4 +185,49 @@ async def test_the_slack_http_process_never_logs_tokens_or_oauth_parameters(
     assert "DEBUG" in output
     secrets = ("SlackBotTokenSecret", code, state, standin.client_secret)
     leaks = [line for line in output.splitlines() if any(s in line for s in secrets)]
+    assert leaks == []
+
+
+@pytest.fixture
+async def discord_server(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[DiscordStandIn]:
+    server = DiscordStandIn()
+    await server.start()
+    monkeypatch.setattr(discord.http.Route, "BASE", f"{server.url}/api/v10")
+    monkeypatch.setattr(
+        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(server.gateway_url)
+    )
+    yield server
+    await server.stop()
+
+
+DISCORD_TOKEN = "MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.ZnCjm1XVW7vRze4b7Cq4se7kKWs"
+INTERACTION_TOKEN = "aW50ZXJhY3Rpb246InteractionTokenSecret0123456789"
+
+
+async def test_the_discord_bot_never_logs_its_token_or_interaction_tokens(
+    core: Core,
+    discord_server: DiscordStandIn,
+    capsys: pytest.CaptureFixture[str],
+    restore_logging: None,
+) -> None:
+    configure_logging("DEBUG")
+    client = TeddyDiscord(core)
+    task = asyncio.create_task(client.start(DISCORD_TOKEN))
+    try:
+        await asyncio.wait_for(client.wait_until_ready(), 15)
+        command = discord_slash("start", dm=True)
+        command["token"] = INTERACTION_TOKEN
+        await discord_server.dispatch("INTERACTION_CREATE", command)
+        await discord_server.wait_for("POST", "/callback")
+    finally:
+        await client.close()
+        await asyncio.wait_for(task, 10)
+    captured = capsys.readouterr()
+    output = captured.out + captured.err
+    assert "DEBUG" in output
+    leaks = [
+        line
+        for line in output.splitlines()
+        if "ZnCjm1XVW7vRze4b7Cq4se7kKWs" in line or "InteractionTokenSecret" in line
+    ]
     assert leaks == []

@@ -30,6 +30,9 @@ LEAKS = [
     ("made tt_AbCdEfGhIjKlMnOpQrStUvWxYz012345", "AbCdEfGhIjKl"),
     ("query {'code': ['OauthCode1'], 'state': ['OauthState1']}", "Oauth"),
     ('installation {"bot_token": "SlackTok1", "team": "T1"}', "SlackTok1"),
+    ("POST /api/v10/interactions/97000/aW50ZXJhY3Rpb246Secret/callback", "aW50ZXJh"),
+    ("PATCH /api/v10/webhooks/1234/aW50ZXJhY3Rpb246Secret/messages/@original", "aW50ZXJh"),
+    ("response_url=https://hooks.slack.com/commands/T1/123/SlackHookSecret", "SlackHook"),
 ]
 
 
