@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bots.console import ConsoleSession, file_name, printable, user_files_dir
+from bots.console import ConsoleSession
+from bots.console_output import file_name, printable, user_files_dir
 from teddy.runtime import Core
 
 HOSTILE_TITLE = "Essay \x1b]0;pwned\x07\x1b[2J\x1b[31mred\x9b2J\x07\x08 done"
