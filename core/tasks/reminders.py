@@ -19,7 +19,7 @@ from core.identity.models import Room, User
 from core.identity.service import user_zone
 from core.notify.service import Notice, after_quiet_hours, notify_user, queue_notices
 from core.tasks.models import Reminder, Task, TaskPreferences
-from core.tasks.parsing import format_local
+from core.tasks.parsing import format_local, local_time
 from core.tasks.service import next_reminder
 
 BATCH = 500
@@ -47,7 +47,7 @@ def reminder_text(task: Task, minutes: int, zone_user: User | None, now: datetim
     if zone_user is None:
         return f"⏰ Due {before_phrase(minutes)}: **{escape(task.title)}**"
     zone = user_zone(zone_user)
-    when = format_local(task.due_at.astimezone(zone), now.astimezone(zone))
+    when = format_local(local_time(task.due_at, zone), now.astimezone(zone))
     return f"⏰ **{escape(task.title)}** is due {when}"
 
 
