@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -213,8 +214,12 @@ def main() -> int:
 
     home = options.home or Path(tempfile.mkdtemp(prefix="teddy-attacks-"))
     settings = Settings(teddy_home=home, _env_file=None)
-    with start_servers(settings) as servers:
-        outcomes = run_attacks(Console(home, servers.database_url, servers.redis_url))
+    try:
+        with start_servers(settings) as servers:
+            outcomes = run_attacks(Console(home, servers.database_url, servers.redis_url))
+    finally:
+        if options.home is None:
+            shutil.rmtree(home, ignore_errors=True)
     print("\n".join(report(outcomes)))
     return 0 if all(o.problem is None for o in outcomes) else 1
 
