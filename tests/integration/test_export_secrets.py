@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from core.accounts import service as accounts
+from core.accounts import tokens
 from core.identity.models import User
 from teddy.runtime import Core
 from tests.conftest import ChatDriver
@@ -24,7 +25,7 @@ async def test_an_export_holds_no_credential(core: Core, chat: ChatDriver) -> No
         assert user is not None
         await accounts.set_password(session, user, "alice@example.org", "correct horse battery")
         password_hash = user.password_hash
-        _, api_secret = await accounts.create_api_token(session, uid, "script", now)
+        _, api_secret = await tokens.create_api_token(session, user, "script", now)
         web = await accounts.start_session(session, uid, now)
     replies = await chat.send("/export")
     exported = replies[0].files[0].data.decode()
