@@ -36,7 +36,7 @@ UNREADABLE_TEXT = (
     "That message has a broken character in it (half of an emoji or a wrongly encoded "
     "letter), so I can't read it and saved nothing. Please type it again."
 )
-EXPIRED_BUTTON = "That button has expired. Try the command again."
+EXPIRED_BUTTON = "That button has expired. Nothing was done; try the command again."
 
 
 class Dispatcher:
