@@ -1,5 +1,6 @@
 """/deck, /decks, /card, /review, /import, /export_deck, /roomdeck, /retention and the
-review buttons."""
+review buttons. Fixing cards and decks (/cards, /editcard, /delcard, /deck rename|del|merge)
+lives in card_commands."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from core.chat.markup import count, escape
 from core.chat.messages import Button, FilePart
 from core.chat.router import CHOICE, Param, Suggestion, action_id
 from core.errors import BadInput
-from core.flashcards import exporting, importing, jobs, service
+from core.flashcards import card_commands, exporting, importing, jobs, service
 from core.flashcards.models import Deck, ReviewSession
 from core.flashcards.notes import make_note
 from core.flashcards.scheduling import RATING_LABELS, RATINGS, format_interval
@@ -23,6 +24,7 @@ from core.identity.models import Room, User
 from core.identity.service import user_zone
 
 router = Router()
+router.include(card_commands.router)
 __all__ = ["jobs", "router"]  # importing jobs registers them
 
 CARD_USAGE = (
@@ -58,8 +60,8 @@ async def suggest_own_decks(
 
 @router.command(
     "deck",
-    usage="/deck <name>",
-    summary="create or switch to a deck (/deck export <name> sends it as files)",
+    usage="/deck <name> | rename <old> <new> | del <name> | merge <from> <into>",
+    summary="create or switch to a deck; rename, delete or merge decks; export <name> as files",
     area="cards",
     params=(_deck_param("a deck to switch to, or a new deck's name"),),
 )
@@ -72,6 +74,9 @@ async def deck_cmd(ctx: Ctx, args: str) -> Reply:
     head, _, rest = name.partition(" ")
     if head.lower() == "export" and rest.strip():
         return await _export(ctx, rest)
+    managed = await card_commands.deck_subcommand(ctx, head, rest)
+    if managed is not None:
+        return managed
     deck, created = await service.use_deck(ctx.session, ctx.user, name)
     if created:
         return Reply.text(
