@@ -183,9 +183,7 @@ async def test_a_suspended_card_is_not_reviewed_nor_counted_as_due(
     assert "cell" in await chat.say("/review")
 
 
-async def test_another_user_cannot_see_or_change_your_cards_or_decks(
-    core: Core, make_chat
-) -> None:  # type: ignore[no-untyped-def]
+async def test_another_user_cannot_see_or_change_your_cards_or_decks(core: Core, make_chat) -> None:  # type: ignore[no-untyped-def]
     alice, bob = make_chat("alice"), make_chat("bob")
     await alice.say("/deck Secret")
     await alice.say("/card alice q | alice a")
