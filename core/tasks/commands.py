@@ -1,4 +1,5 @@
-"""/task, /tasks, /done, /edit, /del, /remind, /calendar and the room variants."""
+"""/task, /tasks, /done, /edit, /del, /remind, /calendar and the room variants; snoozing
+lives in reminder_commands."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from core.errors import BadInput
 from core.identity.models import Room, User
 from core.identity.service import user_zone
 from core.tasks import jobs as _jobs  # noqa: F401  (registers the sweeps)
-from core.tasks import service
+from core.tasks import reminder_commands, service
 from core.tasks.models import Task
 from core.tasks.parsing import (
     ParsedTask,
@@ -29,6 +30,7 @@ from core.tasks.reminders import before_phrase
 from core.tasks.service import TaskChanges, TaskPage
 
 router = Router()
+router.include(reminder_commands.router)
 
 TASK_USAGE = "/task <title> [due] [#subject] [!high|!medium|!low]"
 TASKS_USAGE = "/tasks [today|week|overdue|done|all|#subject]"
@@ -535,6 +537,9 @@ async def remind_cmd(ctx: Ctx, args: str) -> Reply:
             "/remind tomorrow 9am call mom, /remind fri 17:00 submit essay."
         )
     due, text = found
+    twice = await reminder_commands.duplicate_reply(ctx, text, due.at)
+    if twice is not None:
+        return twice
     reminder = await service.add_reminder(
         ctx.session, ctx.user.id, text, due.at, now=ctx.clock.now()
     )
