@@ -16,7 +16,7 @@ from core.chat.markup import count, escape
 from core.chat.messages import Button, FilePart
 from core.chat.router import CHOICE, Param, Suggestion, action_id
 from core.errors import BadInput
-from core.flashcards import card_commands, exporting, importing, jobs, service
+from core.flashcards import card_commands, exporting, importing, jobs, service, undo, undo_commands
 from core.flashcards.models import Deck, ReviewSession
 from core.flashcards.notes import make_note
 from core.flashcards.scheduling import RATING_LABELS, RATINGS, format_interval
@@ -25,6 +25,7 @@ from core.identity.service import user_zone
 
 router = Router()
 router.include(card_commands.router)
+router.include(undo_commands.router)
 __all__ = ["jobs", "router"]  # importing jobs registers them
 
 CARD_USAGE = (
@@ -246,7 +247,7 @@ async def grade_button(ctx: Ctx, payload: str) -> list[Reply]:
         raise BadInput("That button has expired. Try /review again.")
     run = await service.get_session(ctx.session, ctx.user, run_id)
     now = ctx.clock.now()
-    graded = await service.grade(
+    graded, undo_id = await undo.grade_undoably(
         ctx.session, ctx.user, run, card_id, Rating(rating), _from_ms(shown_ms), now
     )
     if graded.already:
@@ -255,6 +256,7 @@ async def grade_button(ctx: Ctx, payload: str) -> list[Reply]:
     done = Reply.text(
         f"_{escape(card.deck_name)}_\n\n{card.question}\n\n———\n\n{card.answer}\n\n"
         f"{RATING_LABELS[Rating(rating)]} · next in {format_interval(graded.interval)}",
+        [undo_commands.undo_button(undo_id)] if undo_id is not None else (),
         live_id=f"fc:{run.id}:{card_id}:{shown_ms}",
     )
     following = await _next(ctx, run)

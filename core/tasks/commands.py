@@ -15,7 +15,7 @@ from core.errors import BadInput
 from core.identity.models import Room, User
 from core.identity.service import user_zone
 from core.tasks import jobs as _jobs  # noqa: F401  (registers the sweeps)
-from core.tasks import reminder_commands, service
+from core.tasks import reminder_commands, service, undo, undo_commands
 from core.tasks.models import Task
 from core.tasks.parsing import (
     ParsedTask,
@@ -31,6 +31,7 @@ from core.tasks.service import TaskChanges, TaskPage
 
 router = Router()
 router.include(reminder_commands.router)
+router.include(undo_commands.router)
 
 TASK_USAGE = "/task <title> [due] [#subject] [!high|!medium|!low]"
 TASKS_USAGE = "/tasks [today|week|overdue|done|all|#subject]"
@@ -346,9 +347,11 @@ async def _done(ctx: Ctx, args: str, *, room: bool) -> Reply:
     task = await service.task_by_number(
         ctx.session, ctx.user.id, number, room_id=_room_id(ctx, room)
     )
+    before = undo.snapshot(task)
     task = await service.complete_task(
         ctx.session, ctx.user.id, task.id, now=ctx.clock.now(), reminder_minutes=_minutes(ctx)
     )
+    await undo.record(ctx.session, ctx.user.id, "done", task.id, before, ctx.clock.now())
     return _done_reply(ctx, task, room=room)
 
 
@@ -394,6 +397,7 @@ def _task_id(payload: str) -> int:
 
 @router.action("tasks.done")
 async def done_action(ctx: Ctx, payload: str) -> Reply:
+    before = undo.snapshot(await service.task_by_id(ctx.session, ctx.user.id, _task_id(payload)))
     task = await service.complete_task(
         ctx.session,
         ctx.user.id,
@@ -402,6 +406,7 @@ async def done_action(ctx: Ctx, payload: str) -> Reply:
         done=True,
         reminder_minutes=_minutes(ctx),
     )
+    await undo.record(ctx.session, ctx.user.id, "done", task.id, before, ctx.clock.now())
     return _done_reply(ctx, task, room=task.room_id is not None)
 
 
@@ -483,9 +488,15 @@ async def _delete(ctx: Ctx, args: str, *, room: bool) -> Reply:
     task = await service.task_by_number(
         ctx.session, ctx.user.id, number, room_id=_room_id(ctx, room)
     )
+    before = undo.snapshot(task)
     deleted = await service.delete_task(ctx.session, ctx.user.id, task.id)
+    entry = await undo.record(
+        ctx.session, ctx.user.id, "deleted", deleted.id, before, ctx.clock.now()
+    )
     return Reply.text(
-        f"Deleted **{deleted.number}**. {escape(deleted.title)}", private=_private(ctx, room)
+        f"Deleted **{deleted.number}**. {escape(deleted.title)}",
+        [undo_commands.undo_button(entry.id)],
+        private=_private(ctx, room),
     )
 
 
