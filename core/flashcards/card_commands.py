@@ -76,7 +76,7 @@ async def _page(ctx: Ctx, deck: Deck | None, search: str, offset: int) -> Reply:
     page = await browse.find_cards(
         ctx.session, ctx.user, deck=deck, search=search, offset=offset, limit=PAGE_SIZE
     )
-    where = f"in **{escape(deck.name)}**" if deck else "in your decks"
+    where = f"in {escape(deck.name)}" if deck else "in your decks"
     found = f" matching “{escape(shorten(search, 40))}”" if search else ""
     if page.total == 0:
         hint = "Add one with /card front | back." if not search else "Try another word."
