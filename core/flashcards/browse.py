@@ -161,6 +161,8 @@ async def edit_note(
     added makes a new card, one removed drops its card."""
     note, deck = await get_note(session, user, number)
     service.require_owner(user, deck)
+    if "\x00" in front + back:
+        raise BadInput("A card cannot contain a NUL character; remove it.")
     draft = make_note(front, back, reverse=note.kind == "reverse", tags=note.tags)
     clash = await session.scalar(
         select(Note.id).where(

@@ -12,6 +12,7 @@ from core.errors import BadInput, NotFound
 from core.flashcards import browse, decks, service
 from core.flashcards.browse import CardEntry, CardPage
 from core.flashcards.models import Deck
+from core.flashcards.names import SUBCOMMANDS
 
 router = Router()
 
@@ -57,6 +58,8 @@ def _line(entry: CardEntry, show_deck: bool) -> str:
 
 async def cards_browse(ctx: Ctx, args: str) -> Reply:
     """`/cards [deck] [search]`: a deck name may lead (the longest one that matches)."""
+    if "\x00" in args:
+        raise BadInput("Remove the NUL character from your search.")
     deck, search = await _deck_and_search(ctx, args)
     return await _page(ctx, deck, search, 0)
 
@@ -237,6 +240,8 @@ def _payload_number(payload: str) -> int:
 async def deck_subcommand(ctx: Ctx, word: str, rest: str) -> Reply | None:
     """Handle `/deck <sub-command> …`; None when `word` is not one (a deck name)."""
     word = word.lower()
+    if word in SUBCOMMANDS and "\x00" in rest:
+        raise BadInput("A deck name cannot contain a NUL character.")
     if word == "rename":
         return await _rename(ctx, rest)
     if word in ("del", "delete"):

@@ -122,6 +122,8 @@ async def duplicate_of(
 ) -> Reminder | None:
     """A pending reminder of the user with the same text, due close to `at`."""
     cleaned = " ".join(text.split()).lower()
+    if "\x00" in cleaned:
+        return None  # not storable: adding it is refused with its own message
     found: Reminder | None = await session.scalar(
         select(Reminder)
         .where(

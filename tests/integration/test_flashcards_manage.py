@@ -231,3 +231,58 @@ async def test_room_members_suspend_for_themselves_but_only_the_owner_changes_a_
     await bob.press(button(listed, "⏸ 1"))
     assert "Anatomy: 0 due · 0 new · 1 card" in await bob.say("/decks")
     assert "Anatomy (current): 0 due · 1 new · 1 card" in await alice.say("/decks")
+
+
+async def test_odd_input_to_the_new_commands_gets_a_clear_answer(chat: ChatDriver) -> None:
+    await chat.say("/deck Bio")
+    await chat.say("/card cell | unit of life")
+    odd = [
+        "/editcard",
+        "/editcard 1",
+        "/editcard 99999999999 a | b",
+        "/editcard 1 a | b | c",
+        "/editcard 1 nul\x00 | b",
+        "/editcard 1 {{c1::open | b",
+        "/editcard -1 a | b",
+        "/delcard",
+        "/delcard 1.5",
+        "/delcard 999999999999999999999999",
+        "/cards \x00",
+        "/cards " + "x" * 300,
+        "/deck rename",
+        "/deck rename Bio",
+        "/deck rename Bio del Bio",
+        "/deck rename Nope Other",
+        "/deck merge Bio",
+        "/deck merge Bio Bio",
+        "/deck del Nope",
+        "/deck Bio\x00",
+        "/deck rename Bio\x00 X",
+        "/deck merge Bio | X\x00",
+        "/deck del \x00",
+        "/snooze",
+        "/snooze 1",
+        "/snooze 99999999999 1h",
+        "/snooze 1 9999 days",
+        "/undo now",
+    ]
+    for typed in odd:
+        answer = await chat.say(typed)
+        assert answer and "something went wrong" not in answer, typed
+    for action in (
+        "fc.cards:x:y",
+        "fc.cards:0:99999",
+        "fc.cedit:",
+        "fc.cdel:abc",
+        "fc.csusp:1:2",
+        "fc.ddel:99999999999999999999",
+        "fc.undo:abc",
+        "undo.task:",
+        "snooze:r:abc:1h",
+        "snooze:r:1:forever",
+        "remind.again:1:abc",
+        "remind.again:1:99999999999999",
+    ):
+        answer = "\n".join(r.plain_text() for r in await chat.press(action))
+        assert answer and "something went wrong" not in answer, action
+    assert "cell → unit of life" in await chat.say("/cards")
