@@ -103,3 +103,9 @@ async def test_a_deleted_task_comes_back_with_the_undo_button(bot: TelegramBot) 
     restored = await press(bot, deleted, "↩ Undo")
     assert restored.params["text"] == "↩ Restored <b>1</b>. Lab report."
     assert "Lab report" in (await say(bot, "/tasks")).params["text"]
+
+
+async def test_the_new_commands_are_in_telegrams_command_list(bot: TelegramBot) -> None:
+    private = {c["command"]: c["description"] for c in bot.standin.commands["default"]}
+    assert {"cards", "editcard", "delcard", "snooze", "undo"} <= set(private)
+    assert private["undo"].startswith("take back your last /del, /done or review grade")
