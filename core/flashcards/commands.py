@@ -24,8 +24,6 @@ from core.identity.models import Room, User
 from core.identity.service import user_zone
 
 router = Router()
-router.include(card_commands.router)
-router.include(undo_commands.router)
 __all__ = ["jobs", "router"]  # importing jobs registers them
 
 CARD_USAGE = (
@@ -418,3 +416,8 @@ async def _export(ctx: Ctx, args: str) -> Reply:
         FilePart(f"{stem}.csv", exporting.deck_csv(notes), "text/csv"),
         FilePart(f"{stem}.apkg", apkg, "application/octet-stream"),
     )
+
+
+# After this module's own commands, so help lists them in this order.
+router.include(card_commands.router)
+router.include(undo_commands.router)

@@ -30,8 +30,6 @@ from core.tasks.reminders import before_phrase
 from core.tasks.service import TaskChanges, TaskPage
 
 router = Router()
-router.include(reminder_commands.router)
-router.include(undo_commands.router)
 
 TASK_USAGE = "/task <title> [due] [#subject] [!high|!medium|!low]"
 TASKS_USAGE = "/tasks [today|week|overdue|done|all|#subject]"
@@ -613,3 +611,8 @@ def _offset_list(minutes: list[int]) -> str:
         "at the due time" if m == 0 else before_phrase(m)[3:] + " before"
         for m in sorted(minutes, reverse=True)
     )
+
+
+# After this module's own commands, so help lists them in this order.
+router.include(reminder_commands.router)
+router.include(undo_commands.router)

@@ -61,12 +61,12 @@ async def _snooze(ctx: Ctx, kind: str, target: int, phrase: str) -> Reply:
 @router.command(
     "snooze",
     usage=SNOOZE_USAGE,
-    summary="remind me again later: task n's reminder, or the last reminder",
+    summary="remind me again later: task n's reminder, or my last /remind",
     area="tasks",
     params=(
         Param(
             "number",
-            "a task's number from /tasks (default: the last reminder)",
+            "a task's number from /tasks (default: your last /remind)",
             INTEGER,
             suggest="task",
             min_value=1,
@@ -78,7 +78,8 @@ async def snooze_cmd(ctx: Ctx, args: str) -> Reply:
     text = " ".join(args.split())
     if not text:
         raise BadInput(
-            f"`{SNOOZE_USAGE}`: /snooze 10m snoozes your last reminder, /snooze 3 1h task 3's."
+            f"`{SNOOZE_USAGE}`: /snooze 10m snoozes your last /remind, "
+            "/snooze 3 1h task 3's reminder."
         )
     head, _, rest = text.partition(" ")
     if head.isdecimal() and rest and not snooze.is_plain_duration(text):
