@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from api import google, manage, ops, pages, rest, rest_study, rest_tasks
+from api import account_pages, google, manage, ops, pages, rest, rest_study, rest_tasks
 from api.security import Metrics, SecurityAndMetrics
 from api.web import HERE, SignInRequired, WebState, templates
 from core.errors import BadInput, Forbidden, NotFound, TeddyError
@@ -66,6 +66,7 @@ def create_app(
     for router in (
         ops.router,
         pages.router,
+        account_pages.router,
         manage.router,
         google.router,
         rest.router,

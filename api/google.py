@@ -10,14 +10,10 @@ from typing import Any
 from authlib.integrations.starlette_client import OAuth, OAuthError
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 
 from api.pages import page, sign_in_response
 from api.web import client_address, optional_viewer, state, within_rate
-from core.accounts import userdata
-from core.chat.messages import Sender
-from core.identity import service as identity
-from core.identity.models import Identity, User
+from core.accounts.oidc import OidcClaims, user_for_oidc
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -79,44 +75,17 @@ async def google_callback(request: Request) -> Response:
 
 
 async def _user_for_claims(request: Request, claims: dict[str, Any], signed_in: int | None) -> int:
-    """The user for a Google account. Signed in already: the Google account joins that user.
-    Otherwise a verified email that matches a password account signs into it."""
     web = state(request)
-    sub = str(claims["sub"])
-    email = str(claims.get("email") or "").lower() or None
-    verified = bool(claims.get("email_verified"))
-    name = str(claims.get("name") or email or "Google user")
+    email = str(claims.get("email") or "") or None
+    found = OidcClaims(
+        platform=PLATFORM,
+        subject=str(claims["sub"]),
+        name=str(claims.get("name") or email or "Google user"),
+        email=email,
+        # Only a literal true: some providers send the string "false".
+        email_verified=claims.get("email_verified") is True,
+    )
     async with web.transaction() as session:
-        existing = await session.scalar(
-            select(Identity).where(Identity.platform == PLATFORM, Identity.external_id == sub)
+        return await user_for_oidc(
+            session, found, signed_in, web.now(), web.settings.default_timezone
         )
-        if signed_in is not None:
-            if existing is None:
-                session.add(
-                    Identity(
-                        user_id=signed_in, platform=PLATFORM, external_id=sub, display_name=name
-                    )
-                )
-            elif existing.user_id != signed_in:
-                await userdata.merge_users(session, source_id=existing.user_id, target_id=signed_in)
-            return signed_in
-        if existing is not None:
-            return existing.user_id
-        if email and verified:
-            owner = await session.scalar(select(User).where(User.email == email))
-            if owner is not None:
-                session.add(
-                    Identity(
-                        user_id=owner.id, platform=PLATFORM, external_id=sub, display_name=name
-                    )
-                )
-                return owner.id
-        user = await identity.user_for_sender(
-            session,
-            Sender(PLATFORM, sub, name),
-            web.now(),
-            default_timezone=web.settings.default_timezone,
-        )
-        if email and verified:
-            user.email = email
-        return user.id

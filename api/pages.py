@@ -13,6 +13,7 @@ from api.web import (
     SESSION_COOKIE,
     RowId,
     Viewer,
+    WebState,
     anonymous_csrf,
     check_csrf,
     client_address,
@@ -24,14 +25,20 @@ from api.web import (
     viewer,
     within_rate,
 )
+from core.accounts import email_links, tokens, userdata
 from core.accounts import service as accounts
-from core.accounts import userdata
+from core.accounts.mail import Mail, MailNotSent
+from core.accounts.ratelimit import link_attempt_allowed
 from core.accounts.service import SESSION_TTL
 from core.analytics import service as analytics
 from core.errors import TeddyError
 from core.identity import service as identity
 
 router = APIRouter(include_in_schema=False)
+NO_MAIL = (
+    "This server cannot send email: its operator has not configured a mail server "
+    "(SMTP_URL). Ask them, or sign in with Google if it is offered."
+)
 
 
 def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -49,6 +56,17 @@ def anonymous_page(request: Request, name: str, status: int = 200, **context: An
 
 def see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
+
+
+async def send_mail(web: WebState, mail: Mail) -> str | None:
+    """Send `mail`; a sentence for the page when it could not be sent, else None."""
+    if web.mailer is None:
+        return NO_MAIL
+    try:
+        await web.mailer.send(mail)
+    except MailNotSent:
+        return "The email could not be sent (the mail server did not take it). Try again later."
+    return None
 
 
 async def sign_in_response(request: Request, user_id: int, target: str = "/dashboard") -> Response:
@@ -115,8 +133,12 @@ async def signup(request: Request) -> Response:
                 session, form.get("email", ""), form.get("password", ""), form.get("name", "")
             )
             user_id = user.id
+            mail = email_links.confirmation_mail(
+                user, web.settings.public_base_url, web.secret, web.now()
+            )
     except TeddyError as err:
         return anonymous_page(request, "signup.html", 400, error=err.message)
+    await send_mail(web, mail)  # a failure shows on the settings page, with "send again"
     return await sign_in_response(request, user_id)
 
 
@@ -125,7 +147,7 @@ async def logout(request: Request, who: Viewer = Depends(viewer)) -> Response:
     form = await check_csrf(request, who.csrf_token)
     async with state(request).transaction() as session:
         if form.get("everywhere"):
-            await accounts.end_all_sessions(session, who.user_id)
+            await accounts.sign_out_everywhere(session, who.user_id)
         else:
             await accounts.end_session(session, who.session_token)
     response = see_other("/login")
@@ -185,8 +207,8 @@ async def make_link_code(request: Request, who: Viewer = Depends(viewer)) -> Res
 async def enter_link_code(request: Request, who: Viewer = Depends(viewer)) -> Response:
     form = await check_csrf(request, who.csrf_token)
     web = state(request)
-    if not await within_rate(web, f"link:{who.user_id}", 10):
-        raise HTTPException(429, "Too many attempts; wait a minute.")
+    if not await link_attempt_allowed(web.redis, who.user_id, web.now()):
+        raise HTTPException(429, "Too many link attempts; wait a minute.")
     try:
         async with web.transaction() as session:
             await accounts.redeem_link_code(session, form.get("code", ""), who.user_id, web.now())
@@ -216,27 +238,31 @@ async def unlink(request: Request, identity_id: RowId, who: Viewer = Depends(vie
 # Settings, tokens, privacy -----------------------------------------------------------
 
 
-async def _settings_page(
+async def render_settings(
     request: Request, who: Viewer, status: int = 200, **extra: Any
 ) -> Response:
-    async with state(request).transaction() as session:
+    web = state(request)
+    async with web.transaction() as session:
         user = await load_user(session, who)
-        tokens = await accounts.list_api_tokens(session, who.user_id)
+        listed = await tokens.list_api_tokens(session, who.user_id)
         return page(
             request,
             "settings.html",
             status,
             who=who,
             user=user,
-            tokens=tokens,
+            tokens=listed,
             csrf=who.csrf_token,
+            can_mail=web.mailer is not None,
+            token_days=tokens.TOKEN_DAYS,
+            default_days=tokens.DEFAULT_TOKEN_DAYS,
             **extra,
         )
 
 
 @router.get("/settings")
 async def settings_page(request: Request, who: Viewer = Depends(viewer)) -> Response:
-    return await _settings_page(request, who)
+    return await render_settings(request, who)
 
 
 @router.post("/settings")
@@ -252,10 +278,8 @@ async def save_settings(request: Request, who: Viewer = Depends(viewer)) -> Resp
             user.quiet_start, user.quiet_end = quiet if quiet else (None, None)
             digest = form.get("digest", "").strip()
             user.digest_time = identity.parse_clock_time(digest) if digest else None
-            if form.get("email") and form.get("password"):
-                await accounts.set_password(session, user, form["email"], form["password"])
     except TeddyError as err:
-        return await _settings_page(request, who, 400, error=err.message)
+        return await render_settings(request, who, 400, error=err.message)
     return see_other("/settings?saved=1")
 
 
@@ -263,14 +287,29 @@ async def save_settings(request: Request, who: Viewer = Depends(viewer)) -> Resp
 async def create_token(request: Request, who: Viewer = Depends(viewer)) -> Response:
     form = await check_csrf(request, who.csrf_token)
     web = state(request)
+    scopes = [s for s in tokens.SCOPE_ORDER if form.get(f"scope:{s}")]
+    limit = web.settings.signin_rate_per_minute
+    if form.get("password") and not await within_rate(web, f"signin:user:{who.user_id}", limit):
+        return await render_settings(request, who, 429, error="Too many attempts; wait a minute.")
+    try:
+        days = int(form.get("days", "") or tokens.DEFAULT_TOKEN_DAYS)
+    except ValueError:
+        days = 0  # refused below with the choices
     try:
         async with web.transaction() as session:
-            _, secret = await accounts.create_api_token(
-                session, who.user_id, form.get("name", ""), web.now()
+            user = await load_user(session, who)
+            _, secret = await tokens.create_api_token(
+                session,
+                user,
+                form.get("name", ""),
+                web.now(),
+                scopes=scopes,
+                days=days,
+                password=form.get("password", ""),
             )
     except TeddyError as err:
-        return await _settings_page(request, who, 400, error=err.message)
-    return await _settings_page(request, who, new_token=secret)
+        return await render_settings(request, who, 400, error=err.message)
+    return await render_settings(request, who, new_token=secret)
 
 
 @router.post("/tokens/{token_id}/delete")
@@ -279,7 +318,7 @@ async def delete_token(
 ) -> Response:
     await check_csrf(request, who.csrf_token)
     async with state(request).transaction() as session:
-        await accounts.delete_api_token(session, who.user_id, token_id)
+        await tokens.delete_api_token(session, who.user_id, token_id)
     return see_other("/settings")
 
 
@@ -298,7 +337,7 @@ async def export(request: Request, who: Viewer = Depends(viewer)) -> Response:
 async def delete_account(request: Request, who: Viewer = Depends(viewer)) -> Response:
     form = await check_csrf(request, who.csrf_token)
     if form.get("confirm", "").strip().upper() != "DELETE":
-        return await _settings_page(
+        return await render_settings(
             request, who, 400, error="Type DELETE in the box to confirm deleting your account."
         )
     async with state(request).transaction() as session:

@@ -3,6 +3,8 @@ the caller (another user's ids answer 404, exactly like ids that do not exist)."
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -12,7 +14,10 @@ from pydantic import AfterValidator, BaseModel, Field
 
 from api.web import RowId, state, within_rate
 from core.accounts import service as accounts
-from core.accounts import userdata
+from core.accounts import tokens, userdata
+from core.accounts.models import ApiToken
+from core.accounts.ratelimit import link_attempt_allowed
+from core.accounts.tokens import TokenHolder
 from core.analytics import service as analytics
 from core.identity.models import User
 
@@ -30,26 +35,65 @@ bearer = HTTPBearer(auto_error=False, description="An API token made on the sett
 router = APIRouter(prefix="/api/v1", tags=["v1"])
 
 
-class Caller(BaseModel):
+@dataclass(frozen=True)
+class Caller:
+    """Who the bearer token speaks for, and what it may do."""
+
     user_id: int
+    holder: TokenHolder
 
 
-async def caller(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
-) -> Caller:
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def _holder(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Caller:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(
             401, "Send Authorization: Bearer <token>.", {"WWW-Authenticate": "Bearer"}
         )
     web = state(request)
     async with web.transaction() as session:
-        user = await accounts.user_for_api_token(session, credentials.credentials, web.now())
-        if user is None:
-            raise HTTPException(401, "Unknown or deleted token.", {"WWW-Authenticate": "Bearer"})
-        user_id = user.id
-    if not await within_rate(web, f"api:{user_id}", web.settings.api_rate_per_minute):
+        holder = await tokens.holder_for_api_token(session, credentials.credentials, web.now())
+    if holder is None:
+        raise HTTPException(
+            401, "Unknown, expired or revoked token.", {"WWW-Authenticate": "Bearer"}
+        )
+    if not await within_rate(web, f"api:{holder.user_id}", web.settings.api_rate_per_minute):
         raise HTTPException(429, "Too many requests; slow down.")
-    return Caller(user_id=user_id)
+    return Caller(holder.user_id, holder)
+
+
+def _require(who: Caller, scope: str) -> Caller:
+    if not who.holder.allows(scope):
+        raise HTTPException(
+            403,
+            f"This token lacks the {scope!r} scope. Make a token with it on the settings page.",
+            {"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope}"'},
+        )
+    return who
+
+
+async def caller(
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
+) -> Caller:
+    """The token's holder; reading needs the `read` scope, anything else `write`."""
+    who = await _holder(request, credentials)
+    return _require(who, tokens.READ if request.method in SAFE_METHODS else tokens.WRITE)
+
+
+def caller_with(scope: str) -> Callable[..., Awaitable[Caller]]:
+    """Like `caller`, for a route that needs one particular scope."""
+
+    async def dependency(
+        request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
+    ) -> Caller:
+        return _require(await _holder(request, credentials), scope)
+
+    return dependency
+
+
+token_minter = caller_with(tokens.MINT_TOKENS)
+account_linker = caller_with(tokens.MINT_LINK_CODES)
 
 
 class Me(BaseModel):
@@ -69,12 +113,27 @@ class IdentityOut(BaseModel):
 class TokenOut(BaseModel):
     id: int
     name: str
+    scopes: list[str]
     created_at: datetime
+    expires_at: datetime
     last_used_at: datetime | None
+
+    @classmethod
+    def of(cls, token: ApiToken) -> TokenOut:
+        return cls(
+            id=token.id,
+            name=token.name,
+            scopes=token.scopes.split(),
+            created_at=token.created_at,
+            expires_at=token.expires_at,
+            last_used_at=token.last_used_at,
+        )
 
 
 class NewToken(BaseModel):
     name: PlainText = Field(default="script", max_length=100)
+    scopes: list[Literal["read", "write"]] = Field(default=["read", "write"], min_length=1)
+    days: Literal[7, 30, 90, 365] = 90
 
 
 class CreatedToken(TokenOut):
@@ -142,50 +201,49 @@ async def unlink_identity(
 
 
 @router.get("/tokens", response_model=list[TokenOut])
-async def tokens(request: Request, who: Caller = Depends(caller)) -> list[TokenOut]:
+async def list_tokens(request: Request, who: Caller = Depends(caller)) -> list[TokenOut]:
     async with state(request).transaction() as session:
-        rows = await accounts.list_api_tokens(session, who.user_id)
-        return [
-            TokenOut(id=t.id, name=t.name, created_at=t.created_at, last_used_at=t.last_used_at)
-            for t in rows
-        ]
+        return [TokenOut.of(t) for t in await tokens.list_api_tokens(session, who.user_id)]
 
 
 @router.post("/tokens", response_model=CreatedToken, status_code=201)
 async def create_token(
-    request: Request, body: NewToken, who: Caller = Depends(caller)
+    request: Request, body: NewToken, who: Caller = Depends(token_minter)
 ) -> CreatedToken:
+    """Needs the `tokens:create` scope (given only on the settings page, with the password).
+    The new token has read and/or write only, and dies with the token that made it."""
     web = state(request)
     async with web.transaction() as session:
-        token, secret = await accounts.create_api_token(session, who.user_id, body.name, web.now())
-        return CreatedToken(
-            id=token.id,
-            name=token.name,
-            created_at=token.created_at,
-            last_used_at=None,
-            token=secret,
+        token, secret = await tokens.mint_api_token(
+            session, who.holder, body.name, web.now(), scopes=body.scopes, days=body.days
         )
+        return CreatedToken(**TokenOut.of(token).model_dump(), token=secret)
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
 async def delete_token(request: Request, token_id: RowId, who: Caller = Depends(caller)) -> None:
     async with state(request).transaction() as session:
-        await accounts.delete_api_token(session, who.user_id, token_id)
+        await tokens.delete_api_token(session, who.user_id, token_id)
 
 
 @router.post("/link-codes", response_model=LinkCodeOut, status_code=201)
-async def link_code(request: Request, who: Caller = Depends(caller)) -> LinkCodeOut:
+async def link_code(request: Request, who: Caller = Depends(account_linker)) -> LinkCodeOut:
+    """Needs the `link-codes:create` scope; revoking the token voids the code."""
     web = state(request)
     async with web.transaction() as session:
-        code = await accounts.create_link_code(session, who.user_id, web.now())
+        code = await accounts.create_link_code(
+            session, who.user_id, web.now(), token_id=who.holder.token_id
+        )
     return LinkCodeOut(code=code, expires_in_seconds=int(accounts.LINK_CODE_TTL.total_seconds()))
 
 
 @router.post("/link", response_model=Linked)
-async def link(request: Request, body: LinkIn, who: Caller = Depends(caller)) -> Linked:
+async def link(request: Request, body: LinkIn, who: Caller = Depends(account_linker)) -> Linked:
+    """Entering a code moves this account's data into the code's maker: it needs the
+    `link-codes:create` scope too."""
     web = state(request)
-    if not await within_rate(web, f"link:{who.user_id}", 10):
-        raise HTTPException(429, "Too many attempts; wait a minute.")
+    if not await link_attempt_allowed(web.redis, who.user_id, web.now()):
+        raise HTTPException(429, "Too many link attempts; wait a minute.")
     async with web.transaction() as session:
         survivor = await accounts.redeem_link_code(session, body.code, who.user_id, web.now())
     return Linked(user_id=survivor)

@@ -17,7 +17,10 @@ from fastapi.templating import Jinja2Templates
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.mail import mailer_from_settings
+from core.accounts import ratelimit
 from core.accounts import service as accounts
+from core.accounts.mail import Mailer
 from core.identity.models import User
 from core.settings import Settings
 from teddy.runtime import Core
@@ -35,6 +38,16 @@ class WebState:
     core: Core
     settings: Settings
     redis: Redis
+    # The mail port; None when SMTP_URL is unset (pages that would send mail say so).
+    mailer: Mailer | None = None
+
+    def __post_init__(self) -> None:
+        if self.mailer is None:
+            self.mailer = mailer_from_settings(self.settings)
+
+    @property
+    def secret(self) -> str:
+        return self.settings.resolved_secret_key()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -85,7 +98,10 @@ async def viewer(request: Request) -> Viewer:
 
 
 def is_tls(request: Request) -> bool:
-    return request.url.scheme == "https"
+    """Served over HTTPS: the request came that way (directly, or through a trusted proxy's
+    X-Forwarded-Proto), or the site's public address is https."""
+    public = state(request).settings.public_base_url
+    return request.url.scheme == "https" or public.startswith("https://")
 
 
 def set_cookie(request: Request, response: Any, name: str, value: str, max_age: int) -> None:
@@ -116,15 +132,12 @@ async def check_csrf(request: Request, expected: str | None) -> dict[str, str]:
 
 async def within_rate(web: WebState, key: str, limit: int, window: int = 60) -> bool:
     """Count one hit on `key`; False once more than `limit` hits fell in this window."""
-    name = f"teddy:rate:{key}:{int(web.now().timestamp()) // window}"
-    async with web.redis.pipeline(transaction=True) as pipe:
-        pipe.incr(name)
-        pipe.expire(name, window + 5)
-        count, _ = await pipe.execute()
-    return int(count) <= limit
+    return await ratelimit.within_rate(web.redis, key, limit, web.now(), window)
 
 
 def client_address(request: Request) -> str:
+    """The client's address: the TCP peer, or what a trusted proxy (FORWARDED_ALLOW_IPS)
+    says in X-Forwarded-For, as uvicorn's proxy-headers middleware put it in the scope."""
     return request.client.host if request.client else "unknown"
 
 

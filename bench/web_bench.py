@@ -26,6 +26,7 @@ import httpx
 from bench._common import bench_core, describe, select_one_latencies
 from bench.web_seed import seed_history
 from core.accounts import service as accounts
+from core.accounts import tokens
 from core.chat.messages import Sender
 from core.identity.service import user_for_sender
 from teddy.runtime import Core
@@ -38,7 +39,7 @@ async def prepare(core: Core, days: int) -> tuple[str, str, dict[str, int]]:
     async with core.db.transaction() as session:
         user = await user_for_sender(session, Sender("bench", "year-user", "Year"), now)
         counts = await seed_history(session, user, days=days, now=now)
-        _, token = await accounts.create_api_token(session, user.id, "bench", now)
+        _, token = await tokens.create_api_token(session, user, "bench", now)
         web = await accounts.start_session(session, user.id, now)
     return token, web.token, counts
 

@@ -72,6 +72,15 @@ class Settings(BaseSettings):
     # Sign-in attempts per client address (and per email) per minute; API calls per token.
     signin_rate_per_minute: int = 10
     api_rate_per_minute: int = 600
+    # Mail for address verification and password reset: smtp://user:pass@host:587 (STARTTLS
+    # when the server offers it) or smtps://user:pass@host:465 (TLS). Unset: no mail, and
+    # the pages say so. MAIL_FROM default: no-reply@<host of PUBLIC_BASE_URL>.
+    smtp_url: SecretStr | None = None
+    mail_from: str | None = None
+    # Peers whose X-Forwarded-For / X-Forwarded-Proto `teddy api` believes: the reverse
+    # proxy's addresses or networks, comma-separated ("*" trusts anyone: never when the API
+    # port is reachable from outside).
+    forwarded_allow_ips: str = "127.0.0.1"
 
     # Tasks: reminders this many minutes before a task's due time (0 = at the due time).
     task_reminder_minutes: list[int] = Field(default_factory=lambda: [60, 0])

@@ -14,9 +14,16 @@ KEEP_ALIVE_SECONDS = 75
 
 
 def http_server(
-    app: Any, host: str, port: int, *, log_level: str = "warning", proxy_headers: bool = False
+    app: Any,
+    host: str,
+    port: int,
+    *,
+    log_level: str = "warning",
+    proxy_headers: bool = False,
+    forwarded_allow_ips: str | None = None,
 ) -> Any:
-    """A `uvicorn.Server` for `app` (imported here: only the HTTP processes need it)."""
+    """A `uvicorn.Server` for `app` (imported here: only the HTTP processes need it).
+    `forwarded_allow_ips`: the peers whose X-Forwarded-* headers are believed (the proxy)."""
     import uvicorn
 
     config = uvicorn.Config(
@@ -25,6 +32,7 @@ def http_server(
         port=port,
         log_level=log_level,
         proxy_headers=proxy_headers,
+        forwarded_allow_ips=forwarded_allow_ips,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     return uvicorn.Server(config)

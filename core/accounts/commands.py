@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from core.accounts import service, userdata
+from core.accounts.ratelimit import LINK_ATTEMPTS_PER_MINUTE, link_attempt_allowed
 from core.chat import Ctx, Reply, Router
 from core.chat.markup import escape
 from core.chat.messages import Button, FilePart
@@ -23,6 +24,12 @@ router = Router()
 async def link(ctx: Ctx, args: str) -> Reply:
     now = ctx.clock.now()
     if args.strip():
+        if not await link_attempt_allowed(ctx.services.extra.get("redis"), ctx.user.id, now):
+            return Reply.text(
+                f"Too many link attempts: at most {LINK_ATTEMPTS_PER_MINUTE} a minute. "
+                "Wait a minute, then send the code again.",
+                private=True,
+            )
         name = ctx.user.display_name
         await service.redeem_link_code(ctx.session, args.strip(), ctx.user.id, now)
         return Reply.text(

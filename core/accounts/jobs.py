@@ -1,4 +1,4 @@
-"""The sweep that removes expired browser sessions and link codes."""
+"""The sweep that removes expired browser sessions, API tokens and link codes."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete
 
-from core.accounts.models import LinkCode, WebSession
+from core.accounts.models import ApiToken, LinkCode, WebSession
 from core.jobs import JobContext, periodic
 
 SWEEP_EXPIRED = "accounts.sweep_expired"
@@ -18,3 +18,4 @@ async def sweep_expired(jc: JobContext) -> None:
     async with jc.db.transaction() as session:
         await session.execute(delete(WebSession).where(WebSession.expires_at <= now))
         await session.execute(delete(LinkCode).where(LinkCode.expires_at <= now))
+        await session.execute(delete(ApiToken).where(ApiToken.expires_at <= now))

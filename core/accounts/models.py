@@ -23,7 +23,8 @@ class WebSession(Base):
 
 
 class ApiToken(Base):
-    """A bearer token for the user's own scripts (REST API under /api/v1)."""
+    """A bearer token for the user's own scripts (REST API under /api/v1): what it may do
+    (space-separated scopes) and until when."""
 
     __tablename__ = "api_tokens"
 
@@ -33,6 +34,11 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
+    scopes: Mapped[str] = mapped_column(String(200), server_default="read write")
+    expires_at: Mapped[datetime]
+    # The token that minted this one (None: made on the web page); revoking it revokes this.
+    # A plain id, not a foreign key: the account tables stay flat for merge/export/delete.
+    parent_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
 
 
 class LinkCode(Base):
@@ -45,3 +51,5 @@ class LinkCode(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+    # The API token that made the code, if one did: revoking the token voids the code.
+    token_id: Mapped[int | None] = mapped_column(BigInteger)

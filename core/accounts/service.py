@@ -1,4 +1,5 @@
-"""Password accounts, browser sessions, API tokens and one-time link codes."""
+"""Password accounts, browser sessions, linked identities and one-time link codes (API
+tokens: tokens.py; links sent by email: email_links.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts import userdata
@@ -21,7 +22,7 @@ SESSION_TTL = timedelta(days=30)
 LINK_CODE_TTL = timedelta(minutes=10)
 LINK_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and retyped
 MIN_PASSWORD = 10
-TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
+MAX_PASSWORD = 1000
 
 _hasher = PasswordHasher()
 
@@ -42,17 +43,42 @@ def normalise_email(email: str) -> str:
 # Passwords ---------------------------------------------------------------------------
 
 
-async def sign_up(session: AsyncSession, email: str, password: str, display_name: str) -> User:
-    address = normalise_email(email)
+def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
         raise BadInput(f"Use a password of at least {MIN_PASSWORD} characters.")
-    taken = await session.scalar(select(User.id).where(User.email == address))
-    if taken is not None:
+    if len(password) > MAX_PASSWORD:
+        raise BadInput(f"Use a password of at most {MAX_PASSWORD} characters.")
+    return _hasher.hash(password)
+
+
+def password_matches(user: User, password: str) -> bool:
+    if user.password_hash is None:
+        _hasher.hash(password)  # spend the same time as a real check
+        return False
+    try:
+        return bool(_hasher.verify(user.password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def _email_taken(session: AsyncSession, address: str, user_id: int | None = None) -> bool:
+    query = select(User.id).where(User.email == address)
+    if user_id is not None:
+        query = query.where(User.id != user_id)
+    return await session.scalar(query) is not None
+
+
+async def sign_up(session: AsyncSession, email: str, password: str, display_name: str) -> User:
+    """A new password account. Its address is unverified until the link sent to it is
+    opened: until then no other sign-in method (Google) can reach this account."""
+    address = normalise_email(email)
+    password_hash = hash_password(password)
+    if await _email_taken(session, address):
         raise BadInput("There is already an account with that email. Sign in instead.")
     user = User(
         display_name=display_name.strip()[:200] or address.split("@")[0],
         email=address,
-        password_hash=_hasher.hash(password),
+        password_hash=password_hash,
     )
     session.add(user)
     await session.flush()
@@ -66,28 +92,62 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> User
     except BadInput:
         return None
     user = await session.scalar(select(User).where(User.email == address))
-    if user is None or user.password_hash is None:
+    if user is None:
         _hasher.hash(password)  # spend the same time as a real check
         return None
-    try:
-        _hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
+    if not password_matches(user, password):
         return None
+    assert user.password_hash is not None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     return user
 
 
-async def set_password(session: AsyncSession, user: User, email: str, password: str) -> None:
-    """Give an account made in chat (or with Google) an email and password."""
-    address = normalise_email(email)
-    if len(password) < MIN_PASSWORD:
-        raise BadInput(f"Use a password of at least {MIN_PASSWORD} characters.")
-    other = await session.scalar(select(User.id).where(User.email == address, User.id != user.id))
-    if other is not None:
+@dataclass(frozen=True)
+class SignInChange:
+    email_changed: bool
+    password_changed: bool
+
+
+async def change_sign_in(
+    session: AsyncSession,
+    user: User,
+    *,
+    current_password: str,
+    email: str,
+    new_password: str = "",
+    keep_session: str | None = None,
+) -> SignInChange:
+    """Change the address and/or the password. An account that has a password must give
+    it; a new address is unverified until its link is opened. Any change signs every other
+    browser out (`keep_session` is the token of the one making the change)."""
+    if user.password_hash is not None and not password_matches(user, current_password):
+        raise BadInput("Your current password is not right.")
+    address = normalise_email(email) if email.strip() else user.email
+    if address is None:
+        raise BadInput("Enter an email address.")
+    if user.password_hash is None and not new_password:
+        raise BadInput("Choose a password to sign in with this email.")
+    password_hash = hash_password(new_password) if new_password else None
+    if address != user.email and await _email_taken(session, address, user.id):
         raise BadInput("Another account uses that email.")
-    user.email = address
-    user.password_hash = _hasher.hash(password)
+    change = SignInChange(address != user.email, password_hash is not None)
+    if change.email_changed:
+        user.email = address
+        user.email_verified_at = None
+    if password_hash is not None:
+        user.password_hash = password_hash
+    if change.email_changed or change.password_changed:
+        await end_other_sessions(session, user.id, keep_session)
+    return change
+
+
+async def set_password(session: AsyncSession, user: User, email: str, password: str) -> None:
+    """Give an account made in chat (or with Google) an email and password. An account
+    that has a password already changes it with `change_sign_in`."""
+    if user.password_hash is not None:
+        raise BadInput("This account has a password; change it with your current one.")
+    await change_sign_in(session, user, current_password="", email=email, new_password=password)
 
 
 # Browser sessions --------------------------------------------------------------------
@@ -137,47 +197,19 @@ async def end_all_sessions(session: AsyncSession, user_id: int) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-# API tokens --------------------------------------------------------------------------
+async def end_other_sessions(session: AsyncSession, user_id: int, keep: str | None) -> None:
+    """Sign the user out of every browser but the one with session token `keep`."""
+    query = delete(WebSession).where(WebSession.user_id == user_id)
+    if keep is not None:
+        query = query.where(WebSession.token_hash != digest(keep))
+    await session.execute(query)
 
 
-async def create_api_token(
-    session: AsyncSession, user_id: int, name: str, now: datetime
-) -> tuple[ApiToken, str]:
-    """A new token; the secret is returned once and only its hash is kept."""
-    label = name.strip()[:100] or "script"
-    count = await session.scalar(select(func.count()).where(ApiToken.user_id == user_id))
-    if (count or 0) >= 20:
-        raise BadInput("You have 20 API tokens already; delete one first.")
-    secret = "tt_" + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user_id, name=label, token_hash=digest(secret), created_at=now)
-    session.add(token)
-    await session.flush()
-    return token, secret
-
-
-async def user_for_api_token(session: AsyncSession, secret: str, now: datetime) -> User | None:
-    token = await session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(secret)))
-    if token is None:
-        return None
-    # Written at most every few minutes, so a busy script does not turn every read into a write.
-    if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:
-        token.last_used_at = now
-    return await session.get(User, token.user_id)
-
-
-async def list_api_tokens(session: AsyncSession, user_id: int) -> list[ApiToken]:
-    rows = await session.scalars(
-        select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)
-    )
-    return list(rows)
-
-
-async def delete_api_token(session: AsyncSession, user_id: int, token_id: int) -> None:
-    result = await session.execute(
-        delete(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id)
-    )
-    if not result.rowcount:  # type: ignore[attr-defined]
-        raise NotFound("No such API token.")
+async def sign_out_everywhere(session: AsyncSession, user_id: int) -> None:
+    """End every browser session and revoke every API token and unused link code."""
+    await end_all_sessions(session, user_id)
+    await session.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
+    await session.execute(delete(LinkCode).where(LinkCode.user_id == user_id))
 
 
 # Identities --------------------------------------------------------------------------
@@ -212,9 +244,12 @@ def _normalise_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum())
 
 
-async def create_link_code(session: AsyncSession, user_id: int, now: datetime) -> str:
+async def create_link_code(
+    session: AsyncSession, user_id: int, now: datetime, token_id: int | None = None
+) -> str:
     """A one-time code (valid LINK_CODE_TTL) that another account of the same person enters.
-    Making a new code voids the user's earlier ones."""
+    Making a new code voids the user's earlier ones. `token_id`: the API token that asked
+    for it (revoking that token voids the code)."""
     await session.execute(delete(LinkCode).where(LinkCode.user_id == user_id))
     code = _new_code()
     session.add(
@@ -223,6 +258,7 @@ async def create_link_code(session: AsyncSession, user_id: int, now: datetime) -
             user_id=user_id,
             created_at=now,
             expires_at=now + LINK_CODE_TTL,
+            token_id=token_id,
         )
     )
     await session.flush()

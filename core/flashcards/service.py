@@ -27,6 +27,7 @@ from core.flashcards.models import (
     ReviewSession,
     StudyPrefs,
 )
+from core.flashcards.names import MAX_DECK_NAME as MAX_DECK_NAME  # used by the tutor
 from core.flashcards.names import check_deck_name
 from core.flashcards.notes import NoteDraft, card_sides
 from core.identity.models import Membership, Room, User

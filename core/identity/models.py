@@ -22,6 +22,9 @@ class User(TimestampMixin, Base):
     digest_time: Mapped[time | None] = mapped_column(Time, default=None)
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(300))
+    # Set once the address is proven (a link sent to it, or Google's verified claim); only a
+    # verified address lets another sign-in method (Google) find this account.
+    email_verified_at: Mapped[datetime | None]
 
     identities: Mapped[list[Identity]] = relationship(back_populates="user")
 

@@ -11,9 +11,10 @@ from core.chat.router import CHOICE, Param, action_id
 from core.documents.retrieval import Passage
 from core.errors import NotFound
 from core.flashcards import card_commands
-from core.tutor import grounded, prompts, service
+from core.tutor import grounded, prompts, proposals, service
 from core.tutor import jobs as _jobs  # noqa: F401  (registers the tutor's jobs)
 from core.tutor.models import TutorQuiz
+from core.tutor.proposals import Proposed
 
 router = Router()
 
@@ -46,7 +47,12 @@ class LiveAnswer:
         self.edits += 1
         await self.ctx.emit(Reply.text(escape(self.text), live_id=self.live_id))
 
-    def final(self, text: str, footer: str = "", buttons: Sequence[Button] = ()) -> Reply:
+    def final(
+        self,
+        text: str,
+        footer: str = "",
+        buttons: Sequence[Sequence[Button]] | Sequence[Button] = (),
+    ) -> Reply:
         body = escape(text) if text.strip() else ""
         full = "\n\n".join(p for p in (body, footer) if p)
         return Reply.text(full, buttons, live_id=self.live_id)
@@ -65,11 +71,57 @@ async def converse(ctx: Ctx, text: str, *, retry_of: int | None = None) -> Reply
     result = await service.tutor_turn(
         ctx.session, ctx.services, ctx.user, ctx.room, key, text, live.push, retry_of=retry_of
     )
+    footers = [_proposals_note(result.proposals)] if result.proposals else []
+    rows = _proposal_buttons(result.proposals)
     if result.error is not None:
-        footer = f"⚠️ {escape(result.error)} Your message is saved: tap Try again in a moment."
-        retry = Button("Try again", action_id("tutor.retry", result.message_id))
-        return live.final(result.text, footer, [retry])
-    return live.final(result.text)
+        footers.append(
+            f"⚠️ {escape(result.error)} Your message is saved: tap Try again in a moment."
+        )
+        rows.append([Button("Try again", action_id("tutor.retry", result.message_id))])
+    return live.final(result.text, "\n\n".join(footers), rows)
+
+
+def _proposals_note(proposed: Sequence[Proposed]) -> str:
+    """The changes waiting for a press, in Teddy's words (the model's text above them can
+    say anything)."""
+    if len(proposed) == 1:
+        lines = [f"**I'd like to {escape(proposed[0].summary)}.**"]
+    else:
+        lines = ["**I'd like to:**"]
+        lines += [f"{n}. {escape(p.summary)}" for n, p in enumerate(proposed, 1)]
+    lines.append("Nothing happens until you press Confirm; only you can confirm it.")
+    if any(p.after_reading for p in proposed):
+        lines.append(
+            "⚠️ I proposed this after I read documents or search results: check it, and "
+            "don't confirm a change you did not ask for."
+        )
+    return "\n".join(lines)
+
+
+def _proposal_buttons(proposed: Sequence[Proposed]) -> list[list[Button]]:
+    """One row per proposal: Confirm and Cancel (numbered when there are several)."""
+    rows: list[list[Button]] = []
+    for n, p in enumerate(proposed, 1):
+        suffix = f" {n}" if len(proposed) > 1 else ""
+        confirm = Button(f"Confirm{suffix}", action_id("tutor.tool_ok", p.id))
+        rows.append([confirm, Button(f"Cancel{suffix}", action_id("tutor.tool_no", p.id))])
+    return rows
+
+
+@router.action("tutor.tool_ok")
+async def confirm_change(ctx: Ctx, payload: str) -> Reply:
+    decision = await proposals.decide(
+        ctx.session, ctx.services, ctx.user, ctx.room, payload, confirm=True
+    )
+    return Reply.text(escape(decision.message))
+
+
+@router.action("tutor.tool_no")
+async def cancel_change(ctx: Ctx, payload: str) -> Reply:
+    decision = await proposals.decide(
+        ctx.session, ctx.services, ctx.user, ctx.room, payload, confirm=False
+    )
+    return Reply.text(escape(decision.message))
 
 
 @router.on_text

@@ -9,6 +9,7 @@ import logging
 from core.chat.context import Services
 from core.documents.summary import SUMMARIZER_KEY, Digest, ExtractiveSummarizer
 from core.tutor.llm import LLM, LLMError
+from core.tutor.prompts import inert
 from core.tutor.service import parse_json_object, ports
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,8 @@ class ModelSummarizer:
         self.fallback = ExtractiveSummarizer()
 
     async def digest(self, title: str, text: str) -> Digest:
-        prompt = DIGEST.format(n=MAX_CONCEPTS, title=title, text=text[:MAX_TEXT_CHARS])
+        quoted = inert(text[:MAX_TEXT_CHARS])
+        prompt = DIGEST.format(n=MAX_CONCEPTS, title=inert(title), text=quoted)
         try:
             completion = await self.llm.complete(
                 [{"role": "user", "content": prompt}], json_mode=True

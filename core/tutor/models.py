@@ -84,3 +84,23 @@ class TutorCardDraft(TimestampMixin, Base):
     source: Mapped[str] = mapped_column(String(300))
     cards: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     status: Mapped[str] = mapped_column(String(16), default="pending")
+
+
+class TutorToolProposal(TimestampMixin, Base):
+    """A change the model asked a tool to make (a task, a reminder, cards), waiting for
+    the asker's Confirm. `arguments` are checked and resolved (absolute UTC times), so
+    what runs is what was shown in `summary`. `status`: pending | done | cancelled |
+    failed | expired."""
+
+    __tablename__ = "tutor_tool_proposals"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    tool: Mapped[str] = mapped_column(String(64))
+    arguments: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    summary: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    result: Mapped[str] = mapped_column(Text, default="")
+    expires_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]

@@ -7,7 +7,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -19,12 +19,13 @@ from core.chat.messages import Incoming
 from core.errors import BadInput, NotFound, TeddyError
 from core.identity.models import Room, User
 from core.jobs import enqueue_after_commit
-from core.tutor import prompts, toolbox, tools
+from core.tutor import prompts, proposals, toolbox, tools
 from core.tutor.limits import RateLimited, RedisLike, check_rate, record_usage, tokens_used_today
-from core.tutor.llm import LLM, Completion, LLMError, Message
+from core.tutor.llm import LLM, Completion, LLMError, Message, ToolCall
 from core.tutor.memory import Memory, Turn, assemble, head_messages, turn_tokens
 from core.tutor.models import TutorConversation, TutorMessage, TutorQuiz
 from core.tutor.openai_llm import llm_from_settings
+from core.tutor.proposals import Proposed
 from core.tutor.tokens import count_tokens
 
 log = logging.getLogger(__name__)
@@ -238,6 +239,8 @@ class TurnResult:
     message_id: int  # the student's stored message
     error: str | None = None
     tools_used: int = 0
+    # Changes the model proposed; each waits for the student's Confirm.
+    proposals: list[Proposed] = field(default_factory=list)
 
 
 async def tutor_turn(
@@ -254,7 +257,8 @@ async def tutor_turn(
     """Answer one student message with the model, streaming text to `on_text`.
 
     The student's message is stored before the call; a provider failure is returned as
-    `error` (not raised) so that message is committed and can be retried."""
+    `error` (not raised) so that message is committed and can be retried. Read-only tools
+    run during the turn; changes are only proposed (see proposals.py)."""
     llm = require_llm(services, "Chatting with me")
     now = services.clock.now()
     await check_limits(session, services, user, now)
@@ -267,30 +271,58 @@ async def tutor_turn(
     memory = await load_memory(session, conv, prompts.TUTOR, budget)
     messages = list(memory.messages)
     tc = tools.ToolContext(session, user, room, services)
-    answer = ""
-    used = 0
+    result = TurnResult("", stored.id)
+    read = False  # a tool result (document text, search hits) is in the context
     try:
         for _ in range(MAX_TOOL_ROUNDS):
             completion = await _stream_once(llm, messages, on_text)
             await account(session, user, now, completion, memory.tokens)
-            answer += completion.text
+            result.text += completion.text
             if not completion.tool_calls:
                 break
             messages.append(_assistant_tool_message(completion))
             for call in completion.tool_calls:
-                result = await tools.run_tool(tc, call)
-                used += 1
-                messages.append({"role": "tool", "tool_call_id": call.id, "content": result})
+                content = await _call_tool(tc, call, result.proposals, read, now)
+                read = read or tools.reads(call.name)
+                result.tools_used += 1
+                messages.append(
+                    {
+                        "role": "tool",
+                        "tool_call_id": call.id,
+                        "content": tools.for_model(call.name, content),
+                    }
+                )
     except LLMError as err:
-        return TurnResult(answer, stored.id, error=err.message, tools_used=used)
-    if not answer.strip():
-        answer = "Done." if used else "(no answer)"
-    await add_message(session, conv, "assistant", answer, services.clock.now())
+        result.error = err.message
+        return result
+    if not result.text.strip():
+        result.text = "Done." if result.tools_used else "(no answer)"
+    await add_message(session, conv, "assistant", result.text, services.clock.now())
     if memory.needs_summary(budget) and ports(services).llm is not None:
         await enqueue_after_commit(
             session, services.jobs, "tutor.summarize", conversation_id=conv.id
         )
-    return TurnResult(answer, stored.id, tools_used=used)
+    return result
+
+
+async def _call_tool(
+    tc: tools.ToolContext,
+    call: ToolCall,
+    proposed: list[Proposed],
+    after_reading: bool,
+    now: datetime,
+) -> str:
+    """Run a read-only tool, or store a change as a proposal; the text for the model."""
+    outcome = await tools.run_tool(tc, call)
+    if outcome.plan is None:
+        return outcome.text
+    if len(proposed) >= proposals.MAX_PER_TURN:
+        return (
+            f"error: at most {proposals.MAX_PER_TURN} changes can be proposed in one answer; "
+            "nothing was done"
+        )
+    proposed.append(await proposals.propose(tc, outcome.plan, now, after_reading=after_reading))
+    return proposals.for_model(outcome.plan.summary)
 
 
 async def _stream_once(llm: LLM, messages: list[Message], on_text: OnText) -> Completion:
@@ -346,7 +378,9 @@ async def summarize(session: AsyncSession, services: Services, conversation_id: 
     if not older:
         return False
     transcript = "\n".join(f"{t.role}: {t.content}" for t in older)
-    prompt = prompts.SUMMARY.format(previous=conv.summary or "(none)", transcript=transcript)
+    prompt = prompts.SUMMARY.format(
+        previous=prompts.inert(conv.summary or "(none)"), transcript=prompts.inert(transcript)
+    )
     try:
         completion = await llm.complete([{"role": "user", "content": prompt}])
     except LLMError:
@@ -472,7 +506,7 @@ async def grade_answer(
     await check_limits(session, services, user, now)
     question = quiz.questions[len(quiz.results)]
     prompt = prompts.GRADE.format(
-        question=question["question"], answer=question["answer"], student=answer
+        question=question["question"], answer=question["answer"], student=prompts.inert(answer)
     )
     data = await ask_json(session, services, user, llm, prompt)
     graded = Graded(bool(data.get("correct")), str(data.get("feedback", "")), question["answer"])

@@ -30,7 +30,8 @@ def api_token(base: str) -> str:
         )
         token = CSRF.search(client.get("/settings").text)
         assert token
-        page = client.post("/tokens", data={"csrf": token.group(1), "name": "fuzz"})
+        form = {"csrf": token.group(1), "name": "fuzz", "scope:read": "1", "scope:write": "1"}
+        page = client.post("/tokens", data=form)
         found = re.search(r'id="new-token">([^<]+)<', page.text)
         assert found, page.text
         return found.group(1)

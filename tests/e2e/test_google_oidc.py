@@ -9,11 +9,16 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
+from sqlalchemy import select, update
 
 from api.app import create_app
+from core.identity.models import User
 from core.settings import Settings
 from teddy.runtime import Core
+from tests.conftest import T0
 from tests.e2e.oidc_standin import FakeGoogle
+from tests.integration.test_web import csrf_of, sign_up
+from tests.support.mailbox import Mailbox
 
 
 @pytest.fixture
@@ -25,9 +30,20 @@ def google() -> Iterator[FakeGoogle]:
 
 
 @pytest.fixture
-async def app(core: Core, settings: Settings, google: FakeGoogle) -> AsyncIterator[FastAPI]:
+def mailbox() -> Iterator[Mailbox]:
+    box = Mailbox()
+    box.start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture
+async def app(
+    core: Core, settings: Settings, google: FakeGoogle, mailbox: Mailbox
+) -> AsyncIterator[FastAPI]:
     configured = settings.model_copy(
         update={
+            "smtp_url": SecretStr(mailbox.url),
             "google_client_id": google.client_id,
             "google_client_secret": SecretStr(google.client_secret),
             "google_discovery_url": google.discovery_url,
@@ -97,3 +113,64 @@ async def test_google_is_hidden_when_not_configured(core: Core, settings: Settin
         assert "Sign in with Google" not in (await client.get("/login")).text
         assert (await client.get("/auth/google")).status_code == 404
     await application.state.web.redis.aclose()
+
+
+async def add_task(client: httpx.AsyncClient, text: str) -> None:
+    token = await csrf_of(client, "/tasks")
+    assert (await client.post("/tasks", data={"csrf": token, "text": text})).status_code == 303
+
+
+async def users(core: Core) -> list[tuple[str, str | None]]:
+    async with core.db.transaction() as session:
+        rows = await session.execute(select(User.display_name, User.email).order_by(User.id))
+        return [(name, email) for name, email in rows]
+
+
+async def test_google_never_enters_a_password_account_whose_email_is_unconfirmed(
+    app: FastAPI, core: Core
+) -> None:
+    """Pre-account takeover: someone signs up with Gina's address before she does."""
+    async with browser(app) as mallory:
+        await sign_up(mallory, "gina@example.org", "Mallory")
+        await add_task(mallory, "Bait for Gina")
+        async with browser(app) as gina:
+            await gina.get(await consent(gina))
+            assert "Hi Gina" in (await gina.get("/dashboard")).text
+            assert "Bait for Gina" not in (await gina.get("/tasks")).text
+            await add_task(gina, "Gina's private plans")
+        assert "Gina's private plans" not in (await mallory.get("/tasks")).text
+        assert "<strong>google</strong>" not in (await mallory.get("/link")).text
+    # Gina's new account does not take the address either: it stays unconfirmed with the
+    # password account until someone proves it (a reset link to Gina's inbox would).
+    assert await users(core) == [("Mallory", "gina@example.org"), ("Gina", None)]
+
+
+async def test_google_enters_a_password_account_whose_email_is_confirmed(
+    app: FastAPI, core: Core, mailbox: Mailbox
+) -> None:
+    async with browser(app) as client:
+        await sign_up(client, "gina@example.org", "Ana")
+        confirmed = await client.get(mailbox.last_to("gina@example.org").link())
+        assert "gina@example.org is confirmed" in confirmed.text
+    async with browser(app) as client:
+        signed_in = await client.get(await consent(client))
+        assert signed_in.headers["location"] == "/dashboard"
+        assert "Hi Ana" in (await client.get("/dashboard")).text
+        assert "<strong>google</strong>" in (await client.get("/link")).text
+    assert await users(core) == [("Ana", "gina@example.org")]
+
+
+async def test_an_unverified_google_email_matches_no_account(
+    app: FastAPI, core: Core, google: FakeGoogle
+) -> None:
+    google.user["email_verified"] = False
+    async with browser(app) as client:
+        await sign_up(client, "gina@example.org", "Ana")
+    async with core.db.transaction() as session:
+        await session.execute(
+            update(User).where(User.email == "gina@example.org").values(email_verified_at=T0)
+        )
+    async with browser(app) as client:
+        await client.get(await consent(client))
+        assert "Hi Gina" in (await client.get("/dashboard")).text
+    assert await users(core) == [("Ana", "gina@example.org"), ("Gina", None)]

@@ -150,12 +150,12 @@ def test_quiz_graded_end_to_end(tmp_path: Path, servers: Servers, llm: FakeLLM) 
     assert "Score: 2/2" in said[2]
 
 
-def test_tool_call_creates_a_task_listed_by_tasks(
+def test_tool_call_proposes_a_task_that_confirm_adds_in_a_later_process(
     tmp_path: Path, servers: Servers, llm: FakeLLM
 ) -> None:
     llm.replies += [
         FakeReply("", [("create_task", {"title": "Essay draft", "due": "tomorrow 9am"})]),
-        FakeReply("Added it."),
+        FakeReply("I've proposed it."),
     ]
     out = tutor_chat(
         tmp_path,
@@ -165,8 +165,14 @@ def test_tool_call_creates_a_task_listed_by_tasks(
         "e2e-tool",
     )
     said = answers(out)
-    assert said[0] == "Added it."
-    assert "Essay draft" in said[1]
+    assert said[0].startswith("I've proposed it.") and "Essay draft" in said[0]
+    assert "Essay draft" not in said[1]
+    proposal = next(r for r in out if r.get("buttons"))
+    confirm = next(b["action"] for b in proposal["buttons"] if b["label"] == "Confirm")
+    lines = [json.dumps({"action": confirm}), "/tasks"]
+    again = answers(tutor_chat(tmp_path, servers, lines, model_env(llm), "e2e-tool"))
+    assert "created task #1: Essay draft" in again[0]
+    assert "Essay draft" in again[1]
 
 
 def test_provider_500_then_200_is_retried(tmp_path: Path, servers: Servers, llm: FakeLLM) -> None:

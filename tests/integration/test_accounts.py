@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 
 from core.accounts import service as accounts
-from core.accounts import userdata
+from core.accounts import tokens, userdata
 from core.chat.messages import Card
 from core.db import Base
 from core.identity.models import Identity, Membership, Room, User
@@ -147,6 +147,20 @@ async def test_link_code_works_once_and_expires(core: Core, make_chat, clock) ->
     assert "same account" in await first.say(f"/link {own}")
 
 
+async def test_wrong_link_codes_in_chat_are_limited_to_five_a_minute(
+    core: Core, make_chat, clock
+) -> None:  # type: ignore[no-untyped-def]
+    owner, guesser = make_chat("owner"), make_chat("guesser")
+    code = link_code_in(await owner.say("/link"))
+    for guess in ("AAAA-AAAA", "BBBB-BBBB", "CCCC-CCCC", "DDDD-DDDD", "EEEE-EEEE"):
+        assert "not valid" in await guesser.say(f"/link {guess}")
+    refused = await guesser.say(f"/link {code}")  # even the right code waits now
+    assert "Too many link attempts" in refused and "Wait a minute" in refused
+    assert "Too many link attempts" not in await make_chat("other").say("/link ZZZZ-ZZZZ")
+    clock.advance(timedelta(minutes=1))
+    assert "Linked" in await guesser.say(f"/link {code}")
+
+
 async def test_export_holds_every_table_and_no_secrets(core: Core, chat, decks) -> None:  # type: ignore[no-untyped-def]
     await chat.say("/start")
     uid = await user_id_of(core, "test", "alice")
@@ -155,7 +169,7 @@ async def test_export_holds_every_table_and_no_secrets(core: Core, chat, decks) 
         user = await session.get(User, uid)
         assert user is not None
         await accounts.set_password(session, user, "alice@example.org", "correct horse battery")
-        await accounts.create_api_token(session, uid, "script", core.services.clock.now())
+        await tokens.create_api_token(session, user, "script", core.services.clock.now())
     replies = await chat.send("/export")
     data = json.loads(replies[0].files[0].data)
     assert data["user"]["email"] == "alice@example.org"

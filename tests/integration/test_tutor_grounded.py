@@ -118,22 +118,26 @@ async def test_offline_ask_and_questions_answer_from_passages_with_citations(
     assert "needs an AI model" in await chat.say("/cards from photosynthesis")
 
 
-async def test_tool_call_creates_a_task_that_appears_in_tasks(
+async def test_tool_call_proposes_a_task_that_appears_in_tasks_once_confirmed(
     tutor_core: Core, fake_llm: FakeLLM, chat: ChatDriver
 ) -> None:
     fake_llm.replies += [
         FakeReply(
             "", [("create_task", {"title": "Lab report", "due": "friday 5pm", "subject": "chem"})]
         ),
-        FakeReply("Done: your lab report is on your list for Friday."),
+        FakeReply("I've proposed your lab report for Friday."),
     ]
-    answer = await chat.say("please add my chem lab report due friday 5pm to my tasks")
-    assert "lab report is on your list" in answer
+    replies = await chat.send("please add my chem lab report due friday 5pm to my tasks")
+    assert "proposed your lab report" in text_of(replies)
     tool_result = fake_llm.chat_requests[-1]["messages"][-1]
-    assert tool_result["role"] == "tool" and "created task #1: Lab report" in tool_result["content"]
+    assert tool_result["role"] == "tool" and "not done yet" in tool_result["content"]
     offered = {t["function"]["name"] for t in fake_llm.chat_requests[0]["tools"]}
     assert {"create_task", "create_reminder", "search_documents", "add_cards"} <= offered
     assert not any("delete" in name for name in offered)
+    assert "No open tasks" in await chat.say("/tasks")
+    confirm = replies[-1].buttons[0]
+    assert confirm.label == "Confirm"
+    assert "created task #1: Lab report" in text_of(await chat.press(confirm.action))
     listing = await chat.say("/tasks")
     assert "Lab report" in listing and "chem" in listing
 

@@ -45,9 +45,11 @@ async def sign_up(client: httpx.AsyncClient, email: str, name: str = "Ana") -> h
     )
 
 
-async def new_api_token(client: httpx.AsyncClient) -> str:
+async def new_api_token(client: httpx.AsyncClient, **extra: str) -> str:
+    """A token made on the settings page: read and write, unless `extra` form fields say more."""
     token = await csrf_of(client, "/settings")
-    page = await client.post("/tokens", data={"csrf": token, "name": "script"})
+    form = {"csrf": token, "name": "script", "scope:read": "1", "scope:write": "1", **extra}
+    page = await client.post("/tokens", data=form)
     found = re.search(r'id="new-token">([^<]+)<', page.text)
     assert found, page.text
     return found.group(1)
@@ -199,7 +201,8 @@ async def test_api_needs_a_token_and_answers_only_for_the_caller(app: FastAPI, c
         shown = await ben.post("/link/code", data={"csrf": await csrf_of(ben, "/link")})
         code = re.search(r"/link ([A-Z0-9-]+)</code>", shown.text)
         assert code and "Linked" in await chat.say(f"/link {code.group(1)}")
-        ana_token, ben_token = await new_api_token(ana), await new_api_token(ben)
+        powers = {"scope:tokens:create": "1", "scope:link-codes:create": "1", "password": PASSWORD}
+        ana_token, ben_token = await new_api_token(ana, **powers), await new_api_token(ben)
         assert (await ana.get("/api/v1/me")).status_code == 401
         api = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://testserver"

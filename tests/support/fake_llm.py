@@ -21,8 +21,15 @@ from aiohttp import web
 
 @dataclass
 class FakeReply:
+    """A scripted model turn. A tool call's arguments are a dict (sent as JSON) or a
+    string sent verbatim, so a test can play a model that writes broken JSON."""
+
     text: str = ""
-    tool_calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    tool_calls: list[tuple[str, dict[str, Any] | str]] = field(default_factory=list)
+
+
+def arguments_text(args: dict[str, Any] | str) -> str:
+    return args if isinstance(args, str) else json.dumps(args)
 
 
 Responder = Callable[[dict[str, Any]], FakeReply]
@@ -127,7 +134,7 @@ class FakeLLM:
                 {
                     "id": f"call_{i}",
                     "type": "function",
-                    "function": {"name": name, "arguments": json.dumps(args)},
+                    "function": {"name": name, "arguments": arguments_text(args)},
                 }
                 for i, (name, args) in enumerate(reply.tool_calls)
             ]
@@ -181,7 +188,7 @@ class FakeLLM:
                 "function": {"name": name, "arguments": ""},
             }
             await send({"tool_calls": [call]})
-            text = json.dumps(args)
+            text = arguments_text(args)
             half = len(text) // 2
             for part in (text[:half], text[half:]):
                 await send({"tool_calls": [{"index": i, "function": {"arguments": part}}]})

@@ -195,3 +195,17 @@ def test_kustomization_applies_one_mode_per_platform() -> None:
         }
     )
     assert others <= set(listed)
+
+
+def test_the_api_believes_forwarded_headers_from_its_proxy_only() -> None:
+    """Behind nginx every request comes from nginx: the API must take the client address and
+    scheme from nginx's headers (per-client sign-in limits, Secure cookies), and from no one
+    else's."""
+    services = compose()["services"]
+    nginx_address = services["nginx"]["networks"]["default"]["ipv4_address"]
+    assert services["api"]["environment"]["FORWARDED_ALLOW_IPS"] == nginx_address
+    conf = (DEPLOY / "nginx" / "nginx.conf").read_text()
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in conf
+    assert "proxy_set_header X-Forwarded-Proto $scheme;" in conf
+    config = yaml.safe_load((DEPLOY / "k8s" / "configmap.yaml").read_text())
+    assert config["data"]["FORWARDED_ALLOW_IPS"] not in ("", "*")
