@@ -242,15 +242,19 @@ async def deck_subcommand(ctx: Ctx, word: str, rest: str) -> Reply | None:
     word = word.lower()
     if word in SUBCOMMANDS and "\x00" in rest:
         raise BadInput("A deck name cannot contain a NUL character.")
-    if word == "rename":
-        return await _rename(ctx, rest)
-    if word in ("del", "delete"):
-        return await _ask_delete(ctx, rest)
-    if word == "merge":
-        return await _merge(ctx, rest)
     if word == "export" and not rest.strip():
         raise BadInput("Which deck? `/deck export <name>` (see /decks).")
-    return None
+    handler = {"rename": _rename, "del": _ask_delete, "delete": _ask_delete, "merge": _merge}
+    if word not in handler:
+        return None
+    try:
+        return await handler[word](ctx, rest)
+    except NotFound as missing:
+        # "/deck Delete me" meant as a new deck's name: say why it is read as a command.
+        raise NotFound(
+            f"{missing.message}\n(`/deck {escape(word)} …` is a command, so a deck name can't "
+            f"start with “{escape(word)}”.)"
+        ) from None
 
 
 async def _rename(ctx: Ctx, rest: str) -> Reply:

@@ -65,7 +65,7 @@ async def test_a_deck_name_starting_with_a_sub_command_word_is_refused_with_a_hi
         reply = await chat.say(typed)
         assert "/deck" in reply and "Created" not in reply
     refused = await chat.say("/deck Delete me")  # a deck called "Delete me"? No: a command.
-    assert "no deck called" in refused
+    assert "no deck called “me”" in refused and "a deck name can't start with “delete”" in refused
     assert await deck_names(core) == []
     # /import into a named deck goes through the same check.
     await chat.say("/deck Chem")
