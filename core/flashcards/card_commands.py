@@ -4,15 +4,18 @@ whose `from` form makes cards with the tutor), `/editcard`, `/delcard`, and the
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from core.chat import Ctx, Reply, Router
 from core.chat.markup import count, escape, shorten
 from core.chat.messages import MAX_ACTION_BYTES, Button
-from core.chat.router import INTEGER, Param, action_id
+from core.chat.router import INTEGER, Param, Suggestion, action_id
 from core.errors import BadInput, NotFound
 from core.flashcards import browse, decks, service
 from core.flashcards.browse import CardEntry, CardPage
 from core.flashcards.models import Deck
 from core.flashcards.names import SUBCOMMANDS
+from core.identity.models import Room, User
 
 router = Router()
 
@@ -125,13 +128,46 @@ async def page_action(ctx: Ctx, payload: str) -> Reply:
 # Editing, deleting, suspending ------------------------------------------------------------
 
 
+@router.suggestions("card")
+async def suggest_cards(
+    session: AsyncSession, user: User, room: Room | None, typed: str
+) -> list[Suggestion]:
+    """Cards whose text contains what was typed (or whose number it is), for a card number
+    being entered."""
+    typed = typed.strip()
+    if typed.isdecimal() and len(typed) < 19:
+        try:
+            return [_suggestion(await browse.entry(session, user, int(typed)))]
+        except NotFound:
+            return []
+    page = await browse.find_cards(session, user, search=typed[:100], limit=25)
+    return [_suggestion(e) for e in page.entries]
+
+
+def _suggestion(entry: CardEntry) -> Suggestion:
+    return Suggestion(
+        shorten(f"{entry.number}. {entry.front} → {entry.back}", 90), str(entry.number)
+    )
+
+
+def _card_param() -> Param:
+    return Param(
+        "number",
+        "the card's number from /cards",
+        INTEGER,
+        required=True,
+        min_value=1,
+        suggest="card",
+    )
+
+
 @router.command(
     "editcard",
     usage=EDIT_USAGE,
     summary="change card n's text (its schedule stays)",
     area="cards",
     params=(
-        Param("number", "the card's number from /cards", INTEGER, required=True, min_value=1),
+        _card_param(),
         Param("front", "the new front (or cloze text)", required=True),
         Param("back", "the new back", prefix="| "),
     ),
@@ -172,7 +208,7 @@ async def edit_action(ctx: Ctx, payload: str) -> Reply:
     usage="/delcard <n>",
     summary="delete card n with its review history",
     area="cards",
-    params=(Param("number", "the card's number from /cards", INTEGER, required=True, min_value=1),),
+    params=(_card_param(),),
 )
 async def delcard_cmd(ctx: Ctx, args: str) -> Reply:
     number, _ = _number(args, "/delcard <n>")

@@ -286,3 +286,23 @@ async def test_odd_input_to_the_new_commands_gets_a_clear_answer(chat: ChatDrive
         answer = "\n".join(r.plain_text() for r in await chat.press(action))
         assert answer and "something went wrong" not in answer, action
     assert "cell → unit of life" in await chat.say("/cards")
+
+
+async def test_card_numbers_are_suggested_from_the_users_own_cards_only(
+    core: Core, make_chat
+) -> None:  # type: ignore[no-untyped-def]
+    alice, bob = make_chat("alice"), make_chat("bob")
+    await alice.say("/deck Bio")
+    await alice.say("/card mitochondria | powerhouse")
+    await alice.say("/card ribosome | protein factory")
+    await bob.say("/start")
+
+    async def suggest(chat: ChatDriver, typed: str) -> list[tuple[str, str]]:
+        found = await core.dispatcher.suggest(chat.sender, chat.chat, "card", typed)
+        return [(s.label, s.value) for s in found]
+
+    assert await suggest(alice, "ribo") == [("2. ribosome → protein factory", "2")]
+    assert await suggest(alice, "1") == [("1. mitochondria → powerhouse", "1")]
+    assert [v for _, v in await suggest(alice, "")] == ["1", "2"]
+    assert await suggest(bob, "ribo") == []
+    assert await suggest(bob, "1") == []
