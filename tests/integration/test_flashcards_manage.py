@@ -306,3 +306,18 @@ async def test_card_numbers_are_suggested_from_the_users_own_cards_only(
     assert [v for _, v in await suggest(alice, "")] == ["1", "2"]
     assert await suggest(bob, "ribo") == []
     assert await suggest(bob, "1") == []
+
+
+async def test_suspended_cards_stay_out_of_the_plan_and_the_forecast(
+    core: Core, chat: ChatDriver
+) -> None:
+    await chat.say("/deck Chemistry")
+    await chat.say("/card atom | smallest unit")
+    await chat.say("/card ion | charged atom")
+    await answer(chat, "Good")
+    assert "Chemistry: today 100%" in await chat.say("/forecast")
+    assert "- Review Chemistry: 1 card due" in await chat.say("/plan")
+    for number in (1, 2):
+        await chat.press(f"fc.csusp:{number}:1")
+    assert "Chemistry" not in await chat.say("/forecast")
+    assert "Nothing to plan yet" in await chat.say("/plan")
