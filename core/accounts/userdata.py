@@ -316,7 +316,8 @@ async def _fold_row(
 async def merge_users(session: AsyncSession, *, source_id: int, target_id: int) -> None:
     """Fold the source user into the target: every row of every table that references the
     source now references the target, then the source user is deleted. The target keeps its
-    profile; an email and password move over only if the target has none."""
+    profile; an email and password move over only if the target has none, and with them the
+    name the student typed on the web."""
     if source_id == target_id:
         return
     await session.flush()
@@ -328,7 +329,9 @@ async def merge_users(session: AsyncSession, *, source_id: int, target_id: int) 
             await _move_references(session, column, source_id, target_id)
     source = (
         await session.execute(
-            select(users.c.email, users.c.password_hash).where(users.c.id == source_id)
+            select(users.c.email, users.c.password_hash, users.c.display_name).where(
+                users.c.id == source_id
+            )
         )
     ).first()
     target = (await session.execute(select(users.c.email).where(users.c.id == target_id))).first()
@@ -337,6 +340,12 @@ async def merge_users(session: AsyncSession, *, source_id: int, target_id: int) 
         await session.execute(
             update(users)
             .where(users.c.id == target_id)
-            .values(email=source.email, password_hash=source.password_hash)
+            # A web account's name was typed by the student; a chat account's came from
+            # the platform: the typed one wins.
+            .values(
+                email=source.email,
+                password_hash=source.password_hash,
+                display_name=source.display_name,
+            )
         )
     session.expunge_all()

@@ -1,5 +1,6 @@
 """/deck, /decks, /card, /review, /import, /export_deck, /roomdeck, /retention and the
-review buttons."""
+review buttons. Fixing cards and decks (/cards, /editcard, /delcard, /deck rename|del|merge)
+lives in card_commands."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from core.chat.markup import count, escape
 from core.chat.messages import Button, FilePart
 from core.chat.router import CHOICE, Param, Suggestion, action_id, action_numbers, parse_number
 from core.errors import BadInput
-from core.flashcards import exporting, importing, jobs, service
+from core.flashcards import card_commands, exporting, importing, jobs, service, undo, undo_commands
 from core.flashcards.models import Deck, ReviewSession
 from core.flashcards.notes import make_note
 from core.flashcards.scheduling import RATING_LABELS, RATINGS, format_interval
@@ -58,8 +59,8 @@ async def suggest_own_decks(
 
 @router.command(
     "deck",
-    usage="/deck <name>",
-    summary="create or switch to a deck (/deck export <name> sends it as files)",
+    usage="/deck <name> | rename <old> <new> | del <name> | merge <from> <into>",
+    summary="create or switch to a deck; rename, delete or merge decks; export <name> as files",
     area="cards",
     params=(_deck_param("a deck to switch to, or a new deck's name"),),
 )
@@ -72,6 +73,9 @@ async def deck_cmd(ctx: Ctx, args: str) -> Reply:
     head, _, rest = name.partition(" ")
     if head.lower() == "export" and rest.strip():
         return await _export(ctx, rest)
+    managed = await card_commands.deck_subcommand(ctx, head, rest)
+    if managed is not None:
+        return managed
     deck, created = await service.use_deck(ctx.session, ctx.user, name)
     if created:
         return Reply.text(
@@ -244,7 +248,7 @@ async def grade_button(ctx: Ctx, payload: str) -> list[Reply]:
         raise BadInput("That button has expired. Try /review again.")
     run = await service.get_session(ctx.session, ctx.user, run_id)
     now = ctx.clock.now()
-    graded = await service.grade(
+    graded, undo_id = await undo.grade_undoably(
         ctx.session, ctx.user, run, card_id, Rating(rating), _from_ms(shown_ms), now
     )
     if graded.already:
@@ -253,6 +257,7 @@ async def grade_button(ctx: Ctx, payload: str) -> list[Reply]:
     done = Reply.text(
         f"_{escape(card.deck_name)}_\n\n{card.question}\n\n———\n\n{card.answer}\n\n"
         f"{RATING_LABELS[Rating(rating)]} · next in {format_interval(graded.interval)}",
+        [undo_commands.undo_button(undo_id)] if undo_id is not None else (),
         live_id=f"fc:{run.id}:{card_id}:{shown_ms}",
     )
     following = await _next(ctx, run)
@@ -414,3 +419,8 @@ async def _export(ctx: Ctx, args: str) -> Reply:
         FilePart(f"{stem}.csv", exporting.deck_csv(notes), "text/csv"),
         FilePart(f"{stem}.apkg", apkg, "application/octet-stream"),
     )
+
+
+# After this module's own commands, so help lists them in this order.
+router.include(card_commands.router)
+router.include(undo_commands.router)

@@ -1,4 +1,5 @@
-"""/task, /tasks, /done, /edit, /del, /remind, /calendar and the room variants."""
+"""/task, /tasks, /done, /edit, /del, /remind, /calendar and the room variants; snoozing
+lives in reminder_commands."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from core.errors import BadInput
 from core.identity.models import Room, User
 from core.identity.service import user_zone
 from core.tasks import jobs as _jobs  # noqa: F401  (registers the sweeps)
-from core.tasks import service
+from core.tasks import reminder_commands, service, undo, undo_commands
 from core.tasks.models import Task
 from core.tasks.parsing import (
     ParsedTask,
@@ -347,9 +348,11 @@ async def _done(ctx: Ctx, args: str, *, room: bool) -> Reply:
     task = await service.task_by_number(
         ctx.session, ctx.user.id, number, room_id=_room_id(ctx, room)
     )
+    before = undo.snapshot(task)
     task = await service.complete_task(
         ctx.session, ctx.user.id, task.id, now=ctx.clock.now(), reminder_minutes=_minutes(ctx)
     )
+    await undo.record(ctx.session, ctx.user.id, "done", task.id, before, ctx.clock.now())
     return _done_reply(ctx, task, room=room)
 
 
@@ -396,6 +399,7 @@ def _task_id(payload: str) -> int:
 
 @router.action("tasks.done")
 async def done_action(ctx: Ctx, payload: str) -> Reply:
+    before = undo.snapshot(await service.task_by_id(ctx.session, ctx.user.id, _task_id(payload)))
     task = await service.complete_task(
         ctx.session,
         ctx.user.id,
@@ -404,6 +408,7 @@ async def done_action(ctx: Ctx, payload: str) -> Reply:
         done=True,
         reminder_minutes=_minutes(ctx),
     )
+    await undo.record(ctx.session, ctx.user.id, "done", task.id, before, ctx.clock.now())
     return _done_reply(ctx, task, room=task.room_id is not None)
 
 
@@ -485,9 +490,15 @@ async def _delete(ctx: Ctx, args: str, *, room: bool) -> Reply:
     task = await service.task_by_number(
         ctx.session, ctx.user.id, number, room_id=_room_id(ctx, room)
     )
+    before = undo.snapshot(task)
     deleted = await service.delete_task(ctx.session, ctx.user.id, task.id)
+    entry = await undo.record(
+        ctx.session, ctx.user.id, "deleted", deleted.id, before, ctx.clock.now()
+    )
     return Reply.text(
-        f"Deleted **{deleted.number}**. {escape(deleted.title)}", private=_private(ctx, room)
+        f"Deleted **{deleted.number}**. {escape(deleted.title)}",
+        [undo_commands.undo_button(entry.id)],
+        private=_private(ctx, room),
     )
 
 
@@ -539,6 +550,9 @@ async def remind_cmd(ctx: Ctx, args: str) -> Reply:
             "/remind tomorrow 9am call mom, /remind fri 17:00 submit essay."
         )
     due, text = found
+    twice = await reminder_commands.duplicate_reply(ctx, text, due.at)
+    if twice is not None:
+        return twice
     reminder = await service.add_reminder(
         ctx.session, ctx.user.id, text, due.at, now=ctx.clock.now()
     )
@@ -601,3 +615,8 @@ def _offset_list(minutes: list[int]) -> str:
         "at the due time" if m == 0 else before_phrase(m)[3:] + " before"
         for m in sorted(minutes, reverse=True)
     )
+
+
+# After this module's own commands, so help lists them in this order.
+router.include(reminder_commands.router)
+router.include(undo_commands.router)
