@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from core.chat.markup import to_plain
-from core.chat.messages import Attachment, Button, Conversation, Incoming, Reply, Sender
+from core.chat.messages import Attachment, Button, Card, Conversation, Incoming, Reply, Sender
 from core.notify import service as outbox
 from teddy.runtime import Core
 
@@ -129,14 +129,21 @@ class ConsoleSession:
         self.show("error", message, [], [])
 
     def write_files(self, reply: Reply) -> list[str]:
-        if not reply.files:
+        """Files and card images (a chart) go to the files directory; their paths are shown."""
+        named = [(part.name, part.data) for part in reply.files]
+        named += [
+            (part.image_name, part.image)
+            for part in reply.parts
+            if isinstance(part, Card) and part.image is not None
+        ]
+        if not named:
             return []
         directory = self.files_dir or (self.core.settings.home() / "files")
         directory.mkdir(parents=True, exist_ok=True)
         paths = []
-        for part in reply.files:
-            path = directory / Path(part.name).name
-            path.write_bytes(part.data)
+        for name, data in named:
+            path = directory / Path(name).name
+            path.write_bytes(data)
             paths.append(str(path))
         return paths
 
