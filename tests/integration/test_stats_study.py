@@ -154,3 +154,9 @@ async def test_web_dashboard_and_rest_show_the_chats_figures(core: Core, app: Fa
     assert rest["colours"]["study minutes"] == OKABE_ITO["black"]
     for figure in rest["figures"]:
         assert f">{figure['text']}<" in page and f">{figure['label']}<" in page
+
+
+async def test_help_stats_says_what_counts_for_the_streak(chat: ChatDriver) -> None:
+    said = await chat.say("/help stats")
+    assert "/stats [week|month|all]" in said
+    assert "the streak counts days with reviews, focus or /log" in said
