@@ -30,6 +30,7 @@ _DURATION = re.compile(
     rf"^(?:(?P<h>\d{{1,3}}(?:[.,]\d{{1,2}})?)\s*{_UNIT_H}\s*(?:(?P<hm>\d{{1,2}})\s*{_UNIT_M}?)?"
     rf"|(?P<m>\d{{1,5}})\s*{_UNIT_M}?)$"
 )
+_UNIT = re.compile(rf"^(?:{_UNIT_H}|{_UNIT_M})$")
 _SUBJECT = re.compile(rf"^#([\w-]{{1,{SUBJECT_MAX}}})$")
 
 
@@ -38,7 +39,10 @@ def parse_duration(text: str) -> int:
     cleaned = " ".join(text.lower().split())
     found = _DURATION.match(cleaned)
     if found is None:
-        raise BadInput(f"I can't read “{text.strip()}” as a length of time. {LOG_USAGE}")
+        hint = ""
+        if any(word.isalpha() and not _UNIT.match(word) for word in cleaned.split()):
+            hint = " A subject goes after a #, e.g. #chem."
+        raise BadInput(f"I can't read “{text.strip()}” as a length of time.{hint} {LOG_USAGE}")
     if found["m"] is not None:
         minutes = int(found["m"])
     else:
