@@ -11,11 +11,8 @@ from typing import Any
 from core.analytics.vocabulary import BY_KEY, SERIES, STUDY_MINUTES_COLOUR, duration, plural
 
 PERIOD_NAMES = {"week": "the last 7 days", "month": "the last 30 days", "all": "all time"}
-STREAK_RULE = (
-    "A streak day is a day (in your time zone) on which you reviewed cards, focused "
-    "(alone or in a group) or logged study time with /log. Adding tasks or cards does "
-    "not count; a streak still counts until the end of the day after its last study day."
-)
+# Said under a streak of 0, where a student would wonder why their tasks did not count.
+STREAK_RULE = "a streak day is a day with card reviews, /focus or /log time"
 
 
 @dataclass(frozen=True)
@@ -174,7 +171,9 @@ def summary_text(report: StatsReport) -> str:
     """A few lines of chat markdown."""
     lines = [f"**Your stats for {PERIOD_NAMES.get(report.period, 'all time')}**"]
     shown = [f for f in figures(report) if f.key != "linked_accounts"]
-    lines += [f"- {f.label}: {f.text}" for f in shown]
+    for figure in shown:
+        rule = f" ({STREAK_RULE})" if figure.key == "streak" and not report.streak else ""
+        lines.append(f"- {figure.label}: {figure.text}{rule}")
     if report.total_activity == 0 and not sum(report.study_minutes):
         lines.append("- Nothing recorded yet: add a /task, make a /deck, /focus or /log study time")
     return "\n".join(lines)

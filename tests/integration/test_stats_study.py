@@ -34,7 +34,9 @@ async def test_adding_tasks_alone_never_makes_a_streak(chat: ChatDriver, clock: 
     await chat.say("/task Read chapter 3 tomorrow")
     clock.advance(timedelta(days=1))
     await chat.say("/task Buy a calculator")
-    assert "Streak: 0 days" in await stats_text(chat)
+    said = await stats_text(chat)
+    assert "Streak: 0 days" in said
+    assert "a streak day is a day with card reviews, /focus or /log time" in said
 
 
 async def test_streak_counts_days_with_reviews_focus_or_logged_time_over_several_days(
