@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from core.chat.markup import to_plain
-from core.chat.messages import Attachment, Button, Card, Conversation, Incoming, Reply, Sender
+from core.chat.messages import Attachment, Button, Conversation, Incoming, Reply, Sender
 from core.notify import service as outbox
 from teddy.runtime import Core
 
@@ -103,7 +103,9 @@ class ConsoleSession:
         if reply.live_id is not None:
             kind = "edit" if reply.live_id in self.sent_live else kind
             self.sent_live.add(reply.live_id)
-        self.show(kind, reply.plain_text(), reply.buttons, self.write_files(reply))
+        # A terminal shows no images: a card's image (the /stats chart) becomes a file.
+        files = self.write_files(reply.with_images_as_files())
+        self.show(kind, reply.plain_text(), reply.buttons, files)
 
     def show(self, kind: str, text: str, buttons: list[Button], files: list[str]) -> None:
         if self.jsonl:
@@ -129,21 +131,14 @@ class ConsoleSession:
         self.show("error", message, [], [])
 
     def write_files(self, reply: Reply) -> list[str]:
-        """Files and card images (a chart) go to the files directory; their paths are shown."""
-        named = [(part.name, part.data) for part in reply.files]
-        named += [
-            (part.image_name, part.image)
-            for part in reply.parts
-            if isinstance(part, Card) and part.image is not None
-        ]
-        if not named:
+        if not reply.files:
             return []
         directory = self.files_dir or (self.core.settings.home() / "files")
         directory.mkdir(parents=True, exist_ok=True)
         paths = []
-        for name, data in named:
-            path = directory / Path(name).name
-            path.write_bytes(data)
+        for part in reply.files:
+            path = directory / Path(part.name).name
+            path.write_bytes(part.data)
             paths.append(str(path))
         return paths
 
