@@ -466,7 +466,7 @@ async def focus_views(
     if missing:
         rooms |= {r.id: r for r in await session.scalars(select(Room).where(Room.id.in_(missing)))}
     owner_ids = {f.user_id for f in focuses if f.user_id is not None}
-    owners = {}
+    owners: dict[int, User] = {}
     if owner_ids:
         owners = {
             u.id: u for u in await session.scalars(select(User).where(User.id.in_(owner_ids)))
