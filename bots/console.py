@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from bots.console_output import file_name, json_line, printable, user_files_dir, write_private
 from core.chat.markup import to_plain
 from core.chat.messages import Attachment, Button, Conversation, Incoming, Reply, Sender
 from core.notify import service as outbox
@@ -115,14 +116,14 @@ class ConsoleSession:
                 "buttons": [{"action": b.action, "label": b.label} for b in buttons],
                 "files": files,
             }
-            self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self.out.write(json_line(record))
         else:
             marker = {"edit": "(updated) ", "notification": "🔔 "}.get(kind, "")
-            self.out.write(f"teddy> {marker}{text}\n")
+            self.out.write(f"teddy> {marker}{printable(text)}\n")
             for i, button in enumerate(buttons, 1):
-                self.out.write(f"   [{i}] {button.label}\n")
+                self.out.write(f"   [{i}] {printable(button.label)}\n")
             for path in files:
-                self.out.write(f"   file: {path}\n")
+                self.out.write(f"   file: {printable(path)}\n")
         self.out.flush()
         if buttons:
             self.last_buttons = buttons
@@ -133,12 +134,13 @@ class ConsoleSession:
     def write_files(self, reply: Reply) -> list[str]:
         if not reply.files:
             return []
-        directory = self.files_dir or (self.core.settings.home() / "files")
-        directory.mkdir(parents=True, exist_ok=True)
+        directory = self.files_dir or user_files_dir(self.core.settings.home(), self.user)
+        directory.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, exist_ok=True)
         paths = []
         for part in reply.files:
-            path = directory / Path(part.name).name
-            path.write_bytes(part.data)
+            path = directory / file_name(part.name)
+            write_private(path, part.data)
             paths.append(str(path))
         return paths
 
