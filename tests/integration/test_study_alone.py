@@ -12,6 +12,7 @@ from core.notify.models import OutboxMessage
 from core.rooms.models import StudySession
 from teddy.runtime import Core
 from tests.conftest import ChatDriver
+from tests.integration.test_accounts import link_code_in
 
 
 def button(replies: list[Reply], label: str) -> str:
@@ -159,3 +160,20 @@ async def test_undo_removes_the_logged_time(chat: ChatDriver, clock: FixedClock)
     late = await chat.press(button(again, "Undo"))
     assert "too old to undo" in late[0].plain_text()
     assert await study_rows(chat.core) == [("manual", None, 30)]
+
+
+async def test_linking_two_accounts_that_each_run_a_solo_focus_keeps_one_and_logs_both(
+    core: Core, make_chat, clock: FixedClock
+) -> None:  # type: ignore[no-untyped-def]
+    phone, laptop = make_chat("phone"), make_chat("laptop", platform="other")
+    await phone.send("/focus 25")
+    await laptop.send("/focus 50")
+    clock.advance(timedelta(minutes=10))
+    await sweep(core)  # as every 15 s: the countdowns show 15 and 40 min left
+    code = link_code_in(await phone.say("/link"))
+    assert "Linked" in await laptop.say(f"/link {code}")
+    clock.advance(timedelta(minutes=50))
+    await sweep(core)
+    # The code's maker (phone) keeps its session; the laptop's ends at its last countdown.
+    assert sorted(m for source, _, m in await study_rows(core) if source == "focus") == [11, 25]
+    assert "Focus: 25 min left" in await phone.say("/focus")
