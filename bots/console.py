@@ -107,7 +107,9 @@ class ConsoleSession:
         if reply.live_id is not None:
             kind = "edit" if reply.live_id in self.sent_live else kind
             self.sent_live.add(reply.live_id)
-        self.show(kind, reply.plain_text(), reply.buttons, self.write_files(reply))
+        # A terminal shows no images: a card's image (the /stats chart) becomes a file.
+        files = self.write_files(reply.with_images_as_files())
+        self.show(kind, reply.plain_text(), reply.buttons, files)
 
     def show(self, kind: str, text: str, buttons: list[Button], files: list[str]) -> None:
         if self.jsonl:

@@ -229,7 +229,7 @@ async def test_every_core_command_is_synced_as_a_slash_command(
         "autocomplete": True,
         "min_value": 1,
     }
-    minutes, pause = by_name["focus"]["options"]
+    minutes, pause, subject = by_name["focus"]["options"]
     assert (minutes["name"], minutes["type"], minutes["min_value"], minutes["max_value"]) == (
         "minutes",
         4,
@@ -237,6 +237,7 @@ async def test_every_core_command_is_synced_as_a_slash_command(
         180,
     )
     assert (pause["name"], pause["type"], pause["min_value"]) == ("break", 4, 0)
+    assert (subject["name"], subject["type"], subject["required"]) == ("subject", 3, False)
     # Discord wants required options first; /doc declares `del` before the number.
     assert [(o["name"], o["required"]) for o in by_name["doc"]["options"]] == [
         ("number", True),

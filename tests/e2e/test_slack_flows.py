@@ -158,3 +158,24 @@ async def test_a_channel_focus_session_is_joined_and_kept_live_by_the_sweep(
     assert "Break: 5 min left (until 09:30)" in swept.params["text"]
     assert buttons(swept) == buttons(started)
     assert len(standin.named("chat.postMessage")) == 1
+
+
+async def test_a_solo_focus_session_in_a_dm_is_kept_live_by_the_sweep(
+    core: Core,
+    http: httpx.AsyncClient,
+    slack: SlackAdapter,
+    standin: SlackStandIn,
+    clock: FixedClock,
+) -> None:
+    await post_form(http, slash("focus 25 5 #chem"))
+    started = (await standin.wait_for("chat.postMessage"))[0]
+    assert started.params["channel"] == "D100" and "Focus: 25 min left" in started.params["text"]
+    assert list(buttons(started)) == ["Pause", "Stop"]
+
+    clock.advance(timedelta(minutes=25))
+    await run_job("rooms.sweep_focus", JobContext(core.db, core.services), {})
+    swept = await deliver_until(slack, standin, lambda c: "Break" in c.params.get("text", ""))
+    assert swept.method == "chat.update" and swept.params["channel"] == "D100"
+    assert swept.params["ts"] == "1700000001.000100"  # the stand-in's first message
+    assert "Break: 5 min left (until 09:30)" in swept.params["text"]
+    assert len(standin.named("chat.postMessage")) == 1
