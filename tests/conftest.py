@@ -24,7 +24,7 @@ from teddy.runtime import Core, open_core
 from teddy.servers import Servers, start_servers
 from tests.support.job_failures import JobFailures
 
-pytest_plugins = ["tests.support.ci_skips"]
+pytest_plugins = ["tests.support.ci_skips", "pytester"]
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # a Wednesday
 
