@@ -47,6 +47,7 @@ async def standin(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[DiscordStand
     )
     yield server
     await server.stop()
+    server.check_refusals()  # nothing we sent would Discord have refused
 
 
 async def start_client(

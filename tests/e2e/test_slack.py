@@ -34,6 +34,7 @@ async def standin() -> AsyncIterator[SlackStandIn]:
     await server.start()
     yield server
     await server.stop()
+    server.check_refusals()  # nothing we sent would Slack have refused
 
 
 @pytest.fixture
