@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from bots.delivery import Deliverer, Pace, RetryLater
+from bots.delivery import Deliverer, Pace, RetryLater, Unreachable
 from core.clock import FixedClock
-from core.identity.models import User
+from core.identity.models import Identity, Room, User
 from core.notify import service as outbox
 from core.notify.models import OutboxMessage
 from teddy.runtime import Core
@@ -210,3 +210,136 @@ async def test_a_crash_mid_round_resends_that_rounds_messages_and_loses_none(
     for row_id in ids:
         assert (await outcome(core, row_id)).delivered
     assert await restarted.deliver_round() == restarted.idle_seconds
+
+
+async def test_a_chat_that_refuses_the_bot_gives_up_its_queue_and_marks_the_account(
+    core: Core, make_chat, clock: FixedClock
+) -> None:  # type: ignore[no-untyped-def]
+    ids = await queue_for(core, make_chat, users=2, per_user=2)
+    platform = Platform(
+        failing=lambda row: Unreachable("blocked") if row.chat_id == "dm-u0" else None
+    )
+    worker = deliverer(core, clock, platform.send_as("a"))
+    for _ in range(3):
+        await worker.deliver_round()
+    states = {row_id: await outcome(core, row_id) for row_id in ids}
+    refused = [s for s in states.values() if s.given_up]
+    assert len(refused) == 2 and {s.last_error for s in refused} == {"blocked"}
+    assert sorted(row_id for _, row_id in platform.got) == [
+        row_id for row_id, s in states.items() if s.delivered
+    ]
+    assert len(platform.got) == 2  # the other person's two
+    async with core.db.transaction() as session:
+        blocked = await session.scalar(select(Identity).where(Identity.dm_chat_id == "dm-u0"))
+        fine = await session.scalar(select(Identity).where(Identity.dm_chat_id == "dm-u1"))
+    assert blocked is not None and blocked.unreachable is True
+    assert fine is not None and fine.unreachable is False
+
+
+async def test_a_live_message_is_sent_once_then_edited_by_its_platform_id(
+    core: Core, make_chat, clock: FixedClock
+) -> None:  # type: ignore[no-untyped-def]
+    await make_chat("u0").say("/start")
+    edits: list[tuple[str, str | None]] = []
+
+    async def send(row: OutboxMessage, edit_of: str | None) -> str | None:
+        edits.append((row.text, edit_of))
+        return edit_of or "platform-42"
+
+    worker = deliverer(core, clock, send)
+    for step in ("1 of 3", "2 of 3"):
+        async with core.db.transaction() as session:
+            user = await session.scalar(select(User))
+            assert user is not None
+            await outbox.notify_user(
+                session,
+                user,
+                kind="progress",
+                text=step,
+                dedupe_key=step,
+                at=clock.now(),
+                respect_quiet_hours=False,
+                live_id="upload",
+            )
+        await worker.deliver_round()
+    assert edits == [("1 of 3", None), ("2 of 3", "platform-42")]
+    async with core.db.transaction() as session:
+        assert await outbox.live_message_id(session, "test", "dm-u0", "upload") == "platform-42"
+
+
+async def test_a_round_sends_one_message_per_chat_and_a_seconds_worth_per_tenant(
+    core: Core, make_chat, clock: FixedClock
+) -> None:  # type: ignore[no-untyped-def]
+    await queue_for(core, make_chat, users=4, per_user=2)
+    platform = Platform()
+    pace = Pace(per_second=1, chat_interval=0.0, group_per_minute=1000, slack=0.0)
+    halves = {"dm-u0": "A", "dm-u1": "A", "dm-u2": "B", "dm-u3": "B"}
+    worker = Deliverer(
+        core.db, clock, "test", platform.send_as("a"), pace, tenant_of=halves.__getitem__
+    )
+    await worker.deliver_round()
+    firsts = [row_id for _, row_id in platform.got]
+    assert len(firsts) == 2  # one per tenant: its one message a second
+    async with core.db.transaction() as session:
+        chats = list(
+            await session.scalars(select(OutboxMessage.chat_id).where(OutboxMessage.id.in_(firsts)))
+        )
+    assert sorted(halves[c] for c in chats) == ["A", "B"]
+
+
+async def test_a_room_waits_its_per_minute_limit_and_a_direct_chat_does_not(
+    core: Core, make_chat, clock: FixedClock
+) -> None:  # type: ignore[no-untyped-def]
+    await make_chat("ann", room="study").say("/start")
+    await make_chat("ann").say("/start")
+    async with core.db.transaction() as session:
+        room = await session.scalar(select(Room))
+        user = await session.scalar(select(User))
+        assert room is not None and user is not None
+        for n in range(2):
+            await outbox.notify_room(
+                session, room, kind="t", text=f"room {n}", dedupe_key=f"r{n}", at=clock.now()
+            )
+            await outbox.notify_user(
+                session,
+                user,
+                kind="t",
+                text=f"dm {n}",
+                dedupe_key=f"d{n}",
+                at=clock.now(),
+                respect_quiet_hours=False,
+            )
+    platform = Platform()
+    pace = Pace(per_second=100, chat_interval=0.0, group_per_minute=1, slack=0.0)
+    worker = Deliverer(core.db, clock, "test", platform.send_as("a"), pace, idle_seconds=120)
+    await worker.deliver_round()
+    await worker.deliver_round()
+    async with core.db.transaction() as session:
+        texts = [
+            row.text
+            for row in await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.id.in_([i for _, i in platform.got]))
+            )
+        ]
+    assert sorted(texts) == ["dm 0", "dm 1", "room 0"]
+    # Only the room's second message is left: the next round is when its chat is free again.
+    assert 59.0 < await worker.deliver_round() <= 60.0
+
+
+async def test_a_running_deliverer_sends_what_is_queued_while_it_idles(
+    core: Core, make_chat, clock: FixedClock
+) -> None:  # type: ignore[no-untyped-def]
+    await make_chat("u0").say("/start")
+    platform = Platform()
+    worker = deliverer(core, clock, platform.send_as("a"))
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        await asyncio.sleep(0.2)  # a few idle rounds
+        [row_id] = await queue_for(core, make_chat, users=1)
+        async with asyncio.timeout(5):
+            await platform.arrived.wait()
+    finally:
+        stop.set()
+        await running
+    assert platform.got == [("a", row_id)]

@@ -324,3 +324,42 @@ def test_no_offsets_at_all_asks_when() -> None:
     with pytest.raises(BadInput) as refused:
         parse_offsets(" , ")
     assert refused.value.message == "Say when: `/reminders 1h 0` or `/reminders off`."
+
+
+# Written against the second run's survivors -------------------------------------------
+
+THURSDAY_IN_TOKYO = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)  # Thu 05:00 there, Wed in UTC
+
+
+def test_tomorrow_is_the_day_after_the_users_today_not_utcs() -> None:
+    due = parse_task_text("Essay tomorrow", THURSDAY_IN_TOKYO, TOKYO).due
+    assert due is not None and local(due.at) == "Fri 27 Nov 2026 17:00"
+
+
+def test_a_past_time_is_shown_without_the_year_when_it_is_the_users_year() -> None:
+    new_year = datetime(2026, 12, 31, 20, 0, tzinfo=UTC)  # 1 Jan 2027, 05:00 in Tokyo
+    assert refusal("Party due 2027-01-01 01:00", new_year).startswith(
+        "“2027-01-01 01:00” is Fri 01 Jan 01:00, which is in the past."
+    )
+
+
+def test_an_unknown_language_falls_back_to_english_only() -> None:
+    assert refusal("Essay due mañana", languages=("xx", "en")).startswith(
+        "I couldn't read “mañana” as a date."
+    )
+
+
+def test_an_ordinal_alone_is_not_a_date() -> None:
+    parsed = parse_task_text("Practise Beethovens 5th", NOW, TOKYO)
+    assert (parsed.title, parsed.due) == ("Practise Beethovens 5th", None)
+
+
+def test_a_number_before_am_pm_starts_a_date_phrase() -> None:
+    parsed = parse_task_text("Essay 5 pm fri", NOW, TOKYO)
+    assert parsed.title == "Essay"
+    assert parsed.due is not None and local(parsed.due.at) == "Fri 27 Nov 2026 17:00"
+
+
+def test_a_number_two_words_before_a_unit_stays_in_the_title() -> None:
+    parsed = parse_task_text("Room 5 next week", NOW, TOKYO)
+    assert parsed.title == "Room 5" and parsed.due is not None
