@@ -10,11 +10,13 @@ from datetime import timedelta
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from api.app import create_app
 from core.clock import FixedClock
 from core.documents import service as documents
 from core.flashcards import service as flashcards
+from core.flashcards.models import Note
 from core.flashcards.notes import NoteDraft
 from core.identity.models import Identity, User
 from core.settings import Settings
@@ -195,9 +197,12 @@ BODIES: dict[tuple[str, str], dict[str, object]] = {
     ("PATCH", "/api/v1/tasks/{task_id}"): {"title": "mine now", "done": True},
     ("POST", "/api/v1/tokens"): {"name": "mine"},
     ("POST", "/api/v1/link"): {"code": "ABCD-2345"},
+    ("PATCH", "/api/v1/cards/{number}"): {"front": "mine now"},
+    ("PATCH", "/api/v1/decks/{deck_id}"): {"name": "mine now"},
+    ("POST", "/api/v1/decks/{deck_id}/merge"): {"into_deck_id": 999999},
 }
 # What of Ben's must never show in an answer to Ana.
-BENS = ("Ben's secret", "Biology", "notes.md", "ben-laptop", "ben-script", "ben@example.org")
+BENS = ("Ben's secret", "Biology", "Mitochondria", "notes.md", "ben-laptop", "ben@example.org")
 
 
 def api_routes(app: FastAPI) -> list[tuple[str, str]]:
@@ -215,11 +220,12 @@ def api_routes(app: FastAPI) -> list[tuple[str, str]]:
 async def bens_things(
     app: FastAPI, api: httpx.AsyncClient, core: Core, clock: FixedClock, ben: dict[str, str]
 ) -> dict[str, int]:
-    """Ben's task, deck, document, identity and API token: their ids by path parameter."""
+    """Ben's task, deck, card, document, identity and API token: their ids by path
+    parameter."""
     ben_id = await user_id(api, ben)
     deck_id, document_id = await give_deck_and_document(core, ben_id, clock)
     task = (await api.post("/api/v1/tasks", json={"title": "Ben's secret"}, headers=ben)).json()
-    token = (await api.post("/api/v1/tokens", json={"name": "ben-script"}, headers=ben)).json()
+    [token] = (await api.get("/api/v1/tokens", headers=ben)).json()  # the one he signs with
     async with core.db.transaction() as session:
         identity = Identity(
             user_id=ben_id, platform="console", external_id="ben-laptop", display_name="ben-laptop"
@@ -227,12 +233,14 @@ async def bens_things(
         session.add(identity)
         await session.flush()
         identity_id = identity.id
+        note_id = await session.scalar(select(Note.id).where(Note.deck_id == deck_id).limit(1))
     return {
         "task_id": task["id"],
         "deck_id": deck_id,
         "document_id": document_id,
         "identity_id": identity_id,
         "token_id": token["id"],
+        "number": note_id,  # a card's number is its note's id
     }
 
 
