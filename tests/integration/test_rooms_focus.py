@@ -14,6 +14,7 @@ from core.rooms.models import StudySession
 from core.rooms.pubsub import RedisRoomEvents
 from teddy.runtime import Core, open_core
 from tests.conftest import ChatDriver
+from tests.support.job_failures import JobFailures
 
 
 def button(replies: list[Reply], label: str) -> str:
@@ -115,7 +116,7 @@ async def test_the_countdown_ticks_once_a_minute_and_sweeps_repeat_nothing(
 
 
 async def test_a_restart_mid_session_neither_loses_nor_double_counts_minutes(
-    core: Core, make_chat, clock: FixedClock
+    core: Core, make_chat, clock: FixedClock, job_failures: JobFailures
 ) -> None:  # type: ignore[no-untyped-def]
     ann, bob, _ = await three_in_a_room(make_chat)
     join = button(await ann.send("/focus 30 5"), "Join")
@@ -128,6 +129,7 @@ async def test_a_restart_mid_session_neither_loses_nor_double_counts_minutes(
     async with open_core(
         core.settings, clock=clock, servers=core.servers, run_migrations=False
     ) as restarted:
+        job_failures.watch(restarted.services.jobs)
         clock.advance(timedelta(minutes=40))  # past the focus and the break
         await asyncio.gather(sweep(restarted), sweep(restarted))
         await sweep(restarted)
