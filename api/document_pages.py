@@ -90,7 +90,7 @@ async def search_documents(
     query = q.strip()[:MAX_QUERY]
     if not query:
         return see_other("/documents")
-    embedder = embedder_for(web.core.services.extra, web.settings)
+    embedder = embedder_for(web.core.services)
     try:
         passages = await _search(request, who, query, embedder)
     except WarmUpFirst as cold:

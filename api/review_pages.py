@@ -17,6 +17,7 @@ from core.flashcards import service as flashcards
 from core.flashcards.models import ReviewSession
 from core.flashcards.scheduling import RATING_LABELS, RATINGS, format_interval
 from core.flashcards.service import DueCard
+from core.flashcards.undo import grade_undoably
 from core.identity.models import User
 from core.identity.service import user_zone
 
@@ -83,7 +84,7 @@ async def grade_card(request: Request, run_id: RowId, who: Viewer = Depends(view
     async with web.transaction() as session:
         user = await load_user(session, who)
         run = await _run(session, user, run_id)
-        await flashcards.grade(
+        await grade_undoably(
             session,
             user,
             run,

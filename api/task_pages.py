@@ -4,21 +4,22 @@ core.tasks; this turns forms into calls and keeps the typed text when it is refu
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.pages import page, see_other
-from api.web import RowId, Viewer, WebState, check_csrf, load_user, state, viewer
+from api.web import RowId, Viewer, check_csrf, load_user, state, viewer
 from core.errors import BadInput, NotFound, TeddyError
 from core.identity.models import User
 from core.identity.service import user_zone
 from core.tasks import service as tasks
-from core.tasks.models import Task
+from core.tasks import undo as task_undo
+from core.tasks.models import Task, TaskUndo
 from core.tasks.parsing import (
     PRIORITY_WORDS,
     Priority,
@@ -26,15 +27,11 @@ from core.tasks.parsing import (
     languages_for,
     parse_task_text,
 )
-from core.tasks.service import DeletedTask, TaskChanges
+from core.tasks.service import TaskChanges
 
 router = APIRouter(include_in_schema=False)
-UNDO_SECONDS = 60
+UNDO_MINUTES = int(task_undo.UNDO_FOR.total_seconds() // 60)
 PRIORITIES = [(p.label, p.label.title()) for p in Priority]
-
-
-def _undo_key(user_id: int, task_id: int) -> str:
-    return f"web:undo-task:{user_id}:{task_id}"
 
 
 def _due_text(task: Task, zone: ZoneInfo, now: datetime) -> str:
@@ -73,7 +70,7 @@ async def _render(
                 session, who.user_id, "open", now=now, subject=subject, limit=100
             )
         done = await tasks.list_tasks(session, who.user_id, "done", now=now, limit=20)
-        undo = await _pending_undo(web, who, request.query_params.get("deleted", ""))
+        undo = await _pending_undo(session, who, request.query_params.get("undo", ""), now)
         changed = request.query_params.get("changed", "")
         return page(
             request,
@@ -92,16 +89,21 @@ async def _render(
             priority_label=lambda value: Priority(value).label,
             undo=undo,
             changed=int(changed) if changed.isdigit() and len(changed) < 19 else None,
-            undo_seconds=UNDO_SECONDS,
+            undo_minutes=UNDO_MINUTES,
             **extra,
         )
 
 
-async def _pending_undo(web: WebState, who: Viewer, task_id: str) -> DeletedTask | None:
-    if not task_id.isdigit() or len(task_id) > 19:
+async def _pending_undo(
+    session: AsyncSession, who: Viewer, entry_id: str, now: datetime
+) -> TaskUndo | None:
+    """The deletion the page offers to undo, while it still can be undone."""
+    if not entry_id.isdigit() or len(entry_id) > 18:
         return None
-    saved = await web.redis.get(_undo_key(who.user_id, int(task_id)))
-    return DeletedTask.from_json(json.loads(saved)) if saved else None
+    try:
+        return await task_undo.entry_for(session, who.user_id, int(entry_id), now)
+    except TeddyError:
+        return None
 
 
 @router.get("/tasks")
@@ -214,30 +216,25 @@ async def toggle_task(request: Request, task_id: RowId, who: Viewer = Depends(vi
 
 @router.post("/tasks/{task_id}/delete")
 async def delete_task(request: Request, task_id: RowId, who: Viewer = Depends(viewer)) -> Response:
+    """Delete, keeping the task for chat's undo (`core.tasks.undo`, 10 minutes)."""
     await check_csrf(request, who.csrf_token)
     web = state(request)
     async with web.transaction() as session:
-        deleted = DeletedTask.of(await tasks.delete_task(session, who.user_id, task_id))
-    await web.redis.set(
-        _undo_key(who.user_id, task_id), json.dumps(deleted.as_json()), ex=UNDO_SECONDS
-    )
-    return see_other(f"/tasks?deleted={task_id}")
+        before = task_undo.snapshot(await tasks.task_by_id(session, who.user_id, task_id))
+        await tasks.delete_task(session, who.user_id, task_id)
+        entry = await task_undo.record(session, who.user_id, "deleted", task_id, before, web.now())
+        entry_id = entry.id
+    return see_other(f"/tasks?undo={entry_id}")
 
 
-@router.post("/tasks/{task_id}/undo")
-async def undo_delete(request: Request, task_id: RowId, who: Viewer = Depends(viewer)) -> Response:
+@router.post("/tasks/undo/{entry_id}")
+async def undo_delete(request: Request, entry_id: RowId, who: Viewer = Depends(viewer)) -> Response:
     await check_csrf(request, who.csrf_token)
     web = state(request)
-    saved = await _pending_undo(web, who, str(task_id))
-    if saved is None:
-        raise NotFound("Too late to undo: that task is gone. Add it again.")
     async with web.transaction() as session:
-        await tasks.restore_task(
-            session,
-            who.user_id,
-            saved,
-            now=web.now(),
-            reminder_minutes=web.settings.task_reminder_minutes,
+        entry = await task_undo.entry_for(session, who.user_id, entry_id, web.now())
+        task = await task_undo.undo(
+            session, who.user_id, entry, web.now(), list(web.settings.task_reminder_minutes)
         )
-    await web.redis.delete(_undo_key(who.user_id, task_id))
+        task_id = task.id
     return see_other(f"/tasks?changed={task_id}")

@@ -18,6 +18,7 @@ CAPABILITIES: tuple[str, ...] = (
     "tutor",
     "accounts",
     "analytics",
+    "insights",
 )
 MODEL_ONLY: tuple[str, ...] = ("notify", "maintenance", "installations")
 

@@ -1,5 +1,5 @@
 // The tasks page: says how a due field reads while it is typed (the server reads it the
-// same way chat does), and hides the undo note once its time is up.
+// same way chat does).
 (function () {
   "use strict";
   var timers = new WeakMap();
@@ -20,8 +20,4 @@
       timers.set(input, setTimeout(function () { readDue(input); }, 250));
     });
   });
-  var undo = document.getElementById("undo");
-  if (undo) {
-    setTimeout(function () { undo.remove(); }, Number(undo.dataset.seconds) * 1000);
-  }
 })();

@@ -7,9 +7,16 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+from lxml import etree
+
+from core import archives
+from core.documents import docx_text
 
 PDF = "pdf"
 DOCX = "docx"
@@ -19,6 +26,14 @@ MD = "md"
 # A DOCX whose parts inflate beyond this, or by a larger ratio, is refused (zip bomb).
 MAX_DOCX_INFLATED = 200 * 1024 * 1024
 MAX_DOCX_RATIO = 200
+# A DOCX still being read after this long is given up, with a message (at the ≥ 2 MB of
+# document XML a second the reader manages, that is far past any real document).
+MAX_DOCX_SECONDS = 60.0
+# A PDF is read page by page; past this, the next page is not started.
+MAX_PDF_SECONDS = 300.0
+_SPLIT_IT = "Split it into smaller files"
+DOCX_DOCUMENT = "word/document.xml"
+DOCX_STYLES = "word/styles.xml"
 # Fewer extracted characters per page than this means there is no usable text layer.
 MIN_CHARS_PER_PAGE = 20
 
@@ -40,6 +55,23 @@ class Block:
     section: str | None = None
 
 
+class _Deadline:
+    """A per-file time limit, checked as the work goes; past it, a message for the student."""
+
+    def __init__(self, name: str, seconds: float, advice: str) -> None:
+        self.name = name
+        self.seconds = seconds
+        self.advice = advice
+        self.at = time.monotonic() + seconds
+
+    def check(self) -> None:
+        if time.monotonic() > self.at:
+            raise ExtractionError(
+                f"{self.name} took too long to read (over {self.seconds:g} seconds), so I "
+                f"stopped. {self.advice}"
+            )
+
+
 def sniff(data: bytes, name: str) -> str:
     """The kind of file these bytes are: pdf, docx, md or txt."""
     if not data:
@@ -47,12 +79,13 @@ def sniff(data: bytes, name: str) -> str:
     if b"%PDF-" in data[:1024]:
         return PDF
     if data.startswith(b"PK\x03\x04"):
+        _refuse_long_directory(data, name)
         if _is_docx(data):
             return DOCX
         raise ExtractionError(
             f"{name} is a zip archive but not a Word document. I read PDF, DOCX, TXT and MD."
         )
-    if _looks_like_text(data[:8192]):
+    if _looks_like_text(data[:8192]) or _utf16_without_bom(data[:8192]) is not None:
         lowered = name.lower()
         return MD if lowered.endswith((".md", ".markdown")) else TXT
     raise ExtractionError(
@@ -79,11 +112,33 @@ def _looks_like_text(head: bytes) -> bool:
     return controls <= len(head) // 100
 
 
+def _utf16_without_bom(head: bytes) -> str | None:
+    """ "utf-16-le" or "utf-16-be" for UTF-16 written without a byte order mark, told by
+    the zero high bytes of Latin-script text (one in every pair, always the same one),
+    when the decoded text has no more control characters than text does."""
+    pairs = len(head) // 2
+    if pairs < 4:
+        return None
+    even_zeros, odd_zeros = head[0 : 2 * pairs : 2].count(0), head[1 : 2 * pairs : 2].count(0)
+    if odd_zeros >= 0.9 * pairs and even_zeros <= 0.02 * pairs:
+        encoding = "utf-16-le"
+    elif even_zeros >= 0.9 * pairs and odd_zeros <= 0.02 * pairs:
+        encoding = "utf-16-be"
+    else:
+        return None
+    text = head[: 2 * pairs].decode(encoding, errors="replace")
+    controls = sum(1 for c in text if ord(c) < 32 and c not in "\t\n\f\r")
+    return encoding if controls <= len(text) // 100 else None
+
+
 def decode_text(data: bytes) -> str:
-    """Text in UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252/Latin-1."""
+    """Text in UTF-8 (with or without BOM), UTF-16 (with BOM, or without one when it is
+    recognisable), else Windows-1252, else Latin-1 (which maps every byte)."""
+    # A truncated last code unit must not sink the whole file: errors="replace".
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        # A truncated last code unit must not sink the whole file.
         return data.decode("utf-16", errors="replace")
+    if (bomless := _utf16_without_bom(data[:8192])) is not None:
+        return data.decode(bomless, errors="replace")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -106,7 +161,7 @@ def text_blocks(text: str, *, markdown: bool) -> list[Block]:
     lines: list[str] = []
 
     def flush() -> None:
-        joined = clean(" ".join(lines))
+        joined = clean("\n".join(lines))
         if joined:
             blocks.append(Block(joined, None, section))
         lines.clear()
@@ -124,21 +179,39 @@ def text_blocks(text: str, *, markdown: bool) -> list[Block]:
     return blocks
 
 
+_LINE_END_HYPHEN = re.compile(r"(\w)-[^\S\n]*\n\s*(\w)")
+
+
 def clean(text: str) -> str:
-    text = re.sub(r"(\w)-\s*\n\s*(\w)", r"\1\2", text)  # words hyphenated across lines
+    """One line of text: a word hyphenated across lines joined again, whitespace runs
+    made one space, NUL bytes dropped."""
+    text = _LINE_END_HYPHEN.sub(_join_hyphenated, text)
     text = text.replace("\x00", "")
     return re.sub(r"\s+", " ", text).strip()
+
+
+def _join_hyphenated(match: re.Match[str]) -> str:
+    # "photo-/synthesis" was one word broken by the layout; "Anglo-/Saxon" and
+    # "COVID-/19" keep their hyphen.
+    first, second = match.group(1), match.group(2)
+    return f"{first}{second}" if second.islower() else f"{first}-{second}"
 
 
 # PDF -------------------------------------------------------------------------------------
 
 
 class PdfPages:
-    """A PDF opened for page-by-page extraction (bounded work per step)."""
+    """A PDF opened for page-by-page extraction (bounded work per step). The time limit
+    (`seconds`, default MAX_PDF_SECONDS) runs from opening and is checked before each
+    page; pypdf offers no way to stop inside a page."""
 
-    def __init__(self, data: bytes, name: str, max_pages: int) -> None:
+    def __init__(
+        self, data: bytes, name: str, max_pages: int, *, seconds: float | None = None
+    ) -> None:
         from pypdf import PdfReader
 
+        limit = MAX_PDF_SECONDS if seconds is None else seconds
+        self._deadline = _Deadline(name, limit, f"{_SPLIT_IT} and send them one by one.")
         try:
             reader = PdfReader(io.BytesIO(data))
             if reader.is_encrypted and not reader.decrypt(""):
@@ -163,6 +236,7 @@ class PdfPages:
 
     def page_blocks(self, index: int) -> list[Block]:
         """The paragraphs of page `index` (0-based); pages are numbered from 1."""
+        self._deadline.check()
         try:
             raw = self._reader.pages[index].extract_text() or ""
         except Exception as err:  # as above: IndexError, NotImplementedError, RecursionError...
@@ -188,47 +262,87 @@ def check_text_layer(name: str, blocks: list[Block], pages: int) -> None:
 # DOCX ------------------------------------------------------------------------------------
 
 
-def docx_blocks(data: bytes, name: str) -> list[Block]:
-    """Paragraphs and table rows in document order; Heading/Title styles name sections."""
-    _refuse_zip_bomb(data, name)
-    import docx
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
-
+def docx_blocks(data: bytes, name: str, *, seconds: float | None = None) -> list[Block]:
+    """Paragraphs and table rows in document order; Heading/Title styles name sections.
+    Past `seconds` (default MAX_DOCX_SECONDS) it stops with a message for the student."""
+    limit = MAX_DOCX_SECONDS if seconds is None else seconds
+    deadline = _Deadline(name, limit, f"{_SPLIT_IT}, or save it as PDF, and send it again.")
+    _refuse_long_directory(data, name)
     try:
-        document = docx.Document(io.BytesIO(data))
-        items = list(document.iter_inner_content())
-    except Exception as err:  # python-docx raises many kinds (KeyError, lxml errors...)
-        raise ExtractionError(f"{name} looks damaged: I could not read it as a DOCX.") from err
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            _refuse_zip_bomb(archive, name)
+            styles = _style_names(archive, deadline)
+            with archive.open(DOCX_DOCUMENT) as stream:
+                return _docx_blocks(docx_text.body_items(stream, deadline.check), styles)
+    except ExtractionError:
+        raise
+    # What a damaged zip or XML raises, found by fuzzing: lxml's errors, zlib's, KeyError
+    # for a missing part, NotImplementedError for an unknown compression method...
+    except (
+        zipfile.BadZipFile,
+        KeyError,
+        etree.LxmlError,
+        zlib.error,
+        ValueError,
+        EOFError,
+        OSError,
+        NotImplementedError,
+        RecursionError,
+    ) as err:
+        raise _damaged_docx(name) from err
+
+
+def _style_names(archive: zipfile.ZipFile, deadline: _Deadline) -> dict[str, str] | None:
+    """Style ids and names, or None when the document has no styles part."""
+    if DOCX_STYLES not in archive.namelist():
+        return None
+    with archive.open(DOCX_STYLES) as stream:
+        return docx_text.heading_styles(stream, deadline.check)
+
+
+def _is_heading(style_id: str | None, styles: dict[str, str] | None) -> bool:
+    if not style_id:
+        return False
+    # Word stores built-in names in English ("heading 1", "Title") whatever the UI language.
+    name = (style_id if styles is None else styles.get(style_id, "")).lower()
+    return name.startswith("heading") or name == "title"
+
+
+def _docx_blocks(
+    items: Iterator[docx_text.Paragraph | docx_text.Row], styles: dict[str, str] | None
+) -> list[Block]:
     blocks: list[Block] = []
     section: str | None = None
     for item in items:
-        if isinstance(item, Paragraph):
-            text = clean(item.text)
-            style = (item.style.name if item.style is not None else "") or ""
-            if text and (style.startswith("Heading") or style == "Title"):
-                section = text[:300]
-            elif text:
+        if isinstance(item, docx_text.Row):
+            cells = [clean(cell) for cell in item.cells]
+            text = " | ".join(c for c in cells if c)
+            if text:
                 blocks.append(Block(text, None, section))
-        elif isinstance(item, Table):
-            blocks.extend(Block(row, None, section) for row in _table_rows(item))
+            continue
+        text = clean(item.text)
+        if text and _is_heading(item.style, styles):
+            section = text[:300]
+        elif text:
+            blocks.append(Block(text, None, section))
     return blocks
 
 
-def _table_rows(table: object) -> Iterator[str]:
-    for row in getattr(table, "rows", []):
-        cells = [clean(cell.text) for cell in row.cells]
-        text = " | ".join(c for c in cells if c)
-        if text:
-            yield text
+def _damaged_docx(name: str) -> ExtractionError:
+    return ExtractionError(f"{name} looks damaged: I could not read it as a DOCX.")
 
 
-def _refuse_zip_bomb(data: bytes, name: str) -> None:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            infos = archive.infolist()
-    except zipfile.BadZipFile as err:
-        raise ExtractionError(f"{name} looks damaged: I could not read it as a DOCX.") from err
+def _refuse_long_directory(data: bytes, name: str) -> None:
+    if archives.too_many_entries(data):
+        raise ExtractionError(
+            f"{name} lists far more parts than a document has (a zip bomb?); I won't open it."
+        )
+
+
+def _refuse_zip_bomb(archive: zipfile.ZipFile, name: str) -> None:
+    """Each part's announced size bounds what it inflates to (zipfile stops there), so the
+    announced sizes are checked before anything is inflated."""
+    infos = archive.infolist()
     total = sum(info.file_size for info in infos)
     worst = max((info.file_size / max(info.compress_size, 1) for info in infos), default=0)
     if total > MAX_DOCX_INFLATED or worst > MAX_DOCX_RATIO:

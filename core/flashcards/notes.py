@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from html.parser import HTMLParser
+from typing import ClassVar
 
+from core.chat.markup import escape
 from core.errors import BadInput
 
 MAX_SIDE_CHARS = 4000
@@ -34,6 +37,14 @@ class NoteDraft:
         if self.kind == "reverse":
             return [0, 1]
         return [0]
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """The notes read from an imported file, and how many of its notes were left out."""
+
+    notes: list[NoteDraft]
+    skipped: int = 0
 
 
 def is_cloze(text: str) -> bool:
@@ -108,3 +119,41 @@ def cloze_answer(text: str, number: int) -> str:
 
 def _with_extra(answer: str, extra: str) -> str:
     return f"{answer}\n\n{extra}" if extra else answer
+
+
+# HTML fields -> chat markdown subset ------------------------------------------------------
+
+_SOUND = re.compile(r"\[sound:[^\]]*\]")
+
+
+class _FieldText(HTMLParser):
+    _MARKS: ClassVar[dict[str, str]] = {"b": "**", "strong": "**", "i": "_", "em": "_"}
+    _BREAKS: ClassVar[set[str]] = {"br", "div", "p", "li", "tr"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._MARKS:
+            self.out.append(self._MARKS[tag])
+        elif tag in self._BREAKS and self.out:
+            self.out.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._MARKS:
+            self.out.append(self._MARKS[tag])
+
+    def handle_data(self, data: str) -> None:
+        self.out.append(escape(data))
+
+
+def html_to_text(field: str) -> str:
+    """An Anki field (HTML) as text in the chat markdown subset: entities decoded, bold
+    and italic kept, line breaks kept, other tags and media references dropped."""
+    parser = _FieldText()
+    parser.feed(_SOUND.sub("", field))
+    parser.close()
+    text = "".join(parser.out)
+    text = re.sub(r"\*\*\*\*|(?<!\w)__(?!\w)", "", text)  # empty bold/italic
+    return re.sub(r"\n{3,}", "\n\n", text).strip()

@@ -21,7 +21,7 @@ from core.identity.models import Membership, User
 from core.identity.service import user_zone
 from core.tasks.calendar import build_feed
 from core.tasks.models import CalendarToken, Reminder, Task, TaskCounter, TaskPreferences
-from core.tasks.parsing import MAX_SUBJECT, MAX_TITLE, Priority
+from core.tasks.parsing import MAX_AHEAD, MAX_SUBJECT, MAX_TITLE, YEARS_AHEAD, Priority
 
 DEFAULT_REMINDER_MINUTES: tuple[int, ...] = (60, 0)
 VIEWS = ("open", "today", "week", "overdue", "done", "all")
@@ -53,45 +53,6 @@ class TaskChanges:
     clear_subject: bool = False
     priority: Priority | None = None
     notes: str | None = None
-
-
-@dataclass(frozen=True)
-class DeletedTask:
-    """What a deleted task held, enough to put it back with its id and number (undo)."""
-
-    id: int
-    user_id: int | None
-    room_id: int | None
-    number: int
-    title: str
-    notes: str
-    subject: str | None
-    priority: int
-    due_at: datetime | None
-    completed_at: datetime | None
-    created_by_user_id: int | None
-    completed_by_user_id: int | None
-    created_at: datetime
-
-    @classmethod
-    def of(cls, task: Task) -> DeletedTask:
-        return cls(**{name: getattr(task, name) for name in cls.__dataclass_fields__})
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            name: value.isoformat() if isinstance(value, datetime) else value
-            for name, value in self.__dict__.items()
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, object]) -> DeletedTask:
-        moments = {"due_at", "completed_at", "created_at"}
-        return cls(
-            **{
-                name: datetime.fromisoformat(str(value)) if name in moments and value else value
-                for name, value in data.items()
-            }  # type: ignore[arg-type]
-        )
 
 
 # Scope ---------------------------------------------------------------------
@@ -142,9 +103,14 @@ async def task_by_id(session: AsyncSession, user_id: int, task_id: int) -> Task:
 
 
 def _clean_text(text: str, what: str) -> str:
-    # PostgreSQL text cannot hold NUL; refuse it here rather than fail in the database.
+    # PostgreSQL text cannot hold NUL nor a lone surrogate (not UTF-8); refuse them here
+    # rather than fail in the database.
     if "\x00" in text:
         raise BadInput(f"The {what} contains a NUL character; remove it.")
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        raise BadInput(f"The {what} contains a broken character (a lone surrogate).") from None
     return text
 
 
@@ -160,7 +126,7 @@ def _clean_title(title: str) -> str:
 def _clean_subject(subject: str | None) -> str | None:
     if subject is None:
         return None
-    cleaned = subject.strip().lstrip("#").lower()
+    cleaned = _clean_text(subject, "subject").strip().lstrip("#").lower()
     bad = not cleaned or len(cleaned) > MAX_SUBJECT or "\x00" in cleaned
     if bad or any(c.isspace() for c in cleaned):
         raise BadInput(f"A subject is one word of at most {MAX_SUBJECT} characters, like #chem.")
@@ -168,8 +134,15 @@ def _clean_subject(subject: str | None) -> str | None:
 
 
 def _check_future(due_at: datetime | None, now: datetime) -> None:
-    if due_at is not None and due_at <= now:
+    if due_at is None:
+        return
+    if due_at <= now:
         raise BadInput("That due time is in the past; give a time that is still ahead.")
+    if due_at - now > MAX_AHEAD:
+        raise BadInput(
+            f"That time is more than {YEARS_AHEAD} years ahead; give one before "
+            f"{now + MAX_AHEAD:%d %b %Y}."
+        )
 
 
 def next_reminder(
@@ -347,30 +320,6 @@ async def delete_task(session: AsyncSession, user_id: int, task_id: int) -> Task
     return task
 
 
-async def restore_task(
-    session: AsyncSession,
-    user_id: int,
-    deleted: DeletedTask,
-    *,
-    now: datetime,
-    reminder_minutes: Sequence[int] = DEFAULT_REMINDER_MINUTES,
-) -> Task:
-    """Put a deleted task back as it was (same id and number; reminders from now on). Only
-    its owner, or a member of its room, may; restoring twice changes nothing."""
-    if deleted.room_id is not None:
-        await _check_member(session, user_id, deleted.room_id)
-    elif deleted.user_id != user_id:
-        raise NotFound("That task doesn't exist any more.")
-    existing = await session.get(Task, deleted.id)
-    if existing is not None:
-        return existing
-    task = Task(**deleted.__dict__, updated_at=now)
-    _schedule(task, now, await _offsets(session, task, reminder_minutes))
-    session.add(task)
-    await session.flush()
-    return task
-
-
 # Reading -------------------------------------------------------------------
 
 
@@ -467,7 +416,7 @@ async def display_names(session: AsyncSession, user_ids: set[int]) -> dict[int, 
 async def add_reminder(
     session: AsyncSession, user_id: int, text: str, remind_at: datetime, *, now: datetime
 ) -> Reminder:
-    cleaned = " ".join(text.split())
+    cleaned = " ".join(_clean_text(text, "reminder").split())
     if not cleaned:
         raise BadInput("What should I remind you of? /remind <when> <text>")
     if len(cleaned) > MAX_REMINDER_TEXT:

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from core.chat.messages import Attachment
+from core.documents import extraction
 from core.documents import service as documents
-from core.documents.embeddings import EXTRA_KEY
 from core.documents.jobs import ingest
 from core.documents.models import FAILED, Chunk, Document, LexemeStats, ScopeStats
 from core.documents.retrieval import search_passages
@@ -49,7 +49,7 @@ async def notes(core: Core) -> list[str]:
 
 @pytest.fixture
 def keyword_only(core: Core) -> None:
-    core.services.extra[EXTRA_KEY] = None
+    core.services.embedder = None
 
 
 async def test_pdf_is_ingested_with_progress_summary_and_page_citations(
@@ -80,6 +80,44 @@ async def test_docx_and_markdown_keep_their_sections(
     listing = await chat.say("/docs")
     assert "1. bio.docx" in listing and "2. notes.md" in listing
     assert "Enzymes lower activation energy" in await chat.say("/doc 2")
+
+
+async def test_docx_table_cells_are_searchable_under_their_heading(
+    core: Core, chat: ChatDriver, keyword_only: None
+) -> None:
+    body = doc_samples.w_paragraph("Organelles", "Heading1") + doc_samples.w_table(
+        [["Organelle", "Role"], ["Ribosome", "builds proteins from amino acids"]]
+    )
+    await upload(core, chat, "cells.docx", doc_samples.docx_with_body(body))
+    found = await chat.say("/search ribosome amino acids")
+    assert "cells.docx § Organelles" in found and "Ribosome | builds proteins" in found
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "limit"),
+    [
+        ("thesis.docx", lambda: doc_samples.large_docx(20), "MAX_DOCX_SECONDS"),
+        ("thesis.pdf", lambda: doc_samples.pdf(LECTURE), "MAX_PDF_SECONDS"),
+    ],
+)
+async def test_a_file_past_its_time_limit_fails_with_a_clear_message(
+    core: Core,
+    chat: ChatDriver,
+    keyword_only: None,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    make: Callable[[], bytes],
+    limit: str,
+) -> None:
+    monkeypatch.setattr(extraction, limit, 0.0)
+    await upload(core, chat, name, make())
+    message = f"{name} took too long to read (over 0 seconds), so I stopped."
+    assert any(message in t for t in await notes(core))
+    async with core.db.transaction() as session:
+        document = await session.scalar(select(Document))
+        assert document is not None and document.status == FAILED
+        assert message in (document.error or "")
+        assert await session.scalar(select(func.count()).select_from(Chunk)) == 0
 
 
 async def test_deleting_a_document_removes_it_from_search_and_statistics(

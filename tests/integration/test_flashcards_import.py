@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import sqlite3
 import zipfile
 from pathlib import Path
@@ -14,7 +15,7 @@ from sqlalchemy import func, select
 
 from core.chat.messages import Attachment, Reply
 from core.errors import BadInput
-from core.flashcards import importing
+from core.flashcards import anki_package, importing
 from core.flashcards.models import FlashCard, Note
 from teddy.runtime import Core
 from tests.conftest import ChatDriver
@@ -172,7 +173,7 @@ async def test_a_zip_bomb_is_refused_before_it_is_unpacked(
     core: Core, chat: ChatDriver, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     # A small limit keeps the test fast; the check is the same at the real 200 MB.
-    monkeypatch.setattr(importing, "MAX_COLLECTION_BYTES", 1024 * 1024)
+    monkeypatch.setattr(anki_package, "MAX_COLLECTION_BYTES", 1024 * 1024)
     bomb = _zip({"collection.anki2": b"\0" * (8 * 1024 * 1024)})
     assert len(bomb) < 20_000
     assert "unpacks to more than 1 MB" in await send_file(chat, "bomb.apkg", bomb)
@@ -180,7 +181,7 @@ async def test_a_zip_bomb_is_refused_before_it_is_unpacked(
 
 
 def test_a_zip_that_understates_its_size_is_still_stopped(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(importing, "MAX_COLLECTION_BYTES", 1024 * 1024)
+    monkeypatch.setattr(anki_package, "MAX_COLLECTION_BYTES", 1024 * 1024)
     data = bytearray(_zip({"collection.anki2": b"\0" * (4 * 1024 * 1024)}))
     # Rewrite the uncompressed size in both headers to claim 100 bytes.
     true_size = (4 * 1024 * 1024).to_bytes(4, "little")
@@ -254,10 +255,69 @@ async def test_a_package_in_ankis_current_format_imports(core: Core, chat: ChatD
 
 
 def test_a_zstd_bomb_inside_a_current_format_package_is_stopped(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(importing, "MAX_COLLECTION_BYTES", 1024 * 1024)
+    monkeypatch.setattr(anki_package, "MAX_COLLECTION_BYTES", 1024 * 1024)
     bomb = zstandard.ZstdCompressor().compress(b"\0" * (16 * 1024 * 1024))
     assert len(bomb) < 10_000
     with pytest.raises(BadInput, match="unpacks to more than 1 MB"):
         importing.parse_apkg(_zip({"collection.anki21b": bomb}))
     with pytest.raises(BadInput, match="damaged"):
         importing.parse_apkg(_zip({"collection.anki21b": b"not zstd"}))
+
+
+async def test_a_whole_collection_exported_as_colpkg_imports(core: Core, chat: ChatDriver) -> None:
+    text = await send_file(chat, "collection.colpkg", anki21b_package())
+    assert "Imported 3 cards (2 notes) into collection" in text
+    assert [n[1] for n in await notes_text(core)] == ["ser", "{{c1::Madrid}} es la capital"]
+
+
+def legacy_package(models: dict[str, object], notes: list[tuple[int, str]]) -> bytes:
+    """A schema-11 collection: note types as JSON in `col.models`."""
+    db = sqlite3.connect(":memory:")
+    db.executescript(
+        "CREATE TABLE col (id INTEGER PRIMARY KEY, models TEXT);"
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, guid TEXT, mid INTEGER, mod INTEGER,"
+        " usn INTEGER, tags TEXT, flds TEXT, sfld TEXT, csum INTEGER, flags INTEGER, data TEXT);"
+    )
+    db.execute("INSERT INTO col VALUES (1, ?)", (json.dumps(models),))
+    db.executemany(
+        "INSERT INTO notes (id, mid, tags, flds) VALUES (?, ?, '', ?)",
+        [(i, mid, flds) for i, (mid, flds) in enumerate(notes, start=1)],
+    )
+    db.commit()
+    return _zip({"collection.anki2": db.serialize()})
+
+
+async def test_notes_that_cannot_become_text_cards_are_counted_in_the_reply(
+    core: Core, chat: ChatDriver
+) -> None:
+    models: dict[str, object] = {
+        "1": {"type": 0, "tmpls": [{"name": "Card 1"}]},
+        "2": {"type": 0, "tmpls": [{"name": "Card 1"}]},  # a one-field note type
+    }
+    data = legacy_package(
+        models,
+        [
+            (1, "Hund\x1fdog"),
+            (2, "only one field"),
+            (1, '<img src="cat.jpg">\x1f[sound:cat.mp3]'),  # nothing left once media goes
+            (7, "unknown\x1fnote type"),
+        ],
+    )
+    text = await send_file(chat, "mixed.apkg", data)
+    assert "Imported 1 card (1 note)" in text
+    assert "3 notes of types I can't show as text were left out" in text
+    assert await counts(core) == (1, 1)
+
+
+async def test_a_hostile_package_is_refused_in_chat_and_imports_nothing(
+    core: Core, chat: ChatDriver
+) -> None:
+    db = sqlite3.connect(":memory:")
+    db.executescript(
+        "CREATE TABLE col (models TEXT); INSERT INTO col VALUES ('{}');"
+        "CREATE VIEW notes AS WITH RECURSIVE r(id, mid, tags, flds) AS"
+        " (SELECT 1, 1, '', 'a' UNION ALL SELECT id + 1, 1, '', 'a' FROM r) SELECT * FROM r;"
+    )
+    text = await send_file(chat, "endless.apkg", _zip({"collection.anki2": db.serialize()}))
+    assert "its “notes” is not a plain table" in text
+    assert await counts(core) == (0, 0)

@@ -125,20 +125,22 @@ async def test_a_deleted_task_can_be_undone_for_a_short_time(
         token = await csrf_of(client, "/tasks")
         deleted = await client.post(f"/tasks/{task_id}/delete", data={"csrf": token})
         page = await client.get(deleted.headers["location"])
-        assert "Deleted #1 Lab report." in page.text and f"/tasks/{task_id}/undo" in page.text
+        undo = re.search(r'action="(/tasks/undo/\d+)"', page.text)
+        assert undo and "Deleted #1 Lab report." in page.text
         assert 'id="open-tasks"' in page.text and "#1 Lab report</span>" not in page.text
-        undone = await client.post(f"/tasks/{task_id}/undo", data={"csrf": token})
+        undone = await client.post(undo.group(1), data={"csrf": token})
+        assert undone.headers["location"] == f"/tasks?changed={task_id}"
         page = await client.get(undone.headers["location"])
         assert "#1 Lab report</span>" in page.text and "#chem" in page.text and "high" in page.text
-        again = await client.post(f"/tasks/{task_id}/undo", data={"csrf": token})
+        again = await client.post(undo.group(1), data={"csrf": token})
         assert again.status_code == 404
-        await client.post(f"/tasks/{task_id}/delete", data={"csrf": token})
-        # Redis forgets the undo after UNDO_SECONDS; forget it now.
-        keys = await app.state.web.redis.keys("web:undo-task:*")
-        for key in keys:
-            await app.state.web.redis.delete(key)
-        late = await client.post(f"/tasks/{task_id}/undo", data={"csrf": token})
-        assert late.status_code == 404 and "Too late" in late.text
+        deleted = await client.post(f"/tasks/{task_id}/delete", data={"csrf": token})
+        clock.advance(timedelta(minutes=11))
+        page = await client.get(deleted.headers["location"])
+        assert 'id="undo"' not in page.text  # no offer once it is too late
+        late_url = str(deleted.headers["location"]).replace("/tasks?undo=", "/tasks/undo/")
+        late = await client.post(late_url, data={"csrf": token})
+        assert late.status_code == 400 and "too late" in late.text
 
 
 async def test_the_subject_filter_shows_only_that_subjects_tasks(app: FastAPI) -> None:
@@ -163,14 +165,13 @@ async def test_another_users_task_answers_404_to_every_task_form(app: FastAPI) -
             ("edit", edit_form(token, title="Hijacked")),
             ("delete", {"csrf": token}),
             ("toggle", {"csrf": token}),
-            ("undo", {"csrf": token}),
         ):
             answer = await ben.post(f"/tasks/{task_id}/{action}", data=form)
             assert answer.status_code == 404, action
         ana_token = await csrf_of(ana, "/tasks")
-        await ana.post(f"/tasks/{task_id}/delete", data={"csrf": ana_token})
-        assert (await ben.post(f"/tasks/{task_id}/undo", data={"csrf": token})).status_code == 404
-        assert (
-            await ana.post(f"/tasks/{task_id}/undo", data={"csrf": ana_token})
-        ).status_code == 303
+        deleted = await ana.post(f"/tasks/{task_id}/delete", data={"csrf": ana_token})
+        undo_url = str(deleted.headers["location"]).replace("/tasks?undo=", "/tasks/undo/")
+        assert "Private plan" not in (await ben.get(deleted.headers["location"])).text
+        assert (await ben.post(undo_url, data={"csrf": token})).status_code == 404
+        assert (await ana.post(undo_url, data={"csrf": ana_token})).status_code == 303
         assert "Private plan" in (await ana.get("/tasks")).text

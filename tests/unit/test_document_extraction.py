@@ -10,6 +10,7 @@ from core.documents.extraction import (
     ExtractionError,
     PdfPages,
     check_text_layer,
+    clean,
     decode_text,
     docx_blocks,
     sniff,
@@ -115,3 +116,48 @@ def test_extractive_summary_picks_central_sentences_and_concepts() -> None:
     summary = ExtractiveSummarizer(sentences_wanted=2).summary(text)
     assert "weather" not in summary and "Photosynthesis" in summary
     assert "light energy" in key_concepts(text)
+
+
+def test_a_word_hyphenated_across_lines_is_joined_in_text_files() -> None:
+    text = "Plants make sugar by photo-\nsynthesis in the Anglo-\nSaxon way since COVID-\n19."
+    assert text_blocks(text, markdown=False) == [
+        Block("Plants make sugar by photosynthesis in the Anglo-Saxon way since COVID-19.")
+    ]
+
+
+def test_a_word_hyphenated_across_lines_is_joined_in_pdfs() -> None:
+    assert clean("the mito-\n  chondria and a well- known fact") == (
+        "the mitochondria and a well- known fact"
+    )
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-16-le"])
+def test_utf16_text_is_read_with_or_without_a_byte_order_mark(encoding: str) -> None:
+    text = "Résumé of lecture 3\n\nÉnergie: the cell's ATP, café.\n"
+    data = text.encode(encoding)
+    assert sniff(data, "notes.txt") == TXT
+    assert sniff(data, "notes.md") == MD
+    assert decode_text(data) == text
+
+
+def test_bytes_windows_1252_leaves_undefined_fall_back_to_latin_1() -> None:
+    # 0x81 has no character in Windows-1252; Latin-1 maps every byte.
+    data = "Ångström".encode("latin-1") + b" \x81 " + "naïve".encode("latin-1")
+    assert decode_text(data) == "Ångström \x81 naïve"
+    assert decode_text("“smart” quotes €".encode("cp1252")) == "“smart” quotes €"
+
+
+def test_binary_with_many_zero_bytes_is_still_not_text() -> None:
+    exe = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" * 64
+    with pytest.raises(ExtractionError, match="not a PDF, Word"):
+        sniff(exe, "notes.txt")
+
+
+def test_a_pdf_past_its_time_limit_stops_before_the_next_page() -> None:
+    data = doc_samples.pdf(["first page words", "second page words"])
+    pages = PdfPages(data, "slow.pdf", 10, seconds=0.0)
+    with pytest.raises(ExtractionError, match=r"slow\.pdf took too long to read \(over 0 s"):
+        pages.page_blocks(0)
+    assert PdfPages(data, "slow.pdf", 10, seconds=60).page_blocks(1) == [
+        Block("second page words", 2)
+    ]

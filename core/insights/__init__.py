@@ -1,0 +1,1 @@
+"""Study insights: exam dates, available hours, the day-by-day plan and FSRS retention."""
