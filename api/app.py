@@ -17,6 +17,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from api import (
     account_pages,
     api_docs,
+    card_pages,
     document_pages,
     google,
     manage,
@@ -83,6 +84,7 @@ def create_app(
         account_pages.router,
         manage.router,
         review_pages.router,
+        card_pages.router,
         task_pages.router,
         document_pages.router,
         google.router,

@@ -3,18 +3,14 @@ private calendar feed. Every rule stays in the services; this only turns forms i
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
 from api.pages import page
-from api.web import RowId, Viewer, load_user, state, viewer
+from api.web import Viewer, load_user, state, viewer
 from core.flashcards import service as flashcards
-from core.flashcards import stats as card_stats
 from core.identity.models import Membership, Room
-from core.identity.service import user_zone
 from core.rooms import service as room_service
 from core.tasks import service as tasks
 
@@ -40,38 +36,6 @@ async def decks_page(request: Request, who: Viewer = Depends(viewer)) -> Respons
         user = await load_user(session, who)
         decks = await flashcards.list_decks(session, user, web.now())
     return page(request, "decks.html", who=who, csrf=who.csrf_token, decks=decks)
-
-
-CARDS_PER_PAGE = 50
-
-
-@router.get("/decks/{deck_id}")
-async def deck_cards_page(
-    request: Request,
-    deck_id: RowId,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-    who: Viewer = Depends(viewer),
-) -> Response:
-    """A deck's cards with the user's own schedule for each, a page at a time."""
-    web = state(request)
-    async with web.transaction() as session:
-        user = await load_user(session, who)
-        deck = await flashcards.get_deck(session, user, deck_id)
-        cards = await card_stats.list_cards(
-            session, user, deck_id, offset=offset, limit=CARDS_PER_PAGE + 1
-        )
-        return page(
-            request,
-            "deck.html",
-            who=who,
-            csrf=who.csrf_token,
-            deck=deck,
-            cards=cards[:CARDS_PER_PAGE],
-            offset=offset,
-            more=len(cards) > CARDS_PER_PAGE,
-            per_page=CARDS_PER_PAGE,
-            zone=user_zone(user),
-        )
 
 
 # Rooms -------------------------------------------------------------------------------

@@ -133,6 +133,8 @@ async def test_no_page_has_a_serious_or_critical_accessibility_violation(
         await page.click("form[action='/documents'] button[type=submit]")
         await page.wait_for_selector("#documents >> text=cells.txt")
         delete_link = await page.get_attribute("#documents a[href$='/delete']", "href")
+        await page.goto(f"{base}/decks")
+        deck_link = str(await page.get_attribute("#decks a[href^='/decks/']", "href"))
 
         for path in (
             "/dashboard",
@@ -142,6 +144,8 @@ async def test_no_page_has_a_serious_or_critical_accessibility_violation(
             "/documents",
             "/documents/search?q=mitochondria",
             str(delete_link),
+            deck_link,
+            f"{deck_link}/delete",
             "/rooms",
             "/link",
             "/settings",
@@ -161,4 +165,4 @@ async def test_no_page_has_a_serious_or_critical_accessibility_violation(
         await browser.close()
     failing = [f"{path}: {problem}" for path, found in report.items() for problem in found]
     assert failing == [], "\n".join(failing)
-    assert len(report) == 17
+    assert len(report) == 19

@@ -162,28 +162,6 @@ async def test_another_users_review_session_and_cards_answer_404(
         assert "Private" not in (await ben.get("/review")).text
 
 
-async def test_a_deck_page_lists_its_cards_with_my_schedule_and_hides_them_from_others(
-    app: FastAPI, chat: ChatDriver
-) -> None:
-    await chat.say("/deck Chem")
-    await chat.say("/card H2O | **water**")
-    await chat.say("/card NaCl | salt")
-    async with browser(app) as ana, browser(app) as ben:
-        await sign_up(ana, "ana-deck@example.org")
-        await link_chat(ana, chat)
-        decks = await ana.get("/decks")
-        deck = re.search(r'href="/decks/(\d+)"><strong>Chem', decks.text)
-        assert deck
-        cards = await ana.get(f"/decks/{deck.group(1)}")
-        assert cards.status_code == 200
-        rows = re.findall(r'<tr id="card-\d+"><td>([^<]+)</td><td>(.*?)</td>', cards.text)
-        assert rows == [("H2O", "<strong>water</strong>"), ("NaCl", "salt")]
-        assert 'rel="next"' not in cards.text
-        await sign_up(ben, "ben-deck@example.org", "Ben")
-        assert (await ben.get(f"/decks/{deck.group(1)}")).status_code == 404
-        assert (await ben.get("/decks/999999")).status_code == 404
-
-
 async def test_a_forged_shown_time_is_refused_as_bad_input(app: FastAPI, chat: ChatDriver) -> None:
     await chat.say("/deck Chem")
     await chat.say("/card H2O | water")
