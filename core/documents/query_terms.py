@@ -29,7 +29,7 @@ class Pruning:
     kept, so a question never loses all its terms)."""
 
     max_terms: int = 16
-    max_candidates: int = 5_000
+    max_candidates: int = 1_000
 
 
 PRUNED = Pruning()

@@ -183,7 +183,8 @@ class _ScopeFacts:
 _FACTS_SQL = f"""
 SELECT s.chunks, s.total_length, t.table_rows, d.lexemes, d.dfs,
        set_config('hnsw.ef_search', :ef, true) AS ef,
-       set_config('hnsw.iterative_scan', 'relaxed_order', true) AS scan
+       set_config('hnsw.iterative_scan', 'relaxed_order', true) AS scan,
+       set_config('plan_cache_mode', 'force_custom_plan', true) AS plans
 FROM (
     SELECT coalesce(sum(chunks), 0)::bigint AS chunks,
            coalesce(sum(total_length), 0)::bigint AS total_length
@@ -208,7 +209,10 @@ async def _scope_facts(
     session: AsyncSession, scopes: Sequence[str], query: str, ef_search: int
 ) -> _ScopeFacts:
     """In one round trip: the scopes' size, their document frequencies of the query's
-    lexemes, and the HNSW options for this transaction."""
+    lexemes, and the options of this transaction: HNSW's, and custom plans. A generic plan
+    of the cached search statement, blind to the scope and terms, intersects a scope-only
+    btree scan with a terms-only scan of the GIN index, which reads every scope's
+    postings."""
     row = (
         await session.execute(
             text(_FACTS_SQL), {"scopes": list(scopes), "query": query, "ef": str(ef_search)}
