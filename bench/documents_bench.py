@@ -287,6 +287,31 @@ def _long_questions(count: int, words: int = 200) -> list[str]:
     return [" ".join(f"w{w}" for w in row) for row in ids]
 
 
+async def _quoting_questions(core: Core, count: int) -> tuple[list[str], list[int]]:
+    """200-word questions that quote 40 words of one chunk of the long scope amid 160
+    others, and the id of the chunk each quotes."""
+    async with core.db.transaction() as session:
+        rows = (
+            await session.execute(
+                text(
+                    "SELECT id, text FROM document_chunks WHERE scope = :scope"
+                    " ORDER BY md5(id::text) LIMIT :count"
+                ),
+                {"scope": LONG_SCOPE, "count": count},
+            )
+        ).all()
+    filler = _long_questions(len(rows), words=160)
+    questions = []
+    for row, words in zip(rows, filler, strict=True):
+        around = words.split()
+        questions.append(" ".join([*around[:80], *row.text.split()[:40], *around[80:]]))
+    return questions, [row.id for row in rows]
+
+
+def _found(results: list[list[int]], wanted: list[int]) -> float:
+    return sum(w in r for r, w in zip(results, wanted, strict=True)) / max(1, len(wanted))
+
+
 async def _timed_searches(
     core: Core,
     scopes: list[str],
@@ -375,10 +400,20 @@ async def scale(core: Core, layout: Layout, queries: int, ef_search: int, load: 
     _, exact = await _timed_searches(
         core, [LONG_SCOPE], long, None, Mode.KEYWORD, ef_search, **EXACT_KEYWORD
     )
-    lines.append(
-        f"  keyword, 200-word question, {layout.long_chunks:,} chunks: {_summary(latencies)};"
-        f" top-10 overlap with unpruned BM25 {_overlap(pruned, exact):.3f}"
+    quoting, wanted = await _quoting_questions(core, min(queries, 50))
+    quoted_latencies, quoted = await _timed_searches(
+        core, [LONG_SCOPE], quoting, None, Mode.KEYWORD, ef_search
     )
+    _, quoted_exact = await _timed_searches(
+        core, [LONG_SCOPE], quoting, None, Mode.KEYWORD, ef_search, **EXACT_KEYWORD
+    )
+    lines += [
+        f"  keyword, 200-word question, {layout.long_chunks:,} chunks: {_summary(latencies)};"
+        f" top-10 overlap with unpruned BM25 {_overlap(pruned, exact):.3f}",
+        f"  keyword, 200-word question quoting a chunk: {_summary(quoted_latencies)};"
+        f" the quoted chunk in the top 10: {_found(quoted, wanted):.2f}"
+        f" (unpruned BM25 {_found(quoted_exact, wanted):.2f})",
+    ]
     return lines
 
 
