@@ -155,7 +155,8 @@ def lecture_notes() -> bytes:
 
 
 def long_question() -> str:
-    words = [FILLER[(k * 5) % len(FILLER)] for k in range(190)]
+    topics = " ".join(TOPICS).split()
+    words = [FILLER[(k * 5) % len(FILLER)] for k in range(190 - len(topics))] + topics
     words[97:97] = re.findall(r"\S+", "how does the axolotl regrow its limb from a blastema")
     return " ".join(words)
 
