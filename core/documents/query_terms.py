@@ -28,7 +28,7 @@ class Pruning:
     their document frequencies add up to at most `max_candidates` (the rarest term is always
     kept, so a question never loses all its terms)."""
 
-    max_terms: int = 16
+    max_terms: int = 32
     max_candidates: int = 1_000
 
 
