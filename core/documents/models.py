@@ -7,6 +7,7 @@ Vectors: `embedding` is a pgvector column without a fixed dimension; each chunk 
 model and dimension it was embedded with. HNSW needs a fixed dimension, so the migration
 creates partial expression indexes `(embedding::vector(N)) WHERE embedding_dim = N` for
 the common sizes (384, 768, 1024, 1536); another size still works through exact search.
+Full text: a GIN index on (scope, tsv), so a search narrows by scope inside the index.
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ class Chunk(Base):
 
     __tablename__ = "document_chunks"
     __table_args__ = (
-        Index("ix_document_chunks_tsv", "tsv", postgresql_using="gin"),
+        # Composite GIN (btree_gin): a full-text query reads only its own scope's postings.
+        Index("ix_document_chunks_scope_tsv", "scope", "tsv", postgresql_using="gin"),
         Index("ix_document_chunks_scope_model", "scope", "embedding_model"),
     )
 
