@@ -2,16 +2,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+from core.db.pool import PING_AFTER_IDLE_SECONDS, guard_pool
 
 
 def async_url(url: str) -> str:
@@ -27,24 +26,23 @@ def async_url(url: str) -> str:
     raise ValueError(f"not a PostgreSQL URL: {url.split('@')[-1]}")
 
 
-def _replace_if_closed(dbapi_connection: Any, record: Any, proxy: Any) -> None:
-    """Instead of `pool_pre_ping`, which costs three round trips (BEGIN, a ping, ROLLBACK)
-    on every checkout: a connection the server closed while it sat in the pool (a restart,
-    an idle timeout, a terminated backend) was already noticed by the event loop, and the
-    pool replaces it here without asking the server."""
-    if record.driver_connection.is_closed():
-        raise DisconnectionError("the server closed this connection")
-
-
 class Database:
     """One engine and its session factory; `transaction()` is the unit of work."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        echo: bool = False,
+        ping_after_idle: float = PING_AFTER_IDLE_SECONDS,
+    ) -> None:
         self.url = async_url(url)
+        # No pool_pre_ping: see core.db.pool for the cheaper check used instead.
         self.engine: AsyncEngine = create_async_engine(
             self.url, pool_size=pool_size, max_overflow=pool_size, echo=echo
         )
-        event.listen(self.engine.sync_engine.pool, "checkout", _replace_if_closed)
+        guard_pool(self.engine, ping_after_idle)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager

@@ -106,3 +106,20 @@ async def test_a_connection_the_server_closed_is_replaced_before_the_next_comman
         await killer.dispose()
     await asyncio.sleep(0.2)  # the event loop reads each closed socket
     assert "Asia/Tokyo" in await chat.say("/settings")
+
+
+async def test_a_connection_idle_for_long_is_pinged_before_reuse(servers: Servers) -> None:
+    # A worker's event loop does not run between jobs, so it cannot have seen the server
+    # close an idle connection: such a connection is pinged before it is handed out.
+    db = Database(servers.database_url, pool_size=1, ping_after_idle=0.0)
+    sent: list[str] = []
+    try:
+        async with db.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            raw.driver_connection.add_query_logger(lambda record: sent.append(record.query))
+        async with db.engine.connect() as conn:
+            await conn.get_raw_connection()
+        await asyncio.sleep(0)
+        assert ";" in sent
+    finally:
+        await db.dispose()
