@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from sqlalchemy import Select, bindparam, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core.chat.markup import escape, shorten
 from core.chat.messages import Conversation, Sender
@@ -69,11 +70,13 @@ async def speaker_for_event(
     `user_for_sender` and `room_for_chat`; once they exist this is one statement."""
     statement = _arrival(event_id is not None, not chat.is_direct)
     params = {
-        "platform": sender.platform,
-        "external_id": sender.external_id,
+        "sender_platform": sender.platform,
+        "sender_id": sender.external_id,
         "chat_platform": chat.platform,
-        "event_id": event_id,
+        "event": event_id,
         "room_key": _room_key(chat),
+        "seen_at": now,
+        "seen_before": now - LAST_SEEN_RESOLUTION,
     }
     found = (await session.execute(statement, params)).one()
     fresh, identity, user = found[0], found[1], found[2]
@@ -83,10 +86,13 @@ async def speaker_for_event(
     if identity is None:
         user = await _create_user(session, sender, now, default_timezone, dm_chat_id)
     else:
+        if now - identity.last_seen_at > LAST_SEEN_RESOLUTION:
+            # The statement above recorded it: keep the object in step without a second UPDATE.
+            set_committed_value(identity, "last_seen_at", now)
         _note_seen(identity, sender, now, dm_chat_id)
     if chat.is_direct:
         return Speaker(user, None)
-    room, membership_id = (found[3], found[4]) if identity is not None else (None, None)
+    room, membership_id = (found[4], found[5]) if identity is not None else (None, None)
     if room is None:
         return Speaker(user, await room_for_chat(session, chat, user))
     await _settle_room(session, chat, room, membership_id, user)
@@ -96,12 +102,27 @@ async def speaker_for_event(
 @cache
 def _arrival(recorded: bool, in_room: bool) -> Select[Any]:
     """One row: whether the event is new (inserting it when `recorded`), then identity, user
-    and, `in_room`, room and membership id, each NULL when there is none yet. Built once per
-    shape, with bound parameters: building it per event cost more CPU than running it."""
+    and, `in_room`, room and membership id, each NULL when there is none yet. The identity's
+    `last_seen_at` is moved on in the same statement when it is older than the resolution.
+    Built once per shape, with bound parameters: building it per event cost more CPU than
+    running it."""
+    # Parameter names differ from column names: an UPDATE would take those as SET values.
+    touched = (
+        update(Identity)
+        .where(
+            Identity.platform == bindparam("sender_platform"),
+            Identity.external_id == bindparam("sender_id"),
+            Identity.last_seen_at < bindparam("seen_before"),
+        )
+        .values(last_seen_at=bindparam("seen_at"))
+        .returning(Identity.id)
+        .cte("touched")
+    )
+    touches = select(func.count()).select_from(touched).scalar_subquery().label("touched")
     if recorded:
         inserted = (
             insert(ProcessedEvent)
-            .values(platform=bindparam("chat_platform"), event_id=bindparam("event_id"))
+            .values(platform=bindparam("chat_platform"), event_id=bindparam("event"))
             .on_conflict_do_nothing()
             .returning(ProcessedEvent.event_id)
             .cte("inserted")
@@ -110,12 +131,12 @@ def _arrival(recorded: bool, in_room: bool) -> Select[Any]:
     else:
         arrival = select(literal(1).label("fresh")).subquery("arrival")
     statement = (
-        select(arrival.c.fresh, Identity, User)
+        select(arrival.c.fresh, Identity, User, touches)
         .select_from(arrival)
         .outerjoin(
             Identity,
-            (Identity.platform == bindparam("platform"))
-            & (Identity.external_id == bindparam("external_id")),
+            (Identity.platform == bindparam("sender_platform"))
+            & (Identity.external_id == bindparam("sender_id")),
         )
         .outerjoin(User, User.id == Identity.user_id)
     )

@@ -5,14 +5,16 @@ A correctness budget, not a timing test: counted with the engine's own event hoo
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select, text
 
 from core.chat.messages import Incoming
+from core.clock import FixedClock
 from core.db import Database
 from core.db.counting import StatementCount, counting
-from core.identity.models import Membership, ProcessedEvent, Room
+from core.identity.models import Identity, Membership, ProcessedEvent, Room
 from teddy.runtime import Core
 from teddy.servers import Servers
 from tests.conftest import ChatDriver
@@ -45,6 +47,20 @@ async def test_a_known_member_in_a_room_is_found_and_deduplicated_in_one_stateme
     counted = await _counted(core, ann, "/settings", "ev-room-1")
     assert counted.statements == 1, counted.texts
     assert counted.transactions == 1
+
+
+async def test_someone_back_after_a_while_is_marked_seen_by_the_same_statement(
+    core: Core, chat: ChatDriver, clock: FixedClock
+) -> None:
+    await chat.say("/start")
+    clock.advance(timedelta(hours=3))
+    counted = await _counted(core, chat, "/settings", "ev-later")
+    assert counted.statements == 1, counted.texts
+    async with core.db.transaction() as session:
+        seen = await session.scalar(
+            select(Identity.last_seen_at).where(Identity.external_id == chat.sender.external_id)
+        )
+    assert seen == clock.now()
 
 
 async def test_a_writing_command_is_one_transaction(core: Core, chat: ChatDriver) -> None:
