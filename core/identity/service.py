@@ -79,14 +79,14 @@ async def speaker_for_event(
         "seen_before": now - LAST_SEEN_RESOLUTION,
     }
     found = (await session.execute(statement, params)).one()
-    fresh, identity, user = found[0], found[1], found[2]
+    fresh, identity, user, touched = found[0], found[1], found[2], found[3]
     if not fresh:
         return None
     dm_chat_id = chat.external_id if chat.is_direct else None
     if identity is None:
         user = await _create_user(session, sender, now, default_timezone, dm_chat_id)
     else:
-        if now - identity.last_seen_at > LAST_SEEN_RESOLUTION:
+        if touched:
             # The statement above recorded it: keep the object in step without a second UPDATE.
             set_committed_value(identity, "last_seen_at", now)
         _note_seen(identity, sender, now, dm_chat_id)
