@@ -17,9 +17,9 @@ from starlette.middleware.sessions import SessionMiddleware
 from api import account_pages, google, manage, ops, pages, rest, rest_study, rest_tasks
 from api.security import Metrics, SecurityAndMetrics
 from api.web import HERE, SignInRequired, WebState, templates
+from core.chat.gateway import Core
 from core.errors import BadInput, Forbidden, NotFound, TeddyError
 from core.settings import Settings
-from teddy.runtime import Core
 
 STATUS_FOR = {BadInput: 400, NotFound: 404, Forbidden: 403}
 # The REST API answers bad input with 422 like FastAPI's own validation, and another
@@ -32,7 +32,7 @@ def create_app(
 ) -> FastAPI:
     """The app for an opened core. `extra_routers` (the Telegram webhook, for example) are
     included as they are."""
-    redis = Redis.from_url(core.servers.redis_url)
+    redis = Redis.from_url(core.redis_url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -178,6 +178,7 @@ async def dashboard(
         # Inside <script type="application/json">: no "<" may close the element early.
         stats_json=json.dumps(report.as_dict()).replace("<", "\\u003c"),
         summary=analytics.summary_text(report),
+        figures=analytics.figures(report),
     )
 
 

@@ -11,9 +11,9 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from telegram import Update
 from telegram.ext import Application
 
+from bots.telegram.translate import read_update
 from core.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -43,8 +43,9 @@ def telegram_webhook_router(
             return Response(status_code=400)
         if not isinstance(data, dict) or "update_id" not in data:
             return Response(status_code=400)
-        update = Update.de_json(data, application.bot)
-        await application.update_queue.put(update)
+        update = read_update(data, application.bot)
+        if update is not None:
+            await application.update_queue.put(update)
         return Response(status_code=200)
 
     return router

@@ -21,9 +21,9 @@ from api.mail import mailer_from_settings
 from core.accounts import ratelimit
 from core.accounts import service as accounts
 from core.accounts.mail import Mailer
+from core.chat.gateway import Core
 from core.identity.models import User
 from core.settings import Settings
-from teddy.runtime import Core
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "teddy_session"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bench._common import bench_core as shared_bench_core
 from core.chat.messages import Sender
-from core.documents.embeddings import EXTRA_KEY, Embedder
+from core.documents.embeddings import Embedder
 from core.identity.models import User
 from core.identity.service import user_for_sender
 from teddy.runtime import Core
@@ -19,7 +19,7 @@ async def bench_core(home: Path | None, embedder: Embedder | None) -> AsyncItera
     """The core on embedded PostgreSQL in `home` (a temporary directory by default), with
     this embedder (None: keyword search only)."""
     async with shared_bench_core(home, max_upload_mb=25) as core:
-        core.services.extra[EXTRA_KEY] = embedder
+        core.services.embedder = embedder
         yield core
 
 

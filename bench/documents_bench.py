@@ -71,7 +71,7 @@ def lecture_pdf(pages: int, seed: int) -> bytes:
 
 
 async def ingestion(core: Core, embedder: Embedder | None, pages: int, docs: int) -> str:
-    core.services.extra["embedder"] = embedder
+    core.services.embedder = embedder
     if embedder is not None:
         await embedder.embed(["load the model before timing"])
     user = await bench_user(core, f"ingest-{embedder is not None}")

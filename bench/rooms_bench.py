@@ -30,7 +30,7 @@ from sqlalchemy import text
 from core.clock import SystemClock
 from core.jobs import JobContext
 from core.rooms.jobs import sweep_focus_once
-from core.rooms.pubsub import EXTRA_KEY, RedisRoomEvents
+from core.rooms.pubsub import RedisRoomEvents
 from core.settings import Settings
 from teddy.runtime import Core, open_core
 
@@ -174,7 +174,8 @@ async def references(core: Core) -> None:
         for _ in range(rounds):
             await conn.execute(text("SELECT 1"))
         select_ms = (time.perf_counter() - started) / rounds * 1000
-    events: RedisRoomEvents = core.services.extra[EXTRA_KEY]
+    events = core.services.room_events
+    assert isinstance(events, RedisRoomEvents)
     started = time.perf_counter()
     for _ in range(rounds):
         await events.redis.publish("teddy:bench", "x")
@@ -187,7 +188,9 @@ async def main(args: argparse.Namespace) -> None:
     settings = Settings(teddy_home=home, _env_file=None)
     async with open_core(settings, clock=SystemClock()) as core:
         jc = JobContext(core.db, core.services)
-        listener = await core.services.extra[EXTRA_KEY].subscribe()
+        events = core.services.room_events
+        assert isinstance(events, RedisRoomEvents)
+        listener = await events.subscribe()
         received = 0
 
         async def listen() -> None:

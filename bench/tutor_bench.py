@@ -167,7 +167,7 @@ async def main(turns: int, assemblies: int) -> None:
         )
         async with open_core(settings) as core:
             llm = OpenAILLM(base_url=fake.base_url, model="fake", max_retries=0)
-            core.services.extra["tutor"] = TutorPorts(llm, core.services.extra["redis"])
+            core.services.tutor = TutorPorts(llm, core.services.redis)
             print("reference")
             print(f"  SELECT 1 round trip              {ms(await select_one(core))}")
             await bare_sdk_first_token(fake, 5)  # warm up

@@ -7,17 +7,21 @@ reply). See COMMANDS.md for the protocol."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import mimetypes
 import sys
+import threading
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from bots.console_output import file_name, json_line, printable, user_files_dir, write_private
+from core.chat.gateway import Core
 from core.chat.markup import to_plain
 from core.chat.messages import Attachment, Button, Conversation, Incoming, Reply, Sender
 from core.notify import service as outbox
-from teddy.runtime import Core
 
 PLATFORM = "console"
 
@@ -103,7 +107,9 @@ class ConsoleSession:
         if reply.live_id is not None:
             kind = "edit" if reply.live_id in self.sent_live else kind
             self.sent_live.add(reply.live_id)
-        self.show(kind, reply.plain_text(), reply.buttons, self.write_files(reply))
+        # A terminal shows no images: a card's image (the /stats chart) becomes a file.
+        files = self.write_files(reply.with_images_as_files())
+        self.show(kind, reply.plain_text(), reply.buttons, files)
 
     def show(self, kind: str, text: str, buttons: list[Button], files: list[str]) -> None:
         if self.jsonl:
@@ -113,14 +119,14 @@ class ConsoleSession:
                 "buttons": [{"action": b.action, "label": b.label} for b in buttons],
                 "files": files,
             }
-            self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self.out.write(json_line(record))
         else:
             marker = {"edit": "(updated) ", "notification": "🔔 "}.get(kind, "")
-            self.out.write(f"teddy> {marker}{text}\n")
+            self.out.write(f"teddy> {marker}{printable(text)}\n")
             for i, button in enumerate(buttons, 1):
-                self.out.write(f"   [{i}] {button.label}\n")
+                self.out.write(f"   [{i}] {printable(button.label)}\n")
             for path in files:
-                self.out.write(f"   file: {path}\n")
+                self.out.write(f"   file: {printable(path)}\n")
         self.out.flush()
         if buttons:
             self.last_buttons = buttons
@@ -131,12 +137,13 @@ class ConsoleSession:
     def write_files(self, reply: Reply) -> list[str]:
         if not reply.files:
             return []
-        directory = self.files_dir or (self.core.settings.home() / "files")
-        directory.mkdir(parents=True, exist_ok=True)
+        directory = self.files_dir or user_files_dir(self.core.settings.home(), self.user)
+        directory.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, exist_ok=True)
         paths = []
         for part in reply.files:
-            path = directory / Path(part.name).name
-            path.write_bytes(part.data)
+            path = directory / file_name(part.name)
+            write_private(path, part.data)
             paths.append(str(path))
         return paths
 
@@ -170,11 +177,16 @@ class ConsoleSession:
             await self.run_interactive(stdin)
 
     async def run_scripted(self, stdin: TextIO, wait_seconds: float) -> None:
-        for line in stdin:
-            incoming = self.incoming_from_line(line)
-            if incoming is not None:
-                await self.core.dispatcher.handle(incoming, self.emit)
-            await self.deliver_notifications()
+        # Background work (ingestion, reminders, live updates) goes on while input waits.
+        poller = asyncio.create_task(self._poll_notifications())
+        try:
+            async for line in read_lines(stdin):
+                incoming = self.incoming_from_line(line)
+                if incoming is not None:
+                    await self.core.dispatcher.handle(incoming, self.emit)
+                await self.deliver_notifications()
+        finally:
+            poller.cancel()
         await self.finish_background_work(wait_seconds)
 
     async def finish_background_work(self, wait_seconds: float) -> None:
@@ -187,11 +199,12 @@ class ConsoleSession:
     async def run_interactive(self, stdin: TextIO) -> None:
         poller = asyncio.create_task(self._poll_notifications())
         self.out.write("Study Teddy — type /help, or /quit to leave.\n")
+        lines = read_lines(stdin)
         try:
             while True:
                 self.out.write("you> ")
                 self.out.flush()
-                line = await asyncio.to_thread(stdin.readline)
+                line = await anext(lines, "")
                 if not line or line.strip() in ("/quit", "/exit"):
                     break
                 incoming = self.incoming_from_line(line)
@@ -205,6 +218,27 @@ class ConsoleSession:
         while True:
             await asyncio.sleep(2)
             await self.deliver_notifications()
+
+
+async def read_lines(stdin: TextIO) -> AsyncIterator[str]:
+    """The input's lines, read by a daemon thread so the event loop never blocks on them
+    (and a process stopped by a signal does not wait for the next line)."""
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def read() -> None:
+        try:
+            for line in iter(stdin.readline, ""):
+                loop.call_soon_threadsafe(lines.put_nowait, line)
+        except (OSError, ValueError):
+            pass  # input closed under us
+        finally:
+            with contextlib.suppress(RuntimeError):  # the loop is gone
+                loop.call_soon_threadsafe(lines.put_nowait, None)
+
+    threading.Thread(target=read, name="console-input", daemon=True).start()
+    while (line := await lines.get()) is not None:
+        yield line
 
 
 def _is_file(path: Path) -> bool:

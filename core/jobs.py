@@ -8,6 +8,7 @@ the acknowledgement), so each one checks the state it is about to change.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -68,8 +69,16 @@ async def run_job(name: str, jc: JobContext, kwargs: dict[str, Any]) -> None:
 
 
 class JobQueue(Protocol):
-    async def enqueue(self, name: str, kwargs: dict[str, Any]) -> None:
-        """Schedule the job to run soon, outside the caller's transaction."""
+    async def enqueue(
+        self, name: str, kwargs: dict[str, Any], *, job_id: int | None = None
+    ) -> None:
+        """Schedule the job to run soon, outside the caller's transaction. With `job_id`
+        (a recorded `PendingJob`), the run takes its lease first and skips a job done or
+        running elsewhere."""
+        ...
+
+    async def reachable(self) -> bool:
+        """Whether a job enqueued now would be taken (False: the broker is down)."""
         ...
 
 
@@ -84,21 +93,35 @@ class InlineJobQueue:
     def bind(self, context: JobContext) -> None:
         self.context = context
 
-    async def enqueue(self, name: str, kwargs: dict[str, Any]) -> None:
+    async def enqueue(
+        self, name: str, kwargs: dict[str, Any], *, job_id: int | None = None
+    ) -> None:
         if name not in JOBS:
             raise LookupError(f"unknown job {name!r}")
         if self.context is None:
             raise RuntimeError("InlineJobQueue is not bound to a database yet")
-        task = asyncio.create_task(self._run(name, self.context, kwargs))
+        task = asyncio.create_task(self._run(name, self.context, kwargs, job_id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _run(self, name: str, jc: JobContext, kwargs: dict[str, Any]) -> None:
+    async def reachable(self) -> bool:
+        return True
+
+    async def _run(
+        self, name: str, jc: JobContext, kwargs: dict[str, Any], job_id: int | None
+    ) -> None:
+        from core.maintenance import pending
+
         try:
-            await run_job(name, jc, kwargs)
+            if job_id is None:
+                await run_job(name, jc, kwargs)
+            else:
+                await pending.run_leased(jc, job_id, name, kwargs)
         except Exception as exc:
             log.exception("job %s failed", name)
             self.failures.append((name, exc))
+            if job_id is not None:
+                await pending.finish(jc.db, job_id)
 
     @property
     def pending(self) -> int:
@@ -125,7 +148,16 @@ def after_commit(session: AsyncSession, callback: Callable[[], Awaitable[None]])
 async def enqueue_after_commit(
     session: AsyncSession, queue: JobQueue, name: str, **kwargs: Any
 ) -> None:
+    """Record the job in this transaction and send it once it commits. A queue that is down
+    then loses nothing: the relay sweep sends it later (core.maintenance.pending)."""
+    from core.maintenance import pending
+
+    if name not in JOBS:
+        raise LookupError(f"unknown job {name!r}")
+    json.dumps(kwargs)  # fail here, in the caller, on arguments a worker could not read
+    job_id = await pending.record(session, name, kwargs)
+
     async def send() -> None:
-        await queue.enqueue(name, kwargs)
+        await pending.send(queue, job_id, name, kwargs)
 
     after_commit(session, send)

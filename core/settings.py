@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -94,6 +96,9 @@ class Settings(BaseSettings):
     job_time_limit: int = 900  # seconds one job may run before it is stopped
     job_max_retries: int = 5  # retries (with backoff) for transient DB/Redis errors
     job_retry_backoff: float = 2.0  # seconds before the first retry; doubles each time
+    # A running job holds a lease it renews every third of this; when its worker dies the
+    # lease runs out and the relay sweep hands the job to another worker (within a minute).
+    job_lease_seconds: int = Field(default=30, ge=3)
     # Redis broker only: an unacknowledged job is redelivered after this many seconds (a worker
     # that died mid-job). Must exceed the longest job; default: job_time_limit + 300.
     celery_visibility_timeout: int | None = None
@@ -130,19 +135,35 @@ class Settings(BaseSettings):
         return None
 
     def home(self) -> Path:
-        """The data directory, created on first use."""
-        self.teddy_home.mkdir(parents=True, exist_ok=True)
+        """The data directory, created on first use (only its owner may enter it)."""
+        self.teddy_home.mkdir(mode=0o700, parents=True, exist_ok=True)
         return self.teddy_home
 
     def resolved_secret_key(self) -> str:
-        """The configured secret key, or one generated once and kept in the data directory."""
+        """The configured secret key, or one generated once and kept in the data directory
+        (created readable by its owner only; concurrent first runs agree on one key)."""
         if self.secret_key is not None:
             return self.secret_key.get_secret_value()
         path = self.home() / "secret_key"
-        if not path.exists():
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-        return path.read_text().strip()
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return _read_secret(path)
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+            file.flush()
+            os.fsync(file.fileno())
+        return _read_secret(path)
+
+
+def _read_secret(path: Path) -> str:
+    """The key another process may be writing this very moment: wait for it briefly."""
+    deadline = time.monotonic() + 5.0
+    while not (key := path.read_text().strip()):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{path} is empty; delete it to make a new secret key")
+        time.sleep(0.01)
+    return key
 
 
 @lru_cache(maxsize=1)

@@ -18,6 +18,9 @@ from teddy.options import home_option, load_settings
 @click.group()
 def main() -> None:
     """Study Teddy: a study assistant for Telegram, Discord, Slack and the terminal."""
+    from teddy.signals import terminate_like_interrupt
+
+    terminate_like_interrupt()
 
 
 @main.command()
@@ -42,7 +45,7 @@ def chat(
     clock = _fixed_clock(now) if now else None
 
     async def run() -> None:
-        async with open_core(settings, clock=clock) as core:
+        async with open_core(settings, clock=clock, relay_jobs=True) as core:
             session = ConsoleSession(core, user or getpass.getuser(), room, jsonl)
             await session.run(sys.stdin, wait_seconds=wait)
 

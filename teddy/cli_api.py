@@ -25,7 +25,7 @@ def api_command(home: Path | None, host: str, port: int) -> None:
     settings = load_settings(home)
 
     async def run() -> None:
-        async with open_core(settings, preload_embedder=True) as core:
+        async with open_core(settings, preload_embedder=True, relay_jobs=True) as core:
             await api_server(settings, create_app(settings, core), host, port).serve()
 
     asyncio.run(run())

@@ -43,7 +43,7 @@ def discord_command(
 
     async def run() -> None:
         stop = stop_on_signals()
-        async with open_core(settings, preload_embedder=True) as core:
+        async with open_core(settings, preload_embedder=True, relay_jobs=True) as core:
             await run_discord(
                 core,
                 stop,

@@ -35,7 +35,7 @@ def slack(home: Path | None, http: bool, host: str, port: int) -> None:
 
     async def run() -> None:
         stop = stop_on_signals()
-        async with open_core(settings, preload_embedder=True) as core:
+        async with open_core(settings, preload_embedder=True, relay_jobs=True) as core:
             await run_slack(core, stop, http=http, host=host, port=port)
 
     asyncio.run(run())

@@ -39,7 +39,7 @@ def telegram(home: Path | None, webhook: bool, host: str, port: int) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
-        async with open_core(settings, preload_embedder=True) as core:
+        async with open_core(settings, preload_embedder=True, relay_jobs=True) as core:
             await run_telegram(core, stop, webhook=webhook, host=host, port=port)
 
     asyncio.run(run())

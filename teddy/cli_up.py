@@ -75,6 +75,8 @@ def up(home: Path | None) -> None:
     if previous is not None and pid_alive(previous.pid):
         raise click.ClickException(f"teddy up is already running here (pid {previous.pid})")
     stop = _StopFlag()
+    # Made here, once: children started together would otherwise race to make it.
+    settings.resolved_secret_key()
     with start_servers(settings) as servers:
         migrate.upgrade(servers.database_url)
         env = {
@@ -138,7 +140,7 @@ def _requeue_after_worker_crash(
 ) -> Celery:
     """With the embedded Redis the only worker is ours: when it dies, its unfinished jobs go
     straight back to the queue instead of waiting out the visibility timeout."""
-    from workers.app import create_app
+    from teddy.bootstrap import celery_app as create_app
     from workers.inspect import requeue_unacked
 
     app = create_app(settings, database_url=database_url, redis_url=redis_url)
@@ -168,8 +170,8 @@ def worker(home: Path | None, concurrency: int | None, pool: str, health_port: i
     # SIGTERM (Kubernetes, `teddy up`) lets running jobs finish for WORKER_SHUTDOWN_GRACE
     # seconds, then hands the rest back to the queue.
     os.environ.setdefault("REMAP_SIGTERM", "SIGQUIT")
+    from teddy.bootstrap import celery_app as create_app
     from teddy.servers import start_servers
-    from workers.app import create_app
     from workers.config import QUEUE
 
     settings = load_settings(home)
@@ -214,8 +216,8 @@ def _serve_worker_health(port: int) -> None:
 @click.option("--health-port", type=int, default=None, help="Serve GET /healthz on this port.")
 def beat(home: Path | None, health_port: int | None) -> None:
     """Run Celery beat: it queues every periodic sweep on time. Run exactly one."""
+    from teddy.bootstrap import celery_app as create_app
     from teddy.servers import start_servers
-    from workers.app import create_app
 
     settings = load_settings(home)
     with start_servers(settings) as servers:
@@ -258,7 +260,7 @@ def status(home: Path | None) -> None:
 
 
 def _echo_queues(settings: Settings, database_url: str, redis_url: str) -> None:
-    from workers.app import create_app
+    from teddy.bootstrap import celery_app as create_app
     from workers.inspect import queue_depths
 
     app = create_app(settings, database_url=database_url, redis_url=redis_url)

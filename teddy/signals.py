@@ -15,3 +15,12 @@ def stop_on_signals() -> asyncio.Event:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     return stop
+
+
+def terminate_like_interrupt() -> None:
+    """SIGTERM stops a Teddy process the way Ctrl-C does (KeyboardInterrupt): cleanups run
+    (open_core's, and the embedded servers' at exit), so a process stopped by Kubernetes, a
+    supervisor or `kill` stops the embedded PostgreSQL and Redis it was the last user of.
+    Processes that wait on signals themselves (`stop_on_signals`, uvicorn, Celery) install
+    their own handlers over this one; uvicorn re-raises SIGTERM into it when it is done."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)

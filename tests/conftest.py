@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy import text
 
 from core.app import load_models
@@ -22,6 +23,9 @@ from core.db import Base
 from core.settings import Settings
 from teddy.runtime import Core, open_core
 from teddy.servers import Servers, start_servers
+from tests.support.job_failures import JobFailures
+
+pytest_plugins = ["tests.support.ci_skips", "pytester"]
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # a Wednesday
 
@@ -50,24 +54,37 @@ def servers(settings: Settings) -> Iterator[Servers]:
         yield running
 
 
+@pytest.fixture(autouse=True)
+def job_failures() -> Iterator[JobFailures]:
+    """Every test fails when a job of a queue it watched failed and the test did not take
+    the failure (`job_failures.take()`). Set up before `core`, so checked after `core` has
+    drained its queue."""
+    failures = JobFailures()
+    yield failures
+    failures.check()
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(T0)
 
 
 @pytest.fixture
-async def core(settings: Settings, servers: Servers, clock: FixedClock) -> AsyncIterator[Core]:
+async def core(
+    settings: Settings, servers: Servers, clock: FixedClock, job_failures: JobFailures
+) -> AsyncIterator[Core]:
     """The whole core on a clean database (migrated once per run, truncated per test)."""
     global _migrated
     async with open_core(
         settings, clock=clock, servers=servers, run_migrations=not _migrated
     ) as opened:
         _migrated = True
+        job_failures.watch(opened.services.jobs)
         await _truncate_all(opened)
         # Rate-limit counters are keyed by user id and the fixed clock's minute: without
         # this, one test's attempts would count against the same ids in the next.
-        redis = opened.services.extra.get("redis")
-        if redis is not None:
+        redis = opened.services.redis
+        if isinstance(redis, Redis):
             await redis.flushdb()
         yield opened
 

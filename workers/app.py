@@ -11,6 +11,7 @@ import logging
 import os
 import random
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -22,8 +23,9 @@ from core.app import load_jobs
 from core.chat.context import Services
 from core.clock import SystemClock
 from core.db import Database
-from core.jobs import PERIODIC, JobContext, run_job
+from core.jobs import PERIODIC, JobContext, JobQueue, run_job
 from core.logs import configure_logging, correlation, correlation_id
+from core.maintenance import pending
 from core.maintenance import service as maintenance
 from core.settings import Settings
 from workers.config import CORRELATION_HEADER, MAX_DELIVERIES, QUEUE, TASK_NAME, celery_config
@@ -61,10 +63,17 @@ class WorkerRuntime:
     redis: redis.Redis
 
 
+def _bare_services(app: TeddyApp, jobs: JobQueue) -> Services:
+    return Services(settings=app.settings, clock=SystemClock(), jobs=jobs)
+
+
 class TeddyApp(Celery):  # type: ignore[misc]
     settings: Settings
     database_url: str
     redis_url: str
+    # Set by `teddy.bootstrap.celery_app`: the services every process kind gets. The bare
+    # default serves processes that only send or inspect jobs.
+    services_factory: Callable[[TeddyApp, JobQueue], Services] = staticmethod(_bare_services)
     _runtime: WorkerRuntime | None = None
 
     def runtime(self) -> WorkerRuntime:
@@ -73,9 +82,7 @@ class TeddyApp(Celery):  # type: ignore[misc]
 
             loop = asyncio.new_event_loop()
             db = Database(self.database_url, pool_size=2)
-            services = Services(
-                settings=self.settings, clock=SystemClock(), jobs=CeleryJobQueue(self)
-            )
+            services = self.services_factory(self, CeleryJobQueue(self))
             client = redis.Redis.from_url(self.redis_url)
             self._runtime = WorkerRuntime(os.getpid(), loop, db, services, client)
         return self._runtime
@@ -86,6 +93,7 @@ class TeddyApp(Celery):  # type: ignore[misc]
             close_queue = getattr(runtime.services.jobs, "close", None)
             if close_queue is not None:
                 close_queue()
+            runtime.loop.run_until_complete(runtime.services.aclose())
             runtime.loop.run_until_complete(runtime.db.dispose())
             runtime.loop.close()
             runtime.redis.close()
@@ -172,7 +180,11 @@ def _correlation_id(request: Any) -> str | None:
     return str(value) if value else None
 
 
-def run_job_task(self: JobTask, name: str, kwargs: dict[str, Any]) -> None:
+def run_job_task(
+    self: JobTask, name: str, kwargs: dict[str, Any], job_id: int | None = None
+) -> None:
+    """Run one job. With `job_id` (a recorded pending job) the run holds the job's lease:
+    a job done or running elsewhere is skipped, and a failed one is retried or closed."""
     app: TeddyApp = self.app
     runtime = app.runtime()
     retries = int(self.request.retries or 0)
@@ -182,10 +194,13 @@ def run_job_task(self: JobTask, name: str, kwargs: dict[str, Any]) -> None:
         log.info("job %s started", name, extra=extra)
         try:
             runtime.loop.run_until_complete(
-                _run_with_limit(runtime, name, kwargs, app.settings.job_time_limit)
+                _run_with_limit(runtime, name, kwargs, app.settings.job_time_limit, job_id)
             )
         except Exception as exc:
-            if is_transient(exc) and retries < app.settings.job_max_retries:
+            retry = is_transient(exc) and retries < app.settings.job_max_retries
+            if job_id is not None:
+                _close_pending(runtime, job_id, retry=retry)
+            if retry:
                 countdown = retry_countdown(retries, app.settings.job_retry_backoff)
                 log.warning(
                     "job %s hit a transient error (%s); retry in %.1fs",
@@ -199,13 +214,31 @@ def run_job_task(self: JobTask, name: str, kwargs: dict[str, Any]) -> None:
         log.info("job %s done", name, extra=extra)
 
 
+def _close_pending(runtime: WorkerRuntime, job_id: int, *, retry: bool) -> None:
+    """A failed run gives its lease back for the retry, or closes the job for good."""
+    close = pending.release if retry else pending.finish
+    try:
+        runtime.loop.run_until_complete(close(runtime.db, job_id))
+    except Exception:
+        # The lease then runs out and the relay sends the job again.
+        log.warning("could not update pending job #%d", job_id, exc_info=True)
+
+
 async def _run_with_limit(
-    runtime: WorkerRuntime, name: str, kwargs: dict[str, Any], limit: float
+    runtime: WorkerRuntime,
+    name: str,
+    kwargs: dict[str, Any],
+    limit: float,
+    job_id: int | None = None,
 ) -> None:
     deadline = asyncio.timeout(limit)
+    jc = JobContext(runtime.db, runtime.services)
     try:
         async with deadline:
-            await run_job(name, JobContext(runtime.db, runtime.services), kwargs)
+            if job_id is None:
+                await run_job(name, jc, kwargs)
+            else:
+                await pending.run_leased(jc, job_id, name, kwargs)
     except TimeoutError:
         if deadline.expired():
             raise JobTimedOut(f"job {name} ran longer than {limit:g}s") from None

@@ -14,6 +14,8 @@ from core.jobs import JOBS
 from core.logs import correlation_id
 from workers.config import CORRELATION_HEADER, QUEUE, TASK_NAME
 
+SEND_RETRY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1}
+
 
 class CeleryJobQueue:
     """Sends each job as a `teddy.run_job` message. One broker connection per queue object
@@ -25,14 +27,41 @@ class CeleryJobQueue:
         self._lock = threading.Lock()
         self._connection: Connection | None = None
 
-    async def enqueue(self, name: str, kwargs: dict[str, Any]) -> None:
+    async def enqueue(
+        self, name: str, kwargs: dict[str, Any], *, job_id: int | None = None
+    ) -> None:
         if name not in JOBS:
             raise LookupError(f"unknown job {name!r}")
         json.dumps(kwargs)  # fail here, in the caller, on arguments a worker could not read
         headers = {CORRELATION_HEADER: correlation_id.get()}
-        await asyncio.to_thread(self.send, name, kwargs, headers)
+        await asyncio.to_thread(self.send, name, kwargs, headers, job_id)
 
-    def send(self, name: str, kwargs: dict[str, Any], headers: dict[str, Any]) -> str:
+    async def reachable(self) -> bool:
+        return await asyncio.to_thread(self._reachable)
+
+    def _reachable(self) -> bool:
+        try:
+            with self.app.connection_for_write() as connection:
+                connection.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+        except Exception:
+            return False
+        return True
+
+    def send(
+        self,
+        name: str,
+        kwargs: dict[str, Any],
+        headers: dict[str, Any],
+        job_id: int | None = None,
+    ) -> str:
+        args = (name, kwargs) if job_id is None else (name, kwargs, job_id)
+        try:
+            return self._send(args, headers)
+        except Exception:
+            self.close()  # a broken connection is made afresh by the next send
+            raise
+
+    def _send(self, args: tuple[Any, ...], headers: dict[str, Any]) -> str:
         with self._lock:
             if self._connection is None:
                 self._connection = self.app.connection_for_write()
@@ -40,12 +69,15 @@ class CeleryJobQueue:
             # ignore_result: otherwise the sender would subscribe to each task's result.
             result = self.app.send_task(
                 TASK_NAME,
-                args=(name, kwargs),
+                args=args,
                 queue=QUEUE,
                 headers=headers,
                 ignore_result=True,
                 connection=self._connection,
                 retry=True,
+                # A broker that is down fails the send within seconds; the caller keeps the
+                # job (core.maintenance.pending) and the relay sends it later.
+                retry_policy=SEND_RETRY,
             )
         return str(result.id)
 

@@ -4,11 +4,13 @@
   var holder = document.getElementById("stats-data");
   if (!holder || typeof Chart === "undefined") { return; }
   var stats = JSON.parse(holder.textContent);
-  var palette = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#9D755D"];
+  // Okabe–Ito (colour-blind safe); each series' colour comes with the data (core's vocabulary).
+  var colours = stats.colours || {};
+  var okabeIto = { blue: "#0072B2", orange: "#E69F00", green: "#009E73", purple: "#CC79A7", black: "#000000" };
   var labels = stats.days.map(function (d) { return d.slice(5); });
-  var names = Object.keys(stats.activity).sort();
-  var activity = names.map(function (name, i) {
-    return { label: name, data: stats.activity[name], backgroundColor: palette[i % palette.length] };
+  var names = Object.keys(stats.activity);
+  var activity = names.map(function (name) {
+    return { label: name, data: stats.activity[name], backgroundColor: colours[name] };
   });
   var common = { responsive: true, maintainAspectRatio: false, animation: false };
   new Chart(document.getElementById("activity-chart"), {
@@ -23,8 +25,8 @@
     data: {
       labels: labels,
       datasets: [
-        { label: "study minutes", data: stats.study_minutes, borderColor: "#4C78A8", tension: 0.3 },
-        { label: "reviews", data: stats.reviews, borderColor: "#F58518", tension: 0.3 }
+        { label: "study minutes", data: stats.study_minutes, borderColor: colours["study minutes"] || okabeIto.black, tension: 0.3 },
+        { label: "cards reviewed", data: stats.reviews, borderColor: colours["cards reviewed"] || okabeIto.blue, tension: 0.3 }
       ]
     },
     options: Object.assign({}, common, { scales: { y: { beginAtZero: true } } })
@@ -36,8 +38,8 @@
       data: {
         labels: labels,
         datasets: [
-          { label: "questions", data: stats.ai_requests, backgroundColor: "#B279A2", yAxisID: "y" },
-          { label: "tokens", data: stats.ai_tokens, type: "line", borderColor: "#9D755D", yAxisID: "tokens" }
+          { label: "questions to the tutor", data: stats.ai_requests, backgroundColor: okabeIto.purple, yAxisID: "y" },
+          { label: "tokens", data: stats.ai_tokens, type: "line", borderColor: okabeIto.black, yAxisID: "tokens" }
         ]
       },
       options: Object.assign({}, common, {
@@ -52,7 +54,7 @@
     type: "bar",
     data: {
       labels: stats.due_days.map(function (d) { return d.slice(5); }),
-      datasets: [{ label: "cards due", data: stats.due_forecast, backgroundColor: "#54A24B" }]
+      datasets: [{ label: "cards due", data: stats.due_forecast, backgroundColor: okabeIto.green }]
     },
     options: Object.assign({}, common, {
       plugins: { legend: { display: false } },

@@ -8,7 +8,7 @@ import contextlib
 import logging
 
 from bots.discord.adapter import TeddyDiscord
-from teddy.runtime import Core
+from core.chat.gateway import Core
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ import logging
 import re
 
 from bots.slack.adapter import OAuthConfig, SlackAdapter
+from core.chat.gateway import Core
 from core.settings import Settings
 from teddy.http_server import http_server
-from teddy.runtime import Core
 
 log = logging.getLogger(__name__)
 

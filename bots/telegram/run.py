@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bots.telegram.adapter import TelegramAdapter, build_application
+from core.chat.gateway import Core
 from teddy.http_server import http_server
-from teddy.runtime import Core
 
 log = logging.getLogger(__name__)
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
-from telegram import Message, MessageEntity, Update
+from telegram import Bot, Message, MessageEntity, Update
 
 from core.chat.messages import AdminCheck, Attachment, Conversation, Incoming, Sender
+
+log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 # The Bot API's getFile refuses larger files; the bot cannot fetch them at all.
@@ -33,6 +37,22 @@ class Translated:
 class BotIdentity:
     id: int
     username: str
+
+
+def read_update(data: dict[str, Any], bot: Bot | None) -> Update | None:
+    """The update in a webhook's JSON body; None (and a log line) for one the Bot API
+    library cannot read, such as a message without its `date`: answering Telegram with an
+    error would only make it send the same update again."""
+    try:
+        return Update.de_json(data, bot)
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as err:
+        log.warning(
+            "telegram update %r skipped: not a readable update (%s: %s)",
+            data.get("update_id"),
+            type(err).__name__,
+            err,
+        )
+        return None
 
 
 def translate(
@@ -60,7 +80,7 @@ def _asker(
 def _callback(update: Update, bot: BotIdentity, admins: AdminAsker | None) -> Translated | None:
     query = update.callback_query
     assert query is not None
-    if query.message is None or not query.data:
+    if query.message is None or query.message.chat is None or not query.data:
         return None
     chat = query.message.chat
     thread = getattr(query.message, "message_thread_id", None) if chat.is_forum else None
@@ -84,7 +104,7 @@ def _message(
     admins: AdminAsker | None,
 ) -> Translated | None:
     sender = message.from_user
-    if sender is None or sender.is_bot:
+    if sender is None or sender.is_bot or message.chat is None:
         return None
     text = message.text or message.caption or ""
     if _command_for_another_bot(message, bot):

@@ -24,7 +24,7 @@ router = Router()
 async def link(ctx: Ctx, args: str) -> Reply:
     now = ctx.clock.now()
     if args.strip():
-        if not await link_attempt_allowed(ctx.services.extra.get("redis"), ctx.user.id, now):
+        if not await link_attempt_allowed(ctx.services.redis, ctx.user.id, now):
             return Reply.text(
                 f"Too many link attempts: at most {LINK_ATTEMPTS_PER_MINUTE} a minute. "
                 "Wait a minute, then send the code again.",

@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import functools
 import importlib
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
@@ -36,9 +37,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.app import load_models
 from core.db import Base
 
-# Never exported: credentials and server-side secrets.
+# Never exported: credentials and server-side secrets. A column is private when its name
+# holds a marker, or names a token or a code ("token", "bot_token_sealed", "link_code"),
+# so a capability's future secret column stays out of exports by being named for what
+# it is. ("tokens_in", a count of LLM tokens, is not one.)
 PRIVATE_TABLES = frozenset({"web_sessions", "link_codes"})
-PRIVATE_COLUMN_MARKERS = ("password", "hash", "secret", "csrf")
+PRIVATE_COLUMN_MARKERS = ("password", "hash", "secret", "csrf", "sealed")
+PRIVATE_COLUMN_NAME = re.compile(r"(^|_)(token|code)(_|$)")
 MAX_MERGE_DEPTH = 6
 
 UserHook = Callable[[AsyncSession, int], Awaitable[None]]
@@ -147,12 +152,16 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def is_private_column(name: str) -> bool:
+    lowered = name.lower()
+    return (
+        any(marker in lowered for marker in PRIVATE_COLUMN_MARKERS)
+        or PRIVATE_COLUMN_NAME.search(lowered) is not None
+    )
+
+
 def _public_columns(table: Table) -> list[Column[Any]]:
-    return [
-        col
-        for col in table.columns
-        if not any(marker in col.name.lower() for marker in PRIVATE_COLUMN_MARKERS)
-    ]
+    return [col for col in table.columns if not is_private_column(col.name)]
 
 
 async def export_user(session: AsyncSession, user_id: int) -> dict[str, Any]:
@@ -307,7 +316,8 @@ async def _fold_row(
 async def merge_users(session: AsyncSession, *, source_id: int, target_id: int) -> None:
     """Fold the source user into the target: every row of every table that references the
     source now references the target, then the source user is deleted. The target keeps its
-    profile; an email and password move over only if the target has none."""
+    profile; an email and password move over only if the target has none, and with them the
+    name the student typed on the web."""
     if source_id == target_id:
         return
     await session.flush()
@@ -319,7 +329,9 @@ async def merge_users(session: AsyncSession, *, source_id: int, target_id: int) 
             await _move_references(session, column, source_id, target_id)
     source = (
         await session.execute(
-            select(users.c.email, users.c.password_hash).where(users.c.id == source_id)
+            select(users.c.email, users.c.password_hash, users.c.display_name).where(
+                users.c.id == source_id
+            )
         )
     ).first()
     target = (await session.execute(select(users.c.email).where(users.c.id == target_id))).first()
@@ -328,6 +340,12 @@ async def merge_users(session: AsyncSession, *, source_id: int, target_id: int) 
         await session.execute(
             update(users)
             .where(users.c.id == target_id)
-            .values(email=source.email, password_hash=source.password_hash)
+            # A web account's name was typed by the student; a chat account's came from
+            # the platform: the typed one wins.
+            .values(
+                email=source.email,
+                password_hash=source.password_hash,
+                display_name=source.display_name,
+            )
         )
     session.expunge_all()

@@ -1,12 +1,12 @@
-"""The /stats image: matplotlib with the Agg backend (no display needed)."""
+"""The /stats image: matplotlib with the Agg backend (no display needed). It draws the
+report's series with their vocabulary colours, so the chart, the text and the web agree."""
 
 from __future__ import annotations
 
 import io
 
-from core.analytics.service import StatsReport
-
-PALETTE = ("#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#9D755D")
+from core.analytics.report import StatsReport
+from core.analytics.vocabulary import STUDY_MINUTES_COLOUR
 
 
 def render_png(report: StatsReport) -> bytes:
@@ -19,24 +19,30 @@ def render_png(report: StatsReport) -> bytes:
     axes = figure.add_subplot()
     positions = list(range(len(report.days)))
     bottom = [0.0] * len(positions)
-    series = dict(report.activity)
-    if sum(report.reviews):
-        series["reviews"] = report.reviews
-    for index, (name, values) in enumerate(sorted(series.items())):
-        axes.bar(positions, values, bottom=bottom, label=name, color=PALETTE[index % 7])
+    colours = report.colours
+    for name, values in report.activity.items():
+        axes.bar(positions, values, bottom=bottom, label=name, color=colours[name])
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     if sum(report.study_minutes):
         twin = axes.twinx()
-        twin.plot(positions, report.study_minutes, color="#333333", marker="o", label="minutes")
+        twin.plot(
+            positions,
+            report.study_minutes,
+            color=STUDY_MINUTES_COLOUR,
+            marker="o",
+            linestyle="--",
+            label="study minutes",
+        )
         twin.set_ylabel("study minutes")
+        twin.set_ylim(bottom=0)
     step = max(1, len(positions) // 10)
     axes.set_xticks(positions[::step], [d.strftime("%d %b") for d in report.days[::step]])
     axes.set_ylabel("things done")
-    axes.set_title("Study Teddy — your activity")
+    axes.set_title("Study Teddy: things done per day (bars), study minutes (line)")
     axes.spines[["top", "right"]].set_visible(False)
-    if series:
+    if report.activity:
         axes.legend(loc="upper left", frameon=False, fontsize=8)
-    else:
+    elif not sum(report.study_minutes):
         axes.text(0.5, 0.5, "nothing yet", ha="center", va="center", transform=axes.transAxes)
     figure.tight_layout()
     buffer = io.BytesIO()

@@ -12,11 +12,14 @@ from core.chat.router import CHOICE, Param
 
 router = Router()
 
+# The Card's fields: the figures a glance needs (the text has them all).
+CARD_FIGURES = ("streak", "study_time", "things_done")
+
 
 @router.command(
     "stats",
     usage="/stats [week|month|all]",
-    summary="your statistics with a chart",
+    summary="your statistics with a chart; the streak counts days with reviews, focus or /log",
     area="everyone",
     params=(Param("period", "the period shown", CHOICE, choices=("week", "month", "all")),),
 )
@@ -24,9 +27,7 @@ async def stats(ctx: Ctx, args: str) -> Reply:
     period = service.parse_period(args)
     report = await service.user_stats(ctx.session, ctx.user, period, ctx.clock.now())
     png = await asyncio.to_thread(render_png, report)
-    fields = [("streak", f"{report.streak} days"), ("things done", str(report.total_activity))]
-    if report.tasks is not None:
-        fields.append(("tasks done", f"{report.tasks.done}/{report.tasks.total}"))
+    fields = tuple((f.label, f.text) for f in service.figures(report) if f.key in CARD_FIGURES)
     return Reply.text(service.summary_text(report)).with_parts(
-        Card("Your activity", tuple(fields), image=png, image_name=f"stats-{period}.png")
+        Card("Your activity", fields, image=png, image_name=f"stats-{period}.png")
     )

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 
 from core.chat.context import Ctx, Emit, Services
 from core.chat.messages import Conversation, Incoming, Reply, ReplyBatch, Sender
-from core.chat.router import MAX_SUGGESTIONS, HandlerResult, Router, Suggestion, parse_command
+from core.chat.router import (
+    MAX_SUGGESTIONS,
+    HandlerResult,
+    Router,
+    Suggestion,
+    forged_number,
+    parse_command,
+)
 from core.db import Database
 from core.errors import TeddyError, WarmUpFirst
 from core.identity import service as identity
@@ -20,6 +28,11 @@ MAX_MESSAGE_CHARS = 20_000
 INTERNAL_ERROR = (
     "Sorry, something went wrong on my side and nothing was saved. Please try again in a moment."
 )
+UNREADABLE_TEXT = (
+    "That message has a broken character in it (half of an emoji or a wrongly encoded "
+    "letter), so I can't read it and saved nothing. Please type it again."
+)
+EXPIRED_BUTTON = "That button has expired. Nothing was done; try the command again."
 
 
 class Dispatcher:
@@ -36,7 +49,7 @@ class Dispatcher:
         emits while it works (`ctx.emit`) go out at once. A failing `emit` is logged, never
         turned into a failed command."""
         with correlation():  # jobs this event enqueues carry the same id
-            return await self._handle(incoming, emit)
+            return await self._handle(readable(incoming), emit)
 
     async def _handle(self, incoming: Incoming, emit: Emit | None) -> list[Reply]:
         batch = ReplyBatch()
@@ -93,8 +106,10 @@ class Dispatcher:
         argument. Read-only: nothing is created for a person or room not seen before, and
         a room's things are offered only to its members."""
         found = self.router.sources.get(source)
-        if found is None:
+        if found is None or not _encodable(typed):
             return []
+        escaped = readable(Incoming(sender, chat))
+        sender, chat = escaped.sender, escaped.chat
         async with self.db.transaction() as session:
             user = await identity.known_user(session, sender)
             if user is None:
@@ -117,6 +132,8 @@ class Dispatcher:
 
     async def _call_handler(self, ctx: Ctx) -> HandlerResult:
         incoming = ctx.incoming
+        if not _encodable(incoming.text) or not _encodable(incoming.action or ""):
+            return Reply.text(UNREADABLE_TEXT)
         if len(incoming.text) > MAX_MESSAGE_CHARS:
             return Reply.text(
                 f"That message is too long ({len(incoming.text):,} characters; the limit is "
@@ -125,8 +142,8 @@ class Dispatcher:
         if incoming.action is not None:
             name, _, payload = incoming.action.partition(":")
             handler = self.router.actions.get(name)
-            if handler is None:
-                return Reply.text("That button has expired. Try the command again.")
+            if handler is None or forged_number(payload):
+                return Reply.text(EXPIRED_BUTTON)
             return await handler(ctx, payload)
         command = parse_command(incoming.text)
         if command is not None:
@@ -151,6 +168,53 @@ class Dispatcher:
                 f"/{spec.name} works in a group chat or channel, not in a direct chat."
             )
         return await spec.handler(ctx, args)
+
+
+def _encodable(text: str) -> bool:
+    """False for text with a lone surrogate ("\\ud800", from a JSON escape or a badly
+    decoded byte), which no UTF-8 database, log or platform accepts."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _escaped(text: str) -> str:
+    return text if _encodable(text) else text.encode("utf-8", "backslashreplace").decode()
+
+
+def _escaped_or_none(text: str | None) -> str | None:
+    return None if text is None else _escaped(text)
+
+
+def readable(incoming: Incoming) -> Incoming:
+    """The event with lone surrogates escaped in what the platform (not the person typing)
+    supplies: names, ids and titles are stored before any handler runs, so a broken one
+    must not stop the person. The message text and action are left as they are and
+    refused with a clear reply."""
+    sender = incoming.sender
+    chat = incoming.chat
+    return dataclasses.replace(
+        incoming,
+        sender=dataclasses.replace(
+            sender,
+            external_id=_escaped(sender.external_id),
+            display_name=_escaped(sender.display_name),
+            locale=_escaped(sender.locale),
+            direct_address=_escaped_or_none(sender.direct_address),
+        ),
+        chat=dataclasses.replace(
+            chat,
+            external_id=_escaped(chat.external_id),
+            title=_escaped(chat.title),
+            thread_id=_escaped_or_none(chat.thread_id),
+        ),
+        attachments=tuple(
+            dataclasses.replace(a, name=_escaped(a.name)) for a in incoming.attachments
+        ),
+        event_id=_escaped_or_none(incoming.event_id),
+    )
 
 
 def _as_list(result: HandlerResult) -> Sequence[Reply]:

@@ -146,6 +146,16 @@ class Reply:
     def files(self) -> list[FilePart]:
         return [p for p in self.parts if isinstance(p, FilePart)]
 
+    def with_images_as_files(self) -> Reply:
+        """This reply with each card's image also as a file part, for a platform that
+        shows no images but can hand over files (the console writes them to disk)."""
+        images = [
+            FilePart(p.image_name, p.image, "image/png")
+            for p in self.parts
+            if isinstance(p, Card) and p.image is not None
+        ]
+        return self.with_parts(*images) if images else self
+
     def plain_text(self) -> str:
         """The reply as plain text, markup removed: for the console and for tests."""
         chunks: list[str] = []

@@ -189,6 +189,37 @@ class Router:
         table[key] = value
 
 
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+_ASCII_NUMBER = re.compile(r"[0-9]{1,19}")
+
+
+def parse_number(text: str, maximum: int = INT64_MAX) -> int | None:
+    """A non-negative whole number written in ASCII digits, at most `maximum` (the
+    column's range: BIGINT ids by default); None for anything else. `str.isdigit` also
+    accepts "²" and "١", and `int` takes numbers no column holds."""
+    if _ASCII_NUMBER.fullmatch(text) is None:
+        return None
+    value = int(text)
+    return value if value <= maximum else None
+
+
+def action_numbers(payload: str, count: int, maximum: int = INT64_MAX) -> list[int] | None:
+    """Exactly `count` numbers separated by ':' (see `parse_number`); None otherwise."""
+    parts = payload.split(":")
+    numbers = [parse_number(p, maximum) for p in parts]
+    if len(parts) != count or None in numbers:
+        return None
+    return [n for n in numbers if n is not None]
+
+
+def forged_number(payload: str) -> bool:
+    """A part of an action payload made only of digits that no button of ours would carry:
+    non-ASCII digits, or a number beyond a BIGINT. Every number we put in an action id is
+    a bounded ASCII one; free text (a #subject) never consists of digits alone."""
+    return any(p.isdigit() and parse_number(p) is None for p in payload.split(":"))
+
+
 def action_id(name: str, *payload: object) -> str:
     """Build a button action id: `name:p1:p2`."""
     return ":".join([name, *(str(p) for p in payload)])

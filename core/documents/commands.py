@@ -10,7 +10,7 @@ from core.chat.router import CHOICE, INTEGER, Param, Suggestion
 from core.documents import jobs  # registers the ingestion job
 from core.documents import service as docs
 from core.documents.embeddings import embedder_for
-from core.documents.models import FAILED, READY, Document
+from core.documents.models import FAILED, QUEUED, READY, Document
 from core.documents.retrieval import Passage, search_passages
 from core.errors import BadInput
 from core.identity.models import Room, User
@@ -18,6 +18,10 @@ from core.identity.models import Room, User
 router = Router()
 
 SNIPPET_CHARS = 280
+QUEUE_DOWN = (
+    "Got {title}, and it is saved. My reading queue is not reachable right now: "
+    "I will read it as soon as the queue is back, no need to send it again."
+)
 STATUS_LABEL = {READY: "", FAILED: " (failed)"}
 
 
@@ -43,10 +47,17 @@ async def receive(ctx: Ctx, args: str) -> list[Reply]:
             max_bytes=max_bytes,
         )
         title = escape(document.title)
-        if not queued:
+        if not queued and document.status == QUEUED:
+            replies.append(
+                Reply.text(f"I already have {title}; it is waiting to be read. See /docs.")
+            )
+        elif not queued:
             replies.append(Reply.text(f"I already have {title} (same content). See /docs."))
-        else:
+        elif await ctx.services.jobs.reachable():
             replies.append(Reply.text(f"Got {title}. Reading it…", live_id=f"doc-{document.id}"))
+        else:
+            # Saved and recorded as a pending job: the relay sends it once the queue is back.
+            replies.append(Reply.text(QUEUE_DOWN.format(title=title), live_id=f"doc-{document.id}"))
     return replies
 
 
@@ -140,7 +151,7 @@ async def search(ctx: Ctx, args: str) -> Reply:
         room_id=ctx.room.id if ctx.room is not None else None,
         query=query,
         limit=5,
-        embedder=embedder_for(ctx.services.extra, ctx.services.settings),
+        embedder=embedder_for(ctx.services),
     )
     if not passages:
         return Reply.text(f"Nothing in your documents matches “{escape(query)}”.")

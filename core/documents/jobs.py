@@ -18,12 +18,14 @@ from core.chat.markup import count, escape
 from core.documents import extraction as ex
 from core.documents.chunking import ChunkDraft, chunk_blocks
 from core.documents.embeddings import embedder_for
-from core.documents.models import PROCESSING, READY, Chunk, Document
+from core.documents.models import PROCESSING, QUEUED, READY, Chunk, Document
 from core.documents.service import (
     INGEST_JOB,
     document_bytes,
+    ingestion_pending,
     mark_failed,
     replace_chunks,
+    requeue_stale,
     set_embeddings,
 )
 from core.documents.summary import joined_text, summarizer_for
@@ -36,6 +38,8 @@ log = logging.getLogger(__name__)
 
 INGEST = INGEST_JOB
 STUCK_AFTER = timedelta(minutes=30)
+# Longer than the relay's first resend: a job on its way is not queued twice.
+QUEUED_STALE_AFTER = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -153,13 +157,13 @@ async def _process(jc: JobContext, target: Target, kind: str, data: bytes) -> No
     drafts = chunk_blocks(blocks)
     if not drafts:
         raise ex.ExtractionError(f"{target.title} contains no text I can read.")
-    embedder = embedder_for(jc.services.extra, jc.services.settings)
+    embedder = embedder_for(jc.services)
     vectors = None
     if embedder is not None:
         note = f"Indexing {escape(target.title)}… {count(len(drafts), 'passage')}"
         await say(jc, target, "embedding", note, live=True)
         vectors = await embedder.embed([_indexed_text(d) for d in drafts])
-    digest = await summarizer_for(jc.services.extra).digest(
+    digest = await summarizer_for(jc.services).digest(
         target.title, joined_text([b.text for b in blocks])
     )
     async with jc.db.transaction() as session:
@@ -191,21 +195,37 @@ def summary_text(document: Document) -> str:
     return "\n\n".join(lines)
 
 
-@periodic("documents.sweep_stuck", timedelta(minutes=10))
+@periodic("documents.sweep_stuck", timedelta(minutes=5))
 async def sweep_stuck(jc: JobContext) -> None:
-    """Fail documents whose ingestion died without a trace (a killed worker that will not
-    be retried), so nothing stays `processing` forever."""
-    cutoff = jc.services.clock.now() - STUCK_AFTER
+    """Queue again documents left `queued` with no job on its way, and fail those whose
+    ingestion died without a trace (no run will retry it), so none waits forever."""
+    now = jc.services.clock.now()
+    async with jc.db.transaction() as session:
+        stale = list(
+            await session.scalars(
+                select(Document.id).where(
+                    Document.status == QUEUED, Document.updated_at < now - QUEUED_STALE_AFTER
+                )
+            )
+        )
+    for document_id in stale:
+        async with jc.db.transaction() as session:
+            if await requeue_stale(session, jc.services.jobs, document_id):
+                log.warning(
+                    "document %s was left queued; its ingestion is queued again", document_id
+                )
     async with jc.db.transaction() as session:
         stuck = list(
             await session.scalars(
                 select(Document.id).where(
-                    Document.status == PROCESSING, Document.updated_at < cutoff
+                    Document.status == PROCESSING, Document.updated_at < now - STUCK_AFTER
                 )
             )
         )
     for document_id in stuck:
         async with jc.db.transaction() as session:
+            if await ingestion_pending(session, document_id):
+                continue  # a run still holds (or will take) it
             await mark_failed(
                 session,
                 document_id,
@@ -222,7 +242,7 @@ REEMBED_BATCHES_PER_RUN = 20
 async def sweep_reembed(jc: JobContext) -> None:
     """Embed chunks that have no vector from the configured model (the model changed, or
     embeddings were switched on), a bounded number of batches per run."""
-    embedder = embedder_for(jc.services.extra, jc.services.settings)
+    embedder = embedder_for(jc.services)
     if embedder is None:
         return
     for _ in range(REEMBED_BATCHES_PER_RUN):

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.documents.chunking import ChunkDraft
@@ -23,6 +23,7 @@ from core.errors import BadInput, Forbidden, NotFound
 from core.identity.models import Room, User
 from core.identity.service import is_member
 from core.jobs import JobQueue, enqueue_after_commit
+from core.maintenance import pending
 
 INGEST_JOB = "documents.ingest"
 
@@ -100,6 +101,26 @@ async def submit_file(
         return document, False
     await enqueue_after_commit(session, queue, INGEST_JOB, document_id=document.id)
     return document, True
+
+
+async def ingestion_pending(session: AsyncSession, document_id: int) -> bool:
+    """Whether an ingestion job of the document is still on its way (or running)."""
+    return await pending.unfinished(
+        session, INGEST_JOB, lambda kwargs: kwargs["document_id"].as_integer() == document_id
+    )
+
+
+async def requeue_stale(session: AsyncSession, queue: JobQueue, document_id: int) -> bool:
+    """Queue the ingestion of a document left `queued` (its job was lost: recorded before
+    jobs were, or closed without reading it) unless a job for it is still on its way."""
+    document = await session.get(Document, document_id, with_for_update=True)
+    if document is None or document.status != QUEUED:
+        return False
+    if await ingestion_pending(session, document_id):
+        return False
+    document.updated_at = func.now()
+    await enqueue_after_commit(session, queue, INGEST_JOB, document_id=document.id)
+    return True
 
 
 def listing_scope(user: User, room: Room | None) -> str:

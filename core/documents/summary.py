@@ -1,5 +1,5 @@
 """Summaries and key concepts. Extractive by default; the tutor can install an LLM
-summariser in `Services.extra["documents.summarizer"]` (anything with `digest`)."""
+summariser in `Services.summarizer` (anything with `digest`)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from core.documents.chunking import sentences
 
-SUMMARIZER_KEY = "documents.summarizer"
+if TYPE_CHECKING:
+    from core.chat.context import Services
 
 STOPWORDS = frozenset(
     [
@@ -192,8 +193,8 @@ class Summarizer(Protocol):
     async def digest(self, title: str, text: str) -> Digest: ...
 
 
-def summarizer_for(extra: dict[str, Any]) -> Summarizer:
-    found: Summarizer | None = extra.get(SUMMARIZER_KEY)
+def summarizer_for(services: Services) -> Summarizer:
+    found = services.summarizer
     return found if found is not None else ExtractiveSummarizer()
 
 

@@ -1,5 +1,6 @@
 """/deck, /decks, /card, /review, /import, /export_deck, /roomdeck, /retention and the
-review buttons."""
+review buttons. Fixing cards and decks (/cards, /editcard, /delcard, /deck rename|del|merge)
+lives in card_commands."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.chat import Ctx, Reply, Router
 from core.chat.markup import count, escape
 from core.chat.messages import Button, FilePart
-from core.chat.router import CHOICE, Param, Suggestion, action_id
+from core.chat.router import CHOICE, Param, Suggestion, action_id, action_numbers, parse_number
 from core.errors import BadInput
-from core.flashcards import exporting, importing, jobs, service
+from core.flashcards import card_commands, exporting, importing, jobs, service, undo, undo_commands
 from core.flashcards.models import Deck, ReviewSession
 from core.flashcards.notes import make_note
 from core.flashcards.scheduling import RATING_LABELS, RATINGS, format_interval
@@ -58,8 +59,8 @@ async def suggest_own_decks(
 
 @router.command(
     "deck",
-    usage="/deck <name>",
-    summary="create or switch to a deck (/deck export <name> sends it as files)",
+    usage="/deck <name> | rename <old> <new> | del <name> | merge <from> <into>",
+    summary="create or switch to a deck; rename, delete or merge decks; export <name> as files",
     area="cards",
     params=(_deck_param("a deck to switch to, or a new deck's name"),),
 )
@@ -72,6 +73,9 @@ async def deck_cmd(ctx: Ctx, args: str) -> Reply:
     head, _, rest = name.partition(" ")
     if head.lower() == "export" and rest.strip():
         return await _export(ctx, rest)
+    managed = await card_commands.deck_subcommand(ctx, head, rest)
+    if managed is not None:
+        return managed
     deck, created = await service.use_deck(ctx.session, ctx.user, name)
     if created:
         return Reply.text(
@@ -177,7 +181,10 @@ async def review_cmd(ctx: Ctx, args: str) -> Reply:
 
 @router.action("fc.review")
 async def review_button(ctx: Ctx, payload: str) -> Reply:
-    deck = await service.get_deck(ctx.session, ctx.user, int(payload)) if payload else None
+    deck_id = parse_number(payload) if payload else None
+    if payload and deck_id is None:
+        raise BadInput("That button has expired. Try /decks again.")
+    deck = await service.get_deck(ctx.session, ctx.user, deck_id) if deck_id is not None else None
     return await _start(ctx, deck)
 
 
@@ -241,7 +248,7 @@ async def grade_button(ctx: Ctx, payload: str) -> list[Reply]:
         raise BadInput("That button has expired. Try /review again.")
     run = await service.get_session(ctx.session, ctx.user, run_id)
     now = ctx.clock.now()
-    graded = await service.grade(
+    graded, undo_id = await undo.grade_undoably(
         ctx.session, ctx.user, run, card_id, Rating(rating), _from_ms(shown_ms), now
     )
     if graded.already:
@@ -250,6 +257,7 @@ async def grade_button(ctx: Ctx, payload: str) -> list[Reply]:
     done = Reply.text(
         f"_{escape(card.deck_name)}_\n\n{card.question}\n\n———\n\n{card.answer}\n\n"
         f"{RATING_LABELS[Rating(rating)]} · next in {format_interval(graded.interval)}",
+        [undo_commands.undo_button(undo_id)] if undo_id is not None else (),
         live_id=f"fc:{run.id}:{card_id}:{shown_ms}",
     )
     following = await _next(ctx, run)
@@ -281,10 +289,10 @@ async def _summary(ctx: Ctx, run: ReviewSession) -> Reply:
 
 
 def _ints(payload: str, count: int) -> list[int]:
-    parts = payload.split(":")
-    if len(parts) != count or not all(p.isdigit() for p in parts):
+    numbers = action_numbers(payload, count)
+    if numbers is None:
         raise BadInput("That button has expired. Try /review again.")
-    return [int(p) for p in parts]
+    return numbers
 
 
 def _ms(at: datetime) -> int:
@@ -308,10 +316,10 @@ def _from_ms(ms: int) -> datetime:
 async def retention_cmd(ctx: Ctx, args: str) -> Reply:
     value = args.strip().lower()
     if value.startswith("new"):
-        count = value[3:].strip()
-        if not count.isdigit():
-            raise BadInput("New cards per day is a number: /retention new 20")
-        prefs = await service.set_new_per_day(ctx.session, ctx.user, int(count))
+        count = parse_number(value[3:].strip())
+        if count is None:
+            raise BadInput("New cards per day is a number from 0 to 9999: /retention new 20")
+        prefs = await service.set_new_per_day(ctx.session, ctx.user, count)
         return Reply.text(f"Up to {prefs.new_per_day} new cards a day.")
     if value:
         try:
@@ -411,3 +419,8 @@ async def _export(ctx: Ctx, args: str) -> Reply:
         FilePart(f"{stem}.csv", exporting.deck_csv(notes), "text/csv"),
         FilePart(f"{stem}.apkg", apkg, "application/octet-stream"),
     )
+
+
+# After this module's own commands, so help lists them in this order.
+router.include(card_commands.router)
+router.include(undo_commands.router)

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Float,
     ForeignKey,
     Index,
@@ -117,6 +119,9 @@ class CardState(Base):
     last_review: Mapped[datetime | None]
     reps: Mapped[int] = mapped_column(Integer, default=0)
     lapses: Mapped[int] = mapped_column(Integer, default=0)
+    # A suspended card keeps its schedule but is never picked or counted as due; it is this
+    # learner's choice, so suspending a card of a room deck leaves the other members' alone.
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
 
 
 class ReviewSession(Base):
@@ -176,3 +181,21 @@ class StudyPrefs(Base):
     parameters: Mapped[list[float] | None] = mapped_column(JSONB)
     optimized_at: Mapped[datetime | None]
     optimized_reviews: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class GradeUndo(Base):
+    """What one review grade changed, kept a short while so `/undo` can put the card's FSRS
+    state back exactly and drop the grade's review log row."""
+
+    __tablename__ = "flashcard_undo"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("flashcard_cards.id", ondelete="CASCADE"))
+    review_id: Mapped[int] = mapped_column(
+        ForeignKey("flashcard_reviews.id", ondelete="CASCADE"), index=True
+    )
+    session_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The CardState columns as they were before the grade (datetimes as ISO text).
+    state_before: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime]

@@ -27,11 +27,12 @@ from core.flashcards.models import (
     ReviewSession,
     StudyPrefs,
 )
+from core.flashcards.names import MAX_DECK_NAME as MAX_DECK_NAME  # used by the tutor
+from core.flashcards.names import check_deck_name
 from core.flashcards.notes import NoteDraft, card_sides
 from core.identity.models import Membership, Room, User
 from core.identity.service import is_member, user_zone
 
-MAX_DECK_NAME = 100
 INSERT_CHUNK = 5000
 
 
@@ -48,6 +49,12 @@ class DeckSummary:
     cards: int
     due: int
     new: int
+
+
+# A suspended card is never picked for review nor counted as due or new.
+_ACTIVE = CardState.suspended.is_(False)
+_DUE = (CardState.last_review.is_not(None), _ACTIVE)
+_NEW = (CardState.last_review.is_(None), _ACTIVE)
 
 
 def _visible(user_id: int) -> Select[Deck]:
@@ -97,11 +104,7 @@ async def decks_matching(
 async def use_deck(session: AsyncSession, user: User, name: str) -> tuple[Deck, bool]:
     """Switch to the deck called `name`, creating it when the user has none by that name.
     Returns the deck and whether it was created."""
-    clean = " ".join(name.split())
-    if not clean:
-        raise BadInput("Give the deck a name: /deck Biology")
-    if len(clean) > MAX_DECK_NAME:
-        raise BadInput(f"A deck name can be at most {MAX_DECK_NAME} characters.")
+    clean = check_deck_name(name)
     try:
         deck, created = await find_deck(session, user, clean), False
     except NotFound:
@@ -145,8 +148,8 @@ async def _summaries(
     states_query = select(
         CardState.deck_id,
         func.count().label("cards"),
-        func.count().filter(CardState.last_review.is_not(None), CardState.due <= now).label("due"),
-        func.count().filter(CardState.last_review.is_(None)).label("new"),
+        func.count().filter(*_DUE, CardState.due <= now).label("due"),
+        func.count().filter(*_NEW).label("new"),
     ).where(CardState.user_id == user.id)
     if deck_id is not None:
         states_query = states_query.where(CardState.deck_id == deck_id)
@@ -435,10 +438,9 @@ async def start_session(
 
 async def get_session(session: AsyncSession, user: User, session_id: int) -> ReviewSession:
     run = await session.get(ReviewSession, session_id)
-    if run is None:
+    # Someone else's session reads exactly like a missing one: ids are not to be probed.
+    if run is None or run.user_id != user.id:
         raise NotFound("That review session is over. Start a new one with /review.")
-    if run.user_id != user.id:
-        raise Forbidden("That review belongs to someone else. Start your own with /review.")
     return run
 
 
@@ -470,7 +472,9 @@ def _scoped_states(user_id: int, deck_id: int | None) -> Select[CardState]:
     """The user's schedule rows in decks they can see now (a member who left a room
     keeps their rows, but no longer sees the room's decks)."""
     visible = _visible(user_id).with_only_columns(Deck.id)
-    query = select(CardState).where(CardState.user_id == user_id, CardState.deck_id.in_(visible))
+    query = select(CardState).where(
+        CardState.user_id == user_id, CardState.deck_id.in_(visible), _ACTIVE
+    )
     if deck_id is not None:
         query = query.where(CardState.deck_id == deck_id)
     return query
@@ -537,6 +541,15 @@ async def _visible_state(
     return row
 
 
+MAX_ANSWER = timedelta(hours=1)
+
+
+def _answer_ms(taken: timedelta) -> int:
+    """How long the answer took, for the review log (an INTEGER column, and FSRS's
+    optimiser): a card left open for days was not studied for days, so it is capped."""
+    return int(min(max(taken, timedelta(0)), MAX_ANSWER).total_seconds() * 1000)
+
+
 @dataclass(frozen=True)
 class Graded:
     due: datetime
@@ -554,14 +567,20 @@ async def grade(
     now: datetime,
 ) -> Graded:
     """Record the user's answer and reschedule the card with FSRS. A second press of the
-    same button (a card already answered since it was shown) changes nothing."""
+    same button (a card already answered since it was shown) changes nothing.
+
+    `shown_at` comes back from the button, so it may be forged: a moment after `now` is
+    refused, and a card answered before and not yet due again counts as answered whatever
+    the button says (a review only ever shows due or new cards)."""
+    if shown_at > now:
+        raise BadInput("That button has expired. Try /review again.")
     row = await _visible_state(session, user, card_id, for_update=True)
-    if row.last_review is not None and row.last_review >= shown_at:
+    if row.last_review is not None and (row.last_review >= shown_at or row.due > now):
         return Graded(due=row.due, interval=row.due - now, already=True)
     prefs = await get_prefs(session, user)
     before = row.state
     elapsed = (now - row.last_review).total_seconds() / 86400 if row.last_review else None
-    duration_ms = max(int((now - shown_at).total_seconds() * 1000), 0)
+    duration_ms = _answer_ms(now - shown_at)
     card = scheduling.review(scheduling.scheduler_for(prefs), row, rating, now, duration_ms)
     scheduling.apply(row, card)
     row.reps += 1
@@ -630,7 +649,7 @@ async def due_counts_by_user(session: AsyncSession, now: datetime) -> dict[int, 
         select(CardState.user_id, func.count())
         .join(Deck, Deck.id == CardState.deck_id)
         .where(
-            CardState.last_review.is_not(None),
+            *_DUE,
             CardState.due <= now,
             or_(Deck.owner_id == CardState.user_id, Deck.room_id.in_(member_rooms)),
         )

@@ -94,6 +94,7 @@ async def _due_forecast(
             CardState.user_id == user.id,
             CardState.deck_id == deck_id,
             CardState.last_review.is_not(None),
+            CardState.suspended.is_(False),
             CardState.due < end,
         )
         .group_by(local_day)

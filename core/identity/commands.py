@@ -19,6 +19,13 @@ AREAS = {
     "tutor": "Tutor and documents",
     "rooms": "Study rooms",
 }
+# Words people try for an area; one that is also a command shows that command first.
+TOPIC_ALIASES = {
+    **dict.fromkeys(("flashcards", "flashcard", "card", "deck", "decks", "review"), "cards"),
+    **dict.fromkeys(("task", "todo", "todos", "reminders", "reminder", "remind"), "tasks"),
+    **dict.fromkeys(("docs", "documents", "document", "files", "file", "ask", "search"), "tutor"),
+    **dict.fromkeys(("room", "group", "groups", "focus"), "rooms"),
+}
 
 
 @router.command("start", usage="/start", summary="greeting and what Teddy can do", area="everyone")
@@ -52,6 +59,11 @@ async def help_(ctx: Ctx, args: str) -> Reply:
         if topic in by_area:
             return Reply.text(_area_help(topic, by_area[topic]))
         found = ctx.router.commands.get(topic)
+        area = TOPIC_ALIASES.get(topic)
+        if area in by_area:
+            assert area is not None
+            first = f"`{found.usage}`\n{escape(found.summary)}\n\n" if found else ""
+            return Reply.text(first + _area_help(area, by_area[area]))
         if found is not None:
             return Reply.text(f"`{found.usage}`\n{escape(found.summary)}")
         topics = ", ".join(sorted(by_area))

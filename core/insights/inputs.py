@@ -50,7 +50,11 @@ async def card_loads(
     seen = CardState.last_review.is_not(None).label("seen")
     rows = await session.execute(
         select(CardState.deck_id, seen, day, func.count())
-        .where(CardState.user_id == user.id, CardState.deck_id.in_(names))
+        .where(
+            CardState.user_id == user.id,
+            CardState.deck_id.in_(names),
+            CardState.suspended.is_(False),  # set aside by the student: never scheduled
+        )
         .group_by(CardState.deck_id, seen, day)
     )
     loads: dict[tuple[str, object], int] = {}
@@ -66,7 +70,9 @@ async def card_memories(session: AsyncSession, user: User, now: datetime) -> lis
         return []
     rows = await session.execute(
         select(CardState.deck_id, CardState.stability, CardState.last_review).where(
-            CardState.user_id == user.id, CardState.deck_id.in_(names)
+            CardState.user_id == user.id,
+            CardState.deck_id.in_(names),
+            CardState.suspended.is_(False),
         )
     )
     return [CardMemory(names[deck_id], s, last) for deck_id, s, last in rows]

@@ -4,9 +4,10 @@ import logging
 from datetime import timedelta
 
 from core.jobs import JobContext, periodic
-from core.maintenance import service
+from core.maintenance import pending, service
 
 log = logging.getLogger(__name__)
+RELAY = pending.relay_jobs  # registered there, next to the leases it relies on
 
 
 @periodic("maintenance.sweep_processed_events", timedelta(hours=1))

@@ -9,10 +9,11 @@ from core.errors import BadInput
 from core.identity.models import Room
 from core.identity.service import parse_timezone
 from core.rooms import jobs as _jobs  # noqa: F401  (registers the sweeps)
-from core.rooms import live, service
+from core.rooms import live, service, study_commands
 from core.rooms.models import FocusSession
 
 router = Router()
+router.include(study_commands.router)
 
 ROOM_USAGE = (
     "`/room` shows the room. Admins can set `/room tz <Area/City>` (for “today” and the "
@@ -89,10 +90,9 @@ async def _status_text(ctx: Ctx) -> str:
 
 @router.command(
     "focus",
-    usage="/focus [minutes] [break]",
-    summary="a group focus (pomodoro) session: one live message with Join / Leave / Stop",
+    usage="/focus [minutes] [break] [#subject]",
+    summary="a focus (pomodoro) timer: alone in a direct chat, or with the room in a group",
     area="rooms",
-    rooms_only=True,
     params=(
         Param(
             "minutes",
@@ -109,14 +109,23 @@ async def _status_text(ctx: Ctx) -> str:
             min_value=0,
             max_value=service.MAX_BREAK_MINUTES,
         ),
+        Param("subject", "what you study, e.g. #chem (shown per subject in /stats)", prefix="#"),
     ),
 )
 async def focus(ctx: Ctx, args: str) -> Reply:
+    if ctx.room is None:
+        return await study_commands.solo_focus(ctx, args)
     await _note_admin(ctx, ask=False)
-    minutes, pause = service.parse_focus_args(args)
+    minutes, pause, subject = study_commands.parse_focus(args)
     now = ctx.clock.now()
     started = await service.start_focus(
-        ctx.session, _room(ctx), ctx.user, focus_minutes=minutes, break_minutes=pause, now=now
+        ctx.session,
+        _room(ctx),
+        ctx.user,
+        focus_minutes=minutes,
+        break_minutes=pause,
+        now=now,
+        subject=subject,
     )
     return await _live_reply(ctx, started, "focus.started")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,10 +15,11 @@ from core.chat.context import Services
 from core.chat.markup import escape
 from core.chat.messages import Button, Reply
 from core.chat.router import action_id
+from core.identity.service import user_zone
 from core.jobs import after_commit
 from core.notify.service import Notice, queue_notices
 from core.rooms.models import FocusSession
-from core.rooms.pubsub import EXTRA_KEY, NullRoomEvents, RoomEvent, RoomEvents
+from core.rooms.pubsub import RoomEvent, RoomEvents
 from core.rooms.service import (
     FocusView,
     advance_phases,
@@ -30,6 +32,8 @@ from core.rooms.service import (
 
 
 def render(view: FocusView, now: datetime) -> tuple[str, list[Button]]:
+    if view.room is None:
+        return render_solo(view, now)
     focus = view.focus
     if focus.phase == "done":
         return _summary(view), []
@@ -51,6 +55,35 @@ def render(view: FocusView, now: datetime) -> tuple[str, list[Button]]:
     return text, buttons
 
 
+def render_solo(view: FocusView, now: datetime) -> tuple[str, list[Button]]:
+    """A solo session in the person's direct chat: Pause/Resume and Stop."""
+    focus = view.focus
+    subject = f" · #{escape(focus.subject)}" if focus.subject else ""
+    if focus.phase == "done":
+        minutes = sum(m for _, m in view.minutes)
+        title = "Focus session stopped" if focus.stopped else "Focus session finished"
+        logged = f"{minutes} min of study logged" if minutes else "no focus time was logged"
+        return f"**{title}**{subject} · {logged}.", []
+    zone = user_zone(view.owner) if view.owner is not None else ZoneInfo("UTC")
+    header = f"**Focus** · {focus.focus_minutes} min focus, {focus.break_minutes} min break"
+    label = "🎯 Focus" if focus.phase == "focus" else "☕ Break"
+    stop = Button("Stop", action_id("focus.stop", focus.id))
+    if focus.paused_at is not None:
+        left = minutes_left(focus.phase_ends_at, focus.paused_at)
+        state = f"⏸ Paused in {label[2:].lower()}: **{left} min** left"
+        return f"{header}{subject}\n{state}", [
+            Button("Resume", action_id("focus.resume", focus.id)),
+            stop,
+        ]
+    left = minutes_left(focus.phase_ends_at, now)
+    until = focus.phase_ends_at.astimezone(zone)
+    state = f"{label}: **{left} min** left (until {until:%H:%M})"
+    return f"{header}{subject}\n{state}", [
+        Button("Pause", action_id("focus.pause", focus.id)),
+        stop,
+    ]
+
+
 def _summary(view: FocusView) -> str:
     focus = view.focus
     title = "Focus session stopped" if focus.stopped else "Focus session finished"
@@ -67,11 +100,11 @@ def reply(view: FocusView, now: datetime) -> Reply:
 
 
 def room_events(services: Services) -> RoomEvents:
-    events: Any = services.extra.get(EXTRA_KEY)
-    return events if events is not None else NullRoomEvents()
+    return services.room_events
 
 
 def event(kind: str, view: FocusView, now: datetime) -> RoomEvent:
+    assert view.room is not None, "solo sessions have no room to fan out to"
     text, buttons = render(view, now)
     return RoomEvent(
         type=kind,
@@ -150,15 +183,19 @@ async def sweep_due(
                 text,
                 key,
                 now,
+                user=view.owner if view.room is None else None,
                 room=view.room,
                 buttons=buttons,
+                # A timer held until morning would be wrong (see Notice).
+                respect_quiet_hours=False,
                 live_id=live_id(view.focus),
             )
         )
         kind = "focus.phase" if phase_changed else "focus.tick"
         if view.focus.phase == "done":
             kind = "focus.ended"
-        events.append(event(kind, view, now))
+        if view.room is not None:
+            events.append(event(kind, view, now))
         advanced.append(Advanced(view, phase_changed, due_at))
     await queue_notices(session, notices)
     publish_after_commit(session, services, events)

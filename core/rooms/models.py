@@ -2,13 +2,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, TimestampMixin
 
 # Where a study session's minutes came from.
 SOURCES = ("focus", "voice", "manual")
+SUBJECT_MAX = 40
 
 
 class StudySession(Base):
@@ -35,6 +44,8 @@ class StudySession(Base):
         ForeignKey("focus_sessions.id", ondelete="SET NULL")
     )
     source: Mapped[str] = mapped_column(String(16))
+    # What was studied (`#chem`), as the person typed it, lower-cased; None when not said.
+    subject: Mapped[str | None] = mapped_column(String(SUBJECT_MAX))
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     # Open voice sessions: the last time the adapter saw the person in the channel.
@@ -43,8 +54,9 @@ class StudySession(Base):
 
 
 class FocusSession(TimestampMixin, Base):
-    """A group pomodoro in a room. Its timer lives here (phase and end time), so any
-    process's sweep can advance it after a restart."""
+    """A pomodoro: a group one in a room, or a solo one (`user_id`, no room) in a person's
+    direct chat. Its timer lives here (phase and end time), so any process's sweep can
+    advance it after a restart."""
 
     __tablename__ = "focus_sessions"
     __table_args__ = (
@@ -55,6 +67,13 @@ class FocusSession(TimestampMixin, Base):
             postgresql_where=text("phase <> 'done'"),
         ),
         Index(
+            "ix_focus_sessions_one_running_per_user",
+            "user_id",
+            unique=True,
+            postgresql_where=text("phase <> 'done' AND user_id IS NOT NULL"),
+        ),
+        CheckConstraint("(room_id IS NULL) <> (user_id IS NULL)", name="room_or_user"),
+        Index(
             "ix_focus_sessions_due",
             "next_update_at",
             postgresql_where=text("phase <> 'done'"),
@@ -62,7 +81,10 @@ class FocusSession(TimestampMixin, Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    # A solo session's person (its room_id is None).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    subject: Mapped[str | None] = mapped_column(String(SUBJECT_MAX))
     started_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     focus_minutes: Mapped[int]
     break_minutes: Mapped[int]
@@ -73,6 +95,9 @@ class FocusSession(TimestampMixin, Base):
     phase_ends_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     stopped: Mapped[bool] = mapped_column(default=False)
+    # Set while paused (solo sessions): the sweep leaves it alone and Resume moves the
+    # phase's end by the time spent paused.
+    paused_at: Mapped[datetime | None]
     # When the sweep next has to look at it: the phase's end or the next countdown tick.
     next_update_at: Mapped[datetime]
 

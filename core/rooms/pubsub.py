@@ -20,7 +20,6 @@ from redis.exceptions import RedisError
 log = logging.getLogger(__name__)
 
 CHANNEL_PREFIX = "teddy:room:"
-EXTRA_KEY = "rooms"  # Services.extra key of the RoomEvents port (the package name)
 
 
 @dataclass(frozen=True)

@@ -29,10 +29,12 @@ DEFAULT_BREAK_MINUTES = 5
 MAX_FOCUS_MINUTES = 180
 MAX_BREAK_MINUTES = 60
 TICK = timedelta(minutes=1)  # the live message's countdown moves once a minute
+# A session left paused this long is over: it ends (stopped) when the pause began.
+PAUSE_LIMIT = timedelta(hours=2)
 ALREADY_RUNNING = "A focus session is already running here: press Join to take part."
 
 FOCUS_USAGE = (
-    "Start a group focus session with `/focus [minutes] [break]`, e.g. /focus 25 5 "
+    "Start a focus session with `/focus [minutes] [break] [#subject]`, e.g. /focus 25 5 "
     f"(focus 1–{MAX_FOCUS_MINUTES} minutes, break 0–{MAX_BREAK_MINUTES})."
 )
 
@@ -176,6 +178,7 @@ async def start_focus(
     focus_minutes: int,
     break_minutes: int,
     now: datetime,
+    subject: str | None = None,
 ) -> FocusSession:
     await require_member(session, room.id, user.id)
     running = await _running_for_update(session, room.id)
@@ -187,6 +190,7 @@ async def start_focus(
     focus = FocusSession(
         room_id=room.id,
         started_by=user.id,
+        subject=subject,
         focus_minutes=focus_minutes,
         break_minutes=break_minutes,
         phase="focus",
@@ -273,6 +277,8 @@ def advance_phases(
 ) -> tuple[bool, list[dict[str, Any]]]:
     """`catch_up` without I/O: changes the objects and returns the study-session rows the
     focus phase produced (for `insert_study_rows`)."""
+    if focus.paused_at is not None:
+        return _expire_pause(focus, participants, now)
     changed = False
     rows: list[dict[str, Any]] = []
     while focus.phase != "done" and focus.phase_ends_at <= now:
@@ -291,6 +297,20 @@ def advance_phases(
     if focus.phase != "done":
         focus.next_update_at = next_update(focus.phase_ends_at, now)
     return changed, rows
+
+
+def _expire_pause(
+    focus: FocusSession, participants: Sequence[FocusParticipant], now: datetime
+) -> tuple[bool, list[dict[str, Any]]]:
+    """A paused timer stands still; after PAUSE_LIMIT the session ends when the pause began
+    (the focus time before it was banked at the pause)."""
+    assert focus.paused_at is not None
+    if now < focus.paused_at + PAUSE_LIMIT:
+        return False, []
+    end = focus.paused_at
+    rows = bank_focus_minutes(focus, participants, end) if focus.phase == "focus" else []
+    _finish(focus, end, stopped=True)
+    return True, rows
 
 
 def next_update(phase_ends_at: datetime, now: datetime) -> datetime:
@@ -344,6 +364,7 @@ def bank_focus_minutes(
                     "room_id": focus.room_id,
                     "focus_session_id": focus.id,
                     "source": "focus",
+                    "subject": focus.subject,
                     "started_at": participant.first_joined_at,
                     "ended_at": last or end,
                     "last_seen_at": last or end,
@@ -414,11 +435,12 @@ async def _focus_in_room_for_update(
 
 @dataclass
 class FocusView:
-    """Everything the live message shows."""
+    """Everything the live message shows: a group session's room, or a solo one's owner."""
 
     focus: FocusSession
-    room: Room
+    room: Room | None
     participants: list[tuple[FocusParticipant, str]] = field(default_factory=list)
+    owner: User | None = None
 
     @property
     def present(self) -> list[str]:
@@ -440,10 +462,23 @@ async def focus_views(
     if not focuses:
         return []
     rooms = {r.id: r for r in known}
-    missing = {f.room_id for f in focuses} - rooms.keys()
+    missing = {f.room_id for f in focuses if f.room_id is not None} - rooms.keys()
     if missing:
         rooms |= {r.id: r for r in await session.scalars(select(Room).where(Room.id.in_(missing)))}
-    views = {f.id: FocusView(f, rooms[f.room_id]) for f in focuses}
+    owner_ids = {f.user_id for f in focuses if f.user_id is not None}
+    owners: dict[int, User] = {}
+    if owner_ids:
+        owners = {
+            u.id: u for u in await session.scalars(select(User).where(User.id.in_(owner_ids)))
+        }
+    views = {
+        f.id: FocusView(
+            f,
+            rooms[f.room_id] if f.room_id is not None else None,
+            owner=owners.get(f.user_id) if f.user_id is not None else None,
+        )
+        for f in focuses
+    }
     rows = await session.execute(
         select(FocusParticipant, User.display_name)
         .join(User, User.id == FocusParticipant.user_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar, Event
 
@@ -11,6 +11,7 @@ from core.tasks.models import Task
 from core.tasks.parsing import Priority
 
 EVENT_LENGTH = timedelta(minutes=30)
+END_OF_TIME = datetime.max.replace(tzinfo=UTC)
 
 
 def build_feed(tasks: Sequence[Task]) -> str:
@@ -28,7 +29,10 @@ def build_feed(tasks: Sequence[Task]) -> str:
         done = task.completed_at is not None
         event.add("summary", ("✓ " if done else "") + task.title)
         event.add("dtstart", task.due_at)
-        event.add("dtend", task.due_at + EVENT_LENGTH)
+        # A task due in the last half hour of year 9999 (stored before due dates had a
+        # horizon) would overflow; it ends with the calendar instead.
+        end = task.due_at + min(EVENT_LENGTH, END_OF_TIME - task.due_at)
+        event.add("dtend", end)
         event.add("dtstamp", task.updated_at)
         details = [f"Priority: {Priority(task.priority).label}"]
         if task.subject:

@@ -1,4 +1,5 @@
-"""/task, /tasks, /done, /edit, /del, /remind, /calendar and the room variants."""
+"""/task, /tasks, /done, /edit, /del, /remind, /calendar and the room variants; snoozing
+lives in reminder_commands."""
 
 from __future__ import annotations
 
@@ -9,18 +10,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.chat import Ctx, Reply, Router
 from core.chat.markup import escape, shorten
 from core.chat.messages import MAX_ACTION_BYTES, Button
-from core.chat.router import CHOICE, INTEGER, Param, Suggestion, action_id
+from core.chat.router import CHOICE, INT32_MAX, INTEGER, Param, Suggestion, action_id, parse_number
 from core.errors import BadInput
 from core.identity.models import Room, User
 from core.identity.service import user_zone
 from core.tasks import jobs as _jobs  # noqa: F401  (registers the sweeps)
-from core.tasks import service
+from core.tasks import reminder_commands, service, undo, undo_commands
 from core.tasks.models import Task
 from core.tasks.parsing import (
     ParsedTask,
     Priority,
     format_local,
     languages_for,
+    local_time,
     parse_offsets,
     parse_reminder_text,
     parse_task_text,
@@ -83,14 +85,15 @@ def _number(args: str, usage: str) -> tuple[int, str]:
     head, _, rest = args.strip().partition(" ")
     if not head:
         raise BadInput(f"Which task? `{usage}` — the number from /tasks.")
-    if not head.isdecimal() or len(head) > 9:
+    number = parse_number(head, INT32_MAX)
+    if number is None:
         raise BadInput(f"“{escape(shorten(head, 20))}” is not a task number. `{usage}`, e.g. 3.")
-    return int(head), rest.strip()
+    return number, rest.strip()
 
 
 def _when(ctx: Ctx, moment: datetime) -> str:
     zone = user_zone(ctx.user)
-    return format_local(moment.astimezone(zone), ctx.clock.now().astimezone(zone))
+    return format_local(local_time(moment, zone), ctx.clock.now().astimezone(zone))
 
 
 def _tags(task: Task) -> str:
@@ -316,13 +319,14 @@ async def roomtasks_cmd(ctx: Ctx, args: str) -> Reply:
 
 
 async def _page_action(ctx: Ctx, payload: str, *, room: bool) -> Reply:
-    view, _, offset = payload.rpartition(":")
-    if not offset.isdecimal():
+    view, _, offset_text = payload.rpartition(":")
+    offset = parse_number(offset_text)
+    if offset is None:
         return Reply.text("That button has expired. Send /tasks again.")
     chosen, subject = _view_arg(view)
     if room and ctx.room is None:
         return Reply.text("That list belongs to a room.")
-    return await _list(ctx, chosen, subject, int(offset), room=room)
+    return await _list(ctx, chosen, subject, offset, room=room)
 
 
 @router.action("tasks.page")
@@ -344,9 +348,11 @@ async def _done(ctx: Ctx, args: str, *, room: bool) -> Reply:
     task = await service.task_by_number(
         ctx.session, ctx.user.id, number, room_id=_room_id(ctx, room)
     )
+    before = undo.snapshot(task)
     task = await service.complete_task(
         ctx.session, ctx.user.id, task.id, now=ctx.clock.now(), reminder_minutes=_minutes(ctx)
     )
+    await undo.record(ctx.session, ctx.user.id, "done", task.id, before, ctx.clock.now())
     return _done_reply(ctx, task, room=room)
 
 
@@ -385,13 +391,15 @@ async def roomdone_cmd(ctx: Ctx, args: str) -> Reply:
 
 
 def _task_id(payload: str) -> int:
-    if not payload.isdecimal():
+    task_id = parse_number(payload)
+    if task_id is None:
         raise BadInput("That button has expired. Send /tasks again.")
-    return int(payload)
+    return task_id
 
 
 @router.action("tasks.done")
 async def done_action(ctx: Ctx, payload: str) -> Reply:
+    before = undo.snapshot(await service.task_by_id(ctx.session, ctx.user.id, _task_id(payload)))
     task = await service.complete_task(
         ctx.session,
         ctx.user.id,
@@ -400,6 +408,7 @@ async def done_action(ctx: Ctx, payload: str) -> Reply:
         done=True,
         reminder_minutes=_minutes(ctx),
     )
+    await undo.record(ctx.session, ctx.user.id, "done", task.id, before, ctx.clock.now())
     return _done_reply(ctx, task, room=task.room_id is not None)
 
 
@@ -481,9 +490,15 @@ async def _delete(ctx: Ctx, args: str, *, room: bool) -> Reply:
     task = await service.task_by_number(
         ctx.session, ctx.user.id, number, room_id=_room_id(ctx, room)
     )
+    before = undo.snapshot(task)
     deleted = await service.delete_task(ctx.session, ctx.user.id, task.id)
+    entry = await undo.record(
+        ctx.session, ctx.user.id, "deleted", deleted.id, before, ctx.clock.now()
+    )
     return Reply.text(
-        f"Deleted **{deleted.number}**. {escape(deleted.title)}", private=_private(ctx, room)
+        f"Deleted **{deleted.number}**. {escape(deleted.title)}",
+        [undo_commands.undo_button(entry.id)],
+        private=_private(ctx, room),
     )
 
 
@@ -535,6 +550,9 @@ async def remind_cmd(ctx: Ctx, args: str) -> Reply:
             "/remind tomorrow 9am call mom, /remind fri 17:00 submit essay."
         )
     due, text = found
+    twice = await reminder_commands.duplicate_reply(ctx, text, due.at)
+    if twice is not None:
+        return twice
     reminder = await service.add_reminder(
         ctx.session, ctx.user.id, text, due.at, now=ctx.clock.now()
     )
@@ -597,3 +615,8 @@ def _offset_list(minutes: list[int]) -> str:
         "at the due time" if m == 0 else before_phrase(m)[3:] + " before"
         for m in sorted(minutes, reverse=True)
     )
+
+
+# After this module's own commands, so help lists them in this order.
+router.include(reminder_commands.router)
+router.include(undo_commands.router)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     ARRAY,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Text,
     func,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, TimestampMixin
@@ -94,6 +96,11 @@ class Reminder(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(String(500))
+    # Set when this reminder is a snoozed task reminder: it says the task's title and
+    # offers ✓ Done, and is dropped when the task is done or deleted first.
+    task_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), index=True
+    )
     remind_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
@@ -131,3 +138,18 @@ class TaskPreferences(Base):
         BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     reminder_minutes: Mapped[list[int]] = mapped_column(ARRAY(Integer))
+
+
+class TaskUndo(Base):
+    """A task change `/undo` can take back for a short while: a deletion (with the row as
+    it was) or a completion."""
+
+    __tablename__ = "task_undo"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # deleted | done
+    task_id: Mapped[int] = mapped_column(BigInteger)
+    # The task's columns before the change (datetimes as ISO text).
+    before: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime]

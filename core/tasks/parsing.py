@@ -23,6 +23,10 @@ MAX_SUBJECT = 40
 MAX_DATE_WORDS = 6
 DEFAULT_DUE_TIME = time(17, 0)
 END_OF_DAY = time(23, 59)
+YEARS_AHEAD = 10
+# The horizon for due dates and reminders. Far beyond it datetimes overflow (year 9999
+# shown east of UTC, the end of a calendar event) and nobody plans that far anyway.
+MAX_AHEAD = timedelta(days=365 * YEARS_AHEAD + 3)
 
 
 class Priority(IntEnum):
@@ -180,10 +184,15 @@ def parse_when(
     duration = _IN_DURATION.match(cleaned)
     if duration is not None:
         # Real elapsed time, so "in 2 hours" stays 2 hours across a DST change.
-        return Due(now + _duration(int(duration.group(1)), duration.group(2)), phrase, True)
+        ahead = _duration(duration.group(1), duration.group(2))
+        if ahead is None or ahead > MAX_AHEAD:
+            raise too_far(phrase, now)
+        return Due(now + ahead, phrase, True)
     parsed = _parse(cleaned, local_now, languages)
     if parsed is None:
         return None
+    if parsed - local_now.replace(tzinfo=None) > MAX_AHEAD:
+        raise too_far(phrase, now)
     time_given = bool(_TIME_WORDS.search(cleaned))
     naive = parsed
     relative_day = bool(
@@ -198,15 +207,31 @@ def parse_when(
     return Due(naive.replace(tzinfo=zone).astimezone(UTC), phrase, time_given)
 
 
-def _duration(amount: int, unit: str) -> timedelta:
+def too_far(phrase: str, now: datetime) -> BadInput:
+    """The error for a moment beyond the horizon."""
+    limit = now + MAX_AHEAD
+    return BadInput(
+        f"“{_quote(phrase)}” is more than {YEARS_AHEAD} years ahead. Give a date before "
+        f"{limit:%d %b %Y}, e.g. “fri 5pm” or “2027-06-01”."
+    )
+
+
+def _duration(digits: str, unit: str) -> timedelta | None:
+    """`in <digits> <unit>` as a length of time; None when it is too long to be one."""
+    if len(digits) > 9:  # also keeps int() away from numbers thousands of digits long
+        return None
+    amount = int(digits)
     unit = unit.lower()
-    if unit.startswith("m"):
-        return timedelta(minutes=amount)
-    if unit.startswith("h"):
-        return timedelta(hours=amount)
-    if unit.startswith("d"):
-        return timedelta(days=amount)
-    return timedelta(weeks=amount)
+    try:
+        if unit.startswith("m"):
+            return timedelta(minutes=amount)
+        if unit.startswith("h"):
+            return timedelta(hours=amount)
+        if unit.startswith("d"):
+            return timedelta(days=amount)
+        return timedelta(weeks=amount)
+    except OverflowError:
+        return None
 
 
 def _parse(text: str, local_now: datetime, languages: tuple[str, ...]) -> datetime | None:
@@ -293,6 +318,15 @@ def _looks_like_date(words: list[str]) -> bool:
 def _quote(text: str) -> str:
     """User text echoed in an error: one short line, markup-safe."""
     return escape(shorten(text, 40))
+
+
+def local_time(moment: datetime, zone: ZoneInfo) -> datetime:
+    """`moment` in `zone`; a moment at the very end of the calendar (year 9999, stored
+    before the horizon existed) stays in UTC rather than overflow."""
+    try:
+        return moment.astimezone(zone)
+    except OverflowError:
+        return moment.astimezone(UTC)
 
 
 def format_local(local: datetime, local_now: datetime) -> str:

@@ -19,8 +19,10 @@ from core.identity.models import Room, User
 from core.identity.service import user_zone
 from core.notify.service import Notice, after_quiet_hours, notify_user, queue_notices
 from core.tasks.models import Reminder, Task, TaskPreferences
-from core.tasks.parsing import format_local
+from core.tasks.parsing import format_local, local_time
 from core.tasks.service import next_reminder
+
+SNOOZE_CHOICES = {"10m": "10 min", "1h": "1 h", "tmr": "Tomorrow"}
 
 BATCH = 500
 # A reminder whose moment passed this long ago (the sweep was down) is dropped, not sent.
@@ -41,13 +43,25 @@ def before_phrase(minutes: int) -> str:
     return f"in {minutes} minute{'s' if minutes > 1 else ''}"
 
 
+def snooze_buttons(kind: str, target_id: int) -> list[Button]:
+    """💤 10 min, 1 h, Tomorrow: `kind` "t" snoozes a task's reminder, "r" a one-off."""
+    return [
+        Button(f"💤 {label}", action_id("snooze", kind, target_id, choice))
+        for choice, label in SNOOZE_CHOICES.items()
+    ]
+
+
+def task_buttons(task_id: int) -> list[Button]:
+    return [Button("✓ Done", action_id("tasks.done", task_id)), *snooze_buttons("t", task_id)]
+
+
 def reminder_text(task: Task, minutes: int, zone_user: User | None, now: datetime) -> str:
     """Absolute times, because quiet hours may hold the message until later."""
     assert task.due_at is not None
     if zone_user is None:
         return f"⏰ Due {before_phrase(minutes)}: **{escape(task.title)}**"
     zone = user_zone(zone_user)
-    when = format_local(task.due_at.astimezone(zone), now.astimezone(zone))
+    when = format_local(local_time(task.due_at, zone), now.astimezone(zone))
     return f"⏰ **{escape(task.title)}** is due {when}"
 
 
@@ -129,7 +143,7 @@ def _task_notice(
     if now - moment > STALE_AFTER or task.completed_at is not None:
         return None
     key = f"task:{task.id}:{offset}:{int(task.due_at.timestamp())}"
-    buttons = [Button("✓ Done", action_id("tasks.done", task.id))]
+    buttons = task_buttons(task.id)
     if task.user_id is not None:
         user = users.get(task.user_id)
         if user is None:
@@ -168,17 +182,46 @@ async def sweep_one_off_reminders(db: Database, now: datetime, batch: int = BATC
                 if due
                 else {}
             )
+            tasks = await _snoozed_tasks(session, due)
             notices: list[Notice] = []
             for reminder in due:
                 reminder.sent_at = now
                 user = users.get(reminder.user_id)
                 if user is None or now - reminder.remind_at > STALE_AFTER:
                     continue
-                text = f"⏰ Reminder: {escape(reminder.text)}"
-                notices.append(Notice("reminder", text, f"remind:{reminder.id}", now, user=user))
+                notice = _one_off_notice(reminder, user, tasks, now)
+                if notice is not None:
+                    notices.append(notice)
             queued += await queue_notices(session, notices)
         if len(due) < batch:
             return queued
+
+
+async def _snoozed_tasks(session: AsyncSession, due: Sequence[Reminder]) -> dict[int, Task]:
+    ids = {r.task_id for r in due if r.task_id is not None}
+    if not ids:
+        return {}
+    return {t.id: t for t in await session.scalars(select(Task).where(Task.id.in_(ids)))}
+
+
+def _one_off_notice(
+    reminder: Reminder, user: User, tasks: dict[int, Task], now: datetime
+) -> Notice | None:
+    # The key holds the moment: a snoozed reminder fires again, once, at its new time.
+    key = f"remind:{reminder.id}:{int(reminder.remind_at.timestamp())}"
+    if reminder.task_id is None:
+        text = f"⏰ Reminder: {escape(reminder.text)}"
+        return Notice(
+            "reminder", text, key, now, user=user, buttons=snooze_buttons("r", reminder.id)
+        )
+    task = tasks.get(reminder.task_id)
+    if task is None or task.completed_at is not None:
+        return None  # done (or gone) since it was snoozed
+    if task.due_at is not None:
+        text = reminder_text(task, 0, user, now)
+    else:
+        text = f"⏰ Reminder: **{escape(task.title)}**"
+    return Notice("reminder", text, key, now, user=user, buttons=task_buttons(task.id))
 
 
 # Users whose digest moment (today's, or yesterday's shortly after midnight) passed less

@@ -21,7 +21,7 @@ from core.identity.models import Membership, User
 from core.identity.service import user_zone
 from core.tasks.calendar import build_feed
 from core.tasks.models import CalendarToken, Reminder, Task, TaskCounter, TaskPreferences
-from core.tasks.parsing import MAX_SUBJECT, MAX_TITLE, Priority
+from core.tasks.parsing import MAX_AHEAD, MAX_SUBJECT, MAX_TITLE, YEARS_AHEAD, Priority
 
 DEFAULT_REMINDER_MINUTES: tuple[int, ...] = (60, 0)
 VIEWS = ("open", "today", "week", "overdue", "done", "all")
@@ -102,9 +102,14 @@ async def task_by_id(session: AsyncSession, user_id: int, task_id: int) -> Task:
 
 
 def _clean_text(text: str, what: str) -> str:
-    # PostgreSQL text cannot hold NUL; refuse it here rather than fail in the database.
+    # PostgreSQL text cannot hold NUL nor a lone surrogate (not UTF-8); refuse them here
+    # rather than fail in the database.
     if "\x00" in text:
         raise BadInput(f"The {what} contains a NUL character; remove it.")
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        raise BadInput(f"The {what} contains a broken character (a lone surrogate).") from None
     return text
 
 
@@ -120,7 +125,7 @@ def _clean_title(title: str) -> str:
 def _clean_subject(subject: str | None) -> str | None:
     if subject is None:
         return None
-    cleaned = subject.strip().lstrip("#").lower()
+    cleaned = _clean_text(subject, "subject").strip().lstrip("#").lower()
     bad = not cleaned or len(cleaned) > MAX_SUBJECT or "\x00" in cleaned
     if bad or any(c.isspace() for c in cleaned):
         raise BadInput(f"A subject is one word of at most {MAX_SUBJECT} characters, like #chem.")
@@ -128,8 +133,15 @@ def _clean_subject(subject: str | None) -> str | None:
 
 
 def _check_future(due_at: datetime | None, now: datetime) -> None:
-    if due_at is not None and due_at <= now:
+    if due_at is None:
+        return
+    if due_at <= now:
         raise BadInput("That due time is in the past; give a time that is still ahead.")
+    if due_at - now > MAX_AHEAD:
+        raise BadInput(
+            f"That time is more than {YEARS_AHEAD} years ahead; give one before "
+            f"{now + MAX_AHEAD:%d %b %Y}."
+        )
 
 
 def next_reminder(
@@ -401,7 +413,7 @@ async def display_names(session: AsyncSession, user_ids: set[int]) -> dict[int, 
 async def add_reminder(
     session: AsyncSession, user_id: int, text: str, remind_at: datetime, *, now: datetime
 ) -> Reminder:
-    cleaned = " ".join(text.split())
+    cleaned = " ".join(_clean_text(text, "reminder").split())
     if not cleaned:
         raise BadInput("What should I remind you of? /remind <when> <text>")
     if len(cleaned) > MAX_REMINDER_TEXT:

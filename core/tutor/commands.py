@@ -10,6 +10,7 @@ from core.chat.markup import escape
 from core.chat.router import CHOICE, Param, action_id
 from core.documents.retrieval import Passage
 from core.errors import NotFound
+from core.flashcards import card_commands
 from core.tutor import grounded, prompts, proposals, service
 from core.tutor import jobs as _jobs  # noqa: F401  (registers the tutor's jobs)
 from core.tutor.models import TutorQuiz
@@ -280,14 +281,15 @@ async def _offline_answer(ctx: Ctx, text: str) -> Reply:
 
 @router.command(
     "cards",
-    usage="/cards from <doc n|topic>",
-    summary="flashcards written by the tutor, shown for approval",
+    usage="/cards [deck] [search] · /cards from <doc n|topic>",
+    summary="find and fix your cards; with from: cards written by the tutor, for approval",
     area="cards",
     params=(
+        Param("deck", "only this deck", suggest="deck"),
+        Param("search", "words on the card"),
         Param(
             "source",
             "a topic, or a document's number from /docs",
-            required=True,
             suggest="document",
             prefix="from ",
         ),
@@ -296,7 +298,7 @@ async def _offline_answer(ctx: Ctx, text: str) -> Reply:
 async def cards_from(ctx: Ctx, args: str) -> Reply:
     word, _, rest = args.strip().partition(" ")
     if word.lower() != "from":
-        return Reply.text("Use /cards from <topic>, or /cards from <n> for document n of /docs.")
+        return await card_commands.cards_browse(ctx, args)
     label, drafts = await grounded.draft_cards(ctx.session, ctx.services, ctx.user, ctx.room, rest)
     draft = await grounded.save_draft(ctx.session, ctx.user, label, drafts)
     lines = [f"**{len(drafts)} cards on {escape(label)}**: add them?"]

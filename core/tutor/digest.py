@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 
 from core.chat.context import Services
-from core.documents.summary import SUMMARIZER_KEY, Digest, ExtractiveSummarizer
+from core.documents.summary import Digest, ExtractiveSummarizer
 from core.tutor.llm import LLM, LLMError
 from core.tutor.prompts import inert
 from core.tutor.service import parse_json_object, ports
@@ -54,5 +54,5 @@ class ModelSummarizer:
 def install(services: Services) -> None:
     """Let document ingestion use the model for summaries when one is configured."""
     llm = ports(services).llm
-    if llm is not None and SUMMARIZER_KEY not in services.extra:
-        services.extra[SUMMARIZER_KEY] = ModelSummarizer(llm)
+    if llm is not None and services.summarizer is None:
+        services.summarizer = ModelSummarizer(llm)

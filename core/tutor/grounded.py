@@ -51,7 +51,7 @@ async def find_passages(
         room_id=room.id if room is not None else None,
         query=question,
         limit=ASK_PASSAGES,
-        embedder=embedder_for(services.extra, services.settings),
+        embedder=embedder_for(services),
     )
 
 

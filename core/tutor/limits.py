@@ -3,6 +3,7 @@ process) and tokens per UTC day (in PostgreSQL, next to the usage it limits)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import date, datetime
 from typing import Any, Protocol
 
@@ -16,8 +17,8 @@ from core.tutor.models import TutorUsage
 class RedisLike(Protocol):
     """The two commands the limiter needs (redis.asyncio.Redis has them)."""
 
-    async def incr(self, name: str) -> Any: ...
-    async def expire(self, name: str, time: int) -> Any: ...
+    def incr(self, name: str) -> Awaitable[Any]: ...
+    def expire(self, name: str, time: int) -> Awaitable[Any]: ...
 
 
 class RateLimited(Exception):

@@ -54,13 +54,10 @@ class TutorPorts:
 
 def ports(services: Services) -> TutorPorts:
     """The tutor's ports, built once per process from the settings; tests and other
-    processes may put their own `TutorPorts` in `services.extra["tutor"]` first."""
-    found = services.extra.get("tutor")
-    if isinstance(found, TutorPorts):
-        return found
-    built = TutorPorts(llm_from_settings(services.settings), services.extra.get("redis"))
-    services.extra["tutor"] = built
-    return built
+    processes may put their own `TutorPorts` in `services.tutor` first."""
+    if services.tutor is None:
+        services.tutor = TutorPorts(llm_from_settings(services.settings), services.redis)
+    return services.tutor
 
 
 def require_llm(services: Services, what: str) -> LLM:

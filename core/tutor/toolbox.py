@@ -175,7 +175,7 @@ async def search_documents(tc: ToolContext, args: dict[str, Any]) -> str:
         room_id=tc.room.id if tc.room is not None else None,
         query=args["query"],
         limit=SEARCH_PASSAGES * (1 if tc.room is None else 3),
-        embedder=embedder_for(tc.services.extra, tc.services.settings),
+        embedder=embedder_for(tc.services),
     )
     if tc.room is not None:
         # Every member reads the answer in a room: quote only the room's documents, as

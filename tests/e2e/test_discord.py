@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from bots.discord.adapter import TeddyDiscord
 from core.chat import Button, Ctx, Reply, Router
+from core.chat.messages import Card
 from core.clock import FixedClock
 from core.identity.models import Room, User
 from core.rooms.models import StudySession
@@ -47,6 +48,7 @@ async def standin(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[DiscordStand
     )
     yield server
     await server.stop()
+    server.check_refusals()  # nothing we sent would Discord have refused
 
 
 async def start_client(
@@ -229,7 +231,7 @@ async def test_every_core_command_is_synced_as_a_slash_command(
         "autocomplete": True,
         "min_value": 1,
     }
-    minutes, pause = by_name["focus"]["options"]
+    minutes, pause, subject = by_name["focus"]["options"]
     assert (minutes["name"], minutes["type"], minutes["min_value"], minutes["max_value"]) == (
         "minutes",
         4,
@@ -237,6 +239,7 @@ async def test_every_core_command_is_synced_as_a_slash_command(
         180,
     )
     assert (pause["name"], pause["type"], pause["min_value"]) == ("break", 4, 0)
+    assert (subject["name"], subject["type"], subject["required"]) == ("subject", 3, False)
     # Discord wants required options first; /doc declares `del` before the number.
     assert [(o["name"], o["required"]) for o in by_name["doc"]["options"]] == [
         ("number", True),
@@ -310,6 +313,26 @@ async def test_a_mention_in_a_channel_makes_it_a_room_and_long_text_is_split(
     assert [(r.platform, r.external_id, r.title) for r in rooms] == [
         ("discord", TEXT_CHANNEL, "#study")
     ]
+
+
+async def test_a_long_reply_with_big_cards_and_many_buttons_reaches_discord_within_its_limits(
+    bot: TeddyDiscord, standin: DiscordStandIn
+) -> None:
+    paragraphs = [f"Paragraph {i}: " + "words " * 150 for i in range(8)]  # ~7,300 chars
+    cards = [
+        Card(f"Card {c} " * 40, tuple((f"Field {i} " * 40, "value " * 300) for i in range(30)))
+        for c in range(3)
+    ]
+    rows = [[Button(f"Option {r}.{i} " * 10, f"pick:{r}.{i}") for i in range(7)] for r in range(7)]
+    reply = Reply.text("\n\n".join(paragraphs), rows).with_parts(*cards)
+    channel = bot.get_partial_messageable(int(TEXT_CHANNEL))
+    await bot.send_to_channel(channel, reply)
+    sent = [c.body for c in standin.named("POST", f"/channels/{TEXT_CHANNEL}/messages")]
+    assert len(sent) >= 5  # the text in four messages, the cards after it
+    assert "".join(body.get("content") or "" for body in sent).count("Paragraph") == 8
+    assert sum(len(body.get("embeds") or []) for body in sent) == 3
+    assert [bool(body.get("components")) for body in sent][-1] is True
+    # The stand-in refused nothing (checked by the fixture at the end).
 
 
 async def test_channel_messages_without_a_mention_are_ignored(

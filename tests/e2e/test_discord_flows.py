@@ -168,3 +168,20 @@ async def test_a_markdown_attachment_in_a_dm_is_read_with_its_message_edited(
     assert edits == ["Reading plan.md…", "✅ Read plan.md: 1 passage."]
     summary = standin.named("POST", f"/channels/{DM_CHANNEL}/messages")[1]
     assert "Search it with /search" in summary.body["content"]
+
+
+async def test_a_solo_focus_session_in_a_dm_is_edited_by_the_sweep_at_the_break(
+    core: Core, bot: TeddyDiscord, standin: DiscordStandIn, clock: FixedClock
+) -> None:
+    started = await run(standin, "focus", {"minutes": 25, "subject": "chem"})
+    assert "🎯 Focus: **25 min** left" in started["data"]["content"]
+    assert "#chem" in started["data"]["content"]
+    assert list(buttons(started)) == ["Pause", "Stop"]
+    message_id = list(standin.originals.values())[-1]
+
+    clock.advance(timedelta(minutes=25))
+    await run_job("rooms.sweep_focus", JobContext(core.db, core.services), {})
+    await bot.deliverer().deliver_round()
+    [swept] = standin.named("PATCH", f"/channels/{DM_CHANNEL}/messages/{message_id}")
+    assert "☕ Break: **5 min** left (until 09:30)" in swept.body["content"]
+    assert buttons({"data": swept.body}) == buttons(started)

@@ -20,9 +20,11 @@ from sqlalchemy import select
 from api.slack_events import slack_events_router
 from bots.slack.adapter import SlackAdapter
 from core.chat import Button, Ctx, Reply, Router
+from core.chat.messages import Card
 from core.identity.models import Room
 from core.notify import service as outbox
 from teddy.runtime import Core
+from tests.conftest import ChatDriver
 from tests.support.slack_standin import SlackStandIn
 
 SECRET = "test-signing-secret"
@@ -34,6 +36,7 @@ async def standin() -> AsyncIterator[SlackStandIn]:
     await server.start()
     yield server
     await server.stop()
+    server.check_refusals()  # nothing we sent would Slack have refused
 
 
 @pytest.fixture
@@ -288,13 +291,49 @@ async def test_files_in_replies_are_uploaded(
     assert list(standin.uploads.values()) == [b"a,b\n"]
 
 
-async def test_app_home_shows_the_home_commands(slack: SlackAdapter, standin: SlackStandIn) -> None:
-    slack.core.dispatcher.router.commands.setdefault(
-        "decks", slack.core.dispatcher.router.commands["help"]
-    )
+async def test_app_home_shows_todays_tasks_then_the_decks_under_the_header(
+    core: Core, slack: SlackAdapter, standin: SlackStandIn
+) -> None:
+    ana = ChatDriver(core, "U1", platform="slack")
+    await ana.say("/task Lab report today 5pm")
+    await ana.say("/task Essay next month")
+    await ana.say("/deck Biology")
     await slack.publish_home("U1", "D100")
     view = (await standin.wait_for("views.publish"))[0].params["view"]
-    assert view["type"] == "home" and len(view["blocks"]) > 2
+    assert view["type"] == "home"
+    blocks = view["blocks"]
+    assert blocks[0] == {"type": "header", "text": {"type": "plain_text", "text": "Study Teddy"}}
+    # One part per home command (/tasks today, /decks), each closed by a divider.
+    dividers = [i for i, block in enumerate(blocks) if block["type"] == "divider"]
+    assert len(dividers) == 2 and dividers[-1] == len(blocks) - 1
+    tasks_part = json.dumps(blocks[1 : dividers[0]])
+    decks_part = json.dumps(blocks[dividers[0] + 1 : dividers[1]])
+    assert "Lab report" in tasks_part and "Essay" not in tasks_part  # today's only
+    assert "Biology" in decks_part and "Lab report" not in decks_part
+    complete = [
+        element["value"]
+        for block in blocks[1 : dividers[0]]
+        if block["type"] == "actions"
+        for element in block["elements"]
+    ]
+    assert len(complete) == 1  # the one task of today gets its button
+
+
+async def test_a_long_reply_with_a_big_card_reaches_slack_within_its_limits(
+    slack: SlackAdapter, standin: SlackStandIn
+) -> None:
+    paragraphs = [f"Paragraph {i}: " + "words " * 150 for i in range(30)]  # ~27,000 chars
+    card = Card("Results " * 40, tuple((f"Field {i}", "value " * 500) for i in range(24)))
+    buttons = [Button(f"Option {i} " * 20, f"pick:{i}") for i in range(40)]
+    await slack.send("D100", Reply.text("\n\n".join(paragraphs), buttons).with_parts(card))
+    posted = (await standin.wait_for("chat.postMessage"))[0]
+    blocks = posted.params["blocks"]
+    blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+    assert len(blocks) <= 50
+    sections = [b["text"]["text"] for b in blocks if b["type"] == "section" and "text" in b]
+    assert len(sections) >= 9 and all(len(text) <= 3000 for text in sections)
+    assert "".join(sections).count("Paragraph") == 30  # split, none lost
+    # The stand-in refused nothing (checked by the fixture at the end).
 
 
 async def test_requests_with_bad_stale_or_missing_signatures_are_rejected(

@@ -82,3 +82,4 @@ async def test_teddy_slack_installs_through_oauth_and_answers_with_the_workspace
         await standin.stop()
     assert process.returncode == 0, stderr.decode()[-2000:]
     assert "xoxb-Q" not in stderr.decode()
+    standin.check_refusals()

@@ -100,7 +100,8 @@ async def test_a_review_session_shows_the_answer_and_grades_with_interval_labels
     await post_form(http, click(buttons(shown)["Good · 10m"], ts="3.3"))
     graded = (await standin.wait_for("chat.update", 2))[1]
     assert graded.params["ts"] == "1700000003.000100"
-    assert "Good · next in 10m" in graded.params["text"] and buttons(graded) == {}
+    assert "Good · next in 10m" in graded.params["text"]
+    assert list(buttons(graded)) == ["↩ Undo"]  # the grade can be taken back
 
 
 async def test_a_markdown_file_shared_in_a_dm_is_read_and_then_searchable(
@@ -156,4 +157,25 @@ async def test_a_channel_focus_session_is_joined_and_kept_live_by_the_sweep(
     assert (swept.params["channel"], swept.params["ts"]) == ("C500", live_ts)
     assert "Break: 5 min left (until 09:30)" in swept.params["text"]
     assert buttons(swept) == buttons(started)
+    assert len(standin.named("chat.postMessage")) == 1
+
+
+async def test_a_solo_focus_session_in_a_dm_is_kept_live_by_the_sweep(
+    core: Core,
+    http: httpx.AsyncClient,
+    slack: SlackAdapter,
+    standin: SlackStandIn,
+    clock: FixedClock,
+) -> None:
+    await post_form(http, slash("focus 25 5 #chem"))
+    started = (await standin.wait_for("chat.postMessage"))[0]
+    assert started.params["channel"] == "D100" and "Focus: 25 min left" in started.params["text"]
+    assert list(buttons(started)) == ["Pause", "Stop"]
+
+    clock.advance(timedelta(minutes=25))
+    await run_job("rooms.sweep_focus", JobContext(core.db, core.services), {})
+    swept = await deliver_until(slack, standin, lambda c: "Break" in c.params.get("text", ""))
+    assert swept.method == "chat.update" and swept.params["channel"] == "D100"
+    assert swept.params["ts"] == "1700000001.000100"  # the stand-in's first message
+    assert "Break: 5 min left (until 09:30)" in swept.params["text"]
     assert len(standin.named("chat.postMessage")) == 1

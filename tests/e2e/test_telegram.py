@@ -437,3 +437,21 @@ async def test_room_settings_ask_telegram_who_administers_the_group(
         "Only the room's admins can change its settings.",
         "Time in this voice channel counts as study time.",
     ]
+
+
+async def test_solo_focus_in_a_direct_chat_edits_its_live_message_at_the_break(
+    core: Core, bot: TelegramBot, clock: FixedClock
+) -> None:
+    await bot.process(message_update(ALICE, "/focus 25 5 #chem"))
+    [started] = bot.standin.sent("sendMessage")
+    assert started.chat_id == "111"
+    assert "🎯 Focus: <b>25 min</b> left" in started.params["text"]
+    assert [b["text"] for b in started.keyboard[0]] == ["Pause", "Stop"]
+    clock.advance(timedelta(minutes=25))
+    await run_job("rooms.sweep_focus", JobContext(core.db, core.services), {})
+    await bot.adapter.deliverer().deliver_round()
+    [edit] = bot.standin.sent("editMessageText")
+    assert edit.chat_id == "111"
+    assert edit.params["message_id"] == str(bot.standin.message(111, 1)["message_id"])  # type: ignore[index]
+    assert "☕ Break: <b>5 min</b> left" in edit.params["text"]
+    assert len(bot.standin.sent("sendMessage")) == 1  # edited in place, not sent again

@@ -76,7 +76,7 @@ async def test_a_markdown_document_is_read_with_progress_and_a_summary(
 
     assert await core.services.jobs.drain(30)
     # With an embedding model installed, "Indexing…" is one more edit in between.
-    indexing = embedder_for(core.services.extra, core.settings) is not None
+    indexing = embedder_for(core.services) is not None
     await deliver_until(bot, 5 if indexing else 4)
     calls = [
         (c.method, c.params.get("message_id"), c.params["text"])

@@ -146,3 +146,28 @@ async def test_webhook_mode_registers_the_webhook_and_serves_it(core: Core) -> N
         stop.set()
         await asyncio.wait_for(running, 20)
         await standin.stop()
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"message": {"message_id": 1, "chat": {"id": 111, "type": "private"}, "text": "/start"}},
+        {"message": {"message_id": 1, "date": "soon", "chat": {"id": 1, "type": "private"}}},
+        {"message": "not an object"},
+        {"callback_query": {"id": "1", "data": "tasks.done:1"}},
+    ],
+)
+async def test_an_update_the_library_cannot_read_is_acknowledged_and_logged(
+    bot: TelegramBot,
+    client: httpx.AsyncClient,
+    caplog: pytest.LogCaptureFixture,
+    broken: dict[str, object],
+) -> None:
+    body = {"update_id": bot.standin.next_update_id(), **broken}
+    with caplog.at_level(logging.WARNING, logger="bots.telegram.translate"):
+        response = await client.post(
+            WEBHOOK_PATH, json=body, headers={SECRET_HEADER: WEBHOOK_SECRET}
+        )
+    assert response.status_code == 200
+    assert f"telegram update {body['update_id']} skipped" in caplog.text
+    assert bot.application.update_queue.empty()

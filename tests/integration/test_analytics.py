@@ -55,10 +55,11 @@ async def test_week_stats_count_tasks_minutes_reviews_and_streak(core: Core, mak
     assert (report.tasks.total, report.tasks.done, report.tasks.overdue) == (2, 1, 0)
     assert report.study_minutes[-1] == 75 and report.study_minutes[-2] == 30
     assert report.reviews[-2] == 4 and report.retention == 0.75
-    assert report.activity["tasks"][-1] == 2 and report.activity["tasks done"][-1] == 1
+    assert report.activity["tasks added"][-1] == 2 and report.activity["tasks done"][-1] == 1
+    assert report.activity["cards reviewed"][-2] == 4
     assert report.streak == 2
     assert report.due_forecast[0] == 1  # the new card is due today
-    assert "study time: 1.8 h" in analytics.summary_text(report)
+    assert "Study time: 1 h 45 min" in analytics.summary_text(report)
 
 
 async def test_stats_see_only_the_users_own_rows(core: Core, make_chat) -> None:  # type: ignore[no-untyped-def]
@@ -94,4 +95,4 @@ async def test_tutor_use_is_counted_per_day_for_its_user_only(core: Core, make_c
     assert report.ai_requests[-2:] == [1, 3]
     assert report.ai_tokens[-2:] == [60, 1200]
     assert sum(report.ai_requests) == 4
-    assert "tutor: 4 questions, 1,260 tokens" in analytics.summary_text(report)
+    assert "Questions to the tutor: 4 (1,260 tokens)" in analytics.summary_text(report)

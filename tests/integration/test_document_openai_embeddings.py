@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select
 
-from core.documents.embeddings import EXTRA_KEY, OpenAIEmbedder, embedder_from_settings
+from core.documents.embeddings import OpenAIEmbedder, embedder_from_settings
 from core.documents.models import Chunk
 from core.settings import Settings
 from teddy.runtime import Core
@@ -81,7 +81,7 @@ async def test_openai_compatible_embeddings_index_and_search_with_their_own_dime
     )
     embedder = embedder_from_settings(settings)
     assert isinstance(embedder, OpenAIEmbedder)
-    core.services.extra[EXTRA_KEY] = embedder
+    core.services.embedder = embedder
     text = "# Rivers\n\nThe Nile flows north.\n\n# Mountains\n\nEverest is very tall.\n"
     await upload(core, chat, "geo.md", text.encode())
     async with core.db.transaction() as session:

@@ -7,7 +7,7 @@ import os
 import pytest
 from sqlalchemy import select
 
-from core.documents.embeddings import EXTRA_KEY, LocalEmbedder
+from core.documents.embeddings import LocalEmbedder
 from core.documents.jobs import sweep_reembed
 from core.documents.models import Chunk
 from core.jobs import JobContext
@@ -33,7 +33,7 @@ def local_embedder() -> LocalEmbedder:
 async def test_search_finds_a_sentence_by_meaning_without_shared_words(
     core: Core, chat: ChatDriver
 ) -> None:
-    core.services.extra[EXTRA_KEY] = local_embedder()
+    core.services.embedder = local_embedder()
     text = (
         "# Biology\n\nMitochondria generate most of the chemical energy that powers a cell.\n\n"
         "# History\n\nThe Treaty of Westphalia ended the Thirty Years' War in 1648.\n\n"
@@ -54,9 +54,9 @@ async def test_search_finds_a_sentence_by_meaning_without_shared_words(
 async def test_switching_embeddings_on_reembeds_existing_chunks_in_the_background(
     core: Core, chat: ChatDriver
 ) -> None:
-    core.services.extra[EXTRA_KEY] = None
+    core.services.embedder = None
     await upload(core, chat, "old.md", b"# Ocean\n\nWhales are mammals that breathe air.\n")
-    core.services.extra[EXTRA_KEY] = local_embedder()
+    core.services.embedder = local_embedder()
     await sweep_reembed(JobContext(core.db, core.services))
     async with core.db.transaction() as session:
         rows = (await session.execute(select(Chunk.embedding_model, Chunk.embedding_dim))).all()

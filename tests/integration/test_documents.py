@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from core.chat.messages import Attachment
 from core.documents import extraction
 from core.documents import service as documents
-from core.documents.embeddings import EXTRA_KEY
 from core.documents.jobs import ingest
 from core.documents.models import FAILED, Chunk, Document, LexemeStats, ScopeStats
 from core.documents.retrieval import search_passages
@@ -50,7 +49,7 @@ async def notes(core: Core) -> list[str]:
 
 @pytest.fixture
 def keyword_only(core: Core) -> None:
-    core.services.extra[EXTRA_KEY] = None
+    core.services.embedder = None
 
 
 async def test_pdf_is_ingested_with_progress_summary_and_page_citations(

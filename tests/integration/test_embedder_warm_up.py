@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from core.documents.embeddings import EXTRA_KEY, LocalEmbedder
+from core.documents.embeddings import LocalEmbedder
 from core.identity.models import ProcessedEvent
 from teddy.runtime import Core
 from teddy.servers import Servers
@@ -78,10 +78,10 @@ async def test_a_search_before_the_model_is_loaded_loads_it_outside_the_transact
 ) -> None:
     warm_model = ColdModel(core)
     warm_model.loaded = True
-    core.services.extra[EXTRA_KEY] = warm_model
+    core.services.embedder = warm_model
     await upload(core, chat, "notes.md", b"# Cells\n\nMitochondria make ATP for the cell.\n")
     cold = ColdModel(core)
-    core.services.extra[EXTRA_KEY] = cold
+    core.services.embedder = cold
     replies = await chat.send("/search mitochondria", event_id="search-1")
     assert cold.connections_while_loading == [0]
     assert "notes.md § Cells" in replies[0].plain_text() and len(replies) == 1

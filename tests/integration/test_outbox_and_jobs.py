@@ -1,6 +1,7 @@
 import asyncio
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from core.clock import FixedClock
@@ -10,6 +11,7 @@ from core.notify import service as outbox
 from core.notify.models import OutboxMessage
 from teddy.runtime import Core
 from tests.conftest import ChatDriver
+from tests.support.job_failures import JobFailures
 
 seen: list[int] = []
 
@@ -99,3 +101,20 @@ async def test_concurrent_deliverers_never_claim_the_same_message(
         assert not {m.id for m in a} & {m.id for m in b}
     async with core.db.transaction() as session:
         assert len(list(await session.scalars(select(OutboxMessage)))) == 10
+
+
+@job("test.explode")
+async def explode(jc: JobContext, why: str) -> None:
+    raise RuntimeError(why)
+
+
+async def test_a_failed_job_fails_the_test_unless_the_test_takes_it(
+    core: Core, job_failures: JobFailures
+) -> None:
+    await core.services.jobs.enqueue("test.explode", {"why": "on purpose"})
+    assert await core.services.jobs.drain(5)  # type: ignore[attr-defined]
+    with pytest.raises(pytest.fail.Exception, match="on purpose"):
+        job_failures.check()
+    [(name, error)] = job_failures.take()
+    assert (name, str(error)) == ("test.explode", "on purpose")
+    job_failures.check()  # taken: nothing left to fail the test

@@ -81,14 +81,17 @@ async def test_platform_membership_events_add_members_and_admins(core: Core, mak
     assert "counts" in await bob.say("/room voice on")
 
 
-async def test_focus_refuses_bad_input_and_direct_chats(core: Core, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_focus_refuses_bad_input_and_runs_alone_in_direct_chats(
+    core: Core, make_chat
+) -> None:  # type: ignore[no-untyped-def]
     ann = make_chat("ann", room="g1")
     assert "1 to 180" in await ann.say("/focus 0")
     assert "1 to 180" in await ann.say("/focus 1000")
     assert "not a number" in await ann.say("/focus abc")
     assert "0 to 60" in await ann.say("/focus 25 90")
     assert "/focus [minutes] [break]" in await ann.say("/focus 1 2 3")
-    assert "group chat" in await make_chat("ann").say("/focus 25")
+    alone = await make_chat("ann").say("/focus 25")
+    assert "group" not in alone.lower() and "Focus: 25 min left" in alone
     assert "group chat" in await make_chat("ann").say("/leaderboard")
     assert "week or" in await ann.say("/leaderboard year")
     assert "no focus session running" in await ann.say("/room")

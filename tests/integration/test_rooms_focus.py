@@ -11,9 +11,10 @@ from core.identity.models import Room, User
 from core.jobs import JobContext, run_job
 from core.notify.models import OutboxMessage
 from core.rooms.models import StudySession
-from core.rooms.pubsub import EXTRA_KEY, RedisRoomEvents
+from core.rooms.pubsub import RedisRoomEvents
 from teddy.runtime import Core, open_core
 from tests.conftest import ChatDriver
+from tests.support.job_failures import JobFailures
 
 
 def button(replies: list[Reply], label: str) -> str:
@@ -115,7 +116,7 @@ async def test_the_countdown_ticks_once_a_minute_and_sweeps_repeat_nothing(
 
 
 async def test_a_restart_mid_session_neither_loses_nor_double_counts_minutes(
-    core: Core, make_chat, clock: FixedClock
+    core: Core, make_chat, clock: FixedClock, job_failures: JobFailures
 ) -> None:  # type: ignore[no-untyped-def]
     ann, bob, _ = await three_in_a_room(make_chat)
     join = button(await ann.send("/focus 30 5"), "Join")
@@ -128,6 +129,7 @@ async def test_a_restart_mid_session_neither_loses_nor_double_counts_minutes(
     async with open_core(
         core.settings, clock=clock, servers=core.servers, run_migrations=False
     ) as restarted:
+        job_failures.watch(restarted.services.jobs)
         clock.advance(timedelta(minutes=40))  # past the focus and the break
         await asyncio.gather(sweep(restarted), sweep(restarted))
         await sweep(restarted)
@@ -192,4 +194,4 @@ async def test_live_events_fan_out_over_redis_to_other_processes(
     finally:
         await other.close()
         await listener.close()
-    assert isinstance(core.services.extra[EXTRA_KEY], RedisRoomEvents)
+    assert isinstance(core.services.room_events, RedisRoomEvents)

@@ -114,9 +114,7 @@ async def test_stalled_provider_times_out_keeps_message_and_try_again_answers(
 ) -> None:
     from core.tutor.service import TutorPorts
 
-    core.services.extra["tutor"] = TutorPorts(
-        tutor_llm(fake_llm, timeout=0.5), core.services.extra["redis"]
-    )
+    core.services.tutor = TutorPorts(tutor_llm(fake_llm, timeout=0.5), core.services.redis)
     fake_llm.stall(2.0)
     replies = await chat.send("what is a derivative?")
     assert "took too long" in last_text(replies)
@@ -264,7 +262,7 @@ async def test_unknown_tool_requested_by_the_model_does_nothing(
 async def test_without_a_model_chat_says_how_to_connect_one(core: Core, chat: ChatDriver) -> None:
     from core.tutor.service import TutorPorts
 
-    core.services.extra["tutor"] = TutorPorts(None, core.services.extra["redis"])
+    core.services.tutor = TutorPorts(None, core.services.redis)
     assert "LLM_BASE_URL" in await chat.say("what is osmosis?")
     assert "needs an AI model" in await chat.say("/quiz cells")
 

@@ -46,7 +46,7 @@ async def upload(core: Core, driver: ChatDriver, name: str, data: bytes, mime: s
 
 
 async def upload_lecture(core: Core, driver: ChatDriver) -> None:
-    core.services.extra["embedder"] = None  # keyword retrieval: deterministic
+    core.services.embedder = None  # keyword retrieval: deterministic
     pages = [
         "Glycolysis splits glucose into two pyruvate molecules in the cytoplasm.",
         KREBS,
@@ -108,7 +108,7 @@ async def test_ask_never_uses_another_users_documents(
 async def test_offline_ask_and_questions_answer_from_passages_with_citations(
     core: Core, chat: ChatDriver
 ) -> None:
-    core.services.extra["tutor"] = TutorPorts(None, core.services.extra["redis"])
+    core.services.tutor = TutorPorts(None, core.services.redis)
     await upload_lecture(core, chat)
     answer = await chat.say("/ask where does the krebs cycle take place?")
     assert "[1] lecture-3.pdf p.2: " + KREBS in answer
@@ -156,7 +156,7 @@ def gullible(request: dict[str, Any]) -> FakeReply:
 async def test_document_text_is_data_not_instructions(
     tutor_core: Core, fake_llm: FakeLLM, chat: ChatDriver
 ) -> None:
-    tutor_core.services.extra["embedder"] = None
+    tutor_core.services.embedder = None
     await chat.say("/task Read chapter five")
     await upload(
         tutor_core, chat, "notes.md", f"# Study notes\n\n{INJECTION}\n".encode(), "text/markdown"
@@ -227,7 +227,7 @@ async def test_document_summary_falls_back_to_extractive_when_the_model_fails(
 
     install(tutor_core.services)
     fake_llm.fail(500, times=20)
-    tutor_core.services.extra["embedder"] = None
+    tutor_core.services.embedder = None
     await upload(
         tutor_core, chat, "plants.txt", b"Photosynthesis happens in chloroplasts.", "text/plain"
     )

@@ -39,10 +39,10 @@ def tutor_llm(fake: FakeLLM, *, timeout: float = 2.0) -> OpenAILLM:
 
 @pytest.fixture
 async def tutor_core(core: Core, fake_llm: FakeLLM) -> Core:
-    redis = core.services.extra["redis"]
+    redis = core.services.redis
     # Rate-limit windows follow the fixed test clock, so clear counts between tests.
     keys = await redis.keys("teddy:tutor:*")
     if keys:
         await redis.delete(*keys)
-    core.services.extra["tutor"] = TutorPorts(tutor_llm(fake_llm), redis)
+    core.services.tutor = TutorPorts(tutor_llm(fake_llm), redis)
     return core

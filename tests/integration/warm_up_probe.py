@@ -8,7 +8,7 @@ import asyncio
 import json
 import time
 
-from core.documents.embeddings import EXTRA_KEY, LocalEmbedder
+from core.documents.embeddings import LocalEmbedder
 from core.settings import Settings
 from teddy.runtime import open_core
 
@@ -26,7 +26,7 @@ async def main() -> None:
     settings = Settings(embeddings_provider="local")
     report: dict[str, object] = {"loaded_before": LocalEmbedder().loaded}
     async with open_core(settings, run_migrations=False, preload_embedder=True) as core:
-        embedder = core.services.extra[EXTRA_KEY]
+        embedder = core.services.embedder
         report["loaded_at_entry"] = embedder.loaded
         gaps: list[float] = []
         stop = asyncio.Event()

@@ -13,6 +13,8 @@ from core.logs import correlation_id
 TABLES = (
     "CREATE TABLE IF NOT EXISTS test_job_runs (key text, pid int, correlation_id text)",
     "CREATE TABLE IF NOT EXISTS test_job_done (key text PRIMARY KEY, pid int)",
+    # One row per execution that reached its end (test_job_done keeps the result once).
+    "CREATE TABLE IF NOT EXISTS test_job_ends (key text, pid int)",
 )
 
 
@@ -28,6 +30,10 @@ async def mark(jc: JobContext, key: str, sleep: float = 0.0) -> None:
     async with jc.db.transaction() as session:
         await session.execute(
             text("INSERT INTO test_job_done VALUES (:key, :pid) ON CONFLICT DO NOTHING"),
+            {"key": key, "pid": os.getpid()},
+        )
+        await session.execute(
+            text("INSERT INTO test_job_ends VALUES (:key, :pid)"),
             {"key": key, "pid": os.getpid()},
         )
 

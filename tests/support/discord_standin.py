@@ -2,7 +2,16 @@
 
 The real discord.py client connects to it (tests patch `discord.http.Route.BASE` and
 `DiscordWebSocket.DEFAULT_GATEWAY`); tests then inject gateway events (`dispatch`) and read
-the REST calls the client made (`calls`)."""
+the REST calls the client made (`calls`).
+
+It refuses what Discord refuses, as Discord answers: a message body over the published
+limits (content, embeds, components) gets 400 "Invalid Form Body" (code 50035, with the
+`errors` tree); an edit of a message the bot did not send gets 403 "Cannot edit a message
+authored by another user" (50005), or 404 "Unknown Message" (10008) for an id it never
+saw; with `rate_limit` set, requests beyond it get 429 with `Retry-After` and
+`retry_after`. Refusals are kept in `refusals`; the e2e fixture checks it is empty
+(`check_refusals`), so a payload Discord would refuse fails the test even where our code
+only logs the error."""
 
 from __future__ import annotations
 
@@ -15,12 +24,33 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.support.rate_limit import RateLimit
+
 APP_ID = "900000000000000001"
 BOT_ID = "900000000000000002"
 GUILD_ID = "910000000000000001"
 TEXT_CHANNEL = "920000000000000001"
 VOICE_CHANNEL = "920000000000000002"
 OWNER_ID = "930000000000000009"
+
+# Discord's published limits (discord.com/developers/docs: Message, Embed, Components).
+MAX_CONTENT = 2000
+MAX_EMBEDS = 10
+MAX_EMBED_TITLE = 256
+MAX_EMBED_DESCRIPTION = 4096
+MAX_EMBED_FIELDS = 25
+MAX_FIELD_NAME = 256
+MAX_FIELD_VALUE = 1024
+MAX_FOOTER_TEXT = 2048
+MAX_AUTHOR_NAME = 256
+MAX_EMBEDS_TOTAL = 6000  # title, description, field names and values, footer, author
+MAX_ACTION_ROWS = 5
+MAX_BUTTONS_PER_ROW = 5
+MAX_CUSTOM_ID = 100
+MAX_BUTTON_LABEL = 80
+MAX_SELECT_OPTIONS = 25
+MAX_OPTION_TEXT = 100  # an option's label, value and description
+MAX_PLACEHOLDER = 150
 
 
 def user(uid: str, name: str, bot: bool = False) -> dict[str, Any]:
@@ -85,6 +115,8 @@ class Call:
     path: str
     body: Any
     at: float
+    status: int = 200
+    refusal: Any = None  # Discord's error body when the call was refused
 
 
 @dataclass
@@ -101,6 +133,10 @@ class DiscordStandIn:
     cdn: dict[str, bytes] = field(default_factory=dict)
     originals: dict[str, str] = field(default_factory=dict)  # interaction token -> message id
     everyone_permissions: str = ALL_PERMISSIONS  # the guild's @everyone role, sent at READY
+    rate_limit: RateLimit | None = None  # per route ("METHOD /path")
+    authored: set[str] = field(default_factory=set)  # ids of messages the bot sent
+    foreign: set[str] = field(default_factory=set)  # ids of messages others sent
+    refusals: list[Call] = field(default_factory=list)
 
     # Server ----------------------------------------------------------------
 
@@ -154,8 +190,74 @@ class DiscordStandIn:
                         "X-RateLimit-Scope": "user",
                     },
                 )
+        if self.rate_limit is not None:
+            wait = self.rate_limit.retry_after(key)
+            if wait is not None:
+                self.calls[-1].status = 429
+                payload = {"message": "You are being rate limited.", "retry_after": wait}
+                headers = {"Retry-After": f"{wait:.3f}", "X-RateLimit-Scope": "user"}
+                return self._json({**payload, "global": False}, 429, headers)
+        refusal = self._refusal(request.method, path, body)
+        if refusal is not None:
+            status, payload = refusal
+            self.calls[-1].status, self.calls[-1].refusal = status, payload
+            self.refusals.append(self.calls[-1])
+            return self._json(payload, status)
         status, payload = self._answer(request.method, path, body)
+        if request.method == "POST" and status == 200 and isinstance(payload, dict):
+            self._remember_sent(path, payload)
         return self._json(payload, status)
+
+    def check_refusals(self) -> None:
+        """Fail if Discord would have refused anything our code sent."""
+        if self.refusals:
+            lines = [f"{c.method} {c.path}: {json.dumps(c.refusal)}" for c in self.refusals]
+            raise AssertionError("Discord would have refused:\n" + "\n".join(lines))
+
+    def take_refusals(self) -> list[Call]:
+        """The refusals so far, taken off the record: the test expected them."""
+        taken, self.refusals = self.refusals, []
+        return taken
+
+    def _remember_sent(self, path: str, payload: dict[str, Any]) -> None:
+        if "id" in payload and (path.startswith("/channels/") or path.startswith("/webhooks/")):
+            self.authored.add(str(payload["id"]))
+        if path.startswith("/interactions/"):
+            resource = payload.get("resource") or {}
+            message_id = (resource.get("message") or {}).get("id")
+            if message_id:
+                self.authored.add(str(message_id))
+
+    def _edit_refusal(self, message_id: str) -> tuple[int, Any] | None:
+        if message_id == "@original" or message_id in self.authored:
+            return None
+        if message_id in self.foreign:
+            return 403, {"message": "Cannot edit a message authored by another user", "code": 50005}
+        return 404, {"message": "Unknown Message", "code": 10008}
+
+    def _refusal(self, method: str, path: str, body: Any) -> tuple[int, Any] | None:
+        """Discord's answer to a request it refuses, or None."""
+        parts = path.strip("/").split("/")
+        if method == "PATCH" and len(parts) >= 4 and parts[-2] == "messages":
+            edit = self._edit_refusal(parts[-1])
+            if edit is not None:
+                return edit
+        if method not in ("POST", "PATCH") or not isinstance(body, dict):
+            return None
+        sends = parts[0] in ("channels", "webhooks") and (
+            "messages" in parts or parts[0] == "webhooks"
+        )
+        data = body
+        if parts[0] == "interactions" and parts[-1] == "callback":
+            if body.get("type") not in (4, 7):
+                return None
+            sends, data = True, body.get("data") or {}
+        if not sends:
+            return None
+        errors = message_errors(data)
+        if errors:
+            return 400, {"message": "Invalid Form Body", "code": 50035, "errors": errors}
+        return None
 
     @staticmethod
     def _json(
@@ -428,6 +530,8 @@ class DiscordStandIn:
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         """Send a gateway event to the connected client."""
+        if event == "MESSAGE_CREATE" and str((data.get("author") or {}).get("id")) != BOT_ID:
+            self.foreign.add(str(data["id"]))
         await asyncio.wait_for(self.identified.wait(), 10)
         await self._send(self._sockets[-1], event, data)
 
@@ -439,3 +543,141 @@ class DiscordStandIn:
     async def _cdn(self, request: web.Request) -> web.Response:
         data = self.cdn.get(request.match_info["name"])
         return web.Response(body=data) if data is not None else web.Response(status=404)
+
+
+# Message limits ------------------------------------------------------------------
+
+Errors = dict[str, Any]
+
+
+def _error(code: str, message: str) -> Errors:
+    return {"_errors": [{"code": code, "message": message}]}
+
+
+def _max_length(value: Any, limit: int) -> Errors | None:
+    if value is not None and len(str(value)) > limit:
+        return _error("BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length.")
+    return None
+
+
+def _too_many(items: list[Any], limit: int) -> Errors | None:
+    if len(items) > limit:
+        return _error("BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length.")
+    return None
+
+
+def message_errors(body: dict[str, Any]) -> Errors:
+    """Discord's `errors` tree for a message body (empty: Discord would take it)."""
+    errors: Errors = {}
+    found = _max_length(body.get("content"), MAX_CONTENT)
+    if found:
+        errors["content"] = found
+    embeds = body.get("embeds") or []
+    embed_errors = _embeds_errors(embeds)
+    if embed_errors:
+        errors["embeds"] = embed_errors
+    component_errors = _components_errors(body.get("components") or [])
+    if component_errors:
+        errors["components"] = component_errors
+    return errors
+
+
+def _embeds_errors(embeds: list[dict[str, Any]]) -> Errors:
+    too_many = _too_many(embeds, MAX_EMBEDS)
+    if too_many:
+        return too_many
+    errors: Errors = {}
+    total = 0
+    for i, embed in enumerate(embeds):
+        found: Errors = {}
+        for key, limit in (("title", MAX_EMBED_TITLE), ("description", MAX_EMBED_DESCRIPTION)):
+            problem = _max_length(embed.get(key), limit)
+            if problem:
+                found[key] = problem
+            total += len(str(embed.get(key) or ""))
+        footer = (embed.get("footer") or {}).get("text")
+        author = (embed.get("author") or {}).get("name")
+        for key, sub, value, limit in (
+            ("footer", "text", footer, MAX_FOOTER_TEXT),
+            ("author", "name", author, MAX_AUTHOR_NAME),
+        ):
+            problem = _max_length(value, limit)
+            if problem:
+                found[key] = {sub: problem}
+            total += len(str(value or ""))
+        fields = embed.get("fields") or []
+        problem = _too_many(fields, MAX_EMBED_FIELDS)
+        if problem:
+            found["fields"] = problem
+        field_errors: Errors = {}
+        for j, item in enumerate(fields):
+            item_errors: Errors = {}
+            for key, limit in (("name", MAX_FIELD_NAME), ("value", MAX_FIELD_VALUE)):
+                problem = _max_length(item.get(key), limit)
+                if problem:
+                    item_errors[key] = problem
+                total += len(str(item.get(key) or ""))
+            if item_errors:
+                field_errors[str(j)] = item_errors
+        if field_errors and "fields" not in found:
+            found["fields"] = field_errors
+        if found:
+            errors[str(i)] = found
+    if not errors and total > MAX_EMBEDS_TOTAL:
+        return _error(
+            "MAX_EMBED_SIZE_EXCEEDED", f"Embed size exceeds maximum size of {MAX_EMBEDS_TOTAL}"
+        )
+    return errors
+
+
+def _components_errors(rows: list[dict[str, Any]]) -> Errors:
+    too_many = _too_many(rows, MAX_ACTION_ROWS)
+    if too_many:
+        return too_many
+    errors: Errors = {}
+    for i, row in enumerate(rows):
+        children = row.get("components") or []
+        buttons = [c for c in children if c.get("type") == 2]
+        found: Errors = {}
+        problem = _too_many(buttons, MAX_BUTTONS_PER_ROW)
+        if problem:
+            found["components"] = problem
+        else:
+            child_errors: Errors = {}
+            for j, child in enumerate(children):
+                problem_tree = _component_errors(child)
+                if problem_tree:
+                    child_errors[str(j)] = problem_tree
+            if child_errors:
+                found["components"] = child_errors
+        if found:
+            errors[str(i)] = found
+    return errors
+
+
+def _component_errors(component: dict[str, Any]) -> Errors:
+    found: Errors = {}
+    for key, limit in (("custom_id", MAX_CUSTOM_ID), ("label", MAX_BUTTON_LABEL)):
+        problem = _max_length(component.get(key), limit)
+        if problem:
+            found[key] = problem
+    problem = _max_length(component.get("placeholder"), MAX_PLACEHOLDER)
+    if problem:
+        found["placeholder"] = problem
+    options = component.get("options") or []
+    problem = _too_many(options, MAX_SELECT_OPTIONS)
+    if problem:
+        found["options"] = problem
+    else:
+        option_errors: Errors = {}
+        for j, option in enumerate(options):
+            item: Errors = {}
+            for key in ("label", "value", "description"):
+                too_long = _max_length(option.get(key), MAX_OPTION_TEXT)
+                if too_long:
+                    item[key] = too_long
+            if item:
+                option_errors[str(j)] = item
+        if option_errors:
+            found["options"] = option_errors
+    return found

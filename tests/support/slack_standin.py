@@ -7,7 +7,15 @@ response_urls. Records every call with the bot token it carried.
 Workspaces for OAuth installs: `add_workspace` scripts the code Slack would hand the
 installer's browser; `oauth.v2.access` trades it (once, with the app's client id and secret)
 for that workspace's bot token, and `auth.test` answers per token. A revoked token gets
-`token_revoked` from every method, as Slack does after an uninstall."""
+`token_revoked` from every method, as Slack does after an uninstall.
+
+It refuses what Slack refuses, with Slack's error codes: a call without a token
+(`not_authed`) or with one it never issued (`invalid_auth`); Block Kit over the published
+limits (`invalid_blocks`, with Slack's `errors` lines); message text over 40,000 characters
+(`msg_too_long`); and, with `rate_limit` set, calls beyond it (HTTP 429, `Retry-After`).
+Refusals of what Slack would refuse are kept in `refusals`; an e2e fixture checks it is empty
+(`check_refusals`), so a payload Slack would refuse fails the test even where our code only
+logs the error."""
 
 from __future__ import annotations
 
@@ -21,8 +29,27 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.support.rate_limit import RateLimit, whole_seconds
+
 DEFAULT_TOKEN = "xoxb-test"
+APP_TOKEN = "xapp-test"  # the app-level token Socket Mode connects with
 DEFAULT_WORKSPACE = {"team_id": "T1", "team": "Test", "user_id": "UBOT", "bot_id": "BBOT"}
+
+# Slack's published limits (api.slack.com: Block Kit reference, chat.postMessage).
+MAX_BLOCKS_IN_MESSAGE = 50
+MAX_BLOCKS_IN_VIEW = 100  # a Home tab or a modal
+MAX_SECTION_TEXT = 3000
+MAX_SECTION_FIELDS = 10
+MAX_FIELD_TEXT = 2000
+MAX_HEADER_TEXT = 150
+MAX_ACTIONS_ELEMENTS = 25
+MAX_CONTEXT_ELEMENTS = 10
+MAX_BUTTON_TEXT = 75
+MAX_BUTTON_VALUE = 2000
+MAX_ACTION_ID = 255
+MAX_MESSAGE_TEXT = 40000
+MESSAGE_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral", "chat.scheduleMessage")
+VIEW_METHODS = ("views.publish", "views.open", "views.update", "views.push")
 
 
 @dataclass
@@ -32,6 +59,7 @@ class Call:
     at: float
     status: int = 200
     token: str | None = None
+    error: str = ""  # Slack's error code when the call was refused
 
 
 @dataclass
@@ -53,6 +81,9 @@ class SlackStandIn:
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)  # code -> oauth.v2.access
     revoked: set[str] = field(default_factory=set)
     file_tokens: dict[str, str] = field(default_factory=dict)  # file name -> token it needs
+    tokens: set[str] = field(default_factory=lambda: {DEFAULT_TOKEN, APP_TOKEN})
+    rate_limit: RateLimit | None = None  # per token and method
+    refusals: list[Call] = field(default_factory=list)
 
     async def start(self) -> None:
         app = web.Application(client_max_size=50 * 1024 * 1024)
@@ -101,6 +132,17 @@ class SlackStandIn:
         }
         return code
 
+    def check_refusals(self) -> None:
+        """Fail if Slack would have refused anything our code sent."""
+        if self.refusals:
+            lines = [f"{c.method}: {c.error} {c.params.get('errors', '')}" for c in self.refusals]
+            raise AssertionError("Slack would have refused:\n" + "\n".join(lines))
+
+    def take_refusals(self) -> list[Call]:
+        """The refusals so far, taken off the record: the test expected them."""
+        taken, self.refusals = self.refusals, []
+        return taken
+
     def revoke(self, token: str) -> None:
         self.revoked.add(token)
 
@@ -136,6 +178,21 @@ class SlackStandIn:
             return web.json_response(self._oauth_access(request, params))
         if token in self.revoked:
             return web.json_response({"ok": False, "error": "token_revoked"})
+        if token is None or token not in self.tokens | set(self.workspaces):
+            return self._refuse("not_authed" if not token else "invalid_auth")
+        if self.rate_limit is not None:
+            wait = self.rate_limit.retry_after(f"{token} {method}")
+            if wait is not None:
+                self.calls[-1].status = 429
+                return web.json_response(
+                    {"ok": False, "error": "ratelimited"},
+                    status=429,
+                    headers={"Retry-After": str(whole_seconds(wait))},
+                )
+        problems = payload_errors(method, params)
+        if problems:
+            code = "msg_too_long" if problems == ["msg_too_long"] else "invalid_blocks"
+            return self._refuse(code, [p for p in problems if p != "msg_too_long"])
         if method in self.rate_limit_next or token in self.rate_limit_token:
             retry_after = (
                 self.rate_limit_next.pop(method)
@@ -151,6 +208,17 @@ class SlackStandIn:
         if method in self.failing:
             return web.json_response({"ok": False, "error": self.failing[method]})
         return web.json_response(self._answer(method, params, token))
+
+    def _refuse(self, error: str, errors: list[str] | None = None) -> web.Response:
+        call = self.calls[-1]
+        call.error = error
+        body: dict[str, Any] = {"ok": False, "error": error}
+        if errors:
+            body["errors"] = errors
+            body["response_metadata"] = {"messages": [f"[ERROR] {e}" for e in errors]}
+            call.params = {**call.params, "errors": errors}
+        self.refusals.append(call)
+        return web.json_response(body)
 
     def _oauth_access(self, request: web.Request, params: dict[str, Any]) -> dict[str, Any]:
         basic = request.headers.get("Authorization", "").removeprefix("Basic ")
@@ -199,7 +267,15 @@ class SlackStandIn:
         return web.Response(text=f"OK - {len(body)}")
 
     async def _respond(self, request: web.Request) -> web.Response:
-        self.calls.append(Call("response_url", await request.json(), time.monotonic()))
+        body = await request.json()
+        call = Call("response_url", body, time.monotonic())
+        self.calls.append(call)
+        problems = payload_errors("response_url", body)
+        if problems:
+            call.status, call.error = 400, "invalid_blocks"
+            call.params = {**body, "errors": problems}
+            self.refusals.append(call)
+            return web.Response(status=400, text="invalid_blocks")
         return web.Response(text="ok")
 
     async def _file(self, request: web.Request) -> web.Response:
@@ -255,3 +331,76 @@ class SlackStandIn:
 def _bearer(request: web.Request) -> str | None:
     header = request.headers.get("Authorization", "")
     return header.removeprefix("Bearer ") if header.startswith("Bearer ") else None
+
+
+# Block Kit limits -------------------------------------------------------------
+
+
+def payload_errors(method: str, params: dict[str, Any]) -> list[str]:
+    """What Slack would say is wrong with a call's blocks or text, as its `errors` lines;
+    "msg_too_long" for text over the limit. Empty when Slack would take it."""
+    if method in VIEW_METHODS:
+        view = _json_value(params.get("view")) or {}
+        return block_errors(view.get("blocks") or [], MAX_BLOCKS_IN_VIEW)
+    if method not in (*MESSAGE_METHODS, "response_url"):
+        return []
+    problems = block_errors(_json_value(params.get("blocks")) or [], MAX_BLOCKS_IN_MESSAGE)
+    attachments = _json_value(params.get("attachments")) or []
+    for i, attachment in enumerate(attachments):
+        for line in block_errors(attachment.get("blocks") or [], MAX_BLOCKS_IN_MESSAGE):
+            problems.append(
+                line.replace("[json-pointer:/blocks", f"[json-pointer:/attachments/{i}/blocks")
+            )
+    if len(str(params.get("text") or "")) > MAX_MESSAGE_TEXT:
+        problems.append("msg_too_long")
+    return problems
+
+
+def _json_value(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) and value[:1] in "[{" else value
+
+
+def block_errors(blocks: list[dict[str, Any]], max_blocks: int) -> list[str]:
+    errors = _too_many(blocks, max_blocks, "/blocks")
+    for i, block in enumerate(blocks):
+        at = f"/blocks/{i}"
+        kind = block.get("type")
+        if kind == "section":
+            errors += _too_long(block.get("text"), MAX_SECTION_TEXT, f"{at}/text/text")
+            fields = block.get("fields") or []
+            errors += _too_many(fields, MAX_SECTION_FIELDS, f"{at}/fields")
+            for j, item in enumerate(fields):
+                errors += _too_long(item, MAX_FIELD_TEXT, f"{at}/fields/{j}/text")
+            if block.get("accessory"):
+                errors += _element_errors(block["accessory"], f"{at}/accessory")
+        elif kind == "header":
+            errors += _too_long(block.get("text"), MAX_HEADER_TEXT, f"{at}/text/text")
+        elif kind == "actions":
+            elements = block.get("elements") or []
+            errors += _too_many(elements, MAX_ACTIONS_ELEMENTS, f"{at}/elements")
+            for j, element in enumerate(elements):
+                errors += _element_errors(element, f"{at}/elements/{j}")
+        elif kind == "context":
+            errors += _too_many(block.get("elements") or [], MAX_CONTEXT_ELEMENTS, f"{at}/elements")
+    return errors
+
+
+def _element_errors(element: dict[str, Any], at: str) -> list[str]:
+    errors = _too_long(str(element.get("action_id") or ""), MAX_ACTION_ID, f"{at}/action_id")
+    if element.get("type") == "button":
+        errors += _too_long(element.get("text"), MAX_BUTTON_TEXT, f"{at}/text/text")
+        errors += _too_long(str(element.get("value") or ""), MAX_BUTTON_VALUE, f"{at}/value")
+    return errors
+
+
+def _too_many(items: list[Any], limit: int, at: str) -> list[str]:
+    if len(items) > limit:
+        return [f"must be less than {limit + 1} items [json-pointer:{at}]"]
+    return []
+
+
+def _too_long(text: Any, limit: int, at: str) -> list[str]:
+    value = text.get("text", "") if isinstance(text, dict) else str(text or "")
+    if len(value) > limit:
+        return [f"must be less than {limit + 1} characters [json-pointer:{at}]"]
+    return []

@@ -53,11 +53,17 @@ async def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None
 
 @asynccontextmanager
 async def running_bot(
-    core: Core, *, polling: bool = False, started: bool = False, edit_interval: float = 0.2
+    core: Core,
+    *,
+    polling: bool = False,
+    started: bool = False,
+    edit_interval: float = 0.2,
+    token: str | None = None,
 ) -> AsyncIterator[TelegramBot]:
     """`polling`: the updater long-polls the stand-in; `started`: the application consumes
-    its update queue (what the webhook feeds)."""
-    standin = TelegramStandIn()
+    its update queue (what the webhook feeds); `token`: the bot token (one shaped like a
+    real one, for the log redaction tests)."""
+    standin = TelegramStandIn() if token is None else TelegramStandIn(token)
     await standin.start()
     settings = bot_settings(core.settings, standin)
     application = build_application(settings, polling=polling)

@@ -5,7 +5,9 @@ with form-encoded bodies (nested values as JSON strings) or multipart (files), a
 `{"ok": true, "result": ...}`, serves `GET /file/bot{token}/{path}`, hands scripted updates
 to `getUpdates` as a long poll, and records every call with its arrival time. Tests can make
 it answer 429 with `retry_after`, 403 for a chat that blocked the bot, and it refuses what
-Telegram refuses (text over 4,096 characters, bad HTML, callback data over 64 bytes).
+Telegram refuses (text over 4,096 characters, bad HTML, callback data over 64 bytes). With
+`rate_limit` set, calls to one chat beyond it get 429 with `retry_after` in the JSON
+`parameters`, as Telegram answers flood control.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from html.parser import HTMLParser
 from typing import Any
 
 from aiohttp import BodyPartReader, web
+
+from tests.support.rate_limit import RateLimit, whole_seconds
 
 BOT_ID = 777000111
 BOT_USERNAME = "TeddyTestBot"
@@ -113,6 +117,7 @@ class TelegramStandIn:
         self._failures: list[tuple[str, int, int]] = []  # (method, after_n_more_calls, retry_after)
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.rate_limit: RateLimit | None = None  # per chat
 
     # Lifecycle -------------------------------------------------------------
 
@@ -187,6 +192,9 @@ class TelegramStandIn:
         call = Call(time.monotonic(), method, params)
         self.calls.append(call)
         failure = self._take_failure(method)
+        if failure is None and self.rate_limit is not None and call.chat_id:
+            wait = self.rate_limit.retry_after(call.chat_id)
+            failure = None if wait is None else whole_seconds(wait)
         if failure is not None:
             call.status = 429
             return _error(

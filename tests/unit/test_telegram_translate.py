@@ -95,3 +95,11 @@ def test_edits_and_bots_and_channel_posts_are_ignored() -> None:
     assert run({"edited_message": edited["message"]}) is None
     from_bot = message_update({**ALICE, "is_bot": True}, "/start")
     assert run(from_bot) is None
+
+
+def test_a_message_or_button_press_without_its_chat_is_not_ours() -> None:
+    sender = {"id": 111, "is_bot": False, "first_name": "Alice"}
+    assert run({"message": {"message_id": 1, "date": 1, "from": sender, "text": "/start"}}) is None
+    press = {"id": "9", "chat_instance": "1", "from": sender, "data": "tasks.done:1"}
+    press["message"] = {"message_id": 1, "date": 1}
+    assert run({"callback_query": press}) is None

@@ -1,0 +1,48 @@
+"""Migrations under an advisory lock: replicas starting at once on a fresh database."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from core.db.engine import async_url
+from teddy import migrate
+from teddy.servers import Servers
+
+
+def plain(url: str) -> str:
+    return async_url(url).replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+@pytest.fixture
+async def fresh_database(servers: Servers) -> AsyncIterator[str]:
+    name = f"teddy_fresh_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(plain(servers.database_url))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        base, _, _query = servers.database_url.partition("?")
+        root, _, _old = base.rpartition("/")
+        query = f"?{_query}" if _query else ""
+        yield f"{root}/{name}{query}"
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def test_two_processes_upgrading_a_fresh_database_at_once_both_succeed(
+    fresh_database: str,
+) -> None:
+    await asyncio.gather(
+        asyncio.to_thread(migrate.upgrade, fresh_database),
+        asyncio.to_thread(migrate.upgrade, fresh_database),
+    )
+    connection = await asyncpg.connect(plain(fresh_database))
+    try:
+        heads = await connection.fetch("SELECT version_num FROM alembic_version")
+    finally:
+        await connection.close()
+    assert "0072_pending_jobs" in {row[0] for row in heads}
