@@ -6,9 +6,6 @@ import dataclasses
 import logging
 from collections.abc import Sequence
 
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from core.chat.context import Ctx, Emit, Services
 from core.chat.messages import Conversation, Incoming, Reply, ReplyBatch, Sender
 from core.chat.router import (
@@ -22,7 +19,6 @@ from core.chat.router import (
 from core.db import Database
 from core.errors import TeddyError, WarmUpFirst
 from core.identity import service as identity
-from core.identity.models import ProcessedEvent
 from core.logs import correlation
 
 log = logging.getLogger(__name__)
@@ -88,9 +84,19 @@ class Dispatcher:
     async def _in_transaction(self, incoming: Incoming, out: Emit) -> list[Reply] | None:
         """The handler's replies, committed; None for an event handled before."""
         async with self.db.transaction() as session:
-            if not await self._first_delivery(session, incoming):
+            speaker = await identity.speaker_for_event(
+                session,
+                incoming.sender,
+                incoming.chat,
+                self.services.clock.now(),
+                event_id=incoming.event_id,
+                default_timezone=self.services.settings.default_timezone,
+            )
+            if speaker is None:
                 return None
-            ctx = await self._context(session, incoming, out)
+            ctx = Ctx(
+                session, speaker.user, speaker.room, incoming, self.services, out, self.router
+            )
             return await self._route(ctx)
 
     async def suggest(
@@ -114,29 +120,6 @@ class Dispatcher:
             except TeddyError:
                 return []  # e.g. not allowed to see the room's things: nothing to offer
         return suggestions[:MAX_SUGGESTIONS]
-
-    async def _first_delivery(self, session: AsyncSession, incoming: Incoming) -> bool:
-        if incoming.event_id is None:
-            return True
-        inserted = await session.scalar(
-            insert(ProcessedEvent)
-            .values(platform=incoming.chat.platform, event_id=incoming.event_id)
-            .on_conflict_do_nothing()
-            .returning(ProcessedEvent.event_id)
-        )
-        return inserted is not None
-
-    async def _context(self, session: AsyncSession, incoming: Incoming, emit: Emit) -> Ctx:
-        direct = incoming.chat.is_direct
-        user = await identity.user_for_sender(
-            session,
-            incoming.sender,
-            self.services.clock.now(),
-            default_timezone=self.services.settings.default_timezone,
-            dm_chat_id=incoming.chat.external_id if direct else None,
-        )
-        room = None if direct else await identity.room_for_chat(session, incoming.chat, user)
-        return Ctx(session, user, room, incoming, self.services, emit, self.router)
 
     async def _route(self, ctx: Ctx) -> list[Reply]:
         try:

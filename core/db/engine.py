@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from core.db.pool import PING_AFTER_IDLE_SECONDS, guard_pool
+
 
 def async_url(url: str) -> str:
     """Turn any PostgreSQL URL into one for SQLAlchemy's asyncpg driver."""
@@ -27,11 +29,20 @@ def async_url(url: str) -> str:
 class Database:
     """One engine and its session factory; `transaction()` is the unit of work."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        echo: bool = False,
+        ping_after_idle: float = PING_AFTER_IDLE_SECONDS,
+    ) -> None:
         self.url = async_url(url)
+        # No pool_pre_ping: see core.db.pool for the cheaper check used instead.
         self.engine: AsyncEngine = create_async_engine(
-            self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, echo=echo
+            self.url, pool_size=pool_size, max_overflow=pool_size, echo=echo
         )
+        guard_pool(self.engine, ping_after_idle)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core.chat.markup import escape, shorten
 from core.chat.messages import Conversation, Sender
 from core.errors import BadInput
-from core.identity.models import Identity, Membership, Room, User
+from core.identity.models import Identity, Membership, ProcessedEvent, Room, User
 
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 
@@ -40,6 +43,119 @@ async def user_for_sender(
     if row is None:
         return await _create_user(session, sender, now, default_timezone, dm_chat_id)
     identity, user = row
+    _note_seen(identity, sender, now, dm_chat_id)
+    return user
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """Who sent an event and, in a group chat, the room it was sent in."""
+
+    user: User
+    room: Room | None
+
+
+async def speaker_for_event(
+    session: AsyncSession,
+    sender: Sender,
+    chat: Conversation,
+    now: datetime,
+    *,
+    event_id: str | None,
+    default_timezone: str = "UTC",
+) -> Speaker | None:
+    """The user (and, in a group chat, the room) behind one event, found by the same
+    statement that records `event_id` as processed; None when it was processed before.
+    A person, room or membership seen for the first time is created, as by
+    `user_for_sender` and `room_for_chat`; once they exist this is one statement."""
+    statement = _arrival(event_id is not None, not chat.is_direct)
+    params = {
+        "sender_platform": sender.platform,
+        "sender_id": sender.external_id,
+        "chat_platform": chat.platform,
+        "event": event_id,
+        "room_key": _room_key(chat),
+        "seen_at": now,
+        "seen_before": now - LAST_SEEN_RESOLUTION,
+    }
+    found = (await session.execute(statement, params)).one()
+    fresh, identity, user, touched = found[0], found[1], found[2], found[3]
+    if not fresh:
+        return None
+    dm_chat_id = chat.external_id if chat.is_direct else None
+    if identity is None:
+        user = await _create_user(session, sender, now, default_timezone, dm_chat_id)
+    else:
+        if touched:
+            # The statement above recorded it: keep the object in step without a second UPDATE.
+            set_committed_value(identity, "last_seen_at", now)
+        _note_seen(identity, sender, now, dm_chat_id)
+    if chat.is_direct:
+        return Speaker(user, None)
+    room, membership_id = (found[4], found[5]) if identity is not None else (None, None)
+    if room is None:
+        return Speaker(user, await room_for_chat(session, chat, user))
+    await _settle_room(session, chat, room, membership_id, user)
+    return Speaker(user, room)
+
+
+@cache
+def _arrival(recorded: bool, in_room: bool) -> Select[Any]:
+    """One row: whether the event is new (inserting it when `recorded`), then identity, user
+    and, `in_room`, room and membership id, each NULL when there is none yet. The identity's
+    `last_seen_at` is moved on in the same statement when it is older than the resolution.
+    Built once per shape, with bound parameters: building it per event cost more CPU than
+    running it."""
+    # Parameter names differ from column names: an UPDATE would take those as SET values.
+    touched = (
+        update(Identity)
+        .where(
+            Identity.platform == bindparam("sender_platform"),
+            Identity.external_id == bindparam("sender_id"),
+            Identity.last_seen_at < bindparam("seen_before"),
+        )
+        .values(last_seen_at=bindparam("seen_at"))
+        .returning(Identity.id)
+        .cte("touched")
+    )
+    touches = select(func.count()).select_from(touched).scalar_subquery().label("touched")
+    if recorded:
+        inserted = (
+            insert(ProcessedEvent)
+            .values(platform=bindparam("chat_platform"), event_id=bindparam("event"))
+            .on_conflict_do_nothing()
+            .returning(ProcessedEvent.event_id)
+            .cte("inserted")
+        )
+        arrival = select(func.count().label("fresh")).select_from(inserted).subquery("arrival")
+    else:
+        arrival = select(literal(1).label("fresh")).subquery("arrival")
+    statement = (
+        select(arrival.c.fresh, Identity, User, touches)
+        .select_from(arrival)
+        .outerjoin(
+            Identity,
+            (Identity.platform == bindparam("sender_platform"))
+            & (Identity.external_id == bindparam("sender_id")),
+        )
+        .outerjoin(User, User.id == Identity.user_id)
+    )
+    if not in_room:
+        return statement
+    return (
+        statement.add_columns(Room, Membership.id)
+        .outerjoin(
+            Room,
+            (Room.platform == bindparam("chat_platform"))
+            & (Room.external_id == bindparam("room_key")),
+        )
+        .outerjoin(
+            Membership, (Membership.room_id == Room.id) & (Membership.user_id == Identity.user_id)
+        )
+    )
+
+
+def _note_seen(identity: Identity, sender: Sender, now: datetime, dm_chat_id: str | None) -> None:
     # Written only when something changed, so a busy user's messages stay read-only here.
     if now - identity.last_seen_at > LAST_SEEN_RESOLUTION:
         identity.last_seen_at = now
@@ -50,7 +166,6 @@ async def user_for_sender(
         identity.unreachable = False
     elif identity.dm_chat_id is None and sender.direct_address is not None:
         identity.dm_chat_id = sender.direct_address
-    return user
 
 
 async def direct_chat_opened(
@@ -142,11 +257,17 @@ async def room_for_chat(session: AsyncSession, chat: Conversation, user: User) -
         found = await _room_and_membership(session, chat.platform, external_id, user.id)
         assert found is not None
     room, membership_id = found
+    await _settle_room(session, chat, room, membership_id, user)
+    return room
+
+
+async def _settle_room(
+    session: AsyncSession, chat: Conversation, room: Room, membership_id: int | None, user: User
+) -> None:
     if chat.title and room.title != chat.title:
         room.title = chat.title
     if membership_id is None:
         await ensure_member(session, room, user)
-    return room
 
 
 async def _room_and_membership(

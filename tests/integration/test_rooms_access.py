@@ -159,9 +159,10 @@ async def test_room_status_costs_the_same_few_queries_however_many_members(
     await small[0].say("/focus 25")
     await big[0].say("/focus 25")
     counts = (await queries_of_room(small[1]), await queries_of_room(big[24]))
-    # Dispatch: the speaker, the room with their membership (one query), a savepoint and its
-    # release; /room: members, today's minutes, the running session, its participants.
-    assert counts == (8, 8)
+    # Dispatch: the event's dedupe with the speaker, the room and their membership (one
+    # statement), a savepoint and its release; /room: members, today's minutes, the running
+    # session, its participants.
+    assert counts == (7, 7)
 
 
 async def test_the_platforms_word_on_admins_beats_being_first_in_the_room(make_chat) -> None:  # type: ignore[no-untyped-def]
