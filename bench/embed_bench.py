@@ -32,6 +32,7 @@ from bench._load import Step, Tally, core_sender, rss_mib, run_students
 QUICK_ARGS = ["--users", "200", "--queries", "200"]
 ROOT = Path(__file__).resolve().parents[1]
 BOT_IDLE_GOAL_MIB = 150
+API_IDLE_GOAL_MIB = 200
 QUERIES = (
     "which organelle is the powerhouse of the cell",
     "what ended the thirty years war",
@@ -84,10 +85,15 @@ def embed_service() -> Iterator[tuple[str, psutil.Process]]:
         process.wait(timeout=30)
 
 
-async def probe(users: int) -> None:
-    """In a fresh process: the idle RSS of a bot-like core (prints one JSON line)."""
+async def probe(users: int, api: bool) -> None:
+    """In a fresh process: the idle RSS of a bot-like core, or with `api` of the API's
+    (the web app built on it), as one JSON line."""
     logging.disable(logging.WARNING)
     async with bench_core(preload_embedder=True) as core:
+        if api:
+            from api.app import create_app
+
+            create_app(core.settings, core)
         if core.warm_up is not None:
             await core.warm_up
         from core.documents.embeddings import embedder_for
@@ -107,9 +113,10 @@ async def probe(users: int) -> None:
     print(json.dumps(report))
 
 
-def idle_rss(users: int, **env: str) -> dict[str, object]:
+def idle_rss(users: int, *, api: bool = False, **env: str) -> dict[str, object]:
+    argv = [sys.executable, "-m", "bench.embed_bench", "--probe", "--users", str(users)]
     done = subprocess.run(
-        [sys.executable, "-m", "bench.embed_bench", "--probe", "--users", str(users)],
+        [*argv, "--api"] if api else argv,
         env=_env(**env),
         cwd=ROOT,
         capture_output=True,
@@ -143,6 +150,7 @@ async def latencies(url: str, queries: int) -> tuple[list[float], list[float]]:
 def main(users: int, queries: int) -> None:
     with embed_service() as (url, service):
         remote = idle_rss(users, EMBEDDINGS_URL=url)
+        api = idle_rss(users, api=True, EMBEDDINGS_URL=url)
         service_rss = service.memory_info().rss / 1_048_576
         local_s, remote_s = asyncio.run(latencies(url, queries))
     local = idle_rss(users, EMBEDDINGS_PROVIDER="local")
@@ -153,6 +161,11 @@ def main(users: int, queries: int) -> None:
         f"{'met' if float(str(remote['rss_mib'])) <= BOT_IDLE_GOAL_MIB else 'MISSED'}"
     )
     print(f"  in-process model (ref):        {local['rss_mib']:8.1f} MiB  torch: {local['torch']}")
+    print(
+        f"  the API (web app built), remote embedder: {api['rss_mib']:8.1f} MiB  torch: "
+        f"{api['torch']}  goal ≤ {API_IDLE_GOAL_MIB} MiB "
+        f"{'met' if float(str(api['rss_mib'])) <= API_IDLE_GOAL_MIB else 'MISSED'}"
+    )
     print(f"  teddy embed itself (one per machine): {service_rss:8.1f} MiB")
     print(f"query embedding, one query at a time, n={queries}")
     print("  " + describe("in-process LocalEmbedder (ref)", local_s))
@@ -164,8 +177,9 @@ if __name__ == "__main__":
     parser.add_argument("--users", type=int, default=1_000)
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--probe", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--api", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.probe:
-        asyncio.run(probe(args.users))
+        asyncio.run(probe(args.users, args.api))
     else:
         main(args.users, args.queries)

