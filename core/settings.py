@@ -120,6 +120,10 @@ class Settings(BaseSettings):
     embeddings_base_url: str | None = None
     embeddings_model: str | None = None
     embeddings_api_key: SecretStr | None = None
+    # Internal: the `teddy embed` service (http://host:port) that `teddy up` points bots
+    # and the API at, so only it loads the local model. Used when the provider is `auto`
+    # and no EMBEDDINGS_MODEL is set.
+    embeddings_url: str | None = None
     # HNSW search breadth (pgvector hnsw.ef_search) for document retrieval.
     retrieval_ef_search: int = 100
 

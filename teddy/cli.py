@@ -147,7 +147,15 @@ def jobs_list() -> None:
 
 
 # Commands that live in their own modules.
-from teddy import cli_api, cli_bench, cli_discord, cli_slack, cli_telegram, cli_up  # noqa: E402
+from teddy import (  # noqa: E402
+    cli_api,
+    cli_bench,
+    cli_discord,
+    cli_slack,
+    cli_telegram,
+    cli_up,
+    embed_service,
+)
 
 main.add_command(cli_api.api_command)
 main.add_command(cli_telegram.telegram)
@@ -159,6 +167,7 @@ main.add_command(cli_up.beat)
 main.add_command(cli_up.status)
 jobs.add_command(cli_up.jobs_failed)
 main.add_command(cli_bench.bench)
+main.add_command(embed_service.embed_command)
 
 if __name__ == "__main__":
     main()

@@ -42,8 +42,13 @@ def state_path(settings: Settings) -> Path:
     return settings.home() / "run" / "up.json"
 
 
-def child_specs(settings: Settings, commands: set[str]) -> list[ChildSpec]:
-    """The processes of the product: a worker, beat, the API and every configured bot."""
+def child_specs(
+    settings: Settings, commands: set[str], *, embed_port: int | None = None
+) -> list[ChildSpec]:
+    """The processes of the product: a worker, beat, the API and every configured bot, and
+    `teddy embed` serving them the local model when it is what the settings would load."""
+    from core.documents.embeddings import uses_local_model
+
     teddy = [sys.executable, "-m", "teddy"]
     specs = [ChildSpec("worker", [*teddy, "worker"]), ChildSpec("beat", [*teddy, "beat"])]
     if "api" in commands:
@@ -51,7 +56,22 @@ def child_specs(settings: Settings, commands: set[str]) -> list[ChildSpec]:
     for command, configured in BOTS:
         if command in commands and configured(settings):
             specs.append(ChildSpec(command, [*teddy, command, *_bot_options(settings, command)]))
+    clients = specs[2:]
+    if clients and "embed" in commands and uses_local_model(settings):
+        # Bots and the API ask it for query embeddings instead of each loading torch and
+        # the model; the worker keeps its own for ingestion (batches, no network hop).
+        port = embed_port if embed_port is not None else free_port()
+        specs.insert(2, ChildSpec("embed", [*teddy, "embed", "--port", str(port)]))
+        for spec in clients:
+            spec.env["EMBEDDINGS_URL"] = f"http://127.0.0.1:{port}"
     return specs
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def _bot_options(settings: Settings, command: str) -> list[str]:

@@ -31,6 +31,8 @@ STABLE_AFTER = 30.0
 class ChildSpec:
     name: str
     argv: list[str]
+    # Variables for this child only, over the supervisor's environment.
+    env: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -138,7 +140,8 @@ class Supervisor:
             time.sleep(poll)
 
     def _start(self, child: Child) -> None:
-        child.process = subprocess.Popen(child.spec.argv, env=self.env, start_new_session=True)
+        env = {**self.env, **child.spec.env}
+        child.process = subprocess.Popen(child.spec.argv, env=env, start_new_session=True)
         child.started_at = time.monotonic()
         log.info(
             "started %s (pid %s)", child.spec.name, child.pid, extra={"child": child.spec.name}

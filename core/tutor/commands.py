@@ -242,18 +242,19 @@ async def ask(ctx: Ctx, args: str) -> Reply:
         ctx.session, ctx.services, ctx.user, ctx.room, key, question, live.push
     )
     private = ctx.room is not None  # passages may quote the asker's private documents
+    keyword_only = f"\n\n{result.note}" if result.note else ""
     if not result.passages:
         return Reply.text(
             f"Your documents don't cover “{escape(question)}”: I found no matching passage. "
-            "Send me a PDF, DOCX, TXT or MD file and ask again.",
+            f"Send me a PDF, DOCX, TXT or MD file and ask again.{keyword_only}",
             private=private,
         )
     if result.text:
         numbers = result.cited or list(range(1, len(result.passages) + 1))
-        reply = live.final(result.text, _sources(result.passages, numbers))
+        reply = live.final(result.text, _sources(result.passages, numbers) + keyword_only)
     else:
         note = f"⚠️ {escape(result.error)}" if result.error else prompts.CONNECT_MODEL
-        reply = live.final("", f"{_passages(result.passages)}\n\n{note}")
+        reply = live.final("", f"{_passages(result.passages)}\n\n{note}{keyword_only}")
     return Reply(reply.parts, reply.live_id, private, reply.kind)
 
 
@@ -272,10 +273,11 @@ def _passages(passages: Sequence[Passage], limit: int = 3) -> str:
 
 
 async def _offline_answer(ctx: Ctx, text: str) -> Reply:
-    passages = await grounded.find_passages(ctx.session, ctx.services, ctx.user, ctx.room, text)
-    if not passages:
+    found = await grounded.find_passages(ctx.session, ctx.services, ctx.user, ctx.room, text)
+    if not found.passages:
         return Reply.text(prompts.CONNECT_MODEL)
-    body = f"{_passages(passages)}\n\n{prompts.CONNECT_MODEL}"
+    keyword_only = f"\n\n{found.note}" if found.note else ""
+    body = f"{_passages(found.passages)}\n\n{prompts.CONNECT_MODEL}{keyword_only}"
     return Reply.text(body, private=ctx.room is not None)
 
 

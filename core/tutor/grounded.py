@@ -11,10 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.chat.context import Services
+from core.documents import search
 from core.documents import service as documents
 from core.documents.embeddings import embedder_for
 from core.documents.models import Chunk
-from core.documents.retrieval import Passage, search_passages
+from core.documents.retrieval import Passage
+from core.documents.search import Found
 from core.errors import BadInput, NotFound
 from core.flashcards import service as flashcards
 from core.flashcards.notes import make_note
@@ -44,8 +46,9 @@ DOC_CONTEXT_CHUNKS = 12
 
 async def find_passages(
     session: AsyncSession, services: Services, user: User, room: Room | None, question: str
-) -> list[Passage]:
-    return await search_passages(
+) -> Found:
+    """The passages for a question, keyword-only with a note when the embedder is down."""
+    return await search.find_passages(
         session,
         user_id=user.id,
         room_id=room.id if room is not None else None,
@@ -79,6 +82,8 @@ class GroundedAnswer:
     passages: list[Passage]
     cited: list[int]
     error: str | None = None
+    # Set when the passages were found by keywords only (the embedder was down).
+    note: str | None = None
 
 
 async def grounded_answer(
@@ -93,9 +98,10 @@ async def grounded_answer(
     """Stream an answer built only from the retrieved passages. With no passages there is
     no model call; a provider failure leaves the passages to show instead."""
     llm = ports(services).llm
-    passages = await find_passages(session, services, user, room, question)
+    found = await find_passages(session, services, user, room, question)
+    passages = found.passages
     if not passages or llm is None:
-        return GroundedAnswer("", passages, [])
+        return GroundedAnswer("", passages, [], note=found.note)
     now = services.clock.now()
     await check_limits(session, services, user, now)
     conv = await active_conversation(session, user, room, key, now)
@@ -113,10 +119,11 @@ async def grounded_answer(
             else:
                 await on_text(item)
     except LLMError as err:
-        return GroundedAnswer("", passages, [], error=err.message)
+        return GroundedAnswer("", passages, [], error=err.message, note=found.note)
     await account(session, user, now, final, count_tokens(prompt))
     await add_message(session, conv, "assistant", final.text, services.clock.now())
-    return GroundedAnswer(final.text, passages, cited_numbers(final.text, len(passages)))
+    cited = cited_numbers(final.text, len(passages))
+    return GroundedAnswer(final.text, passages, cited, note=found.note)
 
 
 # Cards for approval ---------------------------------------------------------------------

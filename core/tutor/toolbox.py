@@ -12,7 +12,7 @@ from typing import Any
 from core.chat.markup import shorten
 from core.documents import service as documents
 from core.documents.embeddings import embedder_for
-from core.documents.retrieval import search_passages
+from core.documents.search import find_passages
 from core.errors import BadInput, NotFound
 from core.flashcards import service as cards
 from core.flashcards.models import Deck
@@ -169,7 +169,7 @@ async def create_reminder(tc: ToolContext, args: dict[str, Any]) -> str:
     },
 )
 async def search_documents(tc: ToolContext, args: dict[str, Any]) -> str:
-    passages = await search_passages(
+    result = await find_passages(
         tc.session,
         user_id=tc.user.id,
         room_id=tc.room.id if tc.room is not None else None,
@@ -177,6 +177,7 @@ async def search_documents(tc: ToolContext, args: dict[str, Any]) -> str:
         limit=SEARCH_PASSAGES * (1 if tc.room is None else 3),
         embedder=embedder_for(tc.services),
     )
+    passages = result.passages
     if tc.room is not None:
         # Every member reads the answer in a room: quote only the room's documents, as
         # /docs there lists only those (the asker's own stay for /ask, answered privately).
