@@ -47,7 +47,15 @@ _UNITS = {
 FILLERS = {
     "bis", "am", "um", "zum", "den", "dem", "spätestens", "ab", "diesen", "diese",
     "el", "la", "las", "los", "a", "para", "antes", "del", "de", "hasta", "este", "esta",
-    "que", "viene", "uhr", "nächste", "nächsten", "próximo", "próxima", "proximo", "proxima",
+    "que", "viene", "uhr", "en", "dentro", "pasado", "por",
+    "nächste", "nächsten", "próximo", "próxima", "proximo", "proxima",
+}  # fmt: skip
+# A part of the day, when no clock time is given: the hour it stands for.
+_PARTS_OF_DAY = {
+    "früh": 9, "morgens": 9, "vormittag": 9, "vormittags": 9, "mittag": 12, "mittags": 12,
+    "nachmittag": 15, "nachmittags": 15, "abend": 19, "abends": 19, "nacht": 21,
+    "mediodía": 12, "mediodia": 12, "tarde": 15, "noche": 21,
+    "朝": 9, "午前中": 9, "昼": 12, "夕方": 18, "夜": 21,
 }  # fmt: skip
 _ORDINAL = re.compile(r"^(\d{1,2})(st|nd|rd|th|\.)$", re.I)
 _CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm|h|uhr)?$", re.I)
@@ -60,7 +68,8 @@ _NUMERIC = re.compile(r"^(\d{1,2})([/.])(\d{1,2})(?:\2(\d{2}|\d{4}))?\.?$")
 # Japanese writes dates without spaces: split these out so they can be read and dropped.
 JA_TOKEN = re.compile(
     r"(\d{1,2}月\d{1,2}日|\d{1,3}(?:分|時間|日|週間)後|\d{1,2}日|[月火水木金土日]曜日?|"
-    r"明後日|明日|今日中|今日|本日|来週|(?:午前|午後)?\d{1,2}時(?:\d{1,2}分|半)?)"
+    r"明後日|明日|今日中|今日|本日|来週|(?:午前|午後)?\d{1,2}時(?:\d{1,2}分|半)?|"
+    r"(?<=の)(?:朝|昼|夕方|夜)(?![\u4e00-\u9fff]))"
     r"(?:までに|まで|の|に|は)?"
 )
 _JA_PARTICLES = re.compile(r"(までに|まで|の|に|は)$")
@@ -74,9 +83,13 @@ class Reading:
     day_given: bool = True
 
 
+def is_japanese(text: str) -> bool:
+    return re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", text) is not None
+
+
 def split_japanese(text: str) -> str:
     """Spaces around Japanese date words, so each is one word."""
-    if not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", text):
+    if not is_japanese(text):
         return text
     return re.sub(JA_TOKEN, lambda m: f" {m.group(0)} ", text)
 
@@ -92,9 +105,11 @@ def _words(languages: tuple[str, ...]) -> dict[str, int]:
 
 def is_cue(word: str, languages: tuple[str, ...], previous: str | None = None) -> bool:
     """A word that by itself makes a phrase a date."""
-    low = _JA_PARTICLES.sub("", word.lower()) if word[:1] > "\u3000" else word.lower()
+    low = _JA_PARTICLES.sub("", word.lower())
     return bool(
         low in _words(languages)
+        or (low in _WEEK and previous in _NEXT)
+        or (low == "uhr" and previous is not None and previous.isdecimal())
         or low == "来週"
         or _JA_CLOCK.match(low)
         or _JA_DATE.match(low)
@@ -113,12 +128,18 @@ def is_relative_day(word: str, languages: tuple[str, ...]) -> bool:
 def is_part(word: str) -> bool:
     """A word that may sit inside a date phrase without being a cue."""
     low = word.lower()
-    return low in FILLERS or low in _UNITS or low in _WEEK or bool(_ORDINAL.match(low))
+    return (
+        low in FILLERS
+        or low in _PARTS_OF_DAY
+        or low in _UNITS
+        or low in _WEEK
+        or bool(_ORDINAL.match(low))
+    )
 
 
 def read(phrase: str, local_now: datetime, languages: tuple[str, ...]) -> Reading | None:
     """The phrase as a moment when every word is understood here; else None."""
-    words = [_JA_PARTICLES.sub("", w) if w[:1] > "\u3000" else w for w in phrase.split()]
+    words = [_JA_PARTICLES.sub("", w) for w in phrase.split()]
     words = [w.lower().rstrip(",") for w in words if w]
     today = local_now.date()
     vocab = _words(languages)
@@ -163,6 +184,8 @@ def read(phrase: str, local_now: datetime, languages: tuple[str, ...]) -> Readin
             clock, used = at
             i += used
             continue
+        elif word in _PARTS_OF_DAY and clock is None:
+            clock = time(_PARTS_OF_DAY[word])
         elif word not in FILLERS and word not in ("the", "on", "by", "at", "due", "next"):
             return None
         i += 1

@@ -80,7 +80,9 @@ _MERIDIEM = {"am", "pm"}
 _FILLERS = _CONNECTORS | _MERIDIEM | {"and"}
 _DAYLIKE = re.compile(r"(day|days)$", re.I)
 # Dropped from the end of a title once the date after them was taken out.
-_TITLE_TAIL = _CONNECTORS | {"for", "bis", "am", "um", "zum", "para", "el", "hasta", "antes", "de"}
+_TITLE_TAIL = _CONNECTORS | {
+    "for", "bis", "am", "um", "zum", "para", "el", "hasta", "antes", "de", "a",
+}  # fmt: skip
 _NEAR_NUMBER = {"uhr", "h", "las", "um", "de"}
 
 
@@ -325,7 +327,7 @@ def _weak(phrase: list[str], languages: tuple[str, ...]) -> bool:
         _TIME.match(word)
         or _NUMERIC_DATE.match(word)
         or word in ("today", "tomorrow", "tonight")
-        or (word[:1] > "\u3000" and datewords.is_cue(word, languages))
+        or (datewords.is_japanese(word) and datewords.is_cue(word, languages))
         or datewords.is_relative_day(word, languages)
     )
     return not strong
@@ -345,7 +347,7 @@ def _windows(count: int, head_first: bool) -> list[tuple[int, int]]:
 def _looks_like_date(words: list[str], languages: tuple[str, ...]) -> bool:
     """Every word is date vocabulary and at least one is a real cue; bare numbers only
     next to a month, a unit or am/pm, so "chapter 5" is never a date."""
-    if not words or words[0].lower() in {"of", "the", "and", "de", "a"}:
+    if not words or words[0].lower() in {"of", "the", "and", "de"}:
         return False
     cue = False
     lowered = [_ALIASES.get(w.lower(), w.lower()) for w in words]
@@ -360,7 +362,8 @@ def _looks_like_date(words: list[str], languages: tuple[str, ...]) -> bool:
             cue = True
         elif word.isdecimal():
             neighbours = lowered[max(0, i - 1) : i] + lowered[i + 1 : i + 2]
-            if not any(_near_number(n, languages) for n in neighbours):
+            year_after_day = len(word) == 4 and i > 0 and lowered[i - 1].isdecimal()
+            if not year_after_day and not any(_near_number(n, languages) for n in neighbours):
                 return False
         elif not (
             _ORDINAL.match(word) or _UNIT.match(word) or word in _FILLERS or datewords.is_part(word)
