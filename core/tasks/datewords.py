@@ -120,6 +120,14 @@ def is_cue(word: str, languages: tuple[str, ...], previous: str | None = None) -
     )
 
 
+def impossible_date(phrase: str, languages: tuple[str, ...], today: date) -> bool:
+    """A numeric date that does not exist (31.02.): no need to ask dateparser."""
+    return any(
+        (_YMD.match(word) or _NUMERIC.match(word)) and _numeric(word, languages, today) is None
+        for word in phrase.split()
+    )
+
+
 def is_relative_day(word: str, languages: tuple[str, ...]) -> bool:
     """Today, tomorrow or the day after in one of the user's languages."""
     return _words(languages).get(word, 99) < 99

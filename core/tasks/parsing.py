@@ -22,6 +22,10 @@ from core.tasks import datewords
 MAX_TITLE = 200
 MAX_SUBJECT = 40
 MAX_DATE_WORDS = 6
+# Bounds on the search so a long or hostile text cannot keep dateparser busy: the middle
+# is scanned only in texts short enough to make a title, and only so many phrases tried.
+MAX_SCAN_WORDS = 60
+MAX_DATE_TRIES = 12
 DEFAULT_DUE_TIME = time(17, 0)
 END_OF_DAY = time(23, 59)
 YEARS_AHEAD = 10
@@ -199,6 +203,8 @@ def parse_when(
     if reading is not None:
         parsed: datetime | None = reading.at
         time_given, relative_day = reading.time_given, reading.relative_day
+    elif datewords.impossible_date(cleaned, languages, local_now.date()):
+        return None
     else:
         parsed = _parse(cleaned, local_now, languages)
         time_given = bool(_TIME_WORDS.search(cleaned))
@@ -307,10 +313,14 @@ def _find_date(
     """The longest date phrase at the end of the text, else at the start (or the other
     way round with `head_first`), else anywhere in between; returns it with the
     remaining words."""
+    tries = 0
     for start, stop in _windows(len(words), head_first):
         phrase = words[start:stop]
         inside = start > 0 and stop < len(words)
         if _looks_like_date(phrase, languages) and not (inside and _weak(phrase, languages)):
+            tries += 1
+            if tries > MAX_DATE_TRIES:
+                return None
             due = parse_when(" ".join(phrase), now, zone, languages)
             if due is not None:
                 return due, words[:start] + words[stop:]

@@ -1,6 +1,7 @@
 """The findings from issue 20: dates read anywhere in the text, in the user's language and
 day/month order, a title without the date words, and a note for what was guessed."""
 
+import time
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -81,3 +82,11 @@ def test_another_languages_words_are_not_dates() -> None:
 def test_a_reminder_in_german_reads_its_time_first() -> None:
     found = parse_reminder_text("morgen 8:00 Mama anrufen", NOW, BERLIN, ("de", "en"))
     assert found is not None and found[1] == "Mama anrufen"
+
+
+def test_a_long_text_of_impossible_dates_is_answered_quickly() -> None:
+    parse_task_text("Essay fri", NOW, BERLIN, ("de", "en"))  # dateparser loads once
+    started = time.perf_counter()
+    parsed = parse_task_text("x " + "31/02 " * 30 + "y", NOW, BERLIN, ("de", "en"))
+    assert parsed.due is None
+    assert time.perf_counter() - started < 1.0
