@@ -88,6 +88,7 @@ _TITLE_TAIL = _CONNECTORS | {
     "for", "bis", "am", "um", "zum", "para", "el", "hasta", "antes", "de", "a",
 }  # fmt: skip
 _NEAR_NUMBER = {"uhr", "h", "las", "um", "de"}
+_DAY_NUMBER = re.compile(r"^([12]?\d|3[01])(st|nd|rd|th)$", re.I)
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,9 @@ def parse_task_text(
             due, words = found
         elif words and _DAYLIKE.search(words[-1]) and not _WORD_CUE.match(words[-1]):
             notes.append(f"I didn't read “{shorten(words[-1])}” as a date")
+        unused = _unused_date_word(words, languages, due is not None)
+        if unused is not None and notes[-1:] != [_not_read(unused)]:
+            notes.append(_not_read(unused))
     tail = _TITLE_TAIL if due is not None else _CONNECTORS
     while words and words[-1].lower() in tail:
         words = words[:-1]
@@ -324,6 +328,29 @@ def _find_date(
             due = parse_when(" ".join(phrase), now, zone, languages)
             if due is not None:
                 return due, words[:start] + words[stop:]
+    return None
+
+
+def _not_read(word: str) -> str:
+    return f"I didn't read “{shorten(word)}” as a date"
+
+
+def _unused_date_word(words: list[str], languages: tuple[str, ...], dated: bool) -> str | None:
+    """A word left in the title that looks like a date: a time, a numeric date or a day
+    number ("28th") always; a weekday or day word only once another date was taken, as
+    alone it is as likely a word ("Plan friday holiday")."""
+    for i, word in enumerate(words):
+        low = word.lower()
+        previous = words[i - 1].lower() if i else None
+        if _TIME.match(low) or _NUMERIC_DATE.match(low) or _DAY_NUMBER.match(low):
+            return word
+        if datewords.is_japanese(low) and datewords.is_cue(low, languages):
+            return word
+        if dated and (
+            (_WORD_CUE.match(low) and not _MONTH.match(low))
+            or datewords.is_cue(low, languages, previous)
+        ):
+            return word
     return None
 
 

@@ -90,3 +90,15 @@ def test_a_long_text_of_impossible_dates_is_answered_quickly() -> None:
     parsed = parse_task_text("x " + "31/02 " * 30 + "y", NOW, BERLIN, ("de", "en"))
     assert parsed.due is None
     assert time.perf_counter() - started < 1.0
+
+
+def test_a_day_number_left_in_the_title_is_said_not_to_be_read() -> None:
+    parsed = parse_task_text("Pay phone bill 28th", NOW, BERLIN)
+    assert (parsed.title, parsed.due) == ("Pay phone bill 28th", None)
+    assert parsed.notes == ["I didn't read “28th” as a date"]
+
+
+def test_a_second_date_word_left_in_the_title_is_said_not_to_be_read() -> None:
+    parsed = parse_task_text("tomorrow call mum fri", NOW, BERLIN)
+    assert parsed.title == "tomorrow call mum"
+    assert parsed.notes == ["I didn't read “tomorrow” as a date"]
