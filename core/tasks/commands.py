@@ -161,8 +161,9 @@ async def _add(ctx: Ctx, args: str, *, room: bool) -> Reply:
     if task.due_at is not None:
         lines.append(f"due {_when(ctx, task.due_at)} — reply {edit} {task.number} to change")
     else:
-        note = f" ({escape(parsed.notes[0])})" if parsed.notes else ""
-        lines.append(f"No due date{note}. Add one with {edit} {task.number} fri 5pm.")
+        lines.append(f"No due date. Add one with {edit} {task.number} fri 5pm.")
+    # What the parser guessed or left alone ("!urgent" taken as !high), said, not hidden.
+    lines.extend(f"({escape(note)})" for note in parsed.notes)
     return Reply.text("\n".join(lines), _done_buttons([task]), private=_private(ctx, room))
 
 

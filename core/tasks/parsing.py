@@ -17,10 +17,15 @@ from dateparser.date import DateDataParser
 
 from core.chat.markup import escape, shorten
 from core.errors import BadInput
+from core.tasks import datewords
 
 MAX_TITLE = 200
 MAX_SUBJECT = 40
 MAX_DATE_WORDS = 6
+# Bounds on the search so a long or hostile text cannot keep dateparser busy: the middle
+# is scanned only in texts short enough to make a title, and only so many phrases tried.
+MAX_SCAN_WORDS = 60
+MAX_DATE_TRIES = 12
 DEFAULT_DUE_TIME = time(17, 0)
 END_OF_DAY = time(23, 59)
 YEARS_AHEAD = 10
@@ -78,6 +83,12 @@ _ALIASES = {"tmr": "tomorrow", "tmrw": "tomorrow", "tomorow": "tomorrow", "2moro
 _MERIDIEM = {"am", "pm"}
 _FILLERS = _CONNECTORS | _MERIDIEM | {"and"}
 _DAYLIKE = re.compile(r"(day|days)$", re.I)
+# Dropped from the end of a title once the date after them was taken out.
+_TITLE_TAIL = _CONNECTORS | {
+    "for", "bis", "am", "um", "zum", "para", "el", "hasta", "antes", "de", "a",
+}  # fmt: skip
+_NEAR_NUMBER = {"uhr", "h", "las", "um", "de"}
+_DAY_NUMBER = re.compile(r"^([12]?\d|3[01])(st|nd|rd|th)$", re.I)
 
 
 @dataclass(frozen=True)
@@ -108,11 +119,11 @@ def parse_task_text(
 ) -> ParsedTask:
     """Split `/task` text into title, due date, #subject and !priority. Raises BadInput
     for a date in the past, a `due` phrase that is not a date, or a bad tag."""
-    words = text.split()
-    subject, priority, words = _pull_tags(words)
+    words = datewords.split_japanese(text).split()
+    notes: list[str] = []
+    subject, priority, words = _pull_tags(words, notes)
     clear_due = False
     due: Due | None = None
-    notes: list[str] = []
     lowered = [w.lower() for w in words]
     if "due" in lowered:
         at = lowered.index("due")
@@ -136,7 +147,11 @@ def parse_task_text(
             due, words = found
         elif words and _DAYLIKE.search(words[-1]) and not _WORD_CUE.match(words[-1]):
             notes.append(f"I didn't read “{shorten(words[-1])}” as a date")
-    while words and words[-1].lower() in _CONNECTORS:
+        unused = _unused_date_word(words, languages, due is not None)
+        if unused is not None and notes[-1:] != [_not_read(unused)]:
+            notes.append(_not_read(unused))
+    tail = _TITLE_TAIL if due is not None else _CONNECTORS
+    while words and words[-1].lower() in tail:
         words = words[:-1]
     title = " ".join(words).strip()
     if len(title) > MAX_TITLE:
@@ -154,7 +169,7 @@ def parse_reminder_text(
 ) -> tuple[Due, str] | None:
     """`/remind <when> <text>` (or `<text> <when>`): the moment and what to say; None
     when no date phrase is found. Raises BadInput for a moment in the past."""
-    words = text.split()
+    words = datewords.split_japanese(text).split()
     found = _find_date(words, now, zone, languages, head_first=True)
     if found is None:
         return None
@@ -188,23 +203,41 @@ def parse_when(
         if ahead is None or ahead > MAX_AHEAD:
             raise too_far(phrase, now)
         return Due(now + ahead, phrase, True)
-    parsed = _parse(cleaned, local_now, languages)
+    reading = datewords.read(cleaned, local_now.replace(tzinfo=None), languages)
+    if reading is not None:
+        parsed: datetime | None = reading.at
+        time_given, relative_day = reading.time_given, reading.relative_day
+    elif datewords.impossible_date(cleaned, languages, local_now.date()):
+        return None
+    else:
+        parsed = _parse(cleaned, local_now, languages)
+        time_given = bool(_TIME_WORDS.search(cleaned))
+        relative_day = bool(
+            re.search(r"\b(today|tomorrow|in\s+\d+\s*days?|next week)\b", cleaned, re.I)
+        )
     if parsed is None:
         return None
     if parsed - local_now.replace(tzinfo=None) > MAX_AHEAD:
         raise too_far(phrase, now)
-    time_given = bool(_TIME_WORDS.search(cleaned))
     naive = parsed
-    relative_day = bool(
-        re.search(r"\b(today|tomorrow|in\s+\d+\s*days?|next week)\b", cleaned, re.I)
-    )
     if not time_given:
         naive = datetime.combine(naive.date(), DEFAULT_DUE_TIME)
         if naive.replace(tzinfo=zone) <= local_now and naive.date() == local_now.date():
             naive = datetime.combine(naive.date(), END_OF_DAY)
-    elif naive.replace(tzinfo=zone) <= local_now and not relative_day and _TIME.match(cleaned):
+    elif (
+        naive.replace(tzinfo=zone) <= local_now
+        and not relative_day
+        and _bare_time(reading, cleaned)
+    ):
         naive += timedelta(days=1)
     return Due(naive.replace(tzinfo=zone).astimezone(UTC), phrase, time_given)
+
+
+def _bare_time(reading: datewords.Reading | None, cleaned: str) -> bool:
+    """A time with no day: one already past today means tomorrow."""
+    if reading is not None:
+        return not reading.day_given
+    return bool(_TIME.match(cleaned))
 
 
 def too_far(phrase: str, now: datetime) -> BadInput:
@@ -250,7 +283,7 @@ def _parse(text: str, local_now: datetime, languages: tuple[str, ...]) -> dateti
     return result
 
 
-def _pull_tags(words: list[str]) -> tuple[str | None, Priority | None, list[str]]:
+def _pull_tags(words: list[str], notes: list[str]) -> tuple[str | None, Priority | None, list[str]]:
     subject: str | None = None
     priority: Priority | None = None
     rest: list[str] = []
@@ -266,6 +299,8 @@ def _pull_tags(words: list[str]) -> tuple[str | None, Priority | None, list[str]
             if level is None:
                 raise BadInput(f"“{_quote(word)}” is not a priority: use !high, !medium or !low.")
             priority = level
+            if not level.label.startswith(word[1:].lower()):
+                notes.append(f"I took “{shorten(word)}” as !{level.label}")
         else:
             rest.append(word)
     return subject, priority, rest
@@ -280,39 +315,113 @@ def _find_date(
     head_first: bool = False,
 ) -> tuple[Due, list[str]] | None:
     """The longest date phrase at the end of the text, else at the start (or the other
-    way round with `head_first`); returns it with the remaining words."""
-    longest = min(MAX_DATE_WORDS, len(words))
-    ends = ("head", "tail") if head_first else ("tail", "head")
-    for end in ends:
-        for size in range(longest, 0, -1):
-            cut = size if end == "head" else len(words) - size
-            phrase, rest = (
-                (words[:cut], words[cut:]) if end == "head" else (words[cut:], words[:cut])
-            )
-            if _looks_like_date(phrase):
-                due = parse_when(" ".join(phrase), now, zone, languages)
-                if due is not None:
-                    return due, rest
+    way round with `head_first`), else anywhere in between; returns it with the
+    remaining words."""
+    tries = 0
+    for start, stop in _windows(len(words), head_first):
+        phrase = words[start:stop]
+        inside = start > 0 and stop < len(words)
+        if _looks_like_date(phrase, languages) and not (inside and _weak(phrase, languages)):
+            tries += 1
+            if tries > MAX_DATE_TRIES:
+                return None
+            due = parse_when(" ".join(phrase), now, zone, languages)
+            if due is not None:
+                return due, words[:start] + words[stop:]
     return None
 
 
-def _looks_like_date(words: list[str]) -> bool:
+def _not_read(word: str) -> str:
+    return f"I didn't read “{shorten(word)}” as a date"
+
+
+def _unused_date_word(words: list[str], languages: tuple[str, ...], dated: bool) -> str | None:
+    """A word left in the title that looks like a date: a time, a numeric date or a day
+    number ("28th") always; a weekday or day word only once another date was taken, as
+    alone it is as likely a word ("Plan friday holiday")."""
+    for i, word in enumerate(words):
+        low = word.lower()
+        previous = words[i - 1].lower() if i else None
+        if _TIME.match(low) or _NUMERIC_DATE.match(low) or _DAY_NUMBER.match(low):
+            return word
+        if datewords.is_japanese(low) and datewords.is_cue(low, languages):
+            return word
+        if dated and (
+            (_WORD_CUE.match(low) and not _MONTH.match(low))
+            or datewords.is_cue(low, languages, previous)
+        ):
+            return word
+    return None
+
+
+def _weak(phrase: list[str], languages: tuple[str, ...]) -> bool:
+    """A lone weekday or month inside a title ("Plan friday holiday", "Plan may trip")
+    is more likely a word than a date; a day, a time or a numeric date is not."""
+    if len(phrase) > 1:
+        return False
+    word = _ALIASES.get(phrase[0].lower(), phrase[0].lower())
+    strong = (
+        _TIME.match(word)
+        or _NUMERIC_DATE.match(word)
+        or word in ("today", "tomorrow", "tonight")
+        or (datewords.is_japanese(word) and datewords.is_cue(word, languages))
+        or datewords.is_relative_day(word, languages)
+    )
+    return not strong
+
+
+def _windows(count: int, head_first: bool) -> list[tuple[int, int]]:
+    """Word ranges to try, in order: the ends first, then the middle, longest first."""
+    longest = min(MAX_DATE_WORDS, count)
+    tail = [(count - size, count) for size in range(longest, 0, -1)]
+    head = [(0, size) for size in range(longest, 0, -1)]
+    middle = [
+        (start, start + size) for size in range(longest, 0, -1) for start in range(1, count - size)
+    ]
+    return (head + tail if head_first else tail + head) + middle
+
+
+def _looks_like_date(words: list[str], languages: tuple[str, ...]) -> bool:
     """Every word is date vocabulary and at least one is a real cue; bare numbers only
     next to a month, a unit or am/pm, so "chapter 5" is never a date."""
-    if not words or words[0].lower() in {"of", "the", "and"}:
+    if not words or words[0].lower() in {"of", "the", "and", "de"}:
         return False
     cue = False
     lowered = [_ALIASES.get(w.lower(), w.lower()) for w in words]
     for i, word in enumerate(lowered):
-        if _WORD_CUE.match(word) or _TIME.match(word) or _NUMERIC_DATE.match(word):
+        previous = lowered[i - 1] if i else None
+        if (
+            _WORD_CUE.match(word)
+            or _TIME.match(word)
+            or _NUMERIC_DATE.match(word)
+            or datewords.is_cue(word, languages, previous)
+        ):
             cue = True
         elif word.isdecimal():
             neighbours = lowered[max(0, i - 1) : i] + lowered[i + 1 : i + 2]
-            if not any(_MONTH.match(n) or _UNIT.match(n) or n in _MERIDIEM for n in neighbours):
+            year_after_day = len(word) == 4 and i > 0 and lowered[i - 1].isdecimal()
+            if not year_after_day and not any(_near_number(n, languages) for n in neighbours):
                 return False
-        elif not (_ORDINAL.match(word) or _UNIT.match(word) or word in _FILLERS):
+        elif not (
+            _ORDINAL.match(word) or _UNIT.match(word) or word in _FILLERS or datewords.is_part(word)
+        ):
             return False
-    return cue or bool(_IN_DURATION.match(" ".join(lowered)))
+    return cue or bool(_IN_DURATION.match(" ".join(lowered))) or _foreign_duration(lowered)
+
+
+def _near_number(word: str, languages: tuple[str, ...]) -> bool:
+    return bool(
+        _MONTH.match(word)
+        or _UNIT.match(word)
+        or word in _MERIDIEM
+        or word in _NEAR_NUMBER
+        or datewords.is_part(word)
+        or datewords.is_cue(word, languages)
+    )
+
+
+def _foreign_duration(lowered: list[str]) -> bool:
+    return len(lowered) == 3 and lowered[0] in ("in", "en") and datewords.is_part(lowered[2])
 
 
 def _quote(text: str) -> str:

@@ -40,3 +40,28 @@ def test_task_text_is_a_task_or_bad_input(text: str, zone: ZoneInfo) -> None:
     assert isinstance(parsed, ParsedTask)
     if parsed.due is not None:
         assert parsed.due.at.tzinfo is not None and parsed.due.at > NOW
+
+
+LANGUAGES = st.sampled_from([("de", "en"), ("es", "en"), ("ja", "en"), ("en",)])
+FOREIGN = st.sampled_from(
+    [
+        "morgen", "Freitag", "17", "Uhr", "um", "am", "03.12.", "31.02.", "10.", "Dezember",
+        "nächste", "Woche", "abend", "mañana", "pasado", "el", "viernes", "a", "las", "5",
+        "de", "diciembre", "en", "días", "por", "la", "tarde", "金曜", "17時", "明日までに",
+        "12月15日", "31日", "午後13時", "来週", "3日後", "の朝", "13時半", "99/99", "1/12",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(FOREIGN, WORDS, st.text(max_size=6)), max_size=12), ZONES, LANGUAGES)
+def test_task_text_in_any_language_is_a_task_or_bad_input(
+    words: list[str], zone: ZoneInfo, languages: tuple[str, ...]
+) -> None:
+    try:
+        parsed = parse_task_text(" ".join(words), NOW, zone, languages)
+    except BadInput as err:
+        assert err.message
+        return
+    if parsed.due is not None:
+        assert parsed.due.at.tzinfo is not None and parsed.due.at > NOW

@@ -173,3 +173,14 @@ async def test_personal_task_replies_in_a_room_are_private(make_chat) -> None:  
     in_room = make_chat("alice", room="study")
     replies = await in_room.send("/task Essay fri")
     assert replies[0].private
+
+
+async def test_a_task_reads_a_date_inside_the_text_and_says_which_priority_it_took(
+    chat: ChatDriver,
+) -> None:
+    added = await chat.say("/task Prepare presentation for Dec 15 !urgent")
+    assert "Added 1. Prepare presentation — !high" in added
+    assert "due Tue 15 Dec 17:00" in added
+    assert "(I took “!urgent” as !high)" in added
+    on_the = await chat.say("/task Submit form on the 10th")
+    assert "Submit form" in on_the and "due Thu 10 Dec 17:00" in on_the

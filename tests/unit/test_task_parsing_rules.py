@@ -62,11 +62,6 @@ def test_a_due_phrase_is_read_in_the_users_language() -> None:
     assert refusal("Essay due mañana").startswith("I couldn't read “mañana” as a date.")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: dateparser reads numeric dates month-first whatever the user's language "
-    "(03.12.2026 is 12 March for a German user) and '03.12.' as the time 03:12",
-)
 @pytest.mark.parametrize("text", ["Essay 03.12.2026", "Essay 03.12."])
 def test_a_numeric_date_is_read_in_the_users_day_month_order(text: str) -> None:
     german = parse_task_text(text, NOW, TOKYO, ("de", "en")).due
