@@ -17,7 +17,7 @@ from core.chat.messages import Button, FilePart
 from core.chat.router import CHOICE, Param, Suggestion, action_id, action_numbers, parse_number
 from core.errors import BadInput
 from core.flashcards import card_commands, exporting, importing, jobs, service, undo, undo_commands
-from core.flashcards.models import Deck, ReviewSession
+from core.flashcards.models import Deck, ReviewSession, StudyPrefs
 from core.flashcards.notes import make_note
 from core.flashcards.scheduling import RATING_LABELS, RATINGS, format_interval
 from core.identity.models import Room, User
@@ -332,11 +332,25 @@ async def retention_cmd(ctx: Ctx, args: str) -> Reply:
             "intervals and more reviews."
         )
     prefs = await service.get_prefs(ctx.session, ctx.user)
-    tuned = "your own (optimised)" if prefs.parameters else "the FSRS defaults"
+    tuned = "your own (fitted to your reviews)" if prefs.parameters else "the FSRS defaults"
     return Reply.text(
         f"Desired retention {prefs.desired_retention:.2f}; up to {prefs.new_per_day} new "
-        f"cards a day; scheduling parameters: {tuned}.\n"
+        f"cards a day; scheduling parameters: {tuned}.\n{_last_fitted(ctx.user, prefs)}\n"
         "Change with `/retention 0.9` or `/retention new 20`."
+    )
+
+
+def _last_fitted(user: User, prefs: StudyPrefs) -> str:
+    if prefs.optimized_at is None:
+        return (
+            f"Not fitted to your reviews yet: that happens once you have "
+            f"{jobs.MIN_REVIEWS_TO_OPTIMIZE:,} reviews."
+        )
+    local = prefs.optimized_at.astimezone(user_zone(user))
+    day = f"{local.day} {local:%b %Y}"
+    return (
+        f"Schedule last fitted to your reviews on {day} ({prefs.optimized_reviews:,} reviews); "
+        "a fit is kept only when it predicts your recall better than the parameters before it."
     )
 
 

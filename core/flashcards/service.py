@@ -690,16 +690,32 @@ async def users_to_optimize(session: AsyncSession, min_reviews: int) -> list[int
 async def save_parameters(
     session: AsyncSession, user_id: int, parameters: Sequence[float], reviews: int, now: datetime
 ) -> None:
+    await record_fit(session, user_id, parameters, reviews, now)
+
+
+async def record_fit(
+    session: AsyncSession,
+    user_id: int,
+    parameters: Sequence[float] | None,
+    reviews: int,
+    now: datetime,
+) -> None:
+    """Note that the user's schedule was fitted to `reviews` reviews at `now`; `parameters`
+    None keeps the current ones (the fit did not predict better)."""
     await session.execute(
         insert(StudyPrefs)
         .values(user_id=user_id, desired_retention=scheduling.DEFAULT_RETENTION)
         .on_conflict_do_nothing()
     )
-    await session.execute(
-        update(StudyPrefs)
-        .where(StudyPrefs.user_id == user_id)
-        .values(parameters=list(parameters), optimized_at=now, optimized_reviews=reviews)
-    )
+    values: dict[str, object] = {"optimized_at": now, "optimized_reviews": reviews}
+    if parameters is not None:
+        values["parameters"] = list(parameters)
+    await session.execute(update(StudyPrefs).where(StudyPrefs.user_id == user_id).values(values))
+
+
+async def current_parameters(session: AsyncSession, user_id: int) -> list[float] | None:
+    """The user's own FSRS parameters, or None for the defaults."""
+    return await session.scalar(select(StudyPrefs.parameters).where(StudyPrefs.user_id == user_id))
 
 
 async def deck_summary(session: AsyncSession, user: User, deck: Deck, now: datetime) -> DeckSummary:
