@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import select
 
 from core.documents import retrieval
-from core.documents.embeddings import EXTRA_KEY
 from core.documents.query_terms import PRUNED
 from core.documents.retrieval import Mode, search_passages, search_scopes, user_scope
 from core.identity.models import Room, User
@@ -50,7 +49,7 @@ QUESTION = "narwhal tusk spiral tooth upper lip"
 @pytest.fixture
 def embedder(core: Core) -> HashingEmbedder:
     chosen = HashingEmbedder()
-    core.services.extra[EXTRA_KEY] = chosen
+    core.services.embedder = chosen
     return chosen
 
 
@@ -164,7 +163,7 @@ def long_question() -> str:
 async def test_a_200_word_question_still_finds_the_passage_it_is_about(
     core: Core, chat: ChatDriver
 ) -> None:
-    core.services.extra[EXTRA_KEY] = None
+    core.services.embedder = None
     await upload(core, chat, "notes.md", lecture_notes())
     question = long_question()
     assert len(question.split()) >= 200
