@@ -186,9 +186,35 @@ async def start_focus(
         await catch_up(session, running, now)
         if running.phase != "done":
             raise BadInput(ALREADY_RUNNING)
+    return await insert_focus(
+        session,
+        user,
+        room_id=room.id,
+        subject=subject,
+        focus_minutes=focus_minutes,
+        break_minutes=break_minutes,
+        now=now,
+    )
+
+
+async def insert_focus(
+    session: AsyncSession,
+    user: User,
+    *,
+    room_id: int | None,
+    subject: str | None,
+    focus_minutes: int,
+    break_minutes: int,
+    now: datetime,
+    already_running: str = ALREADY_RUNNING,
+) -> FocusSession:
+    """A new focus session in a room (`room_id`) or alone (None, owned by `user`), its
+    first phase running and `user` its first participant. A start at the same moment from
+    elsewhere loses to the one-running index and is told `already_running`."""
     ends = now + timedelta(minutes=focus_minutes)
     focus = FocusSession(
-        room_id=room.id,
+        room_id=room_id,
+        user_id=None if room_id is not None else user.id,
         started_by=user.id,
         subject=subject,
         focus_minutes=focus_minutes,
@@ -204,8 +230,7 @@ async def start_focus(
             session.add(focus)
             await session.flush()
     except IntegrityError:
-        # Someone started one in this room at the same moment (the one-running index).
-        raise BadInput(ALREADY_RUNNING) from None
+        raise BadInput(already_running) from None
     session.add(
         FocusParticipant(
             focus_session_id=focus.id, user_id=user.id, first_joined_at=now, joined_at=now

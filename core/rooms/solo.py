@@ -5,15 +5,14 @@ like a group session's, so they count in study time and the streak."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import BadInput, NotFound
 from core.identity.models import User
-from core.rooms.models import FocusParticipant, FocusSession
+from core.rooms.models import FocusSession
 from core.rooms.service import (
     PAUSE_LIMIT,
     _finish,
@@ -22,6 +21,7 @@ from core.rooms.service import (
     _participants,
     bank_focus_minutes,
     catch_up,
+    insert_focus,
     insert_study_rows,
     next_update,
 )
@@ -55,34 +55,16 @@ async def start_solo(
         await catch_up(session, running, now)
         if running.phase != "done":
             raise BadInput(ALREADY_RUNNING)
-    ends = now + timedelta(minutes=focus_minutes)
-    focus = FocusSession(
+    return await insert_focus(
+        session,
+        user,
         room_id=None,
-        user_id=user.id,
-        started_by=user.id,
         subject=subject,
         focus_minutes=focus_minutes,
         break_minutes=break_minutes,
-        phase="focus",
-        phase_no=1,
-        started_at=now,
-        phase_ends_at=ends,
-        next_update_at=next_update(ends, now),
+        now=now,
+        already_running=ALREADY_RUNNING,
     )
-    try:
-        async with session.begin_nested():
-            session.add(focus)
-            await session.flush()
-    except IntegrityError:
-        # Started from another device at the same moment (the one-running-per-user index).
-        raise BadInput(ALREADY_RUNNING) from None
-    session.add(
-        FocusParticipant(
-            focus_session_id=focus.id, user_id=user.id, first_joined_at=now, joined_at=now
-        )
-    )
-    await session.flush()
-    return focus
 
 
 async def _mine_for_update(
