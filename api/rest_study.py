@@ -225,18 +225,7 @@ class CardEntryOut(BaseModel):
 
     @classmethod
     def of(cls, e: CardEntry) -> CardEntryOut:
-        return cls(
-            number=e.number,
-            deck_id=e.deck_id,
-            deck_name=e.deck_name,
-            owned=e.owned,
-            kind=e.kind,
-            front=e.front,
-            back=e.back,
-            tags=e.tags,
-            cards=e.cards,
-            suspended=e.suspended,
-        )
+        return cls.model_validate(e, from_attributes=True)
 
 
 class CardPageOut(BaseModel):
