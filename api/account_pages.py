@@ -42,6 +42,13 @@ def _notice(request: Request, status: int, title: str, message: str) -> Response
     return page(request, "notice.html", status, title=title, message=message)
 
 
+async def _settings(request: Request, who: Viewer, status: int, error: str) -> Response:
+    # These routes send mail only after their change is committed, so they keep their own
+    # transactions instead of the request's one.
+    async with state(request).transaction() as session:
+        return await render_settings(request, session, who, status, error=error)
+
+
 # Confirming the address ----------------------------------------------------------------
 
 
@@ -53,7 +60,7 @@ async def verify_email(request: Request, token: str = "") -> Response:
             user = await email_links.confirm_email(session, web.secret, token, web.now())
             address = user.email
     except TeddyError as err:
-        return _notice(request, 400, "Link not valid", err.message)
+        return _notice(request, 400, "Link not valid", err.plain)
     return _notice(request, 200, "Email confirmed", f"Thank you: {address} is confirmed.")
 
 
@@ -62,7 +69,7 @@ async def resend_verification(request: Request, who: Viewer = Depends(viewer)) -
     await check_csrf(request, who.csrf_token)
     web = state(request)
     if not await within_rate(web, f"mail:{who.user_id}", 3):
-        return await render_settings(request, who, 429, error="Wait a minute before asking again.")
+        return await _settings(request, who, 429, error="Wait a minute before asking again.")
     async with web.transaction() as session:
         user = await load_user(session, who)
         if user.email is None or user.email_verified_at is not None:
@@ -72,7 +79,7 @@ async def resend_verification(request: Request, who: Viewer = Depends(viewer)) -
         )
     problem = await send_mail(web, mail)
     if problem:
-        return await render_settings(request, who, 503, error=problem)
+        return await _settings(request, who, 503, error=problem)
     return see_other("/settings?sent=1")
 
 
@@ -86,7 +93,7 @@ async def change_sign_in(request: Request, who: Viewer = Depends(viewer)) -> Res
     if not await within_rate(
         web, f"signin:user:{who.user_id}", web.settings.signin_rate_per_minute
     ):
-        return await render_settings(request, who, 429, error="Too many attempts; wait a minute.")
+        return await _settings(request, who, 429, error="Too many attempts; wait a minute.")
     try:
         async with web.transaction() as session:
             user = await load_user(session, who)
@@ -104,10 +111,10 @@ async def change_sign_in(request: Request, who: Viewer = Depends(viewer)) -> Res
                     user, web.settings.public_base_url, web.secret, web.now()
                 )
     except TeddyError as err:
-        return await render_settings(request, who, 400, error=err.message)
+        return await _settings(request, who, 400, error=err.plain)
     problem = await send_mail(web, mail) if mail is not None else None
     if problem:
-        return await render_settings(request, who, 200, error=f"Saved. {problem}")
+        return await _settings(request, who, 200, error=f"Saved. {problem}")
     return see_other("/settings?saved=1")
 
 
@@ -156,7 +163,7 @@ async def reset_form(request: Request, token: str = "") -> Response:
             user = await email_links.check_reset_link(session, web.secret, token, web.now())
             email = user.email
     except TeddyError as err:
-        return _notice(request, 400, "Link not valid", err.message)
+        return _notice(request, 400, "Link not valid", err.plain)
     return anonymous_page(request, "reset.html", token=token, email=email)
 
 
@@ -173,9 +180,8 @@ async def reset(request: Request) -> Response:
             user = await email_links.reset_password(
                 session, web.secret, token, form.get("password", ""), web.now()
             )
-            user_id = user.id
+            return await sign_in_response(request, session, user.id, "/settings?reset=1")
     except TeddyError as err:
-        if err.message == email_links.INVALID:
-            return _notice(request, 400, "Link not valid", err.message)
-        return anonymous_page(request, "reset.html", 400, token=token, error=err.message)
-    return await sign_in_response(request, user_id, "/settings?reset=1")
+        if err.plain == email_links.INVALID:
+            return _notice(request, 400, "Link not valid", err.plain)
+        return anonymous_page(request, "reset.html", 400, token=token, error=err.plain)

@@ -107,7 +107,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def domain_error(request: Request, exc: TeddyError) -> Response:
         table = API_STATUS_FOR if request.url.path.startswith("/api/") else STATUS_FOR
         status = next((s for cls, s in table.items() if isinstance(exc, cls)), 400)
-        return _error(request, status, exc.message)
+        return _error(request, status, exc.plain)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

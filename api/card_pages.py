@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api.pages import page, see_other
-from api.web import RowId, Viewer, check_csrf, load_user, state, viewer
+from api.web import CurrentUser, RowId, SignedIn, Tx, Viewer, check_csrf, state
 from core.flashcards import browse
 from core.flashcards import decks as deck_service
 from core.flashcards import service as flashcards
@@ -23,120 +23,128 @@ PER_PAGE = 50
 async def deck_page(
     request: Request,
     deck_id: RowId,
+    who: SignedIn,
+    user: CurrentUser,
+    session: Tx,
     q: Annotated[str, Query(max_length=browse.MAX_SEARCH)] = "",
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-    who: Viewer = Depends(viewer),
 ) -> Response:
     """A page of the deck's cards, those whose front, back or tags contain `q`."""
-    web = state(request)
-    async with web.transaction() as session:
-        user = await load_user(session, who)
-        deck = await flashcards.get_deck(session, user, deck_id)
-        found = await browse.find_cards(
-            session, user, deck=deck, search=q, offset=offset, limit=PER_PAGE
-        )
-        return page(
-            request,
-            "deck.html",
-            who=who,
-            csrf=who.csrf_token,
-            deck=deck,
-            owned=deck.owner_id == who.user_id,
-            found=found,
-            query=q,
-            per_page=PER_PAGE,
-            saved=request.query_params.get("saved", ""),
-        )
+    deck = await flashcards.get_deck(session, user, deck_id)
+    found = await browse.find_cards(
+        session, user, deck=deck, search=q, offset=offset, limit=PER_PAGE
+    )
+    return page(
+        request,
+        "deck.html",
+        who=who,
+        csrf=who.csrf_token,
+        deck=deck,
+        owned=deck.owner_id == who.user_id,
+        found=found,
+        query=q,
+        per_page=PER_PAGE,
+        saved=request.query_params.get("saved", ""),
+    )
 
 
 @router.post("/cards/{number}/edit")
-async def edit_card(request: Request, number: RowId, who: Viewer = Depends(viewer)) -> Response:
+async def edit_card(
+    request: Request, number: RowId, who: SignedIn, user: CurrentUser, session: Tx
+) -> Response:
     form = await check_csrf(request, who.csrf_token)
     web = state(request)
-    async with web.transaction() as session:
-        user = await load_user(session, who)
-        card = await browse.edit_note(
-            session, user, number, form.get("front", ""), form.get("back", ""), web.now()
-        )
+    card = await browse.edit_note(
+        session, user, number, form.get("front", ""), form.get("back", ""), web.now()
+    )
     return see_other(f"/decks/{card.deck_id}?saved={card.number}#card-{card.number}")
 
 
 @router.post("/cards/{number}/suspend")
-async def suspend_card(request: Request, number: RowId, who: Viewer = Depends(viewer)) -> Response:
+async def suspend_card(
+    request: Request, number: RowId, who: SignedIn, user: CurrentUser, session: Tx
+) -> Response:
     form = await check_csrf(request, who.csrf_token)
     web = state(request)
-    async with web.transaction() as session:
-        user = await load_user(session, who)
-        card = await browse.set_suspended(
-            session, user, number, form.get("suspended") == "1", web.now()
-        )
+    card = await browse.set_suspended(
+        session, user, number, form.get("suspended") == "1", web.now()
+    )
     return see_other(f"/decks/{card.deck_id}?saved={card.number}#card-{card.number}")
 
 
 @router.get("/cards/{number}/delete")
 async def confirm_card_delete(
-    request: Request, number: RowId, who: Viewer = Depends(viewer)
+    request: Request, number: RowId, who: SignedIn, user: CurrentUser, session: Tx
 ) -> Response:
-    async with state(request).transaction() as session:
-        user = await load_user(session, who)
-        card = await browse.entry(session, user, number)
-    return page(
+    card = await browse.entry(session, user, number)
+    return _confirm_delete(
         request,
-        "confirm_delete.html",
-        who=who,
-        csrf=who.csrf_token,
+        who,
         what=f"card {card.number} of {card.deck_name}",
         detail=card.front,
         warning="Its review history goes with it, for everyone who learns this deck.",
-        action=f"/cards/{card.number}/delete",
+        path=f"/cards/{card.number}",
         back=f"/decks/{card.deck_id}",
     )
 
 
 @router.post("/cards/{number}/delete")
-async def delete_card(request: Request, number: RowId, who: Viewer = Depends(viewer)) -> Response:
+async def delete_card(
+    request: Request, number: RowId, who: SignedIn, user: CurrentUser, session: Tx
+) -> Response:
     await check_csrf(request, who.csrf_token)
-    async with state(request).transaction() as session:
-        user = await load_user(session, who)
-        card = await browse.delete_note(session, user, number)
+    card = await browse.delete_note(session, user, number)
     return see_other(f"/decks/{card.deck_id}")
 
 
 @router.post("/decks/{deck_id}/rename")
-async def rename_deck(request: Request, deck_id: RowId, who: Viewer = Depends(viewer)) -> Response:
+async def rename_deck(
+    request: Request, deck_id: RowId, who: SignedIn, user: CurrentUser, session: Tx
+) -> Response:
     form = await check_csrf(request, who.csrf_token)
-    async with state(request).transaction() as session:
-        user = await load_user(session, who)
-        deck = await deck_service.own_deck_by_id(session, user, deck_id)
-        await deck_service.rename_deck(session, user, deck, form.get("name", ""))
+    deck = await deck_service.own_deck_by_id(session, user, deck_id)
+    await deck_service.rename_deck(session, user, deck, form.get("name", ""))
     return see_other(f"/decks/{deck_id}")
 
 
 @router.get("/decks/{deck_id}/delete")
 async def confirm_deck_delete(
-    request: Request, deck_id: RowId, who: Viewer = Depends(viewer)
+    request: Request, deck_id: RowId, who: SignedIn, user: CurrentUser, session: Tx
 ) -> Response:
-    async with state(request).transaction() as session:
-        user = await load_user(session, who)
-        deck = await deck_service.own_deck_by_id(session, user, deck_id)
-        cards = await deck_service.card_count(session, deck)
-        return page(
-            request,
-            "confirm_delete.html",
-            who=who,
-            csrf=who.csrf_token,
-            what=f"the deck {deck.name}",
-            detail=f"{cards} card{'' if cards == 1 else 's'}",
-            warning="Its cards and everyone's review history for them go with it.",
-            action=f"/decks/{deck.id}/delete",
-            back=f"/decks/{deck.id}",
-        )
+    deck = await deck_service.own_deck_by_id(session, user, deck_id)
+    cards = await deck_service.card_count(session, deck)
+    return _confirm_delete(
+        request,
+        who,
+        what=f"the deck {deck.name}",
+        detail=f"{cards} card{'' if cards == 1 else 's'}",
+        warning="Its cards and everyone's review history for them go with it.",
+        path=f"/decks/{deck.id}",
+        back=f"/decks/{deck.id}",
+    )
 
 
 @router.post("/decks/{deck_id}/delete")
-async def delete_deck(request: Request, deck_id: RowId, who: Viewer = Depends(viewer)) -> Response:
+async def delete_deck(
+    request: Request, deck_id: RowId, who: SignedIn, user: CurrentUser, session: Tx
+) -> Response:
     await check_csrf(request, who.csrf_token)
-    async with state(request).transaction() as session:
-        user = await load_user(session, who)
-        await deck_service.delete_deck(session, user, deck_id)
+    await deck_service.delete_deck(session, user, deck_id)
     return see_other("/decks")
+
+
+def _confirm_delete(
+    request: Request, who: Viewer, *, what: str, detail: str, warning: str, path: str, back: str
+) -> Response:
+    """The page that asks before deleting; its form posts to `path`/delete."""
+    return page(
+        request,
+        "confirm_delete.html",
+        who=who,
+        csrf=who.csrf_token,
+        what=what,
+        detail=detail,
+        warning=warning,
+        action=f"{path}/delete",
+        back=back,
+    )

@@ -65,7 +65,7 @@ async def upload_document(request: Request, who: Viewer = Depends(viewer)) -> Re
                     session, web.core.services.jobs, document_jobs.INGEST, document_id=document.id
                 )
     except TeddyError as err:
-        return await _documents_page(request, who, 400, error=err.message)
+        return await _documents_page(request, who, 400, error=err.plain)
     return see_other("/documents")
 
 

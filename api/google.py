@@ -10,9 +10,10 @@ from typing import Any
 from authlib.integrations.starlette_client import OAuth, OAuthError
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.pages import page, sign_in_response
-from api.web import client_address, optional_viewer, state, within_rate
+from api.web import Viewer, client_address, state, viewer_in, within_rate
 from core.accounts.oidc import OidcClaims, user_for_oidc
 from core.settings import Settings
 
@@ -69,12 +70,15 @@ async def google_callback(request: Request) -> Response:
     claims = token.get("userinfo")
     if not claims or not claims.get("sub"):
         return page(request, "error.html", 400, message="Google did not say who you are.")
-    who = await optional_viewer(request)
-    user_id = await _user_for_claims(request, dict(claims), who.user_id if who else None)
-    return await sign_in_response(request, user_id, "/link" if who else "/dashboard")
+    async with state(request).transaction() as session:
+        who = await viewer_in(session, request)
+        user_id = await _user_for_claims(request, session, dict(claims), who)
+        return await sign_in_response(request, session, user_id, "/link" if who else "/dashboard")
 
 
-async def _user_for_claims(request: Request, claims: dict[str, Any], signed_in: int | None) -> int:
+async def _user_for_claims(
+    request: Request, session: AsyncSession, claims: dict[str, Any], who: Viewer | None
+) -> int:
     web = state(request)
     email = str(claims.get("email") or "") or None
     found = OidcClaims(
@@ -85,7 +89,5 @@ async def _user_for_claims(request: Request, claims: dict[str, Any], signed_in: 
         # Only a literal true: some providers send the string "false".
         email_verified=claims.get("email_verified") is True,
     )
-    async with web.transaction() as session:
-        return await user_for_oidc(
-            session, found, signed_in, web.now(), web.settings.default_timezone
-        )
+    signed_in = who.user_id if who else None
+    return await user_for_oidc(session, found, signed_in, web.now(), web.settings.default_timezone)

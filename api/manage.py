@@ -3,14 +3,13 @@ private calendar feed. Every rule stays in the services; this only turns forms i
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 
 from api.pages import page
-from api.web import Viewer, load_user, state, viewer
+from api.web import CurrentUser, SignedIn, Tx, state
 from core.flashcards import service as flashcards
-from core.identity.models import Membership, Room
+from core.identity import service as identity
 from core.rooms import service as room_service
 from core.tasks import service as tasks
 
@@ -30,11 +29,8 @@ async def calendar(request: Request, token: str) -> Response:
 
 
 @router.get("/decks")
-async def decks_page(request: Request, who: Viewer = Depends(viewer)) -> Response:
-    web = state(request)
-    async with web.transaction() as session:
-        user = await load_user(session, who)
-        decks = await flashcards.list_decks(session, user, web.now())
+async def decks_page(request: Request, who: SignedIn, user: CurrentUser, session: Tx) -> Response:
+    decks = await flashcards.list_decks(session, user, state(request).now())
     return page(request, "decks.html", who=who, csrf=who.csrf_token, decks=decks)
 
 
@@ -42,18 +38,10 @@ async def decks_page(request: Request, who: Viewer = Depends(viewer)) -> Respons
 
 
 @router.get("/rooms")
-async def rooms_page(request: Request, who: Viewer = Depends(viewer)) -> Response:
-    web = state(request)
-    async with web.transaction() as session:
-        user = await load_user(session, who)
-        rooms = await session.scalars(
-            select(Room)
-            .join(Membership, Membership.room_id == Room.id)
-            .where(Membership.user_id == who.user_id)
-            .order_by(Room.title, Room.id)
-        )
-        boards = [
-            (room, await room_service.leaderboard(session, room, user, "week", web.now()))
-            for room in rooms
-        ]
+async def rooms_page(request: Request, who: SignedIn, user: CurrentUser, session: Tx) -> Response:
+    now = state(request).now()
+    boards = [
+        (room, await room_service.leaderboard(session, room, user, "week", now))
+        for room in await identity.rooms_of(session, user.id)
+    ]
     return page(request, "rooms.html", who=who, boards=boards)

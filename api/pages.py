@@ -7,11 +7,15 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.web import (
     PRE_CSRF_COOKIE,
     SESSION_COOKIE,
+    CurrentUser,
     RowId,
+    SignedIn,
+    Tx,
     Viewer,
     WebState,
     anonymous_csrf,
@@ -22,7 +26,6 @@ from api.web import (
     set_cookie,
     state,
     templates,
-    viewer,
     within_rate,
 )
 from core.accounts import email_links, tokens, userdata
@@ -69,12 +72,14 @@ async def send_mail(web: WebState, mail: Mail) -> str | None:
     return None
 
 
-async def sign_in_response(request: Request, user_id: int, target: str = "/dashboard") -> Response:
-    web = state(request)
-    async with web.transaction() as session:
-        new = await accounts.start_session(
-            session, user_id, web.now(), request.headers.get("user-agent", "")
-        )
+async def sign_in_response(
+    request: Request, session: AsyncSession, user_id: int, target: str = "/dashboard"
+) -> Response:
+    """Start a browser session for `user_id` in the caller's transaction; the redirect that
+    sets its cookie."""
+    new = await accounts.start_session(
+        session, user_id, state(request).now(), request.headers.get("user-agent", "")
+    )
     response = see_other(target)
     set_cookie(request, response, SESSION_COOKIE, new.token, int(SESSION_TTL.total_seconds()))
     return response
@@ -108,10 +113,9 @@ async def login(request: Request) -> Response:
         )
     async with web.transaction() as session:
         user = await accounts.authenticate(session, email, form.get("password", ""))
-        user_id = user.id if user else None
-    if user_id is None:
-        return anonymous_page(request, "login.html", 401, error="Wrong email or password.")
-    return await sign_in_response(request, user_id)
+        if user is None:
+            return anonymous_page(request, "login.html", 401, error="Wrong email or password.")
+        return await sign_in_response(request, session, user.id)
 
 
 @router.get("/signup")
@@ -132,24 +136,24 @@ async def signup(request: Request) -> Response:
             user = await accounts.sign_up(
                 session, form.get("email", ""), form.get("password", ""), form.get("name", "")
             )
-            user_id = user.id
             mail = email_links.confirmation_mail(
                 user, web.settings.public_base_url, web.secret, web.now()
             )
+            signed_in = await sign_in_response(request, session, user.id)
     except TeddyError as err:
-        return anonymous_page(request, "signup.html", 400, error=err.message)
-    await send_mail(web, mail)  # a failure shows on the settings page, with "send again"
-    return await sign_in_response(request, user_id)
+        return anonymous_page(request, "signup.html", 400, error=err.plain)
+    # After the commit: a failure shows on the settings page, with "send again".
+    await send_mail(web, mail)
+    return signed_in
 
 
 @router.post("/logout")
-async def logout(request: Request, who: Viewer = Depends(viewer)) -> Response:
+async def logout(request: Request, who: SignedIn, session: Tx) -> Response:
     form = await check_csrf(request, who.csrf_token)
-    async with state(request).transaction() as session:
-        if form.get("everywhere"):
-            await accounts.sign_out_everywhere(session, who.user_id)
-        else:
-            await accounts.end_session(session, who.session_token)
+    if form.get("everywhere"):
+        await accounts.sign_out_everywhere(session, who.user_id)
+    else:
+        await accounts.end_session(session, who.session_token)
     response = see_other("/login")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -160,16 +164,13 @@ async def logout(request: Request, who: Viewer = Depends(viewer)) -> Response:
 
 @router.get("/dashboard")
 async def dashboard(
-    request: Request, period: str = "week", who: Viewer = Depends(viewer)
+    request: Request, who: SignedIn, user: CurrentUser, session: Tx, period: str = "week"
 ) -> Response:
-    web = state(request)
     try:
         chosen = analytics.parse_period(period)
     except TeddyError:
         chosen = "week"
-    async with web.transaction() as session:
-        user = await load_user(session, who)
-        report = await analytics.user_stats(session, user, chosen, web.now())
+    report = await analytics.user_stats(session, user, chosen, state(request).now())
     return page(
         request,
         "dashboard.html",
@@ -186,36 +187,32 @@ async def dashboard(
 
 
 @router.get("/link")
-async def link_page(request: Request, who: Viewer = Depends(viewer)) -> Response:
-    async with state(request).transaction() as session:
-        identities = await accounts.list_identities(session, who.user_id)
+async def link_page(request: Request, who: SignedIn, session: Tx) -> Response:
+    identities = await accounts.list_identities(session, who.user_id)
     return page(request, "link.html", who=who, identities=identities, csrf=who.csrf_token)
 
 
 @router.post("/link/code")
-async def make_link_code(request: Request, who: Viewer = Depends(viewer)) -> Response:
+async def make_link_code(request: Request, who: SignedIn, session: Tx) -> Response:
     await check_csrf(request, who.csrf_token)
-    web = state(request)
-    async with web.transaction() as session:
-        code = await accounts.create_link_code(session, who.user_id, web.now())
-        identities = await accounts.list_identities(session, who.user_id)
+    code = await accounts.create_link_code(session, who.user_id, state(request).now())
+    identities = await accounts.list_identities(session, who.user_id)
     return page(
         request, "link.html", who=who, identities=identities, csrf=who.csrf_token, code=code
     )
 
 
 @router.post("/link")
-async def enter_link_code(request: Request, who: Viewer = Depends(viewer)) -> Response:
+async def enter_link_code(request: Request, who: SignedIn, session: Tx) -> Response:
     form = await check_csrf(request, who.csrf_token)
     web = state(request)
     if not await link_attempt_allowed(web.redis, who.user_id, web.now()):
         raise HTTPException(429, "Too many link attempts; wait a minute.")
     try:
-        async with web.transaction() as session:
+        async with session.begin_nested():
             await accounts.redeem_link_code(session, form.get("code", ""), who.user_id, web.now())
     except TeddyError as err:
-        async with web.transaction() as session:
-            identities = await accounts.list_identities(session, who.user_id)
+        identities = await accounts.list_identities(session, who.user_id)
         return page(
             request,
             "link.html",
@@ -223,16 +220,15 @@ async def enter_link_code(request: Request, who: Viewer = Depends(viewer)) -> Re
             who=who,
             identities=identities,
             csrf=who.csrf_token,
-            error=err.message,
+            error=err.plain,
         )
     return see_other("/link?linked=1")
 
 
 @router.post("/identities/{identity_id}/unlink")
-async def unlink(request: Request, identity_id: RowId, who: Viewer = Depends(viewer)) -> Response:
+async def unlink(request: Request, identity_id: RowId, who: SignedIn, session: Tx) -> Response:
     await check_csrf(request, who.csrf_token)
-    async with state(request).transaction() as session:
-        await accounts.unlink_identity(session, who.user_id, identity_id)
+    await accounts.unlink_identity(session, who.user_id, identity_id)
     return see_other("/link")
 
 
@@ -240,65 +236,65 @@ async def unlink(request: Request, identity_id: RowId, who: Viewer = Depends(vie
 
 
 async def render_settings(
-    request: Request, who: Viewer, status: int = 200, **extra: Any
+    request: Request, session: AsyncSession, who: Viewer, status: int = 200, **extra: Any
 ) -> Response:
     web = state(request)
-    async with web.transaction() as session:
-        user = await load_user(session, who)
-        listed = await tokens.list_api_tokens(session, who.user_id)
-        return page(
-            request,
-            "settings.html",
-            status,
-            who=who,
-            user=user,
-            tokens=listed,
-            csrf=who.csrf_token,
-            can_mail=web.mailer is not None,
-            token_days=tokens.TOKEN_DAYS,
-            default_days=tokens.DEFAULT_TOKEN_DAYS,
-            **extra,
-        )
+    user = await load_user(session, who)
+    listed = await tokens.list_api_tokens(session, who.user_id)
+    return page(
+        request,
+        "settings.html",
+        status,
+        who=who,
+        user=user,
+        tokens=listed,
+        csrf=who.csrf_token,
+        can_mail=web.mailer is not None,
+        token_days=tokens.TOKEN_DAYS,
+        default_days=tokens.DEFAULT_TOKEN_DAYS,
+        **extra,
+    )
 
 
 @router.get("/settings")
-async def settings_page(request: Request, who: Viewer = Depends(viewer)) -> Response:
-    return await render_settings(request, who)
+async def settings_page(request: Request, who: SignedIn, session: Tx) -> Response:
+    return await render_settings(request, session, who)
 
 
 @router.post("/settings")
-async def save_settings(request: Request, who: Viewer = Depends(viewer)) -> Response:
+async def save_settings(
+    request: Request, who: SignedIn, user: CurrentUser, session: Tx
+) -> Response:
     form = await check_csrf(request, who.csrf_token)
     try:
-        async with state(request).transaction() as session:
-            user = await load_user(session, who)
-            if form.get("display_name", "").strip():
-                user.display_name = form["display_name"].strip()[:200]
-            user.timezone = identity.parse_timezone(form.get("timezone", user.timezone))
-            quiet = identity.parse_quiet_hours(form.get("quiet", "off") or "off")
-            user.quiet_start, user.quiet_end = quiet if quiet else (None, None)
-            digest = form.get("digest", "").strip()
-            user.digest_time = identity.parse_clock_time(digest) if digest else None
+        identity.update_settings(
+            user,
+            display_name=form.get("display_name", ""),
+            timezone=form.get("timezone", user.timezone),
+            quiet=form.get("quiet", "") or "off",
+            digest=form.get("digest", "") or "off",
+        )
     except TeddyError as err:
-        return await render_settings(request, who, 400, error=err.message)
+        return await render_settings(request, session, who, 400, error=err.plain)
     return see_other("/settings?saved=1")
 
 
 @router.post("/tokens")
-async def create_token(request: Request, who: Viewer = Depends(viewer)) -> Response:
+async def create_token(request: Request, who: SignedIn, user: CurrentUser, session: Tx) -> Response:
     form = await check_csrf(request, who.csrf_token)
     web = state(request)
     scopes = [s for s in tokens.SCOPE_ORDER if form.get(f"scope:{s}")]
     limit = web.settings.signin_rate_per_minute
     if form.get("password") and not await within_rate(web, f"signin:user:{who.user_id}", limit):
-        return await render_settings(request, who, 429, error="Too many attempts; wait a minute.")
+        return await render_settings(
+            request, session, who, 429, error="Too many attempts; wait a minute."
+        )
     try:
         days = int(form.get("days", "") or tokens.DEFAULT_TOKEN_DAYS)
     except ValueError:
         days = 0  # refused below with the choices
     try:
-        async with web.transaction() as session:
-            user = await load_user(session, who)
+        async with session.begin_nested():
             _, secret = await tokens.create_api_token(
                 session,
                 user,
@@ -309,24 +305,20 @@ async def create_token(request: Request, who: Viewer = Depends(viewer)) -> Respo
                 password=form.get("password", ""),
             )
     except TeddyError as err:
-        return await render_settings(request, who, 400, error=err.message)
-    return await render_settings(request, who, new_token=secret)
+        return await render_settings(request, session, who, 400, error=err.plain)
+    return await render_settings(request, session, who, new_token=secret)
 
 
 @router.post("/tokens/{token_id}/delete")
-async def delete_token(
-    request: Request, token_id: RowId, who: Viewer = Depends(viewer)
-) -> Response:
+async def delete_token(request: Request, token_id: RowId, who: SignedIn, session: Tx) -> Response:
     await check_csrf(request, who.csrf_token)
-    async with state(request).transaction() as session:
-        await tokens.delete_api_token(session, who.user_id, token_id)
+    await tokens.delete_api_token(session, who.user_id, token_id)
     return see_other("/settings")
 
 
 @router.get("/export.json")
-async def export(request: Request, who: Viewer = Depends(viewer)) -> Response:
-    async with state(request).transaction() as session:
-        data = await userdata.export_user(session, who.user_id)
+async def export(who: SignedIn, session: Tx) -> Response:
+    data = await userdata.export_user(session, who.user_id)
     return Response(
         json.dumps(data, ensure_ascii=False, indent=2),
         media_type="application/json",
@@ -335,14 +327,17 @@ async def export(request: Request, who: Viewer = Depends(viewer)) -> Response:
 
 
 @router.post("/delete-account")
-async def delete_account(request: Request, who: Viewer = Depends(viewer)) -> Response:
+async def delete_account(request: Request, who: SignedIn, session: Tx) -> Response:
     form = await check_csrf(request, who.csrf_token)
     if form.get("confirm", "").strip().upper() != "DELETE":
         return await render_settings(
-            request, who, 400, error="Type DELETE in the box to confirm deleting your account."
+            request,
+            session,
+            who,
+            400,
+            error="Type DELETE in the box to confirm deleting your account.",
         )
-    async with state(request).transaction() as session:
-        await userdata.delete_user(session, who.user_id)
+    await userdata.delete_user(session, who.user_id)
     response = see_other("/login?deleted=1")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -11,8 +11,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AfterValidator, BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.web import RowId, state, within_rate
+from api.web import RowId, Tx, state, within_rate
 from core.accounts import service as accounts
 from core.accounts import tokens, userdata
 from core.accounts.models import ApiToken
@@ -46,14 +47,15 @@ class Caller:
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-async def _holder(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Caller:
+async def _holder(
+    request: Request, session: AsyncSession, credentials: HTTPAuthorizationCredentials | None
+) -> Caller:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(
             401, "Send Authorization: Bearer <token>.", {"WWW-Authenticate": "Bearer"}
         )
     web = state(request)
-    async with web.transaction() as session:
-        holder = await tokens.holder_for_api_token(session, credentials.credentials, web.now())
+    holder = await tokens.holder_for_api_token(session, credentials.credentials, web.now())
     if holder is None:
         raise HTTPException(
             401, "Unknown, expired or revoked token.", {"WWW-Authenticate": "Bearer"}
@@ -74,10 +76,13 @@ def _require(who: Caller, scope: str) -> Caller:
 
 
 async def caller(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
+    request: Request,
+    session: Tx,
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
 ) -> Caller:
-    """The token's holder; reading needs the `read` scope, anything else `write`."""
-    who = await _holder(request, credentials)
+    """The token's holder, looked up in the request's transaction; reading needs the
+    `read` scope, anything else `write`."""
+    who = await _holder(request, session, credentials)
     return _require(who, tokens.READ if request.method in SAFE_METHODS else tokens.WRITE)
 
 
@@ -85,15 +90,20 @@ def caller_with(scope: str) -> Callable[..., Awaitable[Caller]]:
     """Like `caller`, for a route that needs one particular scope."""
 
     async def dependency(
-        request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
+        request: Request,
+        session: Tx,
+        credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
     ) -> Caller:
-        return _require(await _holder(request, credentials), scope)
+        return _require(await _holder(request, session, credentials), scope)
 
     return dependency
 
 
 token_minter = caller_with(tokens.MINT_TOKENS)
 account_linker = caller_with(tokens.MINT_LINK_CODES)
+ApiCaller = Annotated[Caller, Depends(caller)]
+TokenMinter = Annotated[Caller, Depends(token_minter)]
+AccountLinker = Annotated[Caller, Depends(account_linker)]
 
 
 class Me(BaseModel):
@@ -206,102 +216,91 @@ class ExportOut(BaseModel):
 
 
 @router.get("/me", response_model=Me)
-async def me(request: Request, who: Caller = Depends(caller)) -> Me:
-    async with state(request).transaction() as session:
-        user = await session.get(User, who.user_id)
-        assert user is not None
-        return Me(
-            id=user.id, display_name=user.display_name, timezone=user.timezone, email=user.email
-        )
+async def me(request: Request, who: ApiCaller, session: Tx) -> Me:
+    user = await session.get(User, who.user_id)
+    assert user is not None
+    return Me(id=user.id, display_name=user.display_name, timezone=user.timezone, email=user.email)
 
 
 @router.get("/stats", response_model=StatsOut)
 async def stats(
     request: Request,
+    who: ApiCaller,
+    session: Tx,
     period: Literal["week", "month", "all"] = "week",
-    who: Caller = Depends(caller),
 ) -> StatsOut:
     web = state(request)
-    async with web.transaction() as session:
-        user = await session.get(User, who.user_id)
-        assert user is not None
-        report = await analytics.user_stats(session, user, period, web.now())
+    user = await session.get(User, who.user_id)
+    assert user is not None
+    report = await analytics.user_stats(session, user, period, web.now())
     return StatsOut.model_validate(report.as_dict())
 
 
 @router.get("/identities", response_model=list[IdentityOut])
-async def identities(request: Request, who: Caller = Depends(caller)) -> list[IdentityOut]:
-    async with state(request).transaction() as session:
-        rows = await accounts.list_identities(session, who.user_id)
-        return [
-            IdentityOut(
-                id=r.id,
-                platform=r.platform,
-                display_name=r.display_name,
-                last_seen_at=r.last_seen_at,
-            )
-            for r in rows
-        ]
+async def identities(request: Request, who: ApiCaller, session: Tx) -> list[IdentityOut]:
+    rows = await accounts.list_identities(session, who.user_id)
+    return [
+        IdentityOut(
+            id=r.id,
+            platform=r.platform,
+            display_name=r.display_name,
+            last_seen_at=r.last_seen_at,
+        )
+        for r in rows
+    ]
 
 
 @router.delete("/identities/{identity_id}", status_code=204)
 async def unlink_identity(
-    request: Request, identity_id: RowId, who: Caller = Depends(caller)
+    request: Request, who: ApiCaller, session: Tx, identity_id: RowId
 ) -> None:
-    async with state(request).transaction() as session:
-        await accounts.unlink_identity(session, who.user_id, identity_id)
+    await accounts.unlink_identity(session, who.user_id, identity_id)
 
 
 @router.get("/tokens", response_model=list[TokenOut])
-async def list_tokens(request: Request, who: Caller = Depends(caller)) -> list[TokenOut]:
-    async with state(request).transaction() as session:
-        return [TokenOut.of(t) for t in await tokens.list_api_tokens(session, who.user_id)]
+async def list_tokens(request: Request, who: ApiCaller, session: Tx) -> list[TokenOut]:
+    return [TokenOut.of(t) for t in await tokens.list_api_tokens(session, who.user_id)]
 
 
 @router.post("/tokens", response_model=CreatedToken, status_code=201)
 async def create_token(
-    request: Request, body: NewToken, who: Caller = Depends(token_minter)
+    request: Request, who: TokenMinter, session: Tx, body: NewToken
 ) -> CreatedToken:
     """Needs the `tokens:create` scope (given only on the settings page, with the password).
     The new token has read and/or write only, and dies with the token that made it."""
     web = state(request)
-    async with web.transaction() as session:
-        token, secret = await tokens.mint_api_token(
-            session, who.holder, body.name, web.now(), scopes=body.scopes, days=body.days
-        )
-        return CreatedToken(**TokenOut.of(token).model_dump(), token=secret)
+    token, secret = await tokens.mint_api_token(
+        session, who.holder, body.name, web.now(), scopes=body.scopes, days=body.days
+    )
+    return CreatedToken(**TokenOut.of(token).model_dump(), token=secret)
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
-async def delete_token(request: Request, token_id: RowId, who: Caller = Depends(caller)) -> None:
-    async with state(request).transaction() as session:
-        await tokens.delete_api_token(session, who.user_id, token_id)
+async def delete_token(request: Request, who: ApiCaller, session: Tx, token_id: RowId) -> None:
+    await tokens.delete_api_token(session, who.user_id, token_id)
 
 
 @router.post("/link-codes", response_model=LinkCodeOut, status_code=201)
-async def link_code(request: Request, who: Caller = Depends(account_linker)) -> LinkCodeOut:
+async def link_code(request: Request, who: AccountLinker, session: Tx) -> LinkCodeOut:
     """Needs the `link-codes:create` scope; revoking the token voids the code."""
     web = state(request)
-    async with web.transaction() as session:
-        code = await accounts.create_link_code(
-            session, who.user_id, web.now(), token_id=who.holder.token_id
-        )
+    code = await accounts.create_link_code(
+        session, who.user_id, web.now(), token_id=who.holder.token_id
+    )
     return LinkCodeOut(code=code, expires_in_seconds=int(accounts.LINK_CODE_TTL.total_seconds()))
 
 
 @router.post("/link", response_model=Linked)
-async def link(request: Request, body: LinkIn, who: Caller = Depends(account_linker)) -> Linked:
+async def link(request: Request, who: AccountLinker, session: Tx, body: LinkIn) -> Linked:
     """Entering a code moves this account's data into the code's maker: it needs the
     `link-codes:create` scope too."""
     web = state(request)
     if not await link_attempt_allowed(web.redis, who.user_id, web.now()):
         raise HTTPException(429, "Too many link attempts; wait a minute.")
-    async with web.transaction() as session:
-        survivor = await accounts.redeem_link_code(session, body.code, who.user_id, web.now())
+    survivor = await accounts.redeem_link_code(session, body.code, who.user_id, web.now())
     return Linked(user_id=survivor)
 
 
 @router.get("/export", response_model=ExportOut)
-async def export(request: Request, who: Caller = Depends(caller)) -> ExportOut:
-    async with state(request).transaction() as session:
-        return ExportOut.model_validate(await userdata.export_user(session, who.user_id))
+async def export(request: Request, who: ApiCaller, session: Tx) -> ExportOut:
+    return ExportOut.model_validate(await userdata.export_user(session, who.user_id))

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.rest import Caller, PlainText, caller
-from api.web import RowId, state
+from api.rest import ApiCaller, Caller, PlainText
+from api.web import RowId, Tx, state
 from core.documents import service as documents
 from core.flashcards import browse, decks
 from core.flashcards import service as flashcards
@@ -99,24 +99,23 @@ def _days(rows: list[tuple[date, int]]) -> list[DayCount]:
 
 
 @router.get("/decks", response_model=list[DeckOut])
-async def list_decks(request: Request, who: Caller = Depends(caller)) -> list[DeckOut]:
+async def list_decks(request: Request, who: ApiCaller, session: Tx) -> list[DeckOut]:
     web = state(request)
-    async with web.transaction() as session:
-        rows = await flashcards.list_decks(session, await _user(session, who), web.now())
-        return [_deck_out(d) for d in rows]
+    rows = await flashcards.list_decks(session, await _user(session, who), web.now())
+    return [_deck_out(d) for d in rows]
 
 
 @router.get("/decks/{deck_id}/stats", response_model=DeckStatsOut)
 async def get_deck_stats(
     request: Request,
+    who: ApiCaller,
+    session: Tx,
     deck_id: RowId,
     days: int = Query(default=30, ge=1, le=365),
-    who: Caller = Depends(caller),
 ) -> DeckStatsOut:
     web = state(request)
-    async with web.transaction() as session:
-        user = await _user(session, who)
-        found = await deck_stats.deck_stats(session, user, deck_id, web.now(), days=days)
+    user = await _user(session, who)
+    found = await deck_stats.deck_stats(session, user, deck_id, web.now(), days=days)
     return DeckStatsOut(
         deck_id=found.deck_id,
         name=found.name,
@@ -133,14 +132,14 @@ async def get_deck_stats(
 @router.get("/decks/{deck_id}/cards", response_model=list[CardOut])
 async def list_cards(
     request: Request,
+    who: ApiCaller,
+    session: Tx,
     deck_id: RowId,
     offset: int = Query(default=0, ge=0, le=1_000_000),
     limit: int = Query(default=50, ge=1, le=500),
-    who: Caller = Depends(caller),
 ) -> list[CardOut]:
-    async with state(request).transaction() as session:
-        user = await _user(session, who)
-        rows = await deck_stats.list_cards(session, user, deck_id, offset=offset, limit=limit)
+    user = await _user(session, who)
+    rows = await deck_stats.list_cards(session, user, deck_id, offset=offset, limit=limit)
     return [
         CardOut(
             card_id=c.card_id,
@@ -173,39 +172,36 @@ class MergedOut(BaseModel):
 
 @router.patch("/decks/{deck_id}", response_model=DeckOut)
 async def rename_deck(
-    request: Request, deck_id: RowId, body: DeckRename, who: Caller = Depends(caller)
+    request: Request, who: ApiCaller, session: Tx, deck_id: RowId, body: DeckRename
 ) -> DeckOut:
     web = state(request)
-    async with web.transaction() as session:
-        user = await _user(session, who)
-        deck = await decks.own_deck_by_id(session, user, deck_id)
-        await decks.rename_deck(session, user, deck, body.name)
-        return _deck_out(await flashcards.deck_summary(session, user, deck, web.now()))
+    user = await _user(session, who)
+    deck = await decks.own_deck_by_id(session, user, deck_id)
+    await decks.rename_deck(session, user, deck, body.name)
+    return _deck_out(await flashcards.deck_summary(session, user, deck, web.now()))
 
 
 @router.delete("/decks/{deck_id}", status_code=204)
-async def delete_deck(request: Request, deck_id: RowId, who: Caller = Depends(caller)) -> None:
-    async with state(request).transaction() as session:
-        await decks.delete_deck(session, await _user(session, who), deck_id)
+async def delete_deck(request: Request, who: ApiCaller, session: Tx, deck_id: RowId) -> None:
+    await decks.delete_deck(session, await _user(session, who), deck_id)
 
 
 @router.post("/decks/{deck_id}/merge", response_model=MergedOut)
 async def merge_deck(
-    request: Request, deck_id: RowId, body: DeckMerge, who: Caller = Depends(caller)
+    request: Request, who: ApiCaller, session: Tx, deck_id: RowId, body: DeckMerge
 ) -> MergedOut:
     """Move every card of this deck into `into_deck_id` (both yours) and delete this one."""
     web = state(request)
-    async with web.transaction() as session:
-        user = await _user(session, who)
-        source = await decks.own_deck_by_id(session, user, deck_id)
-        target = await decks.own_deck_by_id(session, user, body.into_deck_id)
-        merged = await decks.merge_decks(session, user, source, target, web.now())
-        summary = await flashcards.deck_summary(session, user, target, web.now())
-        return MergedOut(
-            deck=_deck_out(summary),
-            moved_cards=merged.moved_notes,
-            duplicates_dropped=merged.duplicates,
-        )
+    user = await _user(session, who)
+    source = await decks.own_deck_by_id(session, user, deck_id)
+    target = await decks.own_deck_by_id(session, user, body.into_deck_id)
+    merged = await decks.merge_decks(session, user, source, target, web.now())
+    summary = await flashcards.deck_summary(session, user, target, web.now())
+    return MergedOut(
+        deck=_deck_out(summary),
+        moved_cards=merged.moved_notes,
+        duplicates_dropped=merged.duplicates,
+    )
 
 
 class CardEntryOut(BaseModel):
@@ -247,18 +243,18 @@ class CardChange(BaseModel):
 @router.get("/cards", response_model=CardPageOut)
 async def find_cards(
     request: Request,
+    who: ApiCaller,
+    session: Tx,
     deck_id: int | None = Query(default=None, ge=1, le=2**63 - 1),
     search: str = Query(default="", max_length=200),
     offset: int = Query(default=0, ge=0, le=1_000_000),
     limit: int = Query(default=20, ge=1, le=100),
-    who: Caller = Depends(caller),
 ) -> CardPageOut:
-    async with state(request).transaction() as session:
-        user = await _user(session, who)
-        deck = await flashcards.get_deck(session, user, deck_id) if deck_id else None
-        page = await browse.find_cards(
-            session, user, deck=deck, search=search, offset=offset, limit=limit
-        )
+    user = await _user(session, who)
+    deck = await flashcards.get_deck(session, user, deck_id) if deck_id else None
+    page = await browse.find_cards(
+        session, user, deck=deck, search=search, offset=offset, limit=limit
+    )
     return CardPageOut(
         cards=[CardEntryOut.of(e) for e in page.entries],
         total=page.total,
@@ -269,58 +265,53 @@ async def find_cards(
 
 
 @router.get("/cards/{number}", response_model=CardEntryOut)
-async def get_card(request: Request, number: RowId, who: Caller = Depends(caller)) -> CardEntryOut:
-    async with state(request).transaction() as session:
-        return CardEntryOut.of(await browse.entry(session, await _user(session, who), number))
+async def get_card(request: Request, who: ApiCaller, session: Tx, number: RowId) -> CardEntryOut:
+    return CardEntryOut.of(await browse.entry(session, await _user(session, who), number))
 
 
 @router.patch("/cards/{number}", response_model=CardEntryOut)
 async def change_card(
-    request: Request, number: RowId, body: CardChange, who: Caller = Depends(caller)
+    request: Request, who: ApiCaller, session: Tx, number: RowId, body: CardChange
 ) -> CardEntryOut:
     web = state(request)
-    async with web.transaction() as session:
-        user = await _user(session, who)
-        found = await browse.entry(session, user, number)
-        if body.front is not None or body.back is not None:
-            front = body.front if body.front is not None else found.front
-            back = body.back if body.back is not None else found.back
-            found = await browse.edit_note(session, user, number, front, back, web.now())
-        if body.suspended is not None:
-            found = await browse.set_suspended(session, user, number, body.suspended, web.now())
-        return CardEntryOut.of(found)
+    user = await _user(session, who)
+    found = await browse.entry(session, user, number)
+    if body.front is not None or body.back is not None:
+        front = body.front if body.front is not None else found.front
+        back = body.back if body.back is not None else found.back
+        found = await browse.edit_note(session, user, number, front, back, web.now())
+    if body.suspended is not None:
+        found = await browse.set_suspended(session, user, number, body.suspended, web.now())
+    return CardEntryOut.of(found)
 
 
 @router.delete("/cards/{number}", status_code=204)
-async def delete_card(request: Request, number: RowId, who: Caller = Depends(caller)) -> None:
+async def delete_card(request: Request, who: ApiCaller, session: Tx, number: RowId) -> None:
     """Delete a card (owner only) with every learner's schedule and review log rows for it."""
-    async with state(request).transaction() as session:
-        await browse.delete_note(session, await _user(session, who), number)
+    await browse.delete_note(session, await _user(session, who), number)
 
 
 @router.get("/documents", response_model=list[DocumentOut])
-async def list_documents(request: Request, who: Caller = Depends(caller)) -> list[DocumentOut]:
-    async with state(request).transaction() as session:
-        rows = await documents.visible_documents(session, await _user(session, who), None)
-        return [
-            DocumentOut(
-                id=d.id,
-                title=d.title,
-                kind=d.kind,
-                size_bytes=d.size_bytes,
-                status=d.status,
-                error=d.error,
-                pages=d.pages,
-                chunk_count=d.chunk_count,
-                created_at=d.created_at,
-            )
-            for d in rows
-        ]
+async def list_documents(request: Request, who: ApiCaller, session: Tx) -> list[DocumentOut]:
+    rows = await documents.visible_documents(session, await _user(session, who), None)
+    return [
+        DocumentOut(
+            id=d.id,
+            title=d.title,
+            kind=d.kind,
+            size_bytes=d.size_bytes,
+            status=d.status,
+            error=d.error,
+            pages=d.pages,
+            chunk_count=d.chunk_count,
+            created_at=d.created_at,
+        )
+        for d in rows
+    ]
 
 
 @router.delete("/documents/{document_id}", status_code=204)
 async def delete_document(
-    request: Request, document_id: RowId, who: Caller = Depends(caller)
+    request: Request, who: ApiCaller, session: Tx, document_id: RowId
 ) -> None:
-    async with state(request).transaction() as session:
-        await documents.delete_own_document(session, await _user(session, who), document_id)
+    await documents.delete_own_document(session, await _user(session, who), document_id)

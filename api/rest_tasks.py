@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from api.rest import Caller, caller
-from api.web import RowId, state
+from api.rest import ApiCaller
+from api.web import RowId, Tx, state
 from core.identity.models import User
 from core.tasks import service as tasks
 from core.tasks.schemas import TaskCreate, TaskOut, TaskUpdate
@@ -34,77 +34,73 @@ def _reminders(request: Request) -> list[int]:
 @router.get("/tasks", response_model=TaskList)
 async def list_tasks(
     request: Request,
+    who: ApiCaller,
+    session: Tx,
     view: View = "open",
     subject: str | None = Query(default=None, max_length=64),
     limit: int = Query(default=20, ge=1, le=100),
     offset: int = Query(default=0, ge=0, le=1_000_000),
-    who: Caller = Depends(caller),
 ) -> TaskList:
     web = state(request)
-    async with web.transaction() as session:
-        page = await tasks.list_tasks(
-            session, who.user_id, view, now=web.now(), subject=subject, limit=limit, offset=offset
-        )
-        return TaskList(
-            tasks=[TaskOut.of(t) for t in page.tasks],
-            total=page.total,
-            view=view,
-            offset=offset,
-            limit=limit,
-            has_more=page.has_more,
-        )
+    page = await tasks.list_tasks(
+        session, who.user_id, view, now=web.now(), subject=subject, limit=limit, offset=offset
+    )
+    return TaskList(
+        tasks=[TaskOut.of(t) for t in page.tasks],
+        total=page.total,
+        view=view,
+        offset=offset,
+        limit=limit,
+        has_more=page.has_more,
+    )
 
 
 @router.post("/tasks", response_model=TaskOut, status_code=201)
-async def create_task(request: Request, body: TaskCreate, who: Caller = Depends(caller)) -> TaskOut:
+async def create_task(request: Request, who: ApiCaller, session: Tx, body: TaskCreate) -> TaskOut:
     web = state(request)
-    async with web.transaction() as session:
-        user = await session.get(User, who.user_id)
-        assert user is not None
-        new = body.resolve(user, web.now())
-        task = await tasks.create_task(
-            session,
-            who.user_id,
-            title=new.title,
-            now=web.now(),
-            due_at=new.due_at,
-            subject=new.subject,
-            priority=new.priority,
-            notes=new.notes,
-            reminder_minutes=_reminders(request),
-        )
-        return TaskOut.of(task)
+    user = await session.get(User, who.user_id)
+    assert user is not None
+    new = body.resolve(user, web.now())
+    task = await tasks.create_task(
+        session,
+        who.user_id,
+        title=new.title,
+        now=web.now(),
+        due_at=new.due_at,
+        subject=new.subject,
+        priority=new.priority,
+        notes=new.notes,
+        reminder_minutes=_reminders(request),
+    )
+    return TaskOut.of(task)
 
 
 @router.get("/tasks/{task_id}", response_model=TaskOut)
-async def get_task(request: Request, task_id: RowId, who: Caller = Depends(caller)) -> TaskOut:
-    async with state(request).transaction() as session:
-        return TaskOut.of(await tasks.task_by_id(session, who.user_id, task_id))
+async def get_task(request: Request, who: ApiCaller, session: Tx, task_id: RowId) -> TaskOut:
+    return TaskOut.of(await tasks.task_by_id(session, who.user_id, task_id))
 
 
 @router.patch("/tasks/{task_id}", response_model=TaskOut)
 async def update_task(
-    request: Request, task_id: RowId, body: TaskUpdate, who: Caller = Depends(caller)
+    request: Request, who: ApiCaller, session: Tx, task_id: RowId, body: TaskUpdate
 ) -> TaskOut:
     web = state(request)
     minutes = _reminders(request)
-    async with web.transaction() as session:
-        task = await tasks.update_task(
-            session, who.user_id, task_id, body.changes(), now=web.now(), reminder_minutes=minutes
+    task = await tasks.update_task(
+        session, who.user_id, task_id, body.changes(), now=web.now(), reminder_minutes=minutes
+    )
+    if body.completed is not None:
+        task = await tasks.complete_task(
+            session,
+            who.user_id,
+            task_id,
+            now=web.now(),
+            done=body.completed,
+            reminder_minutes=minutes,
         )
-        if body.completed is not None:
-            task = await tasks.complete_task(
-                session,
-                who.user_id,
-                task_id,
-                now=web.now(),
-                done=body.completed,
-                reminder_minutes=minutes,
-            )
-        return TaskOut.of(task)
+    return TaskOut.of(task)
 
 
 @router.delete("/tasks/{task_id}", status_code=204)
-async def delete_task(request: Request, task_id: RowId, who: Caller = Depends(caller)) -> None:
-    async with state(request).transaction() as session:
-        await tasks.delete_task(session, who.user_id, task_id)
+async def delete_task(request: Request, who: ApiCaller, session: Tx, task_id: RowId) -> None:
+    await tasks.delete_task(session, who.user_id, task_id)

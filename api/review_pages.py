@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.pages import page, see_other
-from api.web import RowId, Viewer, check_csrf, load_user, state, viewer
+from api.web import CurrentUser, RowId, SignedIn, Tx, Viewer, check_csrf, state
 from core.errors import BadInput, Forbidden, NotFound
 from core.flashcards import service as flashcards
 from core.flashcards.models import ReviewSession
@@ -26,84 +26,86 @@ KEYS = {rating: str(number) for number, rating in enumerate(RATINGS, 1)}
 
 
 @router.get("/review")
-async def review_start_page(request: Request, who: Viewer = Depends(viewer)) -> Response:
+async def review_start_page(
+    request: Request, who: SignedIn, user: CurrentUser, session: Tx
+) -> Response:
     web = state(request)
-    async with web.transaction() as session:
-        user = await load_user(session, who)
-        decks = await flashcards.list_decks(session, user, web.now())
+    decks = await flashcards.list_decks(session, user, web.now())
     return page(request, "review_start.html", who=who, csrf=who.csrf_token, decks=decks)
 
 
 @router.post("/review")
-async def start_review(request: Request, who: Viewer = Depends(viewer)) -> Response:
+async def start_review(request: Request, who: SignedIn, user: CurrentUser, session: Tx) -> Response:
     form = await check_csrf(request, who.csrf_token)
     web = state(request)
-    async with web.transaction() as session:
-        user = await load_user(session, who)
-        chosen = form.get("deck", "")
-        deck = await flashcards.get_deck(session, user, _id(chosen)) if chosen else None
-        run = await flashcards.start_session(session, user, deck, web.now())
-        run_id = run.id
+    chosen = form.get("deck", "")
+    deck = await flashcards.get_deck(session, user, _id(chosen)) if chosen else None
+    run = await flashcards.start_session(session, user, deck, web.now())
+    run_id = run.id
     return see_other(f"/review/{run_id}")
 
 
 @router.get("/review/{run_id}")
-async def review_next(request: Request, run_id: RowId, who: Viewer = Depends(viewer)) -> Response:
+async def review_next(
+    request: Request, run_id: RowId, who: SignedIn, user: CurrentUser, session: Tx
+) -> Response:
     """The next due card's front (its answer is in the page, hidden), or the summary."""
     web = state(request)
     now = web.now()
-    async with web.transaction() as session:
-        user = await load_user(session, who)
-        run = await _run(session, user, run_id)
-        card = None if run.finished_at else await flashcards.next_card(session, user, run, now)
-        if card is None:
-            return await _summary(request, who, session, user, run)
-        return _card_page(request, who, run, card, _ms(now), revealed=False)
+    run = await _run(session, user, run_id)
+    card = None if run.finished_at else await flashcards.next_card(session, user, run, now)
+    if card is None:
+        return await _summary(request, who, session, user, run)
+    return _card_page(request, who, run, card, _ms(now), revealed=False)
 
 
 @router.get("/review/{run_id}/card/{card_id}")
 async def review_answer(
-    request: Request, run_id: RowId, card_id: RowId, shown: int, who: Viewer = Depends(viewer)
+    request: Request,
+    run_id: RowId,
+    card_id: RowId,
+    shown: int,
+    who: SignedIn,
+    user: CurrentUser,
+    session: Tx,
 ) -> Response:
     """The card with its answer and the four grades (what "Show answer" leads to)."""
     web = state(request)
-    async with web.transaction() as session:
-        user = await load_user(session, who)
-        run = await _run(session, user, run_id)
-        card = await flashcards.show_card(session, user, card_id, web.now())
-        return _card_page(request, who, run, card, shown, revealed=True)
+    run = await _run(session, user, run_id)
+    card = await flashcards.show_card(session, user, card_id, web.now())
+    return _card_page(request, who, run, card, shown, revealed=True)
 
 
 @router.post("/review/{run_id}/grade")
-async def grade_card(request: Request, run_id: RowId, who: Viewer = Depends(viewer)) -> Response:
+async def grade_card(
+    request: Request, run_id: RowId, who: SignedIn, user: CurrentUser, session: Tx
+) -> Response:
     form = await check_csrf(request, who.csrf_token)
     web = state(request)
     ratings = {str(int(r)): r for r in RATINGS}
     if form.get("rating") not in ratings:
         raise BadInput("Pick Again, Hard, Good or Easy.")
-    async with web.transaction() as session:
-        user = await load_user(session, who)
-        run = await _run(session, user, run_id)
-        await grade_undoably(
-            session,
-            user,
-            run,
-            _id(form.get("card", "")),
-            ratings[form["rating"]],
-            _from_ms(_id(form.get("shown", ""))),
-            web.now(),
-        )
+    run = await _run(session, user, run_id)
+    await grade_undoably(
+        session,
+        user,
+        run,
+        _id(form.get("card", "")),
+        ratings[form["rating"]],
+        _from_ms(_id(form.get("shown", ""))),
+        web.now(),
+    )
     return see_other(f"/review/{run_id}")
 
 
 @router.post("/review/{run_id}/end")
-async def end_review(request: Request, run_id: RowId, who: Viewer = Depends(viewer)) -> Response:
+async def end_review(
+    request: Request, run_id: RowId, who: SignedIn, user: CurrentUser, session: Tx
+) -> Response:
     await check_csrf(request, who.csrf_token)
     web = state(request)
-    async with web.transaction() as session:
-        user = await load_user(session, who)
-        run = await _run(session, user, run_id)
-        await flashcards.finish_session(session, user, run, web.now())
+    run = await _run(session, user, run_id)
+    await flashcards.finish_session(session, user, run, web.now())
     return see_other(f"/review/{run_id}")
 
 

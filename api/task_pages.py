@@ -8,12 +8,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.pages import page, see_other
-from api.web import RowId, Viewer, check_csrf, load_user, state, viewer
+from api.web import CurrentUser, RowId, SignedIn, Tx, Viewer, check_csrf, load_user, state
 from core.errors import BadInput, NotFound, TeddyError
 from core.identity.models import User
 from core.identity.service import user_zone
@@ -52,46 +52,45 @@ def _read_due(text: str, user: User, now: datetime) -> tuple[datetime | None, bo
 
 async def _render(
     request: Request,
+    session: AsyncSession,
     who: Viewer,
     status: int = 200,
     *,
     subject: str | None = None,
     **extra: Any,
 ) -> Response:
-    web = state(request)
-    now = web.now()
-    async with web.transaction() as session:
-        user = await load_user(session, who)
-        zone = user_zone(user)
-        everything = await tasks.list_tasks(session, who.user_id, "open", now=now, limit=100)
-        shown = everything
-        if subject:
-            shown = await tasks.list_tasks(
-                session, who.user_id, "open", now=now, subject=subject, limit=100
-            )
-        done = await tasks.list_tasks(session, who.user_id, "done", now=now, limit=20)
-        undo = await _pending_undo(session, who, request.query_params.get("undo", ""), now)
-        changed = request.query_params.get("changed", "")
-        return page(
-            request,
-            "tasks.html",
-            status,
-            who=who,
-            csrf=who.csrf_token,
-            open_tasks=shown.tasks,
-            done_tasks=done.tasks,
-            subjects=sorted({t.subject for t in everything.tasks if t.subject}),
-            subject=(subject or "").lstrip("#").lower(),
-            zone=zone,
-            now=now,
-            due_text=lambda task: _due_text(task, zone, now),
-            priorities=PRIORITIES,
-            priority_label=lambda value: Priority(value).label,
-            undo=undo,
-            changed=int(changed) if changed.isdigit() and len(changed) < 19 else None,
-            undo_minutes=UNDO_MINUTES,
-            **extra,
+    now = state(request).now()
+    user = await load_user(session, who)
+    zone = user_zone(user)
+    everything = await tasks.list_tasks(session, who.user_id, "open", now=now, limit=100)
+    shown = everything
+    if subject:
+        shown = await tasks.list_tasks(
+            session, who.user_id, "open", now=now, subject=subject, limit=100
         )
+    done = await tasks.list_tasks(session, who.user_id, "done", now=now, limit=20)
+    undo = await _pending_undo(session, who, request.query_params.get("undo", ""), now)
+    changed = request.query_params.get("changed", "")
+    return page(
+        request,
+        "tasks.html",
+        status,
+        who=who,
+        csrf=who.csrf_token,
+        open_tasks=shown.tasks,
+        done_tasks=done.tasks,
+        subjects=sorted({t.subject for t in everything.tasks if t.subject}),
+        subject=(subject or "").lstrip("#").lower(),
+        zone=zone,
+        now=now,
+        due_text=lambda task: _due_text(task, zone, now),
+        priorities=PRIORITIES,
+        priority_label=lambda value: Priority(value).label,
+        undo=undo,
+        changed=int(changed) if changed.isdigit() and len(changed) < 19 else None,
+        undo_minutes=UNDO_MINUTES,
+        **extra,
+    )
 
 
 async def _pending_undo(
@@ -107,23 +106,21 @@ async def _pending_undo(
 
 
 @router.get("/tasks")
-async def tasks_page(
-    request: Request, subject: str = "", who: Viewer = Depends(viewer)
-) -> Response:
+async def tasks_page(request: Request, who: SignedIn, session: Tx, subject: str = "") -> Response:
     try:
-        return await _render(request, who, subject=subject or None)
+        async with session.begin_nested():
+            return await _render(request, session, who, subject=subject or None)
     except BadInput as err:
-        return await _render(request, who, 400, error=err.message)
+        return await _render(request, session, who, 400, error=err.plain)
 
 
 @router.post("/tasks")
-async def add_task(request: Request, who: Viewer = Depends(viewer)) -> Response:
+async def add_task(request: Request, who: SignedIn, user: CurrentUser, session: Tx) -> Response:
     form = await check_csrf(request, who.csrf_token)
     web = state(request)
     text = form.get("text", "")
     try:
-        async with web.transaction() as session:
-            user = await load_user(session, who)
+        async with session.begin_nested():
             parsed = parse_task_text(text, web.now(), user_zone(user), languages_for(user.locale))
             task = await tasks.create_task(
                 session,
@@ -138,21 +135,18 @@ async def add_task(request: Request, who: Viewer = Depends(viewer)) -> Response:
             task_id = task.id
     except TeddyError as err:
         # The typed text stays in the box, so one wrong word is not the whole task again.
-        return await _render(request, who, 400, error=err.message, text=text)
+        return await _render(request, session, who, 400, error=err.plain, text=text)
     return see_other(f"/tasks?changed={task_id}")
 
 
 @router.get("/tasks/read-due")
-async def read_due(request: Request, text: str = "", who: Viewer = Depends(viewer)) -> Response:
+async def read_due(request: Request, user: CurrentUser, text: str = "") -> Response:
     """How the due field reads as it is typed (tasks.js shows it next to the field)."""
-    web = state(request)
-    now = web.now()
-    async with web.transaction() as session:
-        user = await load_user(session, who)
+    now = state(request).now()
     try:
         due, cleared = _read_due(text[:200], user, now)
     except BadInput as err:
-        return JSONResponse({"ok": False, "message": err.message})
+        return JSONResponse({"ok": False, "message": err.plain})
     if cleared or due is None:
         return JSONResponse({"ok": True, "message": "No due date."})
     zone = user_zone(user)
@@ -161,13 +155,14 @@ async def read_due(request: Request, text: str = "", who: Viewer = Depends(viewe
 
 
 @router.post("/tasks/{task_id}/edit")
-async def edit_task(request: Request, task_id: RowId, who: Viewer = Depends(viewer)) -> Response:
+async def edit_task(
+    request: Request, task_id: RowId, who: SignedIn, user: CurrentUser, session: Tx
+) -> Response:
     form = await check_csrf(request, who.csrf_token)
     web = state(request)
     now = web.now()
     try:
-        async with web.transaction() as session:
-            user = await load_user(session, who)
+        async with session.begin_nested():
             task = await tasks.task_by_id(session, who.user_id, task_id)
             due_field = form.get("due", "")
             unchanged = due_field.strip() == _due_text(task, user_zone(user), now)
@@ -194,47 +189,42 @@ async def edit_task(request: Request, task_id: RowId, who: Viewer = Depends(view
         raise
     except TeddyError as err:
         return await _render(
-            request, who, 400, error=err.message, editing=task_id, typed=dict(form)
+            request, session, who, 400, error=err.plain, editing=task_id, typed=dict(form)
         )
     return see_other(f"/tasks?changed={task_id}")
 
 
 @router.post("/tasks/{task_id}/toggle")
-async def toggle_task(request: Request, task_id: RowId, who: Viewer = Depends(viewer)) -> Response:
+async def toggle_task(request: Request, task_id: RowId, who: SignedIn, session: Tx) -> Response:
     await check_csrf(request, who.csrf_token)
     web = state(request)
-    async with web.transaction() as session:
-        await tasks.complete_task(
-            session,
-            who.user_id,
-            task_id,
-            now=web.now(),
-            reminder_minutes=web.settings.task_reminder_minutes,
-        )
+    await tasks.complete_task(
+        session,
+        who.user_id,
+        task_id,
+        now=web.now(),
+        reminder_minutes=web.settings.task_reminder_minutes,
+    )
     return see_other("/tasks")
 
 
 @router.post("/tasks/{task_id}/delete")
-async def delete_task(request: Request, task_id: RowId, who: Viewer = Depends(viewer)) -> Response:
+async def delete_task(request: Request, task_id: RowId, who: SignedIn, session: Tx) -> Response:
     """Delete, keeping the task for chat's undo (`core.tasks.undo`, 10 minutes)."""
     await check_csrf(request, who.csrf_token)
-    web = state(request)
-    async with web.transaction() as session:
-        before = task_undo.snapshot(await tasks.task_by_id(session, who.user_id, task_id))
-        await tasks.delete_task(session, who.user_id, task_id)
-        entry = await task_undo.record(session, who.user_id, "deleted", task_id, before, web.now())
-        entry_id = entry.id
-    return see_other(f"/tasks?undo={entry_id}")
+    now = state(request).now()
+    before = task_undo.snapshot(await tasks.task_by_id(session, who.user_id, task_id))
+    await tasks.delete_task(session, who.user_id, task_id)
+    entry = await task_undo.record(session, who.user_id, "deleted", task_id, before, now)
+    return see_other(f"/tasks?undo={entry.id}")
 
 
 @router.post("/tasks/undo/{entry_id}")
-async def undo_delete(request: Request, entry_id: RowId, who: Viewer = Depends(viewer)) -> Response:
+async def undo_delete(request: Request, entry_id: RowId, who: SignedIn, session: Tx) -> Response:
     await check_csrf(request, who.csrf_token)
     web = state(request)
-    async with web.transaction() as session:
-        entry = await task_undo.entry_for(session, who.user_id, entry_id, web.now())
-        task = await task_undo.undo(
-            session, who.user_id, entry, web.now(), list(web.settings.task_reminder_minutes)
-        )
-        task_id = task.id
-    return see_other(f"/tasks?changed={task_id}")
+    entry = await task_undo.entry_for(session, who.user_id, entry_id, web.now())
+    task = await task_undo.undo(
+        session, who.user_id, entry, web.now(), list(web.settings.task_reminder_minutes)
+    )
+    return see_other(f"/tasks?changed={task.id}")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Request
 from fastapi import Path as PathParam
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
@@ -93,17 +93,37 @@ def state(request: Request) -> WebState:
     return web
 
 
-async def optional_viewer(request: Request) -> Viewer | None:
+async def request_transaction(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's one unit of work: committed when the route returns (before the
+    response is sent, so a failed commit is an error, not a lost write), rolled back when
+    it raises."""
+    async with state(request).transaction() as session:
+        yield session
+
+
+# A route that takes `Tx` (directly or through `SignedIn`/`CurrentUser`) runs in one
+# transaction, shared with the sign-in check.
+Tx = Annotated[AsyncSession, Depends(request_transaction, scope="function")]
+
+
+async def viewer_in(session: AsyncSession, request: Request) -> Viewer | None:
+    """Who the session cookie signs in, looked up in `session`."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    web = state(request)
-    async with web.transaction() as session:
-        found = await accounts.session_user(session, token, web.now())
-        if found is None:
-            return None
-        user, row = found
-        return Viewer(user.id, user.display_name, row.csrf_token, token)
+    found = await accounts.session_user(session, token, state(request).now())
+    if found is None:
+        return None
+    user, row = found
+    return Viewer(user.id, user.display_name, row.csrf_token, token)
+
+
+async def optional_viewer(request: Request) -> Viewer | None:
+    """Who is signed in, checked in a transaction of its own (for routes that open theirs)."""
+    if not request.cookies.get(SESSION_COOKIE):
+        return None
+    async with state(request).transaction() as session:
+        return await viewer_in(session, request)
 
 
 class SignInRequired(Exception):
@@ -115,6 +135,25 @@ async def viewer(request: Request) -> Viewer:
     if found is None:
         raise SignInRequired()
     return found
+
+
+async def signed_in(request: Request, session: Tx) -> Viewer:
+    """The signed-in browser, checked inside the request's transaction."""
+    found = await viewer_in(session, request)
+    if found is None:
+        raise SignInRequired()
+    return found
+
+
+SignedIn = Annotated[Viewer, Depends(signed_in)]
+
+
+async def current_user(session: Tx, who: SignedIn) -> User:
+    # The sign-in check loaded the user into this session: no second query.
+    return await load_user(session, who)
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
 
 
 def is_tls(request: Request) -> bool:

@@ -5,13 +5,26 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from core.chat.markup import to_plain
+
 
 class TeddyError(Exception):
-    """Base of every error with a user-facing message."""
+    """Base of every error with a user-facing message.
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    `plain` says what went wrong in words that fit any edge (a web page, a REST error);
+    `hint` is the chat's next step ("Send /tasks all to see them.") and `message` joins
+    the two, as the chat shows it."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        self.hint = hint
+        self.message = f"{message} {hint}" if hint else message
+        self._said = message
+        super().__init__(self.message)
+
+    @property
+    def plain(self) -> str:
+        """The message without the chat's hint or markup."""
+        return to_plain(self._said)
 
 
 class BadInput(TeddyError):

@@ -129,7 +129,7 @@ async def get_note(session: AsyncSession, user: User, number: int) -> tuple[Note
         )
     ).first()
     if found is None:
-        raise NotFound(f"There is no card {number} in your decks. /cards lists them.")
+        raise NotFound(f"There is no card {number} in your decks.", "/cards lists them.")
     note, deck = found
     return note, deck
 

@@ -20,7 +20,7 @@ def check_deck_name(name: str) -> str:
     starts with a `/deck` sub-command word."""
     clean = " ".join(name.split())
     if not clean:
-        raise BadInput("Give the deck a name: /deck Biology")
+        raise BadInput("Give the deck a name.", "For example /deck Biology")
     if len(clean) > MAX_DECK_NAME:
         raise BadInput(f"A deck name can be at most {MAX_DECK_NAME} characters.")
     if "\x00" in clean:

@@ -113,22 +113,20 @@ async def settings(ctx: Ctx, args: str) -> Reply:
     if not value.strip():
         return Reply.text(f"/settings {escape(shorten(key))} needs a value.\n\n{SETTINGS_USAGE}")
     if key in ("tz", "timezone"):
-        user.timezone = service.parse_timezone(value)
+        service.update_settings(user, timezone=value)
         return Reply.text(f"Time zone set to {user.timezone}. Reminders follow your local time.")
     if key == "quiet":
-        hours = service.parse_quiet_hours(value)
-        user.quiet_start, user.quiet_end = hours if hours else (None, None)
-        if hours is None:
+        service.update_settings(user, quiet=value)
+        if user.quiet_start is None or user.quiet_end is None:
             return Reply.text("Quiet hours off: notifications can arrive at any time.")
         return Reply.text(
-            f"Quiet hours {hours[0]:%H:%M}–{hours[1]:%H:%M}: "
+            f"Quiet hours {user.quiet_start:%H:%M}–{user.quiet_end:%H:%M}: "
             "I'll hold notifications until they end."
         )
     if key == "digest":
-        if value.strip().lower() == "off":
-            user.digest_time = None
+        service.update_settings(user, digest=value)
+        if user.digest_time is None:
             return Reply.text("Daily digest off.")
-        user.digest_time = service.parse_clock_time(value)
         return Reply.text(f"Daily digest at {user.digest_time:%H:%M} your time.")
     return Reply.text(f"There is no setting “{escape(shorten(key))}”.\n\n{SETTINGS_USAGE}")
 

@@ -295,6 +295,17 @@ async def ensure_member(
     )
 
 
+async def rooms_of(session: AsyncSession, user_id: int) -> list[Room]:
+    """The rooms the user is a member of, by title."""
+    found = await session.scalars(
+        select(Room)
+        .join(Membership, Membership.room_id == Room.id)
+        .where(Membership.user_id == user_id)
+        .order_by(Room.title, Room.id)
+    )
+    return list(found)
+
+
 async def is_member(session: AsyncSession, room_id: int, user_id: int) -> bool:
     found = await session.scalar(
         select(Membership.id).where(Membership.room_id == room_id, Membership.user_id == user_id)
@@ -313,8 +324,9 @@ def parse_timezone(name: str) -> str:
     match = _zones_by_lowercase().get(cleaned.lower())
     if match is None:
         raise BadInput(
-            f"I don't know the time zone “{escape(shorten(cleaned))}”. Use an Area/City name, "
-            "for example /settings tz Europe/Berlin or /settings tz America/New_York."
+            f"I don't know the time zone “{escape(shorten(cleaned))}”. Use an Area/City name "
+            "such as Europe/Berlin or America/New_York.",
+            "For example /settings tz Europe/Berlin",
         )
     return match
 
@@ -343,8 +355,41 @@ def parse_quiet_hours(text: str) -> tuple[time, time] | None:
         return None
     start, sep, end = cleaned.partition("-")
     if not sep:
-        raise BadInput("Quiet hours look like /settings quiet 22:00-07:00 (or off).")
+        raise BadInput(
+            "Quiet hours are two times, like 22:00-07:00 (or off).",
+            "For example /settings quiet 22:00-07:00",
+        )
     return parse_clock_time(start), parse_clock_time(end)
+
+
+def parse_digest_time(text: str) -> time | None:
+    """`07:30` -> 07:30; `off` (or nothing) -> None."""
+    cleaned = text.strip().lower()
+    return None if cleaned in ("", "off") else parse_clock_time(cleaned)
+
+
+MAX_DISPLAY_NAME = 200
+
+
+def update_settings(
+    user: User,
+    *,
+    display_name: str | None = None,
+    timezone: str | None = None,
+    quiet: str | None = None,
+    digest: str | None = None,
+) -> None:
+    """Change the given settings, as typed in chat or on the web. Every value is read
+    before any is set, so one that cannot be read changes nothing."""
+    zone = parse_timezone(timezone) if timezone is not None else user.timezone
+    hours = parse_quiet_hours(quiet) if quiet is not None else (user.quiet_start, user.quiet_end)
+    digest_at = parse_digest_time(digest) if digest is not None else user.digest_time
+    name = " ".join((display_name or "").split())[:MAX_DISPLAY_NAME]
+    if name:
+        user.display_name = name
+    user.timezone = zone
+    user.quiet_start, user.quiet_end = hours if hours else (None, None)
+    user.digest_time = digest_at
 
 
 def in_quiet_hours(user: User, local_time: time) -> bool:

@@ -87,7 +87,7 @@ async def task_by_number(
     task = await session.scalar(select(Task).where(owner, Task.number == number))
     if task is None:
         where = "in this room" if room_id is not None else "in your list"
-        raise NotFound(f"There is no task {number} {where}. Send /tasks all to see them.")
+        raise NotFound(f"There is no task {number} {where}.", "Send /tasks all to see them.")
     return task
 
 
@@ -117,7 +117,7 @@ def _clean_text(text: str, what: str) -> str:
 def _clean_title(title: str) -> str:
     cleaned = " ".join(_clean_text(title, "title").split())
     if not cleaned:
-        raise BadInput("A task needs a title, e.g. /task Lab report fri 5pm #chem !high")
+        raise BadInput("A task needs a title.", "e.g. /task Lab report fri 5pm #chem !high")
     if len(cleaned) > MAX_TITLE:
         raise BadInput(f"That title is {len(cleaned):,} characters; keep it under {MAX_TITLE}.")
     return cleaned
