@@ -5,32 +5,31 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.schemas.accounts import (
+    CreatedToken,
+    ExportOut,
+    IdentityOut,
+    LinkCodeOut,
+    Linked,
+    LinkIn,
+    Me,
+    NewToken,
+    TokenOut,
+)
+from api.schemas.stats import StatsOut
 from api.web import RowId, Tx, state, within_rate
 from core.accounts import service as accounts
 from core.accounts import tokens, userdata
-from core.accounts.models import ApiToken
 from core.accounts.ratelimit import link_attempt_allowed
 from core.accounts.tokens import TokenHolder
 from core.analytics import service as analytics
 from core.identity.models import User
-
-
-def _no_nul(value: str) -> str:
-    # PostgreSQL text cannot hold NUL: refuse it as bad input, not a database error.
-    if "\x00" in value:
-        raise ValueError("must not contain a NUL character")
-    return value
-
-
-PlainText = Annotated[str, AfterValidator(_no_nul)]
 
 bearer = HTTPBearer(auto_error=False, description="An API token made on the settings page.")
 router = APIRouter(prefix="/api/v1", tags=["v1"])
@@ -106,132 +105,32 @@ TokenMinter = Annotated[Caller, Depends(token_minter)]
 AccountLinker = Annotated[Caller, Depends(account_linker)]
 
 
-class Me(BaseModel):
-    id: int
-    display_name: str
-    timezone: str
-    email: str | None
-
-
-class IdentityOut(BaseModel):
-    id: int
-    platform: str
-    display_name: str
-    last_seen_at: datetime
-
-
-class TokenOut(BaseModel):
-    id: int
-    name: str
-    scopes: list[str]
-    created_at: datetime
-    expires_at: datetime
-    last_used_at: datetime | None
-
-    @classmethod
-    def of(cls, token: ApiToken) -> TokenOut:
-        return cls(
-            id=token.id,
-            name=token.name,
-            scopes=token.scopes.split(),
-            created_at=token.created_at,
-            expires_at=token.expires_at,
-            last_used_at=token.last_used_at,
+async def api_user(session: Tx, who: ApiCaller) -> User:
+    """The caller's user, in the request's transaction."""
+    user = await session.get(User, who.user_id)
+    if user is None:  # deleted since the token was checked, in this very transaction
+        raise HTTPException(
+            401, "Unknown, expired or revoked token.", {"WWW-Authenticate": "Bearer"}
         )
+    return user
 
 
-class NewToken(BaseModel):
-    name: PlainText = Field(default="script", max_length=100)
-    scopes: list[Literal["read", "write"]] = Field(default=["read", "write"], min_length=1)
-    days: Literal[7, 30, 90, 365] = 90
-
-
-class CreatedToken(TokenOut):
-    token: str
-
-
-class LinkCodeOut(BaseModel):
-    code: str
-    expires_in_seconds: int
-
-
-class LinkIn(BaseModel):
-    code: PlainText = Field(min_length=4, max_length=20)
-
-
-class Linked(BaseModel):
-    user_id: int
-
-
-class TaskCounts(BaseModel):
-    total: int
-    done: int
-    overdue: int
-    completion_rate: float
-
-
-class SubjectMinutes(BaseModel):
-    subject: str | None
-    minutes: int
-
-
-class FigureOut(BaseModel):
-    """One labelled figure, worded as the chat and the dashboard word it."""
-
-    key: str
-    label: str
-    value: float
-    text: str
-
-
-class StatsOut(BaseModel):
-    """The dashboard's numbers: one entry per day in `days` for every daily series."""
-
-    period: str
-    days: list[date]
-    activity: dict[str, list[int]]
-    colours: dict[str, str]
-    study_minutes: list[float]
-    study_by_subject: list[SubjectMinutes]
-    reviews: list[int]
-    retention: float | None
-    tasks: TaskCounts | None
-    streak: int
-    linked_accounts: int
-    due_days: list[date]
-    due_forecast: list[int]
-    total_activity: int
-    ai_requests: list[int]
-    ai_tokens: list[int]
-    figures: list[FigureOut]
-
-
-class ExportOut(BaseModel):
-    """Everything stored about the caller: `tables` maps each table to its rows."""
-
-    format: str
-    user: dict[str, Any]
-    tables: dict[str, list[dict[str, Any]]]
-    extra: dict[str, Any]
+ApiUser = Annotated[User, Depends(api_user)]
 
 
 @router.get("/me", response_model=Me)
-async def me(request: Request, who: ApiCaller, session: Tx) -> Me:
-    user = await session.get(User, who.user_id)
-    assert user is not None
+async def me(user: ApiUser) -> Me:
     return Me(id=user.id, display_name=user.display_name, timezone=user.timezone, email=user.email)
 
 
 @router.get("/stats", response_model=StatsOut)
 async def stats(
     request: Request,
-    who: ApiCaller,
+    user: ApiUser,
     session: Tx,
     period: Literal["week", "month", "all"] = "week",
 ) -> StatsOut:
     web = state(request)
-    user = await session.get(User, who.user_id)
-    assert user is not None
     report = await analytics.user_stats(session, user, period, web.now())
     return StatsOut.model_validate(report.as_dict())
 

@@ -4,81 +4,32 @@ and core.documents; every lookup is scoped there."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.rest import ApiCaller, Caller, PlainText
+from api.rest import ApiCaller, ApiUser
+from api.schemas.study import (
+    CardChange,
+    CardEntryOut,
+    CardOut,
+    CardPageOut,
+    DayCount,
+    DeckMerge,
+    DeckOut,
+    DeckRename,
+    DeckStatsOut,
+    DocumentOut,
+    MergedOut,
+)
 from api.web import RowId, Tx, state
 from core.documents import service as documents
 from core.flashcards import browse, decks
 from core.flashcards import service as flashcards
 from core.flashcards import stats as deck_stats
-from core.flashcards.browse import CardEntry
 from core.flashcards.service import DeckSummary
-from core.identity.models import User
 
 router = APIRouter(prefix="/api/v1", tags=["study"])
-
-
-class DeckOut(BaseModel):
-    id: int
-    name: str
-    owned: bool
-    room_id: int | None
-    room_title: str | None
-    cards: int
-    due: int
-    new: int
-
-
-class DayCount(BaseModel):
-    day: date
-    count: int
-
-
-class DeckStatsOut(BaseModel):
-    deck_id: int
-    name: str
-    cards: int
-    due_now: int
-    new: int
-    reviews: int
-    retention: float | None
-    reviews_per_day: list[DayCount]
-    due_forecast: list[DayCount]
-
-
-class CardOut(BaseModel):
-    card_id: int
-    kind: str
-    question: str
-    answer: str
-    tags: str
-    due: datetime
-    reps: int
-    lapses: int
-    is_new: bool
-
-
-class DocumentOut(BaseModel):
-    id: int
-    title: str
-    kind: str
-    size_bytes: int
-    status: str
-    error: str | None
-    pages: int | None
-    chunk_count: int
-    created_at: datetime
-
-
-async def _user(session: AsyncSession, who: Caller) -> User:
-    user = await session.get(User, who.user_id)
-    assert user is not None
-    return user
 
 
 def _deck_out(d: DeckSummary) -> DeckOut:
@@ -99,9 +50,9 @@ def _days(rows: list[tuple[date, int]]) -> list[DayCount]:
 
 
 @router.get("/decks", response_model=list[DeckOut])
-async def list_decks(request: Request, who: ApiCaller, session: Tx) -> list[DeckOut]:
+async def list_decks(request: Request, who: ApiCaller, user: ApiUser, session: Tx) -> list[DeckOut]:
     web = state(request)
-    rows = await flashcards.list_decks(session, await _user(session, who), web.now())
+    rows = await flashcards.list_decks(session, user, web.now())
     return [_deck_out(d) for d in rows]
 
 
@@ -109,12 +60,12 @@ async def list_decks(request: Request, who: ApiCaller, session: Tx) -> list[Deck
 async def get_deck_stats(
     request: Request,
     who: ApiCaller,
+    user: ApiUser,
     session: Tx,
     deck_id: RowId,
     days: int = Query(default=30, ge=1, le=365),
 ) -> DeckStatsOut:
     web = state(request)
-    user = await _user(session, who)
     found = await deck_stats.deck_stats(session, user, deck_id, web.now(), days=days)
     return DeckStatsOut(
         deck_id=found.deck_id,
@@ -133,12 +84,12 @@ async def get_deck_stats(
 async def list_cards(
     request: Request,
     who: ApiCaller,
+    user: ApiUser,
     session: Tx,
     deck_id: RowId,
     offset: int = Query(default=0, ge=0, le=1_000_000),
     limit: int = Query(default=50, ge=1, le=500),
 ) -> list[CardOut]:
-    user = await _user(session, who)
     rows = await deck_stats.list_cards(session, user, deck_id, offset=offset, limit=limit)
     return [
         CardOut(
@@ -156,43 +107,29 @@ async def list_cards(
     ]
 
 
-class DeckRename(BaseModel):
-    name: PlainText = Field(min_length=1, max_length=100)
-
-
-class DeckMerge(BaseModel):
-    into_deck_id: int = Field(ge=1, le=2**63 - 1)
-
-
-class MergedOut(BaseModel):
-    deck: DeckOut
-    moved_cards: int
-    duplicates_dropped: int
-
-
 @router.patch("/decks/{deck_id}", response_model=DeckOut)
 async def rename_deck(
-    request: Request, who: ApiCaller, session: Tx, deck_id: RowId, body: DeckRename
+    request: Request, who: ApiCaller, user: ApiUser, session: Tx, deck_id: RowId, body: DeckRename
 ) -> DeckOut:
     web = state(request)
-    user = await _user(session, who)
     deck = await decks.own_deck_by_id(session, user, deck_id)
     await decks.rename_deck(session, user, deck, body.name)
     return _deck_out(await flashcards.deck_summary(session, user, deck, web.now()))
 
 
 @router.delete("/decks/{deck_id}", status_code=204)
-async def delete_deck(request: Request, who: ApiCaller, session: Tx, deck_id: RowId) -> None:
-    await decks.delete_deck(session, await _user(session, who), deck_id)
+async def delete_deck(
+    request: Request, who: ApiCaller, user: ApiUser, session: Tx, deck_id: RowId
+) -> None:
+    await decks.delete_deck(session, user, deck_id)
 
 
 @router.post("/decks/{deck_id}/merge", response_model=MergedOut)
 async def merge_deck(
-    request: Request, who: ApiCaller, session: Tx, deck_id: RowId, body: DeckMerge
+    request: Request, who: ApiCaller, user: ApiUser, session: Tx, deck_id: RowId, body: DeckMerge
 ) -> MergedOut:
     """Move every card of this deck into `into_deck_id` (both yours) and delete this one."""
     web = state(request)
-    user = await _user(session, who)
     source = await decks.own_deck_by_id(session, user, deck_id)
     target = await decks.own_deck_by_id(session, user, body.into_deck_id)
     merged = await decks.merge_decks(session, user, source, target, web.now())
@@ -204,53 +141,17 @@ async def merge_deck(
     )
 
 
-class CardEntryOut(BaseModel):
-    """A card as the student wrote it (a note: its reverse side or cloze numbers go with
-    it); `number` is what /editcard and /delcard take in chat."""
-
-    number: int
-    deck_id: int
-    deck_name: str
-    owned: bool
-    kind: str
-    front: str
-    back: str
-    tags: str
-    cards: int
-    suspended: bool
-
-    @classmethod
-    def of(cls, e: CardEntry) -> CardEntryOut:
-        return cls.model_validate(e, from_attributes=True)
-
-
-class CardPageOut(BaseModel):
-    cards: list[CardEntryOut]
-    total: int
-    offset: int
-    limit: int
-    has_more: bool
-
-
-class CardChange(BaseModel):
-    """New text (front, and back unless it is a cloze) and/or suspending it for you."""
-
-    front: PlainText | None = Field(default=None, min_length=1, max_length=4000)
-    back: PlainText | None = Field(default=None, max_length=4000)
-    suspended: bool | None = None
-
-
 @router.get("/cards", response_model=CardPageOut)
 async def find_cards(
     request: Request,
     who: ApiCaller,
+    user: ApiUser,
     session: Tx,
     deck_id: int | None = Query(default=None, ge=1, le=2**63 - 1),
     search: str = Query(default="", max_length=200),
     offset: int = Query(default=0, ge=0, le=1_000_000),
     limit: int = Query(default=20, ge=1, le=100),
 ) -> CardPageOut:
-    user = await _user(session, who)
     deck = await flashcards.get_deck(session, user, deck_id) if deck_id else None
     page = await browse.find_cards(
         session, user, deck=deck, search=search, offset=offset, limit=limit
@@ -265,16 +166,17 @@ async def find_cards(
 
 
 @router.get("/cards/{number}", response_model=CardEntryOut)
-async def get_card(request: Request, who: ApiCaller, session: Tx, number: RowId) -> CardEntryOut:
-    return CardEntryOut.of(await browse.entry(session, await _user(session, who), number))
+async def get_card(
+    request: Request, who: ApiCaller, user: ApiUser, session: Tx, number: RowId
+) -> CardEntryOut:
+    return CardEntryOut.of(await browse.entry(session, user, number))
 
 
 @router.patch("/cards/{number}", response_model=CardEntryOut)
 async def change_card(
-    request: Request, who: ApiCaller, session: Tx, number: RowId, body: CardChange
+    request: Request, who: ApiCaller, user: ApiUser, session: Tx, number: RowId, body: CardChange
 ) -> CardEntryOut:
     web = state(request)
-    user = await _user(session, who)
     found = await browse.entry(session, user, number)
     if body.front is not None or body.back is not None:
         front = body.front if body.front is not None else found.front
@@ -286,14 +188,18 @@ async def change_card(
 
 
 @router.delete("/cards/{number}", status_code=204)
-async def delete_card(request: Request, who: ApiCaller, session: Tx, number: RowId) -> None:
+async def delete_card(
+    request: Request, who: ApiCaller, user: ApiUser, session: Tx, number: RowId
+) -> None:
     """Delete a card (owner only) with every learner's schedule and review log rows for it."""
-    await browse.delete_note(session, await _user(session, who), number)
+    await browse.delete_note(session, user, number)
 
 
 @router.get("/documents", response_model=list[DocumentOut])
-async def list_documents(request: Request, who: ApiCaller, session: Tx) -> list[DocumentOut]:
-    rows = await documents.visible_documents(session, await _user(session, who), None)
+async def list_documents(
+    request: Request, who: ApiCaller, user: ApiUser, session: Tx
+) -> list[DocumentOut]:
+    rows = await documents.visible_documents(session, user, None)
     return [
         DocumentOut(
             id=d.id,
@@ -312,6 +218,6 @@ async def list_documents(request: Request, who: ApiCaller, session: Tx) -> list[
 
 @router.delete("/documents/{document_id}", status_code=204)
 async def delete_document(
-    request: Request, who: ApiCaller, session: Tx, document_id: RowId
+    request: Request, who: ApiCaller, user: ApiUser, session: Tx, document_id: RowId
 ) -> None:
-    await documents.delete_own_document(session, await _user(session, who), document_id)
+    await documents.delete_own_document(session, user, document_id)

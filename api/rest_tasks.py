@@ -8,11 +8,10 @@ from typing import Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from api.rest import ApiCaller
+from api.rest import ApiCaller, ApiUser
+from api.schemas.tasks import TaskCreate, TaskOut, TaskUpdate
 from api.web import RowId, Tx, state
-from core.identity.models import User
 from core.tasks import service as tasks
-from core.tasks.schemas import TaskCreate, TaskOut, TaskUpdate
 
 router = APIRouter(prefix="/api/v1", tags=["tasks"])
 View = Literal["open", "today", "week", "overdue", "done", "all"]
@@ -56,10 +55,10 @@ async def list_tasks(
 
 
 @router.post("/tasks", response_model=TaskOut, status_code=201)
-async def create_task(request: Request, who: ApiCaller, session: Tx, body: TaskCreate) -> TaskOut:
+async def create_task(
+    request: Request, who: ApiCaller, user: ApiUser, session: Tx, body: TaskCreate
+) -> TaskOut:
     web = state(request)
-    user = await session.get(User, who.user_id)
-    assert user is not None
     new = body.resolve(user, web.now())
     task = await tasks.create_task(
         session,

@@ -3,10 +3,10 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
+from api.schemas.tasks import TaskCreate, TaskOut, TaskUpdate
 from core.identity.models import User
 from core.tasks.models import Task
 from core.tasks.parsing import Priority
-from core.tasks.schemas import TaskCreate, TaskOut, TaskUpdate
 
 AT = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 

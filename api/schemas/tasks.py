@@ -1,4 +1,4 @@
-"""Shapes of tasks for the REST API (the API helper maps them to routes)."""
+"""Tasks: what the REST API takes and gives; `TaskCreate` reads `text` as chat does."""
 
 from __future__ import annotations
 
