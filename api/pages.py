@@ -72,7 +72,7 @@ async def send_mail(web: WebState, mail: Mail) -> str | None:
 async def sign_in_response(request: Request, user_id: int, target: str = "/dashboard") -> Response:
     web = state(request)
     async with web.transaction() as session:
-        new = await accounts.start_session(
+        new = await accounts.start_web_session(
             session, user_id, web.now(), request.headers.get("user-agent", "")
         )
     response = see_other(target)
@@ -149,7 +149,7 @@ async def logout(request: Request, who: Viewer = Depends(viewer)) -> Response:
         if form.get("everywhere"):
             await accounts.sign_out_everywhere(session, who.user_id)
         else:
-            await accounts.end_session(session, who.session_token)
+            await accounts.end_web_session(session, who.session_token)
     response = see_other("/login")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

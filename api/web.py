@@ -99,7 +99,7 @@ async def optional_viewer(request: Request) -> Viewer | None:
         return None
     web = state(request)
     async with web.transaction() as session:
-        found = await accounts.session_user(session, token, web.now())
+        found = await accounts.web_session_user(session, token, web.now())
         if found is None:
             return None
         user, row = found

@@ -23,7 +23,7 @@ def model_modules() -> tuple[ModuleType, ...]:
     from core.insights import models as insights
     from core.installations import models as installations
     from core.maintenance import models as maintenance
-    from core.notify import models as notify
+    from core.outbox import models as outbox
     from core.rooms import models as rooms
     from core.tasks import models as tasks
     from core.tutor import models as tutor
@@ -38,7 +38,7 @@ def model_modules() -> tuple[ModuleType, ...]:
         accounts,
         analytics,
         insights,
-        notify,
+        outbox,
         maintenance,
         installations,
     )
@@ -70,7 +70,7 @@ def capabilities() -> tuple[Capability, ...]:
     from core.installations import models as installations_models
     from core.maintenance import jobs as maintenance_jobs
     from core.maintenance import models as maintenance_models
-    from core.notify import models as notify_models
+    from core.outbox import models as outbox_models
     from core.rooms import commands as rooms_commands
     from core.rooms import jobs as rooms_jobs
     from core.rooms import models as rooms_models
@@ -187,7 +187,7 @@ def capabilities() -> tuple[Capability, ...]:
             migrations_branch="insights",
             exported=("insight_exams", "insight_study_hours"),
         ),
-        Capability("notify", notify_models, exported=("outbox",)),
+        Capability("outbox", outbox_models, exported=("outbox",)),
         Capability(
             "maintenance",
             maintenance_models,

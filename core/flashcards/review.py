@@ -1,5 +1,6 @@
 """Reviewing: picking the next due or new card, grading an answer with FSRS, and the
-summary of a review session. Only cards in decks the learner can see now are shown."""
+summary of a review round (one /review run). Only cards in decks the learner can see
+now are shown."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from core.flashcards.models import (
     FlashCard,
     Note,
     ReviewLog,
-    ReviewSession,
+    ReviewRound,
     StudyPrefs,
 )
 from core.flashcards.notes import card_sides
@@ -38,9 +39,9 @@ class DueCard:
     intervals: dict[Rating, timedelta]
 
 
-async def start_session(
+async def start_round(
     session: AsyncSession, user: User, deck: Deck | None, now: datetime
-) -> ReviewSession:
+) -> ReviewRound:
     if deck is not None and not await can_see(session, user.id, deck):
         raise NotFound("That deck doesn't exist (or isn't shared with you).")
     # Someone who joined a room after a deck was shared gets their schedule for it now.
@@ -49,22 +50,22 @@ async def start_session(
         shared = shared.where(Deck.id == deck.id)
     for shared_id in list(await session.scalars(shared)):
         await ensure_states(session, user.id, shared_id, now)
-    run = ReviewSession(user_id=user.id, deck_id=deck.id if deck else None, started_at=now)
+    run = ReviewRound(user_id=user.id, deck_id=deck.id if deck else None, started_at=now)
     session.add(run)
     await session.flush()
     return run
 
 
-async def get_session(session: AsyncSession, user: User, session_id: int) -> ReviewSession:
-    run = await session.get(ReviewSession, session_id)
-    # Someone else's session reads exactly like a missing one: ids are not to be probed.
+async def get_round(session: AsyncSession, user: User, round_id: int) -> ReviewRound:
+    run = await session.get(ReviewRound, round_id)
+    # Someone else's round reads exactly like a missing one: ids are not to be probed.
     if run is None or run.user_id != user.id:
         raise NotFound("That review session is over. Start a new one with /review.")
     return run
 
 
 async def next_card(
-    session: AsyncSession, user: User, run: ReviewSession, now: datetime
+    session: AsyncSession, user: User, run: ReviewRound, now: datetime
 ) -> DueCard | None:
     """The next card to review: the most overdue seen card, else an unseen one while the
     user's new-cards-per-day allowance lasts; None when nothing is due."""
@@ -179,7 +180,7 @@ class Graded:
 async def grade(
     session: AsyncSession,
     user: User,
-    run: ReviewSession,
+    run: ReviewRound,
     card_id: int,
     rating: Rating,
     shown_at: datetime,
@@ -210,7 +211,7 @@ async def grade(
             user_id=user.id,
             card_id=card_id,
             deck_id=row.deck_id,
-            session_id=run.id,
+            round_id=run.id,
             rating=int(rating),
             reviewed_at=now,
             elapsed_days=elapsed,
@@ -223,21 +224,21 @@ async def grade(
 
 
 @dataclass(frozen=True)
-class SessionSummary:
+class RoundSummary:
     reviewed: int
     by_rating: dict[Rating, int]
     seconds: float
     next_due: datetime | None
 
 
-async def finish_session(
-    session: AsyncSession, user: User, run: ReviewSession, now: datetime
-) -> SessionSummary:
+async def finish_round(
+    session: AsyncSession, user: User, run: ReviewRound, now: datetime
+) -> RoundSummary:
     if run.finished_at is None:
         run.finished_at = now
     rows = await session.execute(
         select(ReviewLog.rating, func.count(), func.coalesce(func.sum(ReviewLog.duration_ms), 0))
-        .where(ReviewLog.session_id == run.id, ReviewLog.user_id == user.id)
+        .where(ReviewLog.round_id == run.id, ReviewLog.user_id == user.id)
         .group_by(ReviewLog.rating)
     )
     by_rating = {r: 0 for r in scheduling.RATINGS}
@@ -250,7 +251,7 @@ async def finish_session(
         .with_only_columns(func.min(CardState.due))
         .where(CardState.last_review.is_not(None))
     )
-    return SessionSummary(
+    return RoundSummary(
         reviewed=sum(by_rating.values()),
         by_rating=by_rating,
         seconds=total_ms / 1000,

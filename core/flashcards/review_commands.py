@@ -14,7 +14,7 @@ from core.chat.router import Param, action_id, action_numbers, parse_number
 from core.errors import BadInput
 from core.flashcards import jobs, service, undo, undo_commands
 from core.flashcards.deck_params import deck_param
-from core.flashcards.models import Deck, ReviewSession, StudyPrefs
+from core.flashcards.models import Deck, ReviewRound, StudyPrefs
 from core.flashcards.scheduling import RATING_LABELS, RATINGS, format_interval
 from core.identity.models import User
 from core.identity.service import user_zone
@@ -45,7 +45,7 @@ async def review_button(ctx: Ctx, payload: str) -> Reply:
 
 async def _start(ctx: Ctx, deck: Deck | None) -> Reply:
     now = ctx.clock.now()
-    run = await service.start_session(ctx.session, ctx.user, deck, now)
+    run = await service.start_round(ctx.session, ctx.user, deck, now)
     shown = await _next(ctx, run)
     if shown is not None:
         return shown
@@ -60,7 +60,7 @@ async def _start(ctx: Ctx, deck: Deck | None) -> Reply:
     return Reply.text(text)
 
 
-async def _next(ctx: Ctx, run: ReviewSession) -> Reply | None:
+async def _next(ctx: Ctx, run: ReviewRound) -> Reply | None:
     now = ctx.clock.now()
     card = await service.next_card(ctx.session, ctx.user, run, now)
     if card is None:
@@ -80,7 +80,7 @@ async def _next(ctx: Ctx, run: ReviewSession) -> Reply | None:
 @router.action("fc.show")
 async def show_answer(ctx: Ctx, payload: str) -> Reply:
     run_id, card_id, shown_ms = _ints(payload, 3)
-    run = await service.get_session(ctx.session, ctx.user, run_id)
+    run = await service.get_round(ctx.session, ctx.user, run_id)
     card = await service.show_card(ctx.session, ctx.user, card_id, ctx.clock.now())
     buttons = [
         Button(
@@ -101,7 +101,7 @@ async def grade_button(ctx: Ctx, payload: str) -> list[Reply]:
     run_id, card_id, rating, shown_ms = _ints(payload, 4)
     if rating not in {int(r) for r in RATINGS}:
         raise BadInput("That button has expired. Try /review again.")
-    run = await service.get_session(ctx.session, ctx.user, run_id)
+    run = await service.get_round(ctx.session, ctx.user, run_id)
     now = ctx.clock.now()
     graded, undo_id = await undo.grade_undoably(
         ctx.session, ctx.user, run, card_id, Rating(rating), _from_ms(shown_ms), now
@@ -124,13 +124,13 @@ async def grade_button(ctx: Ctx, payload: str) -> list[Reply]:
 @router.action("fc.end")
 async def end_button(ctx: Ctx, payload: str) -> Reply:
     (run_id,) = _ints(payload, 1)
-    run = await service.get_session(ctx.session, ctx.user, run_id)
+    run = await service.get_round(ctx.session, ctx.user, run_id)
     return await _summary(ctx, run)
 
 
-async def _summary(ctx: Ctx, run: ReviewSession) -> Reply:
+async def _summary(ctx: Ctx, run: ReviewRound) -> Reply:
     now = ctx.clock.now()
-    summary = await service.finish_session(ctx.session, ctx.user, run, now)
+    summary = await service.finish_round(ctx.session, ctx.user, run, now)
     if summary.reviewed == 0:
         return Reply.text("Session ended. No cards reviewed.")
     counts = " · ".join(f"{RATING_LABELS[r]} {summary.by_rating[r]}" for r in RATINGS)

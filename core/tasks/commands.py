@@ -32,7 +32,7 @@ from core.tasks.task_text import (
     done_reply,
     parse,
     private,
-    room_id,
+    room_id_of,
     tags,
     task_line,
     task_number,
@@ -68,7 +68,7 @@ async def _add(ctx: Ctx, args: str, room: bool) -> Reply:
         due_at=parsed.due.at if parsed.due else None,
         subject=parsed.subject,
         priority=parsed.priority or Priority.MEDIUM,
-        room_id=room_id(ctx, room),
+        room_id=room_id_of(ctx, room),
         reminder_minutes=default_minutes(ctx),
     )
     edit = "/roomedit" if room else "/edit"
@@ -100,7 +100,7 @@ async def _done(ctx: Ctx, args: str, room: bool) -> Reply:
     usage = "/roomdone <n>" if room else "/done <n>"
     number, _ = task_number(args, usage)
     task = await service.task_by_number(
-        ctx.session, ctx.user.id, number, room_id=room_id(ctx, room)
+        ctx.session, ctx.user.id, number, room_id=room_id_of(ctx, room)
     )
     before = undo.snapshot(task)
     task = await service.complete_task(
@@ -120,7 +120,7 @@ async def _edit(ctx: Ctx, args: str, room: bool) -> Reply:
     if not rest:
         raise BadInput(f"What should change? `{usage}`, e.g. {number} fri 6pm !high")
     task = await service.task_by_number(
-        ctx.session, ctx.user.id, number, room_id=room_id(ctx, room)
+        ctx.session, ctx.user.id, number, room_id=room_id_of(ctx, room)
     )
     parsed = parse(ctx, rest)
     changes = TaskChanges(
@@ -144,7 +144,7 @@ async def _edit(ctx: Ctx, args: str, room: bool) -> Reply:
 async def _delete(ctx: Ctx, args: str, room: bool) -> Reply:
     number, _ = task_number(args, "/roomdel <n>" if room else "/del <n>")
     task = await service.task_by_number(
-        ctx.session, ctx.user.id, number, room_id=room_id(ctx, room)
+        ctx.session, ctx.user.id, number, room_id=room_id_of(ctx, room)
     )
     before = undo.snapshot(task)
     deleted = await service.delete_task(ctx.session, ctx.user.id, task.id)

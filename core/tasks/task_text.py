@@ -83,7 +83,7 @@ def private(ctx: Ctx, room_task: bool) -> bool:
     return ctx.room is not None and not room_task
 
 
-def room_id(ctx: Ctx, room: bool) -> int | None:
+def room_id_of(ctx: Ctx, room: bool) -> int | None:
     if not room:
         return None
     assert ctx.room is not None

@@ -11,7 +11,7 @@ from core.errors import BadInput
 from core.identity.service import user_zone
 from core.tasks import service
 from core.tasks.service import TaskPage
-from core.tasks.task_text import done_buttons, private, room_id, task_line
+from core.tasks.task_text import done_buttons, private, room_id_of, task_line
 
 TASKS_USAGE = "/tasks [today|week|overdue|done|all|#subject]"
 PAGE_SIZE = 15
@@ -45,7 +45,7 @@ async def list_page(ctx: Ctx, view: str, subject: str | None, offset: int, *, ro
         now=ctx.clock.now(),
         zone=user_zone(ctx.user),
         subject=subject,
-        room_id=room_id(ctx, room),
+        room_id=room_id_of(ctx, room),
         limit=PAGE_SIZE,
         offset=offset,
     )

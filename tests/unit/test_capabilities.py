@@ -30,10 +30,11 @@ def test_every_package_with_commands_or_jobs_is_a_capability() -> None:
 
 def test_every_job_belongs_to_exactly_one_capability() -> None:
     owners = [name for c in capabilities() for name in c.job_names()]
-    assert sorted(owners) == sorted(JOBS)
-    assert (
-        "tasks.sweep_reminders" in next(c for c in capabilities() if c.name == "tasks").periodic()
-    )
+    # Tests register jobs of their own ("test.record"); only the product's count here.
+    core_jobs = [name for name, func in JOBS.items() if func.__module__.startswith("core.")]
+    assert sorted(owners) == sorted(core_jobs)
+    tasks = next(c for c in capabilities() if c.name == "tasks")
+    assert "tasks.sweep_reminders" in tasks.periodic()
 
 
 def test_the_router_holds_every_capabilitys_commands_in_registry_order() -> None:
