@@ -77,7 +77,7 @@ async def sign_in_response(
 ) -> Response:
     """Start a browser session for `user_id` in the caller's transaction; the redirect that
     sets its cookie."""
-    new = await accounts.start_session(
+    new = await accounts.start_web_session(
         session, user_id, state(request).now(), request.headers.get("user-agent", "")
     )
     response = see_other(target)
@@ -153,7 +153,7 @@ async def logout(request: Request, who: SignedIn, session: Tx) -> Response:
     if form.get("everywhere"):
         await accounts.sign_out_everywhere(session, who.user_id)
     else:
-        await accounts.end_session(session, who.session_token)
+        await accounts.end_web_session(session, who.session_token)
     response = see_other("/login")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

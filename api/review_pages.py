@@ -14,7 +14,7 @@ from api.pages import page, see_other
 from api.web import CurrentUser, RowId, SignedIn, Tx, Viewer, check_csrf, state
 from core.errors import BadInput, Forbidden, NotFound
 from core.flashcards import service as flashcards
-from core.flashcards.models import ReviewSession
+from core.flashcards.models import ReviewRound
 from core.flashcards.scheduling import RATING_LABELS, RATINGS, format_interval
 from core.flashcards.service import DueCard
 from core.flashcards.undo import grade_undoably
@@ -40,7 +40,7 @@ async def start_review(request: Request, who: SignedIn, user: CurrentUser, sessi
     web = state(request)
     chosen = form.get("deck", "")
     deck = await flashcards.get_deck(session, user, _id(chosen)) if chosen else None
-    run = await flashcards.start_session(session, user, deck, web.now())
+    run = await flashcards.start_round(session, user, deck, web.now())
     run_id = run.id
     return see_other(f"/review/{run_id}")
 
@@ -105,20 +105,20 @@ async def end_review(
     await check_csrf(request, who.csrf_token)
     web = state(request)
     run = await _run(session, user, run_id)
-    await flashcards.finish_session(session, user, run, web.now())
+    await flashcards.finish_round(session, user, run, web.now())
     return see_other(f"/review/{run_id}")
 
 
-async def _run(session: AsyncSession, user: User, run_id: int) -> ReviewSession:
+async def _run(session: AsyncSession, user: User, run_id: int) -> ReviewRound:
     try:
-        return await flashcards.get_session(session, user, run_id)
+        return await flashcards.get_round(session, user, run_id)
     except Forbidden:
         # Someone else's session is answered exactly like a missing one.
         raise NotFound("That review session doesn't exist.") from None
 
 
 def _card_page(
-    request: Request, who: Viewer, run: ReviewSession, card: DueCard, shown: int, *, revealed: bool
+    request: Request, who: Viewer, run: ReviewRound, card: DueCard, shown: int, *, revealed: bool
 ) -> Response:
     grades = [
         {
@@ -143,10 +143,10 @@ def _card_page(
 
 
 async def _summary(
-    request: Request, who: Viewer, session: AsyncSession, user: User, run: ReviewSession
+    request: Request, who: Viewer, session: AsyncSession, user: User, run: ReviewRound
 ) -> Response:
     web = state(request)
-    summary = await flashcards.finish_session(session, user, run, web.now())
+    summary = await flashcards.finish_round(session, user, run, web.now())
     counts = [(RATING_LABELS[r], summary.by_rating[r]) for r in RATINGS]
     next_due = summary.next_due.astimezone(user_zone(user)) if summary.next_due else None
     return page(

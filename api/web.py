@@ -111,7 +111,7 @@ async def viewer_in(session: AsyncSession, request: Request) -> Viewer | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    found = await accounts.session_user(session, token, state(request).now())
+    found = await accounts.web_session_user(session, token, state(request).now())
     if found is None:
         return None
     user, row = found

@@ -151,11 +151,11 @@ async def run(small: bool, runs: int) -> None:
                 await session.execute(text("SELECT 1"))
 
         async with core.db.transaction() as session:
-            reading = await service.start_session(session, student, None, clock.now())
+            reading = await service.start_round(session, student, None, clock.now())
 
         async def next_card(_: int) -> None:
             async with core.db.transaction() as session:
-                run = await service.get_session(session, student, reading.id)
+                run = await service.get_round(session, student, reading.id)
                 assert await service.next_card(session, student, run, clock.now()) is not None
 
         ratings = [Rating.Again, Rating.Hard, Rating.Good, Rating.Easy]
@@ -163,7 +163,7 @@ async def run(small: bool, runs: int) -> None:
         async def next_and_grade(i: int) -> None:
             clock.advance(timedelta(seconds=5))
             async with core.db.transaction() as session:
-                run = await service.start_session(session, student, None, clock.now())
+                run = await service.start_round(session, student, None, clock.now())
                 card = await service.next_card(session, student, run, clock.now())
                 assert card is not None
                 await service.grade(

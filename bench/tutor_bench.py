@@ -24,10 +24,11 @@ from sqlalchemy import insert, text
 from core.chat.messages import Conversation, Incoming, Reply, Sender
 from core.settings import Settings
 from core.tutor import prompts
+from core.tutor.conversation import active_conversation, load_memory
 from core.tutor.memory import Turn, assemble, turn_tokens
 from core.tutor.models import TutorConversation, TutorMessage
 from core.tutor.openai_llm import OpenAILLM
-from core.tutor.service import TutorPorts, active_conversation, load_memory
+from core.tutor.service import TutorPorts
 from teddy.runtime import Core, open_core
 from tests.support.fake_llm import FakeLLM, FakeLLMThread, FakeReply
 

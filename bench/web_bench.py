@@ -40,7 +40,7 @@ async def prepare(core: Core, days: int) -> tuple[str, str, dict[str, int]]:
         user = await user_for_sender(session, Sender("bench", "year-user", "Year"), now)
         counts = await seed_history(session, user, days=days, now=now)
         _, token = await tokens.create_api_token(session, user, "bench", now)
-        web = await accounts.start_session(session, user.id, now)
+        web = await accounts.start_web_session(session, user.id, now)
     return token, web.token, counts
 
 

@@ -2,7 +2,7 @@
 
 Interactive on a terminal (buttons become numbered choices); scripted with `--jsonl` or
 when standard input is not a terminal (one event per input line, one JSON object per
-reply). See COMMANDS.md for the protocol."""
+reply). The protocol is in the README, section "The console (`teddy chat`)"."""
 
 from __future__ import annotations
 

@@ -1,49 +1,224 @@
-"""Assembles the core: every capability's chat router and models. Adapters build a
-`Dispatcher` from `build_router()`; Alembic reads `Base.metadata` after `load_models()`."""
+"""Assembles the core from its capabilities, listed once in `capabilities()`. Adapters
+build a `Dispatcher` from `build_router()`; workers and `teddy jobs` call `load_jobs()`;
+Alembic reads `Base.metadata` after `load_models()`; the data export and /stats read what
+each capability declares. A new capability package adds one `Capability` here."""
 
 from __future__ import annotations
 
-import importlib
+import functools
+from types import ModuleType
 
+from core.capability import ActivitySource, Capability
 from core.chat.router import Router
 
-# One entry per capability package; each has `commands.py` with a `router`, `models.py`,
-# and optionally `jobs.py` with its background jobs and sweeps.
-CAPABILITIES: tuple[str, ...] = (
-    "identity",
-    "rooms",
-    "tasks",
-    "flashcards",
-    "documents",
-    "tutor",
-    "accounts",
-    "analytics",
-    "insights",
-)
-MODEL_ONLY: tuple[str, ...] = ("notify", "maintenance", "installations")
+
+def model_modules() -> tuple[ModuleType, ...]:
+    """Every capability's models, so that `Base.metadata` holds every table. Cheaper than
+    `capabilities()` (no commands, no jobs): Alembic and the schema readers use it."""
+    from core.accounts import models as accounts
+    from core.analytics import models as analytics
+    from core.documents import models as documents
+    from core.flashcards import models as flashcards
+    from core.identity import models as identity
+    from core.insights import models as insights
+    from core.installations import models as installations
+    from core.maintenance import models as maintenance
+    from core.outbox import models as outbox
+    from core.rooms import models as rooms
+    from core.tasks import models as tasks
+    from core.tutor import models as tutor
+
+    return (
+        identity,
+        rooms,
+        tasks,
+        flashcards,
+        documents,
+        tutor,
+        accounts,
+        analytics,
+        insights,
+        outbox,
+        maintenance,
+        installations,
+    )
 
 
 def load_models() -> None:
-    for name in CAPABILITIES + MODEL_ONLY:
-        importlib.import_module(f"core.{name}.models")
+    model_modules()
+
+
+@functools.cache
+def capabilities() -> tuple[Capability, ...]:
+    """Every capability, in the order help lists their commands."""
+    from core.accounts import commands as accounts_commands
+    from core.accounts import jobs as accounts_jobs
+    from core.accounts import models as accounts_models
+    from core.analytics import commands as analytics_commands
+    from core.analytics import models as analytics_models
+    from core.documents import commands as documents_commands
+    from core.documents import jobs as documents_jobs
+    from core.documents import models as documents_models
+    from core.documents import userdata_hooks as documents_userdata
+    from core.flashcards import commands as flashcards_commands
+    from core.flashcards import jobs as flashcards_jobs
+    from core.flashcards import models as flashcards_models
+    from core.identity import commands as identity_commands
+    from core.identity import models as identity_models
+    from core.insights import commands as insights_commands
+    from core.insights import models as insights_models
+    from core.installations import models as installations_models
+    from core.maintenance import jobs as maintenance_jobs
+    from core.maintenance import models as maintenance_models
+    from core.outbox import models as outbox_models
+    from core.rooms import commands as rooms_commands
+    from core.rooms import jobs as rooms_jobs
+    from core.rooms import models as rooms_models
+    from core.rooms import userdata_hooks as rooms_userdata
+    from core.tasks import commands as tasks_commands
+    from core.tasks import jobs as tasks_jobs
+    from core.tasks import models as tasks_models
+    from core.tasks import userdata_hooks as tasks_userdata
+    from core.tutor import commands as tutor_commands
+    from core.tutor import jobs as tutor_jobs
+    from core.tutor import models as tutor_models
+
+    return (
+        Capability(
+            "identity",
+            identity_models,
+            router=identity_commands.router,
+            exported=("identities", "memberships"),
+        ),
+        Capability(
+            "rooms",
+            rooms_models,
+            router=rooms_commands.router,
+            jobs=rooms_jobs,
+            userdata=rooms_userdata,
+            migrations_branch="rooms",
+            exported=("study_sessions", "focus_sessions", "focus_participants"),
+        ),
+        Capability(
+            "tasks",
+            tasks_models,
+            router=tasks_commands.router,
+            jobs=tasks_jobs,
+            userdata=tasks_userdata,
+            migrations_branch="tasks",
+            exported=(
+                "tasks",
+                "reminders",
+                "calendar_tokens",
+                "task_digests",
+                "task_preferences",
+                "task_undo",
+            ),
+            activity=(
+                ActivitySource("tasks", "completed_at", "tasks_done"),
+                ActivitySource("tasks", "created_at", "tasks_added"),
+                ActivitySource("reminders", "created_at", "reminders_set"),
+            ),
+        ),
+        Capability(
+            "flashcards",
+            flashcards_models,
+            router=flashcards_commands.router,
+            jobs=flashcards_jobs,
+            migrations_branch="flashcards",
+            exported=(
+                "flashcard_decks",
+                "flashcard_notes",
+                "flashcard_cards",
+                "flashcard_states",
+                "flashcard_sessions",
+                "flashcard_reviews",
+                "flashcard_prefs",
+                "flashcard_undo",
+            ),
+            activity=(
+                ActivitySource("flashcard_reviews", "reviewed_at", "cards_reviewed"),
+                ActivitySource("flashcard_decks", "created_at", "decks_made"),
+            ),
+        ),
+        Capability(
+            "documents",
+            documents_models,
+            router=documents_commands.router,
+            jobs=documents_jobs,
+            userdata=documents_userdata,
+            migrations_branch="documents",
+            exported=("documents", "document_files", "document_chunks"),
+            activity=(ActivitySource("documents", "created_at", "documents_added"),),
+        ),
+        Capability(
+            "tutor",
+            tutor_models,
+            router=tutor_commands.router,
+            jobs=tutor_jobs,
+            migrations_branch="tutor",
+            exported=(
+                "tutor_conversations",
+                "tutor_messages",
+                "tutor_quizzes",
+                "tutor_usage",
+                "tutor_card_drafts",
+                "tutor_tool_proposals",
+            ),
+            activity=(
+                ActivitySource("tutor_quizzes", "created_at", "tutor_work"),
+                ActivitySource("tutor_card_drafts", "created_at", "tutor_work"),
+            ),
+        ),
+        Capability(
+            "accounts",
+            accounts_models,
+            router=accounts_commands.router,
+            jobs=accounts_jobs,
+            migrations_branch="web",
+            exported=("api_tokens",),
+            private=("web_sessions", "link_codes"),
+        ),
+        Capability("analytics", analytics_models, router=analytics_commands.router),
+        Capability(
+            "insights",
+            insights_models,
+            router=insights_commands.router,
+            migrations_branch="insights",
+            exported=("insight_exams", "insight_study_hours"),
+        ),
+        Capability("outbox", outbox_models, exported=("outbox",)),
+        Capability(
+            "maintenance",
+            maintenance_models,
+            jobs=maintenance_jobs,
+            migrations_branch="maintenance",
+        ),
+        Capability("installations", installations_models, migrations_branch="installations"),
+    )
 
 
 def load_jobs() -> None:
-    """Import every capability's `jobs` module (where it has one) so its jobs register."""
-    load_models()
-    for name in CAPABILITIES + MODEL_ONLY:
-        try:
-            importlib.import_module(f"core.{name}.jobs")
-        except ModuleNotFoundError as err:
-            if err.name != f"core.{name}.jobs":
-                raise
+    """Import every capability's jobs module, so its jobs and sweeps are registered."""
+    capabilities()
 
 
 def build_router() -> Router:
-    load_models()
+    """One router with every capability's commands, buttons and suggestions."""
     router = Router()
-    for name in CAPABILITIES:
-        module = importlib.import_module(f"core.{name}.commands")
-        router.include(module.router)
-    load_jobs()
+    for capability in capabilities():
+        if capability.router is not None:
+            router.include(capability.router)
     return router
+
+
+def exported_tables() -> frozenset[str]:
+    return frozenset(t for c in capabilities() for t in c.exported)
+
+
+def private_tables() -> frozenset[str]:
+    return frozenset(t for c in capabilities() for t in c.private)
+
+
+def activity_sources() -> tuple[ActivitySource, ...]:
+    return tuple(source for c in capabilities() for source in c.activity)

@@ -138,7 +138,7 @@ async def change_sign_in(
     if password_hash is not None:
         user.password_hash = password_hash
     if change.email_changed or change.password_changed:
-        await end_other_sessions(session, user.id, keep_session)
+        await end_other_web_sessions(session, user.id, keep_session)
     return change
 
 
@@ -154,15 +154,15 @@ async def set_password(session: AsyncSession, user: User, email: str, password: 
 
 
 @dataclass(frozen=True)
-class NewSession:
+class NewWebSession:
     token: str
     csrf_token: str
     expires_at: datetime
 
 
-async def start_session(
+async def start_web_session(
     session: AsyncSession, user_id: int, now: datetime, user_agent: str = ""
-) -> NewSession:
+) -> NewWebSession:
     token = secrets.token_urlsafe(32)
     row = WebSession(
         token_hash=digest(token),
@@ -174,10 +174,10 @@ async def start_session(
     )
     session.add(row)
     await session.flush()
-    return NewSession(token, row.csrf_token, row.expires_at)
+    return NewWebSession(token, row.csrf_token, row.expires_at)
 
 
-async def session_user(
+async def web_session_user(
     session: AsyncSession, token: str, now: datetime
 ) -> tuple[User, WebSession] | None:
     row = await session.get(WebSession, digest(token))
@@ -187,17 +187,17 @@ async def session_user(
     return None if user is None else (user, row)
 
 
-async def end_session(session: AsyncSession, token: str) -> None:
+async def end_web_session(session: AsyncSession, token: str) -> None:
     await session.execute(delete(WebSession).where(WebSession.token_hash == digest(token)))
 
 
-async def end_all_sessions(session: AsyncSession, user_id: int) -> int:
+async def end_all_web_sessions(session: AsyncSession, user_id: int) -> int:
     """Sign the user out of every browser."""
     result = await session.execute(delete(WebSession).where(WebSession.user_id == user_id))
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def end_other_sessions(session: AsyncSession, user_id: int, keep: str | None) -> None:
+async def end_other_web_sessions(session: AsyncSession, user_id: int, keep: str | None) -> None:
     """Sign the user out of every browser but the one with session token `keep`."""
     query = delete(WebSession).where(WebSession.user_id == user_id)
     if keep is not None:
@@ -207,7 +207,7 @@ async def end_other_sessions(session: AsyncSession, user_id: int, keep: str | No
 
 async def sign_out_everywhere(session: AsyncSession, user_id: int) -> None:
     """End every browser session and revoke every API token and unused link code."""
-    await end_all_sessions(session, user_id)
+    await end_all_web_sessions(session, user_id)
     await session.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
     await session.execute(delete(LinkCode).where(LinkCode.user_id == user_id))
 

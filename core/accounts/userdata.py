@@ -4,14 +4,15 @@ Nothing here names another capability's tables: the schema is read from `Base.me
 (after `core.app.load_models()`). A table belongs to a user when it has a foreign key to
 `users.id`; a table without one belongs to the user through a parent row it references
 (cards of the user's deck). So capabilities added later are merged, exported and deleted
-without changes here."""
+without changes here. The export leaves out the tables a capability declares `private`
+(see `core.app.capabilities()`); a test keeps every table of a user declared by its
+capability as exported or private, so that choice is made when a table is added."""
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
 import functools
-import importlib
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -34,14 +35,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.app import load_models
+from core.app import capabilities, load_models, private_tables
 from core.db import Base
 
-# Never exported: credentials and server-side secrets. A column is private when its name
+# Never exported, whatever a capability declares: a column is private when its name
 # holds a marker, or names a token or a code ("token", "bot_token_sealed", "link_code"),
 # so a capability's future secret column stays out of exports by being named for what
 # it is. ("tokens_in", a count of LLM tokens, is not one.)
-PRIVATE_TABLES = frozenset({"web_sessions", "link_codes"})
 PRIVATE_COLUMN_MARKERS = ("password", "hash", "secret", "csrf", "sealed")
 PRIVATE_COLUMN_NAME = re.compile(r"(^|_)(token|code)(_|$)")
 MAX_MERGE_DEPTH = 6
@@ -81,16 +81,9 @@ def users_table() -> Table:
 
 @functools.cache
 def load_hooks() -> None:
-    """Import `core/<capability>/userdata_hooks.py` where a capability has one: it calls
+    """Import each capability's `userdata` module (see `core.app.capabilities()`): it calls
     `register_user_data_hooks` for what the schema alone does not say."""
-    from core.app import CAPABILITIES, MODEL_ONLY
-
-    for name in CAPABILITIES + MODEL_ONLY:
-        try:
-            importlib.import_module(f"core.{name}.userdata_hooks")
-        except ModuleNotFoundError as err:
-            if err.name != f"core.{name}.userdata_hooks":
-                raise
+    capabilities()
 
 
 def user_columns(table: Table, *, include_set_null: bool = True) -> list[Column[Any]]:
@@ -176,8 +169,9 @@ async def export_user(session: AsyncSession, user_id: int) -> dict[str, Any]:
     if profile is None:
         return {}
     tables: dict[str, list[dict[str, Any]]] = {}
+    private = private_tables()
     for table, clause in owned_clauses(user_id).items():
-        if table.name in PRIVATE_TABLES:
+        if table.name in private:
             continue
         columns = _public_columns(table)
         order = list(table.primary_key.columns) or columns[:1]

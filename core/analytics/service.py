@@ -1,6 +1,6 @@
 """The stats service: one user's figures over a period, days in the user's time zone.
-It reads other capabilities' tables through an explicit list of sources (see
-`vocabulary.ACTIVITY_SOURCES`); a capability that is not installed is skipped:
+It reads other capabilities' tables through what each declares it counts (`activity` in
+`core.app.capabilities()`); a capability that is not installed is skipped:
 
 - activity: things done per local day, each under its own words ("tasks added");
 - study minutes: study sessions (focus alone or in a group, study voice, /log) per day,
@@ -32,8 +32,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts.userdata import user_columns
 from core.analytics.report import STREAK_RULE, StatsReport, TaskStats, figures, summary_text
-from core.analytics.vocabulary import ACTIVITY_SOURCES, BY_KEY, SERIES
-from core.app import load_models
+from core.analytics.vocabulary import BY_KEY, SERIES
+from core.app import activity_sources, load_models
 from core.db import Base
 from core.errors import BadInput
 from core.identity.models import Identity, User
@@ -130,10 +130,10 @@ def _series_queries(user_id: int, zone: str, since: datetime, today: date) -> li
             .group_by(day)
         )
 
-    for name, column, series in ACTIVITY_SOURCES:
-        table = _table(name)
-        if table is not None and column in table.c:
-            per_day(f"activity:{series}", table, table.c[column], func.count())
+    for source in activity_sources():
+        table = _table(source.table)
+        if table is not None and source.timestamp in table.c:
+            per_day(f"activity:{source.series}", table, table.c[source.timestamp], func.count())
     if (study := _table(STUDY_TABLE)) is not None:
         per_day("minutes", study, study.c.started_at, func.coalesce(func.sum(study.c.minutes), 0))
     if (reviews := _table(REVIEW_TABLE)) is not None:

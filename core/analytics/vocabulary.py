@@ -50,19 +50,6 @@ SERIES: tuple[Series, ...] = (
 BY_KEY = {s.key: s for s in SERIES}
 STUDY_MINUTES_COLOUR = OKABE_ITO["black"]
 
-# (table, timestamp column) -> series. An explicit list: a new table is counted once it
-# has words here, never under its table name.
-ACTIVITY_SOURCES: tuple[tuple[str, str, str], ...] = (
-    ("flashcard_reviews", "reviewed_at", "cards_reviewed"),
-    ("tasks", "completed_at", "tasks_done"),
-    ("tasks", "created_at", "tasks_added"),
-    ("reminders", "created_at", "reminders_set"),
-    ("flashcard_decks", "created_at", "decks_made"),
-    ("documents", "created_at", "documents_added"),
-    ("tutor_quizzes", "created_at", "tutor_work"),
-    ("tutor_card_drafts", "created_at", "tutor_work"),
-)
-
 
 def plural(n: int, one: str, many: str | None = None) -> str:
     """`plural(1, "day")` -> "1 day"; `plural(2, "day")` -> "2 days"."""

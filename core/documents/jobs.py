@@ -32,7 +32,7 @@ from core.documents.summary import joined_text, summarizer_for
 from core.errors import TeddyError
 from core.identity.models import Room, User
 from core.jobs import JobContext, job, periodic
-from core.notify.service import notify_room, notify_user
+from core.outbox.service import notify_room, notify_user
 
 log = logging.getLogger(__name__)
 

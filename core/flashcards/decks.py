@@ -18,7 +18,7 @@ from core.flashcards.models import (
     FlashCard,
     Note,
     ReviewLog,
-    ReviewSession,
+    ReviewRound,
     StudyPrefs,
 )
 from core.flashcards.names import check_deck_name, name_key
@@ -128,7 +128,7 @@ async def merge_decks(
             update(model).where(model.deck_id == source.id).values(deck_id=target.id)
         )
     await session.execute(
-        update(ReviewSession).where(ReviewSession.deck_id == source.id).values(deck_id=target.id)
+        update(ReviewRound).where(ReviewRound.deck_id == source.id).values(deck_id=target.id)
     )
     await session.execute(
         update(StudyPrefs)

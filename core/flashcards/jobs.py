@@ -19,7 +19,7 @@ from core.flashcards.models import ReviewLog
 from core.identity.models import User
 from core.identity.service import user_zone
 from core.jobs import JobContext, periodic
-from core.notify.service import Notice, queue_notices
+from core.outbox.service import Notice, queue_notices
 
 log = logging.getLogger(__name__)
 

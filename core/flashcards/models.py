@@ -124,8 +124,9 @@ class CardState(Base):
     suspended: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
 
 
-class ReviewSession(Base):
-    """One /review run: its review logs make the end-of-session summary."""
+class ReviewRound(Base):
+    """One /review run (a "session" to the student): its review logs make the summary.
+    Named a round so it is not confused with the database session."""
 
     __tablename__ = "flashcard_sessions"
 
@@ -152,8 +153,8 @@ class ReviewLog(Base):
     deck_id: Mapped[int] = mapped_column(
         ForeignKey("flashcard_decks.id", ondelete="CASCADE"), index=True
     )
-    session_id: Mapped[int | None] = mapped_column(
-        ForeignKey("flashcard_sessions.id", ondelete="SET NULL"), index=True
+    round_id: Mapped[int | None] = mapped_column(
+        "session_id", ForeignKey("flashcard_sessions.id", ondelete="SET NULL"), index=True
     )
     rating: Mapped[int] = mapped_column(SmallInteger)  # fsrs.Rating: 1 Again .. 4 Easy
     reviewed_at: Mapped[datetime]
@@ -195,7 +196,7 @@ class GradeUndo(Base):
     review_id: Mapped[int] = mapped_column(
         ForeignKey("flashcard_reviews.id", ondelete="CASCADE"), index=True
     )
-    session_id: Mapped[int | None] = mapped_column(BigInteger)
+    round_id: Mapped[int | None] = mapped_column("session_id", BigInteger)
     # The CardState columns as they were before the grade (datetimes as ISO text).
     state_before: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_at: Mapped[datetime]

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import BadInput, NotFound
 from core.flashcards import service
-from core.flashcards.models import CardState, GradeUndo, ReviewLog, ReviewSession
+from core.flashcards.models import CardState, GradeUndo, ReviewLog, ReviewRound
 from core.identity.models import User
 
 UNDO_FOR = timedelta(minutes=10)
@@ -37,7 +37,7 @@ def _restore(row: CardState, before: dict[str, Any]) -> None:
 async def grade_undoably(
     session: AsyncSession,
     user: User,
-    run: ReviewSession,
+    run: ReviewRound,
     card_id: int,
     rating: Rating,
     shown_at: datetime,
@@ -69,7 +69,7 @@ async def grade_undoably(
         user_id=user.id,
         card_id=card_id,
         review_id=review_id,
-        session_id=run.id,
+        round_id=run.id,
         state_before=before,
         created_at=now,
     )

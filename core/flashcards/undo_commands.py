@@ -30,7 +30,7 @@ async def undo_action(ctx: Ctx, payload: str) -> Reply:
 async def undo_grade_reply(ctx: Ctx, entry: GradeUndo) -> Reply:
     """Take the grade back and show the card again, with its session's buttons."""
     now = ctx.clock.now()
-    card_id, session_id = entry.card_id, entry.session_id
+    card_id, round_id = entry.card_id, entry.round_id
     rating = await undo.undo_grade(ctx.session, ctx.user, entry)
     card = await service.show_card(ctx.session, ctx.user, card_id, now)
     text = (
@@ -38,18 +38,18 @@ async def undo_grade_reply(ctx: Ctx, entry: GradeUndo) -> Reply:
         f"_{escape(card.deck_name)}_\n\n{card.question}"
     )
     buttons: list[list[Button]] = []
-    if session_id is not None and await _own_session(ctx, session_id):
+    if round_id is not None and await _own_round(ctx, round_id):
         shown_ms = int(now.timestamp() * 1000)
         buttons = [
-            [Button("Show answer", action_id("fc.show", session_id, card_id, shown_ms))],
-            [Button("End session", action_id("fc.end", session_id))],
+            [Button("Show answer", action_id("fc.show", round_id, card_id, shown_ms))],
+            [Button("End session", action_id("fc.end", round_id))],
         ]
     return Reply.text(text, buttons)
 
 
-async def _own_session(ctx: Ctx, session_id: int) -> bool:
+async def _own_round(ctx: Ctx, round_id: int) -> bool:
     try:
-        await service.get_session(ctx.session, ctx.user, session_id)
+        await service.get_round(ctx.session, ctx.user, round_id)
     except NotFound:
         return False
     return True

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.db import Database
 from core.identity.models import ProcessedEvent
 from core.maintenance.models import FailedJob
-from core.notify.models import LiveMessage, OutboxMessage
-from core.notify.service import MAX_ATTEMPTS
+from core.outbox.models import LiveMessage, OutboxMessage
+from core.outbox.service import MAX_ATTEMPTS
 
 # Platforms redeliver an event within minutes; a week is far beyond any retry window.
 PROCESSED_EVENTS_KEPT = timedelta(days=7)

@@ -1,2 +1,2 @@
-"""The outbox: notifications written in the producer's transaction and delivered by the
-adapter of the right platform at that platform's pace."""
+"""Moved to `core.outbox`. Kept until bots/ and core/rooms/ import
+`core.outbox` (branches topology and bridge); then delete this package."""

@@ -18,10 +18,20 @@ from dateparser.date import DateDataParser
 from core.chat.markup import escape, shorten
 from core.errors import BadInput
 from core.tasks import datewords
+from core.tasks.date_phrases import (
+    ALIASES,
+    CONNECTORS,
+    IN_DURATION,
+    TIME,
+    WORD_CUE,
+    looks_like_date,
+    unused_date_word,
+    weak_alone,
+    windows,
+)
 
 MAX_TITLE = 200
 MAX_SUBJECT = 40
-MAX_DATE_WORDS = 6
 # Bounds on the search so a long or hostile text cannot keep dateparser busy: the middle
 # is scanned only in texts short enough to make a title, and only so many phrases tried.
 MAX_SCAN_WORDS = 60
@@ -56,39 +66,16 @@ PRIORITY_WORDS = {
     "l": Priority.LOW,
 }
 
-_WEEKDAYS = (
-    "mon|monday|tue|tues|tuesday|wed|weds|wednesday|thu|thur|thurs|thursday|"
-    "fri|friday|sat|saturday|sun|sunday"
-)
-_MONTHS = (
-    "jan|january|feb|february|mar|march|apr|april|may|jun|june|jul|july|aug|august|"
-    "sep|sept|september|oct|october|nov|november|dec|december"
-)
-_RELATIVE = "today|tomorrow|tonight|yesterday|noon|midnight|morning|afternoon|evening|week"
-_UNITS = "min|mins|minute|minutes|h|hr|hrs|hour|hours|day|days|week|weeks|month|months"
-_CONNECTORS = {"due", "by", "on", "at", "before", "until", "in", "next", "this", "of", "the"}
-_TIME = re.compile(r"^(\d{1,2}(:\d{2})?\s?(am|pm)|\d{1,2}:\d{2}|noon|midnight|tonight)$", re.I)
 _TIME_WORDS = re.compile(
     r"\d{1,2}(:\d{2})?\s?(am|pm)\b|\b\d{1,2}:\d{2}\b|\b(noon|midnight|tonight|morning|"
     r"afternoon|evening)\b|\bin\s+\d+\s*(min|mins|minutes?|h|hrs?|hours?)\b",
     re.I,
 )
-_NUMERIC_DATE = re.compile(r"^\d{1,4}[-/.]\d{1,2}([-/.]\d{1,4})?\.?$")
-_ORDINAL = re.compile(r"^\d{1,2}(st|nd|rd|th)$", re.I)
-_WORD_CUE = re.compile(rf"^({_WEEKDAYS}|{_MONTHS}|{_RELATIVE})$", re.I)
-_MONTH = re.compile(rf"^({_MONTHS})$", re.I)
-_UNIT = re.compile(rf"^({_UNITS})$", re.I)
-_IN_DURATION = re.compile(r"^in\s+(\d+)\s*(min|mins|minutes?|h|hrs?|hours?|days?|weeks?)$", re.I)
-_ALIASES = {"tmr": "tomorrow", "tmrw": "tomorrow", "tomorow": "tomorrow", "2moro": "tomorrow"}
-_MERIDIEM = {"am", "pm"}
-_FILLERS = _CONNECTORS | _MERIDIEM | {"and"}
 _DAYLIKE = re.compile(r"(day|days)$", re.I)
 # Dropped from the end of a title once the date after them was taken out.
-_TITLE_TAIL = _CONNECTORS | {
+_TITLE_TAIL = CONNECTORS | {
     "for", "bis", "am", "um", "zum", "para", "el", "hasta", "antes", "de", "a",
 }  # fmt: skip
-_NEAR_NUMBER = {"uhr", "h", "las", "um", "de"}
-_DAY_NUMBER = re.compile(r"^([12]?\d|3[01])(st|nd|rd|th)$", re.I)
 
 
 @dataclass(frozen=True)
@@ -145,12 +132,12 @@ def parse_task_text(
         found = _find_date(words, now, zone, languages)
         if found is not None:
             due, words = found
-        elif words and _DAYLIKE.search(words[-1]) and not _WORD_CUE.match(words[-1]):
+        elif words and _DAYLIKE.search(words[-1]) and not WORD_CUE.match(words[-1]):
             notes.append(f"I didn't read “{shorten(words[-1])}” as a date")
-        unused = _unused_date_word(words, languages, due is not None)
+        unused = unused_date_word(words, languages, due is not None)
         if unused is not None and notes[-1:] != [_not_read(unused)]:
             notes.append(_not_read(unused))
-    tail = _TITLE_TAIL if due is not None else _CONNECTORS
+    tail = _TITLE_TAIL if due is not None else CONNECTORS
     while words and words[-1].lower() in tail:
         words = words[:-1]
     title = " ".join(words).strip()
@@ -194,9 +181,9 @@ def parse_when(
     phrase: str, now: datetime, zone: ZoneInfo, languages: tuple[str, ...] = ("en",)
 ) -> Due | None:
     """A date phrase in the user's zone, as UTC; None when it is not a date."""
-    cleaned = " ".join(_ALIASES.get(w.lower(), w) for w in phrase.split())
+    cleaned = " ".join(ALIASES.get(w.lower(), w) for w in phrase.split())
     local_now = now.astimezone(zone)
-    duration = _IN_DURATION.match(cleaned)
+    duration = IN_DURATION.match(cleaned)
     if duration is not None:
         # Real elapsed time, so "in 2 hours" stays 2 hours across a DST change.
         ahead = _duration(duration.group(1), duration.group(2))
@@ -237,7 +224,7 @@ def _bare_time(reading: datewords.Reading | None, cleaned: str) -> bool:
     """A time with no day: one already past today means tomorrow."""
     if reading is not None:
         return not reading.day_given
-    return bool(_TIME.match(cleaned))
+    return bool(TIME.match(cleaned))
 
 
 def too_far(phrase: str, now: datetime) -> BadInput:
@@ -318,10 +305,10 @@ def _find_date(
     way round with `head_first`), else anywhere in between; returns it with the
     remaining words."""
     tries = 0
-    for start, stop in _windows(len(words), head_first):
+    for start, stop in windows(len(words), head_first):
         phrase = words[start:stop]
         inside = start > 0 and stop < len(words)
-        if _looks_like_date(phrase, languages) and not (inside and _weak(phrase, languages)):
+        if looks_like_date(phrase, languages) and not (inside and weak_alone(phrase, languages)):
             tries += 1
             if tries > MAX_DATE_TRIES:
                 return None
@@ -333,95 +320,6 @@ def _find_date(
 
 def _not_read(word: str) -> str:
     return f"I didn't read “{shorten(word)}” as a date"
-
-
-def _unused_date_word(words: list[str], languages: tuple[str, ...], dated: bool) -> str | None:
-    """A word left in the title that looks like a date: a time, a numeric date or a day
-    number ("28th") always; a weekday or day word only once another date was taken, as
-    alone it is as likely a word ("Plan friday holiday")."""
-    for i, word in enumerate(words):
-        low = word.lower()
-        previous = words[i - 1].lower() if i else None
-        if _TIME.match(low) or _NUMERIC_DATE.match(low) or _DAY_NUMBER.match(low):
-            return word
-        if datewords.is_japanese(low) and datewords.is_cue(low, languages):
-            return word
-        if dated and (
-            (_WORD_CUE.match(low) and not _MONTH.match(low))
-            or datewords.is_cue(low, languages, previous)
-        ):
-            return word
-    return None
-
-
-def _weak(phrase: list[str], languages: tuple[str, ...]) -> bool:
-    """A lone weekday or month inside a title ("Plan friday holiday", "Plan may trip")
-    is more likely a word than a date; a day, a time or a numeric date is not."""
-    if len(phrase) > 1:
-        return False
-    word = _ALIASES.get(phrase[0].lower(), phrase[0].lower())
-    strong = (
-        _TIME.match(word)
-        or _NUMERIC_DATE.match(word)
-        or word in ("today", "tomorrow", "tonight")
-        or (datewords.is_japanese(word) and datewords.is_cue(word, languages))
-        or datewords.is_relative_day(word, languages)
-    )
-    return not strong
-
-
-def _windows(count: int, head_first: bool) -> list[tuple[int, int]]:
-    """Word ranges to try, in order: the ends first, then the middle, longest first."""
-    longest = min(MAX_DATE_WORDS, count)
-    tail = [(count - size, count) for size in range(longest, 0, -1)]
-    head = [(0, size) for size in range(longest, 0, -1)]
-    middle = [
-        (start, start + size) for size in range(longest, 0, -1) for start in range(1, count - size)
-    ]
-    return (head + tail if head_first else tail + head) + middle
-
-
-def _looks_like_date(words: list[str], languages: tuple[str, ...]) -> bool:
-    """Every word is date vocabulary and at least one is a real cue; bare numbers only
-    next to a month, a unit or am/pm, so "chapter 5" is never a date."""
-    if not words or words[0].lower() in {"of", "the", "and", "de"}:
-        return False
-    cue = False
-    lowered = [_ALIASES.get(w.lower(), w.lower()) for w in words]
-    for i, word in enumerate(lowered):
-        previous = lowered[i - 1] if i else None
-        if (
-            _WORD_CUE.match(word)
-            or _TIME.match(word)
-            or _NUMERIC_DATE.match(word)
-            or datewords.is_cue(word, languages, previous)
-        ):
-            cue = True
-        elif word.isdecimal():
-            neighbours = lowered[max(0, i - 1) : i] + lowered[i + 1 : i + 2]
-            year_after_day = len(word) == 4 and i > 0 and lowered[i - 1].isdecimal()
-            if not year_after_day and not any(_near_number(n, languages) for n in neighbours):
-                return False
-        elif not (
-            _ORDINAL.match(word) or _UNIT.match(word) or word in _FILLERS or datewords.is_part(word)
-        ):
-            return False
-    return cue or bool(_IN_DURATION.match(" ".join(lowered))) or _foreign_duration(lowered)
-
-
-def _near_number(word: str, languages: tuple[str, ...]) -> bool:
-    return bool(
-        _MONTH.match(word)
-        or _UNIT.match(word)
-        or word in _MERIDIEM
-        or word in _NEAR_NUMBER
-        or datewords.is_part(word)
-        or datewords.is_cue(word, languages)
-    )
-
-
-def _foreign_duration(lowered: list[str]) -> bool:
-    return len(lowered) == 3 and lowered[0] in ("in", "en") and datewords.is_part(lowered[2])
 
 
 def _quote(text: str) -> str:

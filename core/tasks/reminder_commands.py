@@ -1,24 +1,94 @@
-"""Snoozing reminders (the 💤 buttons and `/snooze`) and the answer to a `/remind` sent
-twice."""
+"""One-off reminders (`/remind`, and the answer to one sent twice), when task reminders
+arrive (`/reminders`) and snoozing (the 💤 buttons and `/snooze`)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from core.chat import Ctx, Reply, Router
+from core.chat.markup import escape
 from core.chat.messages import Button
 from core.chat.router import INTEGER, Param, action_id
 from core.errors import BadInput
 from core.identity.service import user_zone
-from core.tasks import snooze
+from core.tasks import service, snooze, task_text
 from core.tasks.models import Reminder
-from core.tasks.parsing import format_local, languages_for
-from core.tasks.reminders import SNOOZE_CHOICES
+from core.tasks.parsing import format_local, languages_for, parse_offsets, parse_reminder_text
+from core.tasks.reminders import SNOOZE_CHOICES, before_phrase
 from core.tasks.service import task_by_number
 
 router = Router()
 
+REMIND_USAGE = "/remind <when> <text>"
 SNOOZE_USAGE = "/snooze [n] <when>"
+
+
+@router.command(
+    "remind",
+    usage=REMIND_USAGE,
+    summary="a one-off reminder",
+    area="tasks",
+    params=(
+        Param("when", "e.g. in 20 minutes, tomorrow 9am, fri 17:00", required=True),
+        Param("text", "what to remind you of", required=True),
+    ),
+)
+async def remind_cmd(ctx: Ctx, args: str) -> Reply:
+    if not args.strip():
+        raise BadInput(f"`{REMIND_USAGE}`, e.g. /remind tomorrow 9am bring the lab coat")
+    found = parse_reminder_text(
+        args, ctx.clock.now(), user_zone(ctx.user), task_text.languages(ctx.user)
+    )
+    if found is None:
+        raise BadInput(
+            "I couldn't tell when. Start with the time: /remind in 20 minutes stretch, "
+            "/remind tomorrow 9am call mom, /remind fri 17:00 submit essay."
+        )
+    due, text = found
+    twice = await duplicate_reply(ctx, text, due.at)
+    if twice is not None:
+        return twice
+    reminder = await service.add_reminder(
+        ctx.session, ctx.user.id, text, due.at, now=ctx.clock.now()
+    )
+    return Reply.text(
+        f"I'll remind you {task_text.when(ctx, reminder.remind_at)}: {escape(reminder.text)}",
+        private=task_text.private(ctx, False),
+    )
+
+
+@router.command(
+    "reminders",
+    usage="/reminders [1d 1h 0|off]",
+    summary="when task reminders arrive, before the due time",
+    area="tasks",
+    params=(Param("before", "times before the due time, e.g. 1d 1h 0; or off"),),
+)
+async def reminders_cmd(ctx: Ctx, args: str) -> Reply:
+    if args.strip():
+        minutes = await service.set_reminder_minutes(
+            ctx.session, ctx.user.id, parse_offsets(args), now=ctx.clock.now()
+        )
+        if not minutes:
+            return Reply.text("Task reminders off. Turn them on with /reminders 1h 0.")
+        return Reply.text(f"Task reminders: {_offset_list(minutes)}.")
+    minutes = await service.reminder_minutes_for(
+        ctx.session, ctx.user.id, task_text.default_minutes(ctx)
+    )
+    current = _offset_list(minutes) if minutes else "off"
+    return Reply.text(
+        f"Task reminders: {current}.\nChange with `/reminders 1d 1h 0` or `/reminders off`."
+    )
+
+
+def _offset_list(minutes: list[int]) -> str:
+    return ", ".join(
+        "at the due time" if m == 0 else before_phrase(m)[3:] + " before"
+        for m in sorted(minutes, reverse=True)
+    )
+
+
+# Snoozing ----------------------------------------------------------------------------------
 
 
 def _when(ctx: Ctx, moment: datetime) -> str:

@@ -17,7 +17,7 @@ from core.chat.router import action_id
 from core.db import Database
 from core.identity.models import Room, User
 from core.identity.service import user_zone
-from core.notify.service import Notice, after_quiet_hours, notify_user, queue_notices
+from core.outbox.service import Notice, after_quiet_hours, notify_user, queue_notices
 from core.tasks.models import Reminder, Task, TaskPreferences
 from core.tasks.parsing import format_local, local_time
 from core.tasks.service import next_reminder

@@ -1,45 +1,38 @@
-"""Tasks and reminders: every rule and every scope check lives here.
+"""Tasks and reminders: creating, completing, changing and deleting tasks, their reminder
+times, one-off reminders. Who sees what and the input checks live in `scope`, the lists
+in `listing`, the calendar feed in `calendar`; this module is the one import for callers
+outside the package (the API, the tutor, the chat commands) and re-exports those.
 
 Each function takes the acting `user_id`; room tasks (`room_id`) are visible to the
-room's members only. The API and the chat commands call these functions."""
+room's members only."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, String, cast, func, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.chat.markup import escape, shorten
-from core.errors import BadInput, Forbidden, NotFound
-from core.identity.models import Membership, User
-from core.identity.service import user_zone
-from core.tasks.calendar import build_feed
-from core.tasks.models import CalendarToken, Reminder, Task, TaskCounter, TaskPreferences
-from core.tasks.parsing import MAX_AHEAD, MAX_SUBJECT, MAX_TITLE, YEARS_AHEAD, Priority
+from core.errors import BadInput
+from core.tasks.calendar import calendar_feed, calendar_token, calendar_url
+from core.tasks.listing import VIEWS, TaskPage, display_names, list_tasks, open_tasks_matching
+from core.tasks.models import Reminder, Task, TaskCounter, TaskPreferences
+from core.tasks.parsing import Priority
+from core.tasks.scope import (
+    check_future,
+    check_member,
+    clean_subject,
+    clean_text,
+    clean_title,
+    task_by_id,
+    task_by_number,
+)
 
 DEFAULT_REMINDER_MINUTES: tuple[int, ...] = (60, 0)
-VIEWS = ("open", "today", "week", "overdue", "done", "all")
 MAX_REMINDER_TEXT = 500
-
-
-@dataclass(frozen=True)
-class TaskPage:
-    tasks: list[Task]
-    total: int
-    view: str
-    subject: str | None
-    offset: int
-    limit: int
-
-    @property
-    def has_more(self) -> bool:
-        return self.offset + len(self.tasks) < self.total
 
 
 @dataclass(frozen=True)
@@ -55,94 +48,7 @@ class TaskChanges:
     notes: str | None = None
 
 
-# Scope ---------------------------------------------------------------------
-
-
-async def _check_member(session: AsyncSession, user_id: int, room_id: int) -> None:
-    found = await session.scalar(
-        select(Membership.id).where(Membership.room_id == room_id, Membership.user_id == user_id)
-    )
-    if found is None:
-        raise Forbidden("Only members of this room can see its tasks.")
-
-
-async def _owner_filter(
-    session: AsyncSession, user_id: int, room_id: int | None
-) -> ColumnElement[bool]:
-    if room_id is None:
-        return Task.user_id == user_id
-    await _check_member(session, user_id, room_id)
-    return Task.room_id == room_id
-
-
-def _visible_to(user_id: int) -> ColumnElement[bool]:
-    member_rooms = select(Membership.room_id).where(Membership.user_id == user_id)
-    return (Task.user_id == user_id) | Task.room_id.in_(member_rooms)
-
-
-async def task_by_number(
-    session: AsyncSession, user_id: int, number: int, *, room_id: int | None = None
-) -> Task:
-    owner = await _owner_filter(session, user_id, room_id)
-    task = await session.scalar(select(Task).where(owner, Task.number == number))
-    if task is None:
-        where = "in this room" if room_id is not None else "in your list"
-        raise NotFound(f"There is no task {number} {where}.", "Send /tasks all to see them.")
-    return task
-
-
-async def task_by_id(session: AsyncSession, user_id: int, task_id: int) -> Task:
-    """A task the user owns, or a task of a room they are a member of."""
-    task = await session.scalar(select(Task).where(Task.id == task_id, _visible_to(user_id)))
-    if task is None:
-        raise NotFound("That task doesn't exist any more.")
-    return task
-
-
 # Writing -------------------------------------------------------------------
-
-
-def _clean_text(text: str, what: str) -> str:
-    # PostgreSQL text cannot hold NUL nor a lone surrogate (not UTF-8); refuse them here
-    # rather than fail in the database.
-    if "\x00" in text:
-        raise BadInput(f"The {what} contains a NUL character; remove it.")
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        raise BadInput(f"The {what} contains a broken character (a lone surrogate).") from None
-    return text
-
-
-def _clean_title(title: str) -> str:
-    cleaned = " ".join(_clean_text(title, "title").split())
-    if not cleaned:
-        raise BadInput("A task needs a title.", "e.g. /task Lab report fri 5pm #chem !high")
-    if len(cleaned) > MAX_TITLE:
-        raise BadInput(f"That title is {len(cleaned):,} characters; keep it under {MAX_TITLE}.")
-    return cleaned
-
-
-def _clean_subject(subject: str | None) -> str | None:
-    if subject is None:
-        return None
-    cleaned = _clean_text(subject, "subject").strip().lstrip("#").lower()
-    bad = not cleaned or len(cleaned) > MAX_SUBJECT or "\x00" in cleaned
-    if bad or any(c.isspace() for c in cleaned):
-        raise BadInput(f"A subject is one word of at most {MAX_SUBJECT} characters, like #chem.")
-    return cleaned
-
-
-def _check_future(due_at: datetime | None, now: datetime) -> None:
-    if due_at is None:
-        return
-    if due_at <= now:
-        raise BadInput("That due time is in the past; give a time that is still ahead.")
-    if due_at - now > MAX_AHEAD:
-        raise BadInput(
-            f"That time is more than {YEARS_AHEAD} years ahead; give one before "
-            f"{now + MAX_AHEAD:%d %b %Y}."
-        )
 
 
 def next_reminder(
@@ -234,17 +140,17 @@ async def create_task(
 ) -> Task:
     """Add a task to the user's list, or to a room's list when `room_id` is given."""
     if room_id is not None:
-        await _check_member(session, user_id, room_id)
-    clean_title = _clean_title(title)
-    _check_future(due_at, now)
+        await check_member(session, user_id, room_id)
+    title_text = clean_title(title)
+    check_future(due_at, now)
     owner = f"u{user_id}" if room_id is None else f"r{room_id}"
     task = Task(
         user_id=None if room_id is not None else user_id,
         room_id=room_id,
         number=await _next_number(session, owner),
-        title=clean_title,
-        notes=_clean_text(notes, "note"),
-        subject=_clean_subject(subject),
+        title=title_text,
+        notes=clean_text(notes, "note"),
+        subject=clean_subject(subject),
         priority=int(priority),
         due_at=due_at.astimezone(UTC) if due_at else None,
         created_by_user_id=user_id,
@@ -292,20 +198,20 @@ async def update_task(
 ) -> Task:
     task = await task_by_id(session, user_id, task_id)
     if changes.title is not None:
-        task.title = _clean_title(changes.title)
+        task.title = clean_title(changes.title)
     if changes.clear_due:
         task.due_at = None
     elif changes.due_at is not None:
-        _check_future(changes.due_at, now)
+        check_future(changes.due_at, now)
         task.due_at = changes.due_at.astimezone(UTC)
     if changes.clear_subject:
         task.subject = None
     elif changes.subject is not None:
-        task.subject = _clean_subject(changes.subject)
+        task.subject = clean_subject(changes.subject)
     if changes.priority is not None:
         task.priority = int(changes.priority)
     if changes.notes is not None:
-        task.notes = _clean_text(changes.notes, "note")
+        task.notes = clean_text(changes.notes, "note")
     _schedule(task, now, await _offsets(session, task, reminder_minutes))
     task.updated_at = now
     await session.flush()
@@ -320,159 +226,46 @@ async def delete_task(session: AsyncSession, user_id: int, task_id: int) -> Task
     return task
 
 
-# Reading -------------------------------------------------------------------
-
-
-def _local_midnight_after(now: datetime, zone: ZoneInfo, days: int) -> datetime:
-    local = now.astimezone(zone)
-    day = local.date() + timedelta(days=days)
-    return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
-
-
-def _view_query(
-    query: Select[Task], view: str, subject: str | None, now: datetime, zone: ZoneInfo
-) -> Select[Task]:
-    open_ = Task.completed_at.is_(None)
-    if view == "open":
-        query = query.where(open_)
-    elif view == "today":
-        query = query.where(open_, Task.due_at < _local_midnight_after(now, zone, 1))
-    elif view == "week":
-        query = query.where(open_, Task.due_at < _local_midnight_after(now, zone, 7))
-    elif view == "overdue":
-        query = query.where(open_, Task.due_at < now)
-    elif view == "done":
-        query = query.where(Task.completed_at.is_not(None))
-    elif view != "all":
-        raise BadInput(
-            f"There is no list “{escape(shorten(view))}”: use {', '.join(VIEWS)} or #subject."
-        )
-    if subject is not None:
-        query = query.where(Task.subject == _clean_subject(subject))
-    return query
-
-
-def _order(query: Select[Task], view: str) -> Select[Task]:
-    if view == "done":
-        return query.order_by(Task.completed_at.desc(), Task.number.desc())
-    if view == "all":
-        query = query.order_by(Task.completed_at.is_not(None))
-    return query.order_by(Task.due_at.asc().nulls_last(), Task.priority, Task.number)
-
-
-async def list_tasks(
-    session: AsyncSession,
-    user_id: int,
-    view: str = "open",
-    *,
-    now: datetime,
-    zone: ZoneInfo | None = None,
-    subject: str | None = None,
-    room_id: int | None = None,
-    limit: int = 20,
-    offset: int = 0,
-) -> TaskPage:
-    """One page of the user's (or a room's) tasks, sorted by due then priority.
-    `view` is one of VIEWS; "today" and "week" include overdue tasks and end at midnight
-    in `zone` (default: the user's own time zone)."""
-    owner = await _owner_filter(session, user_id, room_id)
-    if zone is None:
-        user = await session.get(User, user_id)
-        zone = user_zone(user) if user is not None else ZoneInfo("UTC")
-    base = _view_query(select(Task).where(owner), view, subject, now, zone)
-    total = await session.scalar(select(func.count()).select_from(base.subquery()))
-    rows = await session.scalars(_order(base, view).limit(limit).offset(offset))
-    return TaskPage(list(rows), total or 0, view, subject, offset, limit)
-
-
-async def open_tasks_matching(
-    session: AsyncSession, user_id: int, typed: str, *, room_id: int | None = None, limit: int = 25
-) -> list[Task]:
-    """Open tasks (the user's, or a room's) whose number starts with, or whose title
-    contains, what was typed: for suggestions while a number is being entered."""
-    owner = await _owner_filter(session, user_id, room_id)
-    query = select(Task).where(owner, Task.completed_at.is_(None))
-    typed = typed.strip().lstrip("#")
-    if typed:
-        query = query.where(
-            or_(
-                cast(Task.number, String).startswith(typed, autoescape=True),
-                Task.title.icontains(typed, autoescape=True),
-            )
-        )
-    return list(await session.scalars(query.order_by(Task.number).limit(limit)))
-
-
-async def display_names(session: AsyncSession, user_ids: set[int]) -> dict[int, str]:
-    if not user_ids:
-        return {}
-    rows = await session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids)))
-    return {uid: name for uid, name in rows}
-
-
 # One-off reminders ---------------------------------------------------------
 
 
 async def add_reminder(
     session: AsyncSession, user_id: int, text: str, remind_at: datetime, *, now: datetime
 ) -> Reminder:
-    cleaned = " ".join(_clean_text(text, "reminder").split())
+    cleaned = " ".join(clean_text(text, "reminder").split())
     if not cleaned:
         raise BadInput("What should I remind you of? /remind <when> <text>")
     if len(cleaned) > MAX_REMINDER_TEXT:
         raise BadInput(f"Keep a reminder under {MAX_REMINDER_TEXT} characters.")
-    _check_future(remind_at, now)
+    check_future(remind_at, now)
     reminder = Reminder(user_id=user_id, text=cleaned, remind_at=remind_at.astimezone(UTC))
     session.add(reminder)
     await session.flush()
     return reminder
 
 
-# Calendar feed -------------------------------------------------------------
-
-
-async def calendar_token(
-    session: AsyncSession, user_id: int, *, now: datetime, reset: bool = False
-) -> str:
-    """The user's feed token, created on first use; `reset` revokes the old one."""
-    active = select(CalendarToken).where(
-        CalendarToken.user_id == user_id, CalendarToken.revoked_at.is_(None)
-    )
-    if reset:
-        await session.execute(
-            update(CalendarToken)
-            .where(CalendarToken.user_id == user_id, CalendarToken.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
-    else:
-        existing = await session.scalar(active.with_for_update())
-        if existing is not None:
-            return existing.token
-    token = secrets.token_urlsafe(24)
-    session.add(CalendarToken(user_id=user_id, token=token, created_at=now))
-    await session.flush()
-    return token
-
-
-def calendar_url(base_url: str, token: str) -> str:
-    return f"{base_url.rstrip('/')}/calendar/{token}.ics"
-
-
-async def calendar_feed(session: AsyncSession, token: str) -> str | None:
-    """The iCalendar text for a feed token; None for an unknown or revoked token."""
-    if not token or len(token) > 64:
-        return None
-    owner = await session.scalar(
-        select(CalendarToken.user_id).where(
-            CalendarToken.token == token, CalendarToken.revoked_at.is_(None)
-        )
-    )
-    if owner is None:
-        return None
-    tasks = await session.scalars(
-        select(Task)
-        .where(_visible_to(owner), Task.due_at.is_not(None))
-        .order_by(Task.due_at)
-        .limit(2000)
-    )
-    return build_feed(list(tasks))
+__all__ = [
+    "DEFAULT_REMINDER_MINUTES",
+    "MAX_OFFSETS",
+    "MAX_OFFSET_MINUTES",
+    "MAX_REMINDER_TEXT",
+    "VIEWS",
+    "TaskChanges",
+    "TaskPage",
+    "add_reminder",
+    "calendar_feed",
+    "calendar_token",
+    "calendar_url",
+    "complete_task",
+    "create_task",
+    "delete_task",
+    "display_names",
+    "list_tasks",
+    "next_reminder",
+    "open_tasks_matching",
+    "reminder_minutes_for",
+    "set_reminder_minutes",
+    "task_by_id",
+    "task_by_number",
+    "update_task",
+]

@@ -11,8 +11,7 @@ from core.chat.router import CHOICE, Param, action_id
 from core.documents.retrieval import Passage
 from core.errors import NotFound
 from core.flashcards import card_commands
-from core.tutor import grounded, prompts, proposals, service
-from core.tutor import jobs as _jobs  # noqa: F401  (registers the tutor's jobs)
+from core.tutor import conversation, grounded, prompts, proposals, quizzes, service, turn
 from core.tutor.models import TutorQuiz
 from core.tutor.proposals import Proposed
 
@@ -68,7 +67,7 @@ async def converse(ctx: Ctx, text: str, *, retry_of: int | None = None) -> Reply
     clear note and a Try again button (the student's message is already stored)."""
     live = _live(ctx, "tutor")
     key = service.chat_key(ctx.incoming)
-    result = await service.tutor_turn(
+    result = await turn.tutor_turn(
         ctx.session, ctx.services, ctx.user, ctx.room, key, text, live.push, retry_of=retry_of
     )
     footers = [_proposals_note(result.proposals)] if result.proposals else []
@@ -127,7 +126,7 @@ async def cancel_change(ctx: Ctx, payload: str) -> Reply:
 @router.on_text
 async def on_text(ctx: Ctx, text: str) -> Reply:
     key = service.chat_key(ctx.incoming)
-    quiz = await service.active_quiz(ctx.session, ctx.user, key)
+    quiz = await quizzes.active_quiz(ctx.session, ctx.user, key)
     if quiz is not None:
         return await _grade(ctx, quiz, text)
     if service.ports(ctx.services).llm is None:
@@ -147,7 +146,7 @@ async def retry(ctx: Ctx, payload: str) -> Reply:
 )
 async def newchat(ctx: Ctx, args: str) -> Reply:
     key = service.chat_key(ctx.incoming)
-    await service.new_conversation(ctx.session, ctx.user, key, ctx.clock.now())
+    await conversation.new_conversation(ctx.session, ctx.user, key, ctx.clock.now())
     return Reply.text("Fresh start! I've forgotten our earlier chat here. What shall we study?")
 
 
@@ -182,12 +181,12 @@ async def explain(ctx: Ctx, args: str) -> Reply:
 async def quiz(ctx: Ctx, args: str) -> Reply:
     key = service.chat_key(ctx.incoming)
     if args.strip().lower() == "stop":
-        current = await service.active_quiz(ctx.session, ctx.user, key)
+        current = await quizzes.active_quiz(ctx.session, ctx.user, key)
         if current is None:
             return Reply.text("There is no quiz running here.")
         current.finished_at = ctx.clock.now()
         return Reply.text(_score_line(current, stopped=True))
-    started = await service.start_quiz(ctx.session, ctx.services, ctx.user, key, args)
+    started = await quizzes.start_quiz(ctx.session, ctx.services, ctx.user, key, args)
     intro = (
         f"**Quiz: {escape(started.topic)}** ({started.difficulty}, "
         f"{len(started.questions)} questions). Answer in your next message; /quiz stop ends it."
@@ -196,7 +195,7 @@ async def quiz(ctx: Ctx, args: str) -> Reply:
 
 
 async def _grade(ctx: Ctx, current: TutorQuiz, answer: str) -> Reply:
-    graded = await service.grade_answer(ctx.session, ctx.services, ctx.user, current, answer)
+    graded = await quizzes.grade_answer(ctx.session, ctx.services, ctx.user, current, answer)
     verdict = "✅ Correct!" if graded.correct else "❌ Not quite."
     lines = [f"{verdict} {escape(graded.feedback)}"]
     if not graded.correct and graded.expected:
@@ -215,7 +214,7 @@ def _question(current: TutorQuiz) -> str:
 
 
 def _score_line(current: TutorQuiz, *, stopped: bool = False) -> str:
-    score = service.quiz_score(current)
+    score = quizzes.quiz_score(current)
     answered = len(current.results)
     total = answered if stopped else len(current.questions)
     head = "Quiz stopped." if stopped else "Quiz finished!"

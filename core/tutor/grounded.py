@@ -22,21 +22,14 @@ from core.flashcards import service as flashcards
 from core.flashcards.notes import make_note
 from core.identity.models import Room, User
 from core.tutor import prompts
+from core.tutor.conversation import active_conversation, add_message
 from core.tutor.llm import Completion, LLMError
 from core.tutor.models import TutorCardDraft
-from core.tutor.service import (
-    OnText,
-    account,
-    active_conversation,
-    add_message,
-    ask_json,
-    check_limits,
-    ports,
-    require_llm,
-)
+from core.tutor.service import account, ask_json, check_limits, ports, require_llm
 from core.tutor.tokens import count_tokens
 from core.tutor.toolbox import deck_for
 from core.tutor.tools import ToolContext
+from core.tutor.turn import OnText
 
 ASK_PASSAGES = 8
 SOURCE_CHARS = 1200

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from core.jobs import JobContext, job
-from core.tutor import service
+from core.tutor import conversation
 
 
 @job("tutor.summarize")
 async def summarize_conversation(jc: JobContext, *, conversation_id: int) -> None:
     """Fold old turns into the conversation's rolling summary (idempotent)."""
     async with jc.db.transaction() as session:
-        await service.summarize(session, jc.services, conversation_id)
+        await conversation.summarize(session, jc.services, conversation_id)

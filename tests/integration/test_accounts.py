@@ -290,10 +290,10 @@ async def test_expired_sessions_and_link_codes_are_swept(core: Core, chat, clock
     await chat.say("/link")
     uid = await user_id_of(core, "test", "alice")
     async with core.db.transaction() as session:
-        await accounts.start_session(session, uid, clock.now())
+        await accounts.start_web_session(session, uid, clock.now())
     clock.advance(timedelta(minutes=11))
     async with core.db.transaction() as session:
-        await accounts.start_session(session, uid, clock.now())
+        await accounts.start_web_session(session, uid, clock.now())
     load_jobs()
     await run_job(SWEEP_EXPIRED, JobContext(core.db, core.services), {})
     assert await count(core, "link_codes") == 0

@@ -26,7 +26,7 @@ async def test_an_export_holds_no_credential(core: Core, chat: ChatDriver) -> No
         await accounts.set_password(session, user, "alice@example.org", "correct horse battery")
         password_hash = user.password_hash
         _, api_secret = await tokens.create_api_token(session, user, "script", now)
-        web = await accounts.start_session(session, uid, now)
+        web = await accounts.start_web_session(session, uid, now)
     replies = await chat.send("/export")
     exported = replies[0].files[0].data.decode()
     data = json.loads(exported)

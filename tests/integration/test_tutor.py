@@ -270,8 +270,8 @@ async def test_without_a_model_chat_says_how_to_connect_one(core: Core, chat: Ch
 async def test_memory_read_from_postgresql_matches_the_pure_assembly(tutor_core: Core) -> None:
     from core.identity.models import User
     from core.tutor import prompts
+    from core.tutor.conversation import active_conversation, add_message, load_memory
     from core.tutor.memory import Turn, assemble
-    from core.tutor.service import active_conversation, add_message, load_memory
 
     async with tutor_core.db.transaction() as session:
         user = User(display_name="m")

@@ -7,7 +7,8 @@ import pytest
 from core.errors import BadInput
 from core.tutor.llm import LLMError
 from core.tutor.memory import Turn, assemble, turn_tokens
-from core.tutor.service import parse_json_object, parse_quiz_args
+from core.tutor.quizzes import parse_quiz_args
+from core.tutor.service import parse_json_object
 from core.tutor.tokens import count_tokens, exact_counting
 
 

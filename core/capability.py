@@ -1,0 +1,61 @@
+"""What a capability package contributes to the product, declared in one place: its chat
+commands, background jobs and sweeps, how a user's data in it is exported, merged and
+deleted, its migration branch and what it counts in /stats. `core.app.capabilities()`
+lists one `Capability` per package; the dispatcher, the job runners, the data export
+and /help read that list instead of finding modules by name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from types import ModuleType
+
+from core.chat.router import Router
+from core.jobs import JOBS, PERIODIC
+
+
+@dataclass(frozen=True)
+class ActivitySource:
+    """One thing a student does, counted per local day in /stats and on the dashboard:
+    rows of `table` stamped by `timestamp`, under the words of `series` (see
+    `core.analytics.vocabulary.SERIES`)."""
+
+    table: str
+    timestamp: str
+    series: str
+
+
+@dataclass(frozen=True)
+class Capability:
+    """One capability package.
+
+    - `models`: its SQLAlchemy models module (imported, so its tables are in the metadata).
+    - `router`: its chat commands and buttons; help lists them in capability order.
+    - `jobs`: the module of its `@job` / `@periodic` functions.
+    - `userdata`: the module that registers what exporting, merging and deleting a user
+      needs beyond the schema (`core.accounts.userdata.register_user_data_hooks`).
+    - `migrations_branch`: the Alembic branch label of its tables (None: in the foundation).
+    - `exported`: its tables whose rows of a user go into that user's data export.
+    - `private`: its user tables never exported (credentials, sessions). A table of a user
+      declared in neither is still exported (an export must be complete), and a unit
+      test fails until it is declared.
+    - `activity`: what it counts in the stats."""
+
+    name: str
+    models: ModuleType
+    router: Router | None = None
+    jobs: ModuleType | None = None
+    userdata: ModuleType | None = None
+    migrations_branch: str | None = None
+    exported: tuple[str, ...] = ()
+    private: tuple[str, ...] = ()
+    activity: tuple[ActivitySource, ...] = ()
+
+    def job_names(self) -> list[str]:
+        """The jobs (sweeps included) defined in this capability's package."""
+        package = self.models.__name__.rpartition(".")[0] + "."
+        return sorted(name for name, func in JOBS.items() if func.__module__.startswith(package))
+
+    def periodic(self) -> dict[str, timedelta]:
+        """This capability's sweeps and how often each runs."""
+        return {name: PERIODIC[name] for name in self.job_names() if name in PERIODIC}
