@@ -7,35 +7,23 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import pytest
 
-from teddy.supervisor import UpState
 from tests.doc_samples import pdf
 from tests.e2e.test_slack import slash
-from tests.e2e.test_up import stop_up
 from tests.support.deployed import (
     ANSWER,
     SUMMARY,
-    StandIns,
     edits_of,
     eventually,
     query,
-    start_process,
-    sweep,
-    teddy_env,
 )
-from tests.support.telegram_standin import document_update, message_update, user
+from tests.support.telegram_standin import message_update, user
+from tests.support.up_celery import Up, running_up
 
 STUDENT = user(5101, "Noor")
 GROUP = -1005101
@@ -47,72 +35,14 @@ PAGES = [
 ]
 
 
-@dataclass
-class Up:
-    process: subprocess.Popen[bytes]
-    home: Path
-    log: Path
-    env: dict[str, str]
-    standins: StandIns
-
-    @property
-    def state(self) -> UpState:
-        state = UpState.read(self.home / "run" / "up.json")
-        assert state is not None, self.log.read_text()[-3000:]
-        return state
-
-    async def sweep(self, name: str) -> None:
-        await sweep(self.state.database_url, self.state.redis_url, name, self.log)
-
-    def pid_of(self, name: str) -> int:
-        (pid,) = [c.pid for c in self.state.children if c.name == name]
-        assert pid is not None
-        return pid
-
-
 @pytest.fixture(scope="module")
 async def up(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Up]:
-    standins = await StandIns.start()
-    # Not under tmp_path: the embedded PostgreSQL runs as another user, who must reach it.
-    home = Path(tempfile.mkdtemp(prefix="teddy-celery-"))
-    log = tmp_path_factory.mktemp("up") / "up.log"
-    env = teddy_env(home, {**standins.env(), "JOB_LEASE_SECONDS": "6"})
-    process = start_process([sys.executable, "-m", "teddy", "up"], env, log)
-    deployed = Up(process, home, log, env, standins)
-    try:
-        await eventually(lambda: _started(deployed), 150, "teddy up to start", log)
+    async with running_up(tmp_path_factory.mktemp("up"), {"JOB_LEASE_SECONDS": "6"}) as deployed:
         yield deployed
-    finally:
-        stop_up(process, home, timeout=20)
-        await standins.stop()
-        shutil.rmtree(home, ignore_errors=True)
 
 
-def _started(up: Up) -> bool:
-    assert up.process.poll() is None, up.log.read_text()[-3000:]
-    state = UpState.read(up.home / "run" / "up.json")
-    names = {c.name for c in state.children if c.state == "running"} if state else set()
-    return (
-        {"worker", "beat", "telegram", "slack"} <= names
-        and bool(up.standins.telegram.sent("getUpdates"))
-        and bool(up.standins.slack.sockets)
-        and b" ready." in up.log.read_bytes()  # the Celery worker consumes
-    )
-
-
-def upload(up: Up, name: str, data: bytes, chat_id: int | None = None) -> None:
-    telegram = up.standins.telegram
-    stored = telegram.add_file(name.replace(".", "-"), data)
-    telegram.push_update(document_update(STUDENT, stored, name, "application/pdf", chat_id=chat_id))
-
-
-async def document(up: Up, title: str) -> dict[str, Any]:
-    rows = await query(
-        up.state.database_url,
-        "SELECT id, status, summary, chunk_count, ingest_runs FROM documents WHERE title = :t",
-        t=title,
-    )
-    return dict(rows[0]._mapping) if rows else {}
+def upload(up: Up, name: str, data: bytes) -> None:
+    up.upload(STUDENT, name, data)
 
 
 async def test_teddy_up_in_celery_mode_serves_students_through_both_bots(up: Up) -> None:
@@ -124,7 +54,7 @@ async def test_teddy_up_in_celery_mode_serves_students_through_both_bots(up: Up)
     await eventually(
         lambda: any(SUMMARY in t for t in telegram.texts(dm)), 60, "the summary", up.log
     )
-    doc = await document(up, "photosynthesis.pdf")
+    doc = await up.document("photosynthesis.pdf")
     assert doc["status"] == "ready" and doc["summary"] == SUMMARY
     assert any(t.startswith("✅ Read photosynthesis.pdf: 2 pages") for t in telegram.texts(dm))
 
@@ -195,19 +125,19 @@ async def test_a_worker_killed_mid_ingestion_is_replaced_and_the_document_read_o
     asked = llm.embedding_requests
     upload(up, "cells.pdf", pdf(["Mitochondria make ATP for the cell. " * 20] * 3))
     await eventually(lambda: llm.embedding_requests > asked, 30, "ingestion to start", up.log)
-    doc = await document(up, "cells.pdf")
+    doc = await up.document("cells.pdf")
     assert doc["status"] == "processing"
     os.killpg(up.pid_of("worker"), signal.SIGKILL)
     killed_at = time.monotonic()
     llm.release_embeddings()
 
     async def read() -> bool:
-        return bool((await document(up, "cells.pdf"))["status"] == "ready")
+        return bool((await up.document("cells.pdf"))["status"] == "ready")
 
     await eventually(read, 60, "the document to be read after the worker died", up.log)
     assert time.monotonic() - killed_at < 60
     assert "worker exited with code -9" in up.log.read_text()
-    doc = await document(up, "cells.pdf")
+    doc = await up.document("cells.pdf")
     (job,) = await query(
         up.state.database_url,
         "SELECT runs, done_at FROM pending_jobs WHERE job = 'documents.ingest' "
