@@ -24,7 +24,7 @@ from sqlalchemy import text
 from core.db import Database
 from tests.support.fake_llm import FakeLLM, FakeReply
 from tests.support.slack_standin import APP_TOKEN, DEFAULT_TOKEN, SlackStandIn
-from tests.support.telegram_standin import Call, TelegramStandIn, parse_html
+from tests.support.telegram_standin import Call, TelegramStandIn, document_update, parse_html
 
 ROOT = Path(__file__).resolve().parents[2]
 SIGNING_SECRET = "deployed-signing-secret"
@@ -237,3 +237,19 @@ def edits_of(calls: list[Call], message_id: int) -> list[str]:
         for c in calls
         if c.method == "editMessageText" and str(c.params.get("message_id")) == str(message_id)
     ]
+
+
+def upload(telegram: TelegramStandIn, sender: dict[str, Any], name: str, data: bytes) -> None:
+    """`sender` sends the PDF `name` to the bot in a direct chat on Telegram."""
+    stored = telegram.add_file(name.replace(".", "-"), data)
+    telegram.push_update(document_update(sender, stored, name, "application/pdf"))
+
+
+async def document(database_url: str, title: str) -> dict[str, Any]:
+    """The document's row (status, summary, chunk count, ingestion runs), or {}."""
+    rows = await query(
+        database_url,
+        "SELECT id, status, summary, chunk_count, ingest_runs FROM documents WHERE title = :t",
+        t=title,
+    )
+    return dict(rows[0]._mapping) if rows else {}

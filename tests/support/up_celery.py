@@ -3,7 +3,9 @@ end-to-end tests of the deployed shape."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -13,10 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from teddy.supervisor import UpState
+from teddy.supervisor import ChildState, UpState
 from tests.e2e.test_up import stop_up
-from tests.support.deployed import StandIns, eventually, query, start_process, sweep, teddy_env
-from tests.support.telegram_standin import document_update
+from tests.support.deployed import (
+    StandIns,
+    document,
+    eventually,
+    start_process,
+    sweep,
+    teddy_env,
+    upload,
+)
 
 
 @dataclass
@@ -26,6 +35,7 @@ class Up:
     log: Path
     env: dict[str, str]
     standins: StandIns
+    restarts: int = 0
 
     @property
     def state(self) -> UpState:
@@ -36,23 +46,35 @@ class Up:
     async def sweep(self, name: str) -> None:
         await sweep(self.state.database_url, self.state.redis_url, name, self.log)
 
+    @property
+    def database_url(self) -> str:
+        return self.state.database_url
+
     def pid_of(self, name: str) -> int:
         (pid,) = [c.pid for c in self.state.children if c.name == name]
         assert pid is not None
         return pid
 
+    def kill_worker(self) -> None:
+        self.restarts = self._worker().restarts
+        os.killpg(self.pid_of("worker"), signal.SIGKILL)
+
+    async def replace_worker(self) -> None:
+        def restarted() -> bool:
+            worker = self._worker()
+            return worker.restarts > self.restarts and worker.state == "running"
+
+        await eventually(restarted, 30, "teddy up to restart the worker", self.log)
+
+    def _worker(self) -> ChildState:
+        (worker,) = [c for c in self.state.children if c.name == "worker"]
+        return worker
+
     def upload(self, sender: dict[str, Any], name: str, data: bytes) -> None:
-        """`sender` sends the PDF `name` to the bot in a direct chat on Telegram."""
-        stored = self.standins.telegram.add_file(name.replace(".", "-"), data)
-        self.standins.telegram.push_update(document_update(sender, stored, name, "application/pdf"))
+        upload(self.standins.telegram, sender, name, data)
 
     async def document(self, title: str) -> dict[str, Any]:
-        rows = await query(
-            self.state.database_url,
-            "SELECT id, status, summary, chunk_count, ingest_runs FROM documents WHERE title = :t",
-            t=title,
-        )
-        return dict(rows[0]._mapping) if rows else {}
+        return await document(self.database_url, title)
 
 
 @asynccontextmanager
