@@ -11,7 +11,6 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -149,31 +148,18 @@ def teddy_env(home: Path, extra: Mapping[str, str]) -> dict[str, str]:
     }
 
 
-async def run_due(env: Mapping[str, str], prefix: Sequence[str] = ()) -> None:
-    """`teddy jobs run-due`, as cron runs it: every sweep once (jobs it starts go to the
-    Celery workers). `prefix` runs it elsewhere (`ip netns exec <host>`)."""
-    process = await asyncio.create_subprocess_exec(
-        *prefix, sys.executable, "-m", "teddy", "jobs", "run-due",
-        env={**env, "JOB_QUEUE": "celery"}, cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    _, stderr = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode == 0, stderr.decode()[-3000:]
-
-
 async def sweep(database_url: str, redis_url: str, name: str, log: Path) -> None:
     """Queue the sweep `name` now, as beat does on its schedule, and wait until a worker
-    (logging to `log`) ran it."""
+    (logging to `log`) ran it. Sent from this thread, whose network namespace it uses."""
     from core.settings import Settings
     from workers.app import create_app
     from workers.queue import CeleryJobQueue
 
     before = runs_logged(log, name)
-    settings = Settings(_env_file=None)
-    app = create_app(settings, database_url=database_url, redis_url=redis_url)
+    app = create_app(Settings(_env_file=None), database_url=database_url, redis_url=redis_url)
     queue = CeleryJobQueue(app)
     try:
-        await queue.enqueue(name, {})
+        queue.send(name, {}, {})
     finally:
         queue.close()  # an open client would keep the embedded Redis from stopping
         app.close()
