@@ -163,11 +163,13 @@ class Hosts:
         for process in reversed(list(self.processes.values())):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
         for process in self.processes.values():
             try:
-                process.wait(15)
+                process.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
         for directory in self.dirs:
             shutil.rmtree(directory, ignore_errors=True)
 
