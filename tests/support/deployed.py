@@ -1,7 +1,7 @@
 """The product as deployed (`JOB_QUEUE=celery`, one process per bot, a worker, beat), driven
 from outside through the platform stand-ins: Telegram (polled by `teddy telegram`), Slack
 (Socket Mode, so the bot needs no listening port) and an OpenAI-compatible model whose
-embeddings can be slowed down to catch a worker mid-ingestion.
+embeddings can be held to catch a worker mid-ingestion.
 
 Every stand-in listens on `host` (127.0.0.1, or an address inside a network namespace)."""
 
