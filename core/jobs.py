@@ -158,6 +158,11 @@ async def enqueue_after_commit(
     job_id = await pending.record(session, name, kwargs)
 
     async def send() -> None:
-        await pending.send(queue, job_id, name, kwargs)
+        if await pending.send(queue, job_id, name, kwargs):
+            return
+        try:  # the committed session starts a new transaction of its own
+            await pending.mark_unsent(session, job_id)
+        except Exception:
+            log.warning("job %s #%d waits for the relay's resend interval", name, job_id)
 
     after_commit(session, send)

@@ -64,6 +64,17 @@ async def send(queue: JobQueue, job_id: int, name: str, kwargs: dict[str, Any]) 
     return True
 
 
+async def mark_unsent(session: AsyncSession, job_id: int) -> None:
+    """The send after commit failed (the queue is down): the next relay sends the job,
+    without first waiting out RESEND_AFTER as for a job the queue took."""
+    async with session.begin():
+        await session.execute(
+            update(PendingJob)
+            .where(PendingJob.id == job_id, PendingJob.done_at.is_(None))
+            .values(sends=0)
+        )
+
+
 async def claim(db: Database, job_id: int, lease: timedelta) -> str | None:
     """Take the job's lease; its token, or None when the job is done or a live run holds it."""
     token = uuid.uuid4().hex
@@ -157,8 +168,9 @@ async def _heartbeat(
 
 
 def _due(resend_after: timedelta) -> Any:
-    """Unfinished jobs to send again: the lease of their run ran out, or they were sent but
-    not started for longer than the resend interval (doubled per send)."""
+    """Unfinished jobs to send again: never handed to the queue (`sends` 0), the lease of
+    their run ran out, or they were sent but not started for longer than the resend
+    interval (doubled per send)."""
     backoff = func.least(
         func.power(2, PendingJob.sends - 1) * resend_after.total_seconds(),
         RESEND_MAX.total_seconds(),
@@ -167,6 +179,7 @@ def _due(resend_after: timedelta) -> Any:
         PendingJob.done_at.is_(None),
         or_(
             PendingJob.lease_until < func.now(),
+            and_(PendingJob.lease_until.is_(None), PendingJob.sends == 0),
             and_(
                 PendingJob.lease_until.is_(None),
                 PendingJob.sent_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, backoff),

@@ -74,16 +74,22 @@ def up(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path, Path]]:
         start_new_session=True,
     )
     yield process, home, log
-    if process.poll() is None:  # the test failed half-way: leave nothing behind
-        leftovers = everything_of(process, home)
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            for proc in leftovers:
-                with contextlib.suppress(psutil.Error):
-                    proc.kill()
+    stop_up(process, home)  # the test failed half-way: leave nothing behind
     shutil.rmtree(home, ignore_errors=True)
+
+
+def stop_up(process: subprocess.Popen[bytes], home: Path, timeout: float = 15) -> None:
+    """Ctrl-C to a running `teddy up`; whatever is left after `timeout` is killed."""
+    if process.poll() is not None:
+        return
+    leftovers = everything_of(process, home)
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        for proc in leftovers:
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
 
 
 def everything_of(process: subprocess.Popen[bytes], home: Path) -> list[psutil.Process]:

@@ -54,11 +54,12 @@ class FakeLLM:
     # Seconds from receiving each streamed request to writing its first text chunk: the
     # provider's own share of time-to-first-token, for the benchmark.
     first_chunk_delays: list[float] = field(default_factory=list)
+    host: str = "127.0.0.1"  # the address it listens on
     _runner: web.AppRunner | None = None
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+        return f"http://{self.host}:{self.port}/v1"
 
     def fail(self, status: int, times: int = 1) -> None:
         self.faults.extend([("status", float(status))] * times)
@@ -83,7 +84,7 @@ class FakeLLM:
         app.router.add_post("/v1/embeddings", self._embeddings)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+        site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         server = site._server
         assert server is not None

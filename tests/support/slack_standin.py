@@ -84,6 +84,7 @@ class SlackStandIn:
     tokens: set[str] = field(default_factory=lambda: {DEFAULT_TOKEN, APP_TOKEN})
     rate_limit: RateLimit | None = None  # per token and method
     refusals: list[Call] = field(default_factory=list)
+    host: str = "127.0.0.1"  # the address it listens on
 
     async def start(self) -> None:
         app = web.Application(client_max_size=50 * 1024 * 1024)
@@ -94,10 +95,10 @@ class SlackStandIn:
         app.router.add_post("/respond/{id}", self._respond)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, self.host, 0)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
+        self.url = f"http://{self.host}:{port}"
 
     async def stop(self) -> None:
         if self._runner is not None:

@@ -101,8 +101,9 @@ def parse_html(text: str) -> str:
 class TelegramStandIn:
     """Start with `await standin.start()`; `base_url`/`base_file_url` go to PTB's builder."""
 
-    def __init__(self, token: str = "123456:TEST-TOKEN") -> None:
+    def __init__(self, token: str = "123456:TEST-TOKEN", *, host: str = "127.0.0.1") -> None:
         self.token = token
+        self.host = host  # the address it listens on
         self.calls: list[Call] = []
         self.files: dict[str, StoredFile] = {}
         self.blocked: set[str] = set()
@@ -127,7 +128,7 @@ class TelegramStandIn:
         app.router.add_get("/file/bot{token}/{path:.+}", self._file)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, self.host, 0)
         await site.start()
         self.port = int(self._runner.addresses[0][1])
 
@@ -138,7 +139,7 @@ class TelegramStandIn:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     # Scripting -------------------------------------------------------------
 
