@@ -17,6 +17,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from api import (
     account_pages,
     api_docs,
+    ask_pages,
     card_pages,
     document_pages,
     google,
@@ -87,6 +88,7 @@ def create_app(
         card_pages.router,
         task_pages.router,
         document_pages.router,
+        ask_pages.router,
         google.router,
         rest.router,
         rest_tasks.router,
