@@ -29,6 +29,7 @@ from api import (
     rest_tasks,
     review_pages,
     task_pages,
+    tutor_pages,
 )
 from api.security import Metrics, SecurityAndMetrics
 from api.web import HERE, SignInRequired, WebState, templates
@@ -89,6 +90,7 @@ def create_app(
         task_pages.router,
         document_pages.router,
         ask_pages.router,
+        tutor_pages.router,
         google.router,
         rest.router,
         rest_tasks.router,
