@@ -28,6 +28,7 @@ from api import (
     rest_study,
     rest_tasks,
     review_pages,
+    room_pages,
     task_pages,
     tutor_pages,
 )
@@ -91,6 +92,7 @@ def create_app(
         document_pages.router,
         ask_pages.router,
         tutor_pages.router,
+        room_pages.router,
         google.router,
         rest.router,
         rest_tasks.router,
