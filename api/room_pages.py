@@ -139,8 +139,8 @@ async def live(websocket: WebSocket, room_id: int) -> None:
         gone.cancel()
         if subscription is not None:
             await subscription.close()
-        with contextlib.suppress(RuntimeError):
-            await websocket.close()
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await websocket.close()  # the page may have closed it already
 
 
 async def _until_closed(websocket: WebSocket) -> None:

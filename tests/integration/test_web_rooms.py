@@ -80,7 +80,7 @@ async def act(client: httpx.AsyncClient, room_id: int, focus_id: str, action: st
 
 
 async def test_the_focus_session_changes_live_and_members_join_and_stop_from_the_page(
-    served: str, core: Core, make_chat: Any, clock: FixedClock
+    served: str, core: Core, make_chat: Any, clock: FixedClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     ann, bob = make_chat("ann", room="g1"), make_chat("bob", room="g1")
     await ann.say("/room")
@@ -120,6 +120,8 @@ async def test_the_focus_session_changes_live_and_members_join_and_stop_from_the
             ended = await next_panel(socket)
             assert ended["type"] == "focus.ended" and ended["phase"] is None
             assert "No focus session is running" in ended["html"]
+        await asyncio.sleep(0.5)  # the server notices the page went away
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]  # a closed page is normal
 
 
 async def test_a_stranger_can_neither_see_nor_act_on_the_room(
