@@ -17,6 +17,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from api import (
     account_pages,
     api_docs,
+    ask_pages,
     card_pages,
     document_pages,
     google,
@@ -27,7 +28,9 @@ from api import (
     rest_study,
     rest_tasks,
     review_pages,
+    room_pages,
     task_pages,
+    tutor_pages,
 )
 from api.security import Metrics, SecurityAndMetrics
 from api.web import HERE, SignInRequired, WebState, templates
@@ -87,6 +90,9 @@ def create_app(
         card_pages.router,
         task_pages.router,
         document_pages.router,
+        ask_pages.router,
+        tutor_pages.router,
+        room_pages.router,
         google.router,
         rest.router,
         rest_tasks.router,

@@ -35,20 +35,35 @@ ASK_PASSAGES = 8
 SOURCE_CHARS = 1200
 CARDS_PER_DRAFT = 8
 DOC_CONTEXT_CHUNKS = 12
+# Asking about one document ranks this many times ASK_PASSAGES among everything the
+# student may see and keeps that document's: retrieval has no per-document filter.
+ONE_DOCUMENT_DEPTH = 6
 
 
 async def find_passages(
-    session: AsyncSession, services: Services, user: User, room: Room | None, question: str
+    session: AsyncSession,
+    services: Services,
+    user: User,
+    room: Room | None,
+    question: str,
+    document_id: int | None = None,
 ) -> Found:
-    """The passages for a question, keyword-only with a note when the embedder is down."""
-    return await search.find_passages(
+    """The passages for a question, keyword-only with a note when the embedder is down;
+    with `document_id`, only from that document of the user's own (NotFound otherwise)."""
+    if document_id is not None:
+        await documents.own_document(session, user, document_id)
+    found = await search.find_passages(
         session,
         user_id=user.id,
         room_id=room.id if room is not None else None,
         query=question,
-        limit=ASK_PASSAGES,
+        limit=ASK_PASSAGES if document_id is None else ASK_PASSAGES * ONE_DOCUMENT_DEPTH,
         embedder=embedder_for(services),
     )
+    if document_id is None:
+        return found
+    kept = [p for p in found.passages if p.document_id == document_id][:ASK_PASSAGES]
+    return Found(kept, found.note)
 
 
 def numbered_sources(passages: Sequence[Passage]) -> str:
@@ -87,11 +102,13 @@ async def grounded_answer(
     key: str,
     question: str,
     on_text: OnText,
+    document_id: int | None = None,
 ) -> GroundedAnswer:
-    """Stream an answer built only from the retrieved passages. With no passages there is
-    no model call; a provider failure leaves the passages to show instead."""
+    """Stream an answer built only from the retrieved passages (of one document, with
+    `document_id`). With no passages there is no model call; a provider failure leaves
+    the passages to show instead."""
     llm = ports(services).llm
-    found = await find_passages(session, services, user, room, question)
+    found = await find_passages(session, services, user, room, question, document_id)
     passages = found.passages
     if not passages or llm is None:
         return GroundedAnswer("", passages, [], note=found.note)

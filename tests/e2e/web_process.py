@@ -30,13 +30,15 @@ def environment(home: Path, servers: Servers, port: int) -> dict[str, str]:
 
 
 @contextmanager
-def running_api(home: Path, servers: Servers) -> Iterator[tuple[str, dict[str, str]]]:
+def running_api(
+    home: Path, servers: Servers, extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[str, dict[str, str]]]:
     """Start `teddy api`, wait for /healthz, yield (base URL, environment), then stop it.
     Redis is emptied first: rate-limit counters are keyed by user id, and ids restart
-    after each test's truncation."""
+    after each test's truncation. `extra_env` adds settings (an LLM, for example)."""
     redis.Redis.from_url(servers.redis_url).flushdb()
     port = free_port()
-    env = environment(home, servers, port)
+    env = {**environment(home, servers, port), **(extra_env or {})}
     process = subprocess.Popen(
         [sys.executable, "-m", "teddy", "api", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
