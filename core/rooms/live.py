@@ -18,17 +18,11 @@ from core.chat.router import action_id
 from core.identity.service import user_zone
 from core.jobs import after_commit
 from core.notify.service import Notice, queue_notices
+from core.rooms.focus import advance_phases, insert_study_rows, live_id, minutes_left
+from core.rooms.membership import room_zone
 from core.rooms.models import FocusSession
 from core.rooms.pubsub import RoomEvent, RoomEvents
-from core.rooms.service import (
-    FocusView,
-    advance_phases,
-    focus_views,
-    insert_study_rows,
-    live_id,
-    minutes_left,
-    room_zone,
-)
+from core.rooms.views import FocusView, focus_views
 
 
 def render(view: FocusView, now: datetime) -> tuple[str, list[Button]]:

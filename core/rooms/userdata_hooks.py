@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts.userdata import register_user_data_hooks
+from core.rooms.focus import bank_focus_minutes, finish, insert_study_rows, participants_of
 from core.rooms.models import FocusSession
-from core.rooms.service import _finish, _participants, bank_focus_minutes, insert_study_rows
 
 
 async def merge_solo_focus(session: AsyncSession, source_id: int, target_id: int) -> None:
@@ -33,9 +33,9 @@ async def merge_solo_focus(session: AsyncSession, source_id: int, target_id: int
     end = source.paused_at or min(source.next_update_at, source.phase_ends_at)
     end = max(end, source.started_at)
     if source.phase == "focus":
-        rows = bank_focus_minutes(source, await _participants(session, source.id), end)
+        rows = bank_focus_minutes(source, await participants_of(session, source.id), end)
         await insert_study_rows(session, rows)
-    _finish(source, end, stopped=True)
+    finish(source, end, stopped=True)
     await session.flush()
 
 
