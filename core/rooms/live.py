@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,10 +17,12 @@ from core.chat.context import Services
 from core.chat.markup import escape
 from core.chat.messages import Button, Reply
 from core.chat.router import action_id
+from core.identity.models import Room
 from core.identity.service import user_zone
 from core.jobs import after_commit
 from core.notify.service import Notice, queue_notices
 from core.rooms.focus import advance_phases, insert_study_rows, live_id, minutes_left
+from core.rooms.linking import chats_of
 from core.rooms.membership import room_zone
 from core.rooms.models import FocusSession
 from core.rooms.pubsub import RoomEvent, RoomEvents
@@ -99,16 +103,49 @@ def room_events(services: Services) -> RoomEvents:
 
 def event(kind: str, view: FocusView, now: datetime) -> RoomEvent:
     assert view.room is not None, "solo sessions have no room to fan out to"
+    return chat_events(kind, view, now, [view.room])[0]
+
+
+def chat_events(
+    kind: str, view: FocusView, now: datetime, chats: Sequence[Room]
+) -> list[RoomEvent]:
+    """One event per chat of the room (a linked room has several, see core.rooms.linking),
+    each naming the chat its live message is in."""
+    assert view.room is not None, "solo sessions have no room to fan out to"
     text, buttons = render(view, now)
-    return RoomEvent(
-        type=kind,
-        room_id=view.room.id,
-        platform=view.room.platform,
-        chat_id=view.room.external_id.split("/", 1)[0],
+    shown = [{"label": b.label, "action": b.action} for b in buttons]
+    return [
+        RoomEvent(
+            type=kind,
+            room_id=view.room.id,
+            platform=chat.platform,
+            chat_id=chat.external_id.split("/", 1)[0],
+            live_id=live_id(view.focus),
+            text=text,
+            buttons=shown,
+        )
+        for chat in chats
+    ]
+
+
+async def queue_elsewhere(
+    session: AsyncSession, view: FocusView, now: datetime, *, except_chat_id: int
+) -> None:
+    """The live message as it now reads, to a linked room's chats other than the one
+    answered directly (the outbox sends it, or edits the one sent before)."""
+    text, buttons = render(view, now)
+    notice = Notice(
+        "focus",
+        text,
+        f"{live_id(view.focus)}:press:{uuid.uuid4().hex}",
+        now,
+        room=view.room,
+        buttons=buttons,
+        respect_quiet_hours=False,
         live_id=live_id(view.focus),
-        text=text,
-        buttons=[{"label": b.label, "action": b.action} for b in buttons],
+        except_chat_id=except_chat_id,
     )
+    await queue_notices(session, [notice])
 
 
 def publish_after_commit(
@@ -153,6 +190,7 @@ async def sweep_due(
         )
     )
     views = await focus_views(session, due)
+    chats = await chats_of(session, [v.room for v in views if v.room is not None])
     changed: dict[int, tuple[bool, datetime]] = {}
     study_rows: list[dict[str, Any]] = []
     for view in views:
@@ -189,7 +227,7 @@ async def sweep_due(
         if view.focus.phase == "done":
             kind = "focus.ended"
         if view.room is not None:
-            events.append(event(kind, view, now))
+            events.extend(chat_events(kind, view, now, chats[view.room.id]))
         advanced.append(Advanced(view, phase_changed, due_at))
     await queue_notices(session, notices)
     publish_after_commit(session, services, events)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import BadInput, Forbidden
-from core.identity.models import Membership, Room, User
+from core.identity.models import LinkedChat, Membership, Room, User
 from core.rooms.focus import running_focus
 from core.rooms.membership import require_member, room_zone
 from core.rooms.models import FocusParticipant, FocusSession, StudySession
@@ -87,6 +87,8 @@ class RoomStatus:
     members: list[str]
     today_minutes: int
     running: FocusView | None
+    # Chats that joined this room (`/room join`): a linked room when above zero.
+    joined_chats: int = 0
 
 
 async def room_status(session: AsyncSession, room: Room, user: User, now: datetime) -> RoomStatus:
@@ -104,16 +106,19 @@ async def room_status(session: AsyncSession, room: Room, user: User, now: dateti
     members = [name for _, name in rows]
     local = now.astimezone(room_zone(room))
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    today = await session.scalar(
-        select(func.coalesce(func.sum(StudySession.minutes), 0)).where(
-            StudySession.room_id == room.id,
-            StudySession.ended_at.is_not(None),
-            StudySession.started_at >= midnight,
+    joined = select(func.count()).where(LinkedChat.room_id == room.id).scalar_subquery()
+    today, joined_chats = (
+        await session.execute(
+            select(func.coalesce(func.sum(StudySession.minutes), 0), joined).where(
+                StudySession.room_id == room.id,
+                StudySession.ended_at.is_not(None),
+                StudySession.started_at >= midnight,
+            )
         )
-    )
+    ).one()
     running = await running_focus(session, room.id)
     view = await focus_view(session, running, room) if running is not None else None
-    return RoomStatus(room, members, int(today or 0), view)
+    return RoomStatus(room, members, int(today or 0), view, int(joined_chats or 0))
 
 
 def period_start(period: str, now: datetime, zone: ZoneInfo) -> datetime:
