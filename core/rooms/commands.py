@@ -151,7 +151,7 @@ async def _live_reply(ctx: Ctx, focus: FocusSession, kind: str) -> Reply:
     live.publish_after_commit(ctx.session, ctx.services, live.chat_events(kind, view, now, chats))
     if len(chats) > 1:
         here = await link_commands.own_chat(ctx)
-        await live.queue_elsewhere(ctx.session, view, now, except_chat_id=here.id)
+        await live.queue_elsewhere(ctx.session, view, now, chats=chats, except_chat_id=here.id)
     return live.reply(view, now)
 
 

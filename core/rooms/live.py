@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.chat.context import Services
@@ -20,6 +20,7 @@ from core.chat.router import action_id
 from core.identity.models import Room
 from core.identity.service import user_zone
 from core.jobs import after_commit
+from core.notify.models import OutboxMessage
 from core.notify.service import Notice, queue_notices
 from core.rooms.focus import advance_phases, insert_study_rows, live_id, minutes_left
 from core.rooms.linking import chats_of
@@ -27,6 +28,8 @@ from core.rooms.membership import room_zone
 from core.rooms.models import FocusSession
 from core.rooms.pubsub import RoomEvent, RoomEvents
 from core.rooms.views import FocusView, focus_views
+
+MAX_NAMES_SHOWN = 40
 
 
 def render(view: FocusView, now: datetime) -> tuple[str, list[Button]]:
@@ -39,7 +42,7 @@ def render(view: FocusView, now: datetime) -> tuple[str, list[Button]]:
     until = focus.phase_ends_at.astimezone(zone)
     left = minutes_left(focus.phase_ends_at, now)
     label = "🎯 Focus" if focus.phase == "focus" else "☕ Break"
-    people = ", ".join(escape(name) for name in view.present) or "nobody — press Join"
+    people = _names(view.present) or "nobody — press Join"
     text = (
         f"**Group focus** · {focus.focus_minutes} min focus, {focus.break_minutes} min break\n"
         f"{label}: **{left} min** left (until {until:%H:%M})\n"
@@ -51,6 +54,14 @@ def render(view: FocusView, now: datetime) -> tuple[str, list[Button]]:
         Button("Stop", action_id("rooms.stop", focus.id)),
     ]
     return text, buttons
+
+
+def _names(names: list[str]) -> str:
+    """Who is in, shortened for a big (or linked) room: every platform's message limit
+    holds and the count stays in front."""
+    shown = ", ".join(escape(name) for name in names[:MAX_NAMES_SHOWN])
+    hidden = len(names) - MAX_NAMES_SHOWN
+    return shown if hidden <= 0 else f"{shown} and {hidden} more"
 
 
 def render_solo(view: FocusView, now: datetime) -> tuple[str, list[Button]]:
@@ -129,10 +140,30 @@ def chat_events(
 
 
 async def queue_elsewhere(
-    session: AsyncSession, view: FocusView, now: datetime, *, except_chat_id: int
+    session: AsyncSession,
+    view: FocusView,
+    now: datetime,
+    *,
+    chats: Sequence[Room],
+    except_chat_id: int,
 ) -> None:
     """The live message as it now reads, to a linked room's chats other than the one
-    answered directly (the outbox sends it, or edits the one sent before)."""
+    answered directly (the outbox sends it, or edits the one sent before). Only the latest
+    state matters, so updates of it still waiting for those chats are dropped: a burst of
+    Join presses costs each chat one edit at its platform's pace, not one per press."""
+    others = [c.id for c in chats if c.id != except_chat_id]
+    waiting = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.live_id == live_id(view.focus),
+            OutboxMessage.room_id.in_(others),
+            OutboxMessage.delivered_at.is_(None),
+        )
+        .with_for_update(skip_locked=True)  # one being sent now is left to finish
+    )
+    await session.execute(
+        delete(OutboxMessage).where(OutboxMessage.id.in_(waiting.scalar_subquery()))
+    )
     text, buttons = render(view, now)
     notice = Notice(
         "focus",

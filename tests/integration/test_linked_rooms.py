@@ -85,6 +85,8 @@ async def test_one_focus_session_with_live_messages_in_every_chat(
         ("discord", "focus"),
     }
     assert "In (3): Ann, Ben, Cat" in rows[-1].text
+    # Only the latest state waits for each chat: Cat's press replaced Ben's for Discord.
+    assert sorted(r.platform for r in rows) == ["discord", "slack", "telegram"]
     clock.advance(timedelta(minutes=25))
     await sweep_focus_once(JobContext(core.db, core.services))
     phase = [r for r in await outbox(core) if r.live_id is not None and "Break" in r.text]
