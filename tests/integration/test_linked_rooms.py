@@ -15,7 +15,7 @@ from core.clock import FixedClock
 from core.identity.models import LinkedChat, User
 from core.jobs import JobContext
 from core.notify.models import OutboxMessage
-from core.rooms import linking
+from core.rooms import linking, voice
 from core.rooms.jobs import sweep_focus_once
 from teddy.runtime import Core
 
@@ -231,3 +231,25 @@ async def test_export_names_chats_without_ids_and_deleteme_takes_relayed_words(
     async with core.db.transaction() as session:
         await userdata.delete_user(session, ben_id)
     assert not [m for m in await outbox(core) if m.kind == "relay"]
+
+
+async def test_time_in_a_linked_voice_channel_counts_for_the_shared_room(
+    core: Core,
+    clock: FixedClock,
+    make_chat,  # type: ignore[no-untyped-def]
+) -> None:
+    ann = make_chat("ann", room="study-hall", platform="discord")
+    channel = make_chat("ann", room="voice-1", platform="discord")
+    await ann.send("/room voice on", sender_is_admin=True)
+    code = code_in((await ann.send("/room link", sender_is_admin=True))[0].plain_text())
+    await channel.send(f"/room join {code}", sender_is_admin=True)
+    async with core.db.transaction() as session:
+        await voice.voice_moved(
+            session, person=ann.sender, left=None, joined=channel.chat, at=clock.now()
+        )
+    clock.advance(timedelta(minutes=30))
+    async with core.db.transaction() as session:
+        await voice.voice_moved(
+            session, person=ann.sender, left=channel.chat, joined=None, at=clock.now()
+        )
+    assert "Ann: 30 min" in await ann.say("/leaderboard")
