@@ -19,10 +19,8 @@ import discord
 import httpx
 import pytest
 import yarl
-from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from api.slack_events import slack_events_router
 from bots.delivery import Deliverer
 from bots.discord.adapter import TeddyDiscord
 from bots.slack.adapter import SlackAdapter
@@ -31,15 +29,17 @@ from core.jobs import JobContext, run_job
 from core.notify import service as outbox
 from core.notify.models import OutboxMessage
 from teddy.runtime import Core
+from tests.e2e import test_slack as slack_base
 from tests.e2e.test_discord import callbacks, slash, start_client, stop_client
-from tests.e2e.test_slack import SECRET, post_form
 from tests.e2e.test_slack import click as slack_click
+from tests.e2e.test_slack import post_form
 from tests.e2e.test_slack import slash as slack_slash
 from tests.support.discord_standin import TEXT_CHANNEL, DiscordStandIn
 from tests.support.slack_standin import Call, SlackStandIn
 from tests.support.telegram_harness import TelegramBot, running_bot
 from tests.support.telegram_standin import callback_update, message_update, user
 
+standin, slack, http = slack_base.standin, slack_base.slack, slack_base.http  # Slack's fixtures
 CODE = re.compile(r"/room join ([A-Z0-9]{5}-[A-Z0-9]{5})")
 GROUP = -100777
 ALICE_TG, BEN = user(111, "Alice"), user(222, "Ben")
@@ -64,31 +64,6 @@ async def discord_bot(core: Core, discord_standin: DiscordStandIn) -> AsyncItera
     client, task = await start_client(core, discord_standin)
     yield client
     await stop_client(client, task)
-
-
-@pytest.fixture
-async def slack_standin() -> AsyncIterator[SlackStandIn]:
-    server = SlackStandIn()
-    await server.start()
-    yield server
-    await server.stop()
-    server.check_refusals()
-
-
-@pytest.fixture
-async def slack(core: Core, slack_standin: SlackStandIn) -> SlackAdapter:
-    return SlackAdapter(
-        core, bot_token="xoxb-test", signing_secret=SECRET, api_url=slack_standin.api_url
-    )
-
-
-@pytest.fixture
-async def slack_http(slack: SlackAdapter) -> AsyncIterator[httpx.AsyncClient]:
-    app = FastAPI()
-    app.include_router(slack_events_router(slack))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield client
 
 
 @pytest.fixture
@@ -179,10 +154,11 @@ async def test_a_discord_channel_a_telegram_group_and_a_slack_channel_study_as_o
     discord_standin: DiscordStandIn,
     telegram: TelegramBot,
     slack: SlackAdapter,
-    slack_http: httpx.AsyncClient,
-    slack_standin: SlackStandIn,
+    http: httpx.AsyncClient,
+    standin: SlackStandIn,
 ) -> None:
-    tg, sl, dc = telegram, slack_standin, discord_standin
+    """`standin`, `slack` and `http` are Slack's (the fixtures of test_slack)."""
+    tg, sl, dc, slack_http = telegram, standin, discord_standin, http
     # Alice links her Telegram account to her Discord one: one person on both.
     linked = await discord_command(dc, "link", {}, dm=True)
     code = linked["data"]["content"].split("code: ")[1].split()[0].strip("*`")
