@@ -38,6 +38,7 @@ RESULTS = BENCH_DIR / "results"
 KNOWN_QUICK_ARGS: dict[str, list[str]] = {
     "core_roundtrip": ["--commands", "2000", "--users", "100"],
     "rooms_bench": ["--rooms", "200", "--window", "10"],
+    "linked_rooms_bench": ["--members", "50"],
     "web_bench": ["--seconds", "6"],
     "flashcards_bench": ["--small"],
     "retrieval": ["--embedder", "none"],

@@ -30,6 +30,7 @@ from core.clock import Clock
 from core.db import Database
 from core.notify import service as outbox
 from core.notify.models import OutboxMessage
+from core.rooms import linking
 
 log = logging.getLogger(__name__)
 
@@ -299,6 +300,8 @@ class Deliverer:
                 for same_chat in (r for r in rows if r.chat_id == row.chat_id):
                     _give_up(same_chat, str(error))
                 await _give_up_chat(session, self.platform, row.chat_id, str(error))
+                if row.room_id is not None:  # a group that removed the bot leaves its link
+                    await linking.chat_refused_bot(session, self.platform, row.chat_id, now)
                 log.info("%s chat %s refuses the bot: %s", self.platform, row.chat_id, error)
             else:
                 retry_in = timedelta(seconds=min(3600, 15 * 2**row.attempts))

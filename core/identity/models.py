@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from sqlalchemy import BigInteger, ForeignKey, String, Time, UniqueConstraint, func
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Time, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, TimestampMixin
@@ -70,6 +70,23 @@ class Membership(TimestampMixin, Base):
     room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(16), default="member")
+
+
+class LinkedChat(Base):
+    """A chat that joined another chat's room (`/room join <code>`): everything said there
+    acts on `room_id`, whose things (focus sessions, tasks, decks, documents, study time)
+    every linked chat shares. The chat keeps its own `Room` row (`chat_room_id`) for where
+    messages go; what it had before linking waits there until it is unlinked."""
+
+    __tablename__ = "linked_chats"
+    __table_args__ = (CheckConstraint("chat_room_id <> room_id", name="not_itself"),)
+
+    chat_room_id: Mapped[int] = mapped_column(
+        ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True
+    )
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    linked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    linked_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
 class ProcessedEvent(Base):

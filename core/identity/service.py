@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from functools import cache
@@ -11,12 +12,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from sqlalchemy import Select, bindparam, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core.chat.markup import escape, shorten
 from core.chat.messages import Conversation, Sender
 from core.errors import BadInput
-from core.identity.models import Identity, Membership, ProcessedEvent, Room, User
+from core.identity.models import Identity, LinkedChat, Membership, ProcessedEvent, Room, User
 
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 
@@ -96,7 +98,10 @@ async def speaker_for_event(
     if room is None:
         return Speaker(user, await room_for_chat(session, chat, user))
     await _settle_room(session, chat, room, membership_id, user)
-    return Speaker(user, room)
+    shared_id = found[6]
+    if shared_id is None:
+        return Speaker(user, room)
+    return Speaker(user, await _shared_room(session, shared_id, user))
 
 
 @cache
@@ -143,7 +148,7 @@ def _arrival(recorded: bool, in_room: bool) -> Select[Any]:
     if not in_room:
         return statement
     return (
-        statement.add_columns(Room, Membership.id)
+        statement.add_columns(Room, Membership.id, _shared_room_id())
         .outerjoin(
             Room,
             (Room.platform == bindparam("chat_platform"))
@@ -153,6 +158,24 @@ def _arrival(recorded: bool, in_room: bool) -> Select[Any]:
             Membership, (Membership.room_id == Room.id) & (Membership.user_id == Identity.user_id)
         )
     )
+
+
+def _shared_room_id() -> Any:
+    """The room a chat's room joined (`LinkedChat`), NULL when it is a room of its own."""
+    return (
+        select(LinkedChat.room_id)
+        .where(LinkedChat.chat_room_id == Room.id)
+        .scalar_subquery()
+        .label("shared_room_id")
+    )
+
+
+async def _shared_room(session: AsyncSession, room_id: int, user: User) -> Room:
+    """The linked room a chat belongs to; whoever speaks in any of its chats is a member."""
+    room = await session.get(Room, room_id)
+    assert room is not None  # the link row cascades with the room
+    await ensure_member(session, room, user)
+    return room
 
 
 def _note_seen(identity: Identity, sender: Sender, now: datetime, dm_chat_id: str | None) -> None:
@@ -227,16 +250,50 @@ async def known_user(session: AsyncSession, sender: Sender) -> User | None:
 
 
 async def known_room(session: AsyncSession, chat: Conversation, user: User) -> Room | None:
-    """The room of a group chat if `user` is already a member of it (read-only)."""
+    """The room of a group chat (the linked room it joined, if any) if `user` is already a
+    member of it (read-only)."""
+    own = aliased(Room)
+    chat_room = (
+        select(own.id)
+        .where(own.platform == chat.platform, own.external_id == _room_key(chat))
+        .scalar_subquery()
+    )
+    shared = select(LinkedChat.room_id).where(LinkedChat.chat_room_id == chat_room)
     return await session.scalar(
         select(Room)
         .join(Membership, Membership.room_id == Room.id)
         .where(
-            Room.platform == chat.platform,
-            Room.external_id == _room_key(chat),
+            Room.id == func.coalesce(shared.scalar_subquery(), chat_room),
             Membership.user_id == user.id,
         )
     )
+
+
+async def chat_room(session: AsyncSession, chat: Conversation) -> Room | None:
+    """The chat's own room, even when the chat joined a linked room (read-only)."""
+    return await session.scalar(
+        select(Room).where(Room.platform == chat.platform, Room.external_id == _room_key(chat))
+    )
+
+
+async def linked_chat_rooms(
+    session: AsyncSession, room_ids: Iterable[int]
+) -> dict[int, list[Room]]:
+    """For each room, the chats that joined it (`/room join`), oldest link first; rooms
+    nobody joined are left out."""
+    wanted = set(room_ids)
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(LinkedChat.room_id, Room)
+        .join(Room, Room.id == LinkedChat.chat_room_id)
+        .where(LinkedChat.room_id.in_(wanted))
+        .order_by(LinkedChat.linked_at, Room.id)
+    )
+    found: dict[int, list[Room]] = {}
+    for room_id, chat in rows.all():
+        found.setdefault(room_id, []).append(chat)
+    return found
 
 
 def _room_key(chat: Conversation) -> str:
@@ -256,9 +313,9 @@ async def room_for_chat(session: AsyncSession, chat: Conversation, user: User) -
         )
         found = await _room_and_membership(session, chat.platform, external_id, user.id)
         assert found is not None
-    room, membership_id = found
+    room, membership_id, shared_id = found
     await _settle_room(session, chat, room, membership_id, user)
-    return room
+    return room if shared_id is None else await _shared_room(session, shared_id, user)
 
 
 async def _settle_room(
@@ -272,17 +329,17 @@ async def _settle_room(
 
 async def _room_and_membership(
     session: AsyncSession, platform: str, external_id: str, user_id: int
-) -> tuple[Room, int | None] | None:
+) -> tuple[Room, int | None, int | None] | None:
     row = (
         await session.execute(
-            select(Room, Membership.id)
+            select(Room, Membership.id, _shared_room_id())
             .outerjoin(
                 Membership, (Membership.room_id == Room.id) & (Membership.user_id == user_id)
             )
             .where(Room.platform == platform, Room.external_id == external_id)
         )
     ).first()
-    return None if row is None else (row[0], row[1])
+    return None if row is None else (row[0], row[1], row[2])
 
 
 async def ensure_member(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.chat.messages import Button, Reply
 from core.identity.models import Identity, Room, User
-from core.identity.service import in_quiet_hours, user_zone
+from core.identity.service import in_quiet_hours, linked_chat_rooms, user_zone
 from core.outbox.models import LiveMessage, OutboxMessage
 
 MAX_ATTEMPTS = 8
@@ -79,6 +79,9 @@ class Notice:
     buttons: Sequence[Button] = ()
     respect_quiet_hours: bool = True
     live_id: str | None = None
+    # A linked room's notice goes to every chat of the room (see core.rooms.linking) but
+    # this one, which was answered directly.
+    except_chat_id: int | None = None
 
 
 async def queue_notices(session: AsyncSession, notices: Sequence[Notice]) -> int:
@@ -88,7 +91,8 @@ async def queue_notices(session: AsyncSession, notices: Sequence[Notice]) -> int
     identities = await reachable_identities(
         session, {n.user.id for n in notices if n.user is not None}
     )
-    rows = [row for n in notices if (row := _row(n, identities)) is not None]
+    linked = await linked_chat_rooms(session, {n.room.id for n in notices if n.room is not None})
+    rows = [row for n in notices for row in _rows(n, identities, linked)]
     if not rows:
         return 0
     added = 0
@@ -102,6 +106,26 @@ async def queue_notices(session: AsyncSession, notices: Sequence[Notice]) -> int
         )
         added += len(inserted.all())
     return added
+
+
+def _rows(
+    notice: Notice, identities: dict[int, Identity], linked: dict[int, list[Room]]
+) -> list[dict[str, Any]]:
+    """The outbox rows of one notice: one to a user, or one per chat of a room (a linked
+    room's other chats get the same key with their own suffix)."""
+    if notice.room is None:
+        row = _row(notice, identities)
+        return [] if row is None else [row]
+    chats = [notice.room, *linked.get(notice.room.id, ())]
+    rows = []
+    for chat in chats:
+        if chat.id == notice.except_chat_id:
+            continue
+        key = notice.dedupe_key if chat is notice.room else f"{notice.dedupe_key}@{chat.id}"
+        row = _row(replace(notice, room=chat, dedupe_key=key), identities)
+        if row is not None:
+            rows.append(row)
+    return rows
 
 
 def _row(notice: Notice, identities: dict[int, Identity]) -> dict[str, Any] | None:

@@ -9,16 +9,19 @@ from core.errors import BadInput
 from core.identity.models import Room
 from core.identity.service import parse_timezone
 from core.rooms import jobs as _jobs  # noqa: F401  (registers the sweeps)
-from core.rooms import live, service, study_commands
+from core.rooms import link_commands, linking, live, service, study_commands
 from core.rooms.models import FocusSession
 
 router = Router()
 router.include(study_commands.router)
+router.include(link_commands.router)
 
 ROOM_USAGE = (
     "`/room` shows the room. Admins can set `/room tz <Area/City>` (for “today” and the "
     "leaderboard weeks) and `/room voice on|off` (Discord: time in this voice channel counts "
-    "as study time)."
+    "as study time). Linked rooms (one room across chats and platforms): `/room link` "
+    "(admins: a one-time code), `/room join <code>` in the other chat (its admins), "
+    "`/room unlink`, `/room relay on|off` (/say)."
 )
 
 
@@ -39,19 +42,26 @@ async def _note_admin(ctx: Ctx, *, ask: bool) -> None:
 
 @router.command(
     "room",
-    usage="/room [tz|voice] [value]",
+    usage="/room [tz|voice|link|join|unlink|relay] [value]",
     summary="the room's status: members, today's focus time, the running session",
     area="rooms",
     rooms_only=True,
     params=(
-        Param("setting", "admins: change a room setting", CHOICE, choices=("tz", "voice")),
-        Param("value", "tz: an Area/City time zone; voice: on or off"),
+        Param(
+            "setting",
+            "admins: change a room setting, or link this chat with others",
+            CHOICE,
+            choices=("tz", "voice", *link_commands.LINK_KEYS),
+        ),
+        Param("value", "tz: an Area/City zone; voice, relay: on or off; join: the code"),
     ),
 )
 async def room(ctx: Ctx, args: str) -> Reply:
     key, _, value = args.strip().partition(" ")
     key = key.lower()
-    await _note_admin(ctx, ask=key in ("tz", "timezone", "voice"))
+    await _note_admin(ctx, ask=key in ("tz", "timezone", "voice", *link_commands.LINK_KEYS))
+    if key in link_commands.LINK_KEYS:
+        return await link_commands.room_link_command(ctx, _room(ctx), key, value)
     if key in ("tz", "timezone"):
         zone = parse_timezone(value) if value.strip() else ""
         if not zone:
@@ -79,6 +89,7 @@ async def _status_text(ctx: Ctx) -> str:
         f"**{title}**",
         f"- members ({len(status.members)}): {names}",
         f"- focus time today: {status.today_minutes} min",
+        *(await link_commands.linked_lines(ctx, status.room) if status.joined_chats else []),
     ]
     if status.running is None:
         lines.append("- no focus session running; start one with /focus 25")
@@ -131,10 +142,16 @@ async def focus(ctx: Ctx, args: str) -> Reply:
 
 
 async def _live_reply(ctx: Ctx, focus: FocusSession, kind: str) -> Reply:
+    """The live message as a reply here; a linked room's other chats get it through the
+    outbox, and every chat's live message through the room events."""
     now = ctx.clock.now()
     await ctx.session.flush()
     view = await service.focus_view(ctx.session, focus, ctx.room)
-    live.publish_after_commit(ctx.session, ctx.services, [live.event(kind, view, now)])
+    chats = await linking.chats(ctx.session, _room(ctx))
+    live.publish_after_commit(ctx.session, ctx.services, live.chat_events(kind, view, now, chats))
+    if len(chats) > 1:
+        here = await link_commands.own_chat(ctx)
+        await live.queue_elsewhere(ctx.session, view, now, chats=chats, except_chat_id=here.id)
     return live.reply(view, now)
 
 

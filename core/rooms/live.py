@@ -3,32 +3,33 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.chat.context import Services
 from core.chat.markup import escape
 from core.chat.messages import Button, Reply
 from core.chat.router import action_id
+from core.identity.models import Room
 from core.identity.service import user_zone
 from core.jobs import after_commit
+from core.notify.models import OutboxMessage
 from core.notify.service import Notice, queue_notices
+from core.rooms.focus import advance_phases, insert_study_rows, live_id, minutes_left
+from core.rooms.linking import chats_of
+from core.rooms.membership import room_zone
 from core.rooms.models import FocusSession
 from core.rooms.pubsub import RoomEvent, RoomEvents
-from core.rooms.service import (
-    FocusView,
-    advance_phases,
-    focus_views,
-    insert_study_rows,
-    live_id,
-    minutes_left,
-    room_zone,
-)
+from core.rooms.views import FocusView, focus_views
+
+MAX_NAMES_SHOWN = 40
 
 
 def render(view: FocusView, now: datetime) -> tuple[str, list[Button]]:
@@ -41,7 +42,7 @@ def render(view: FocusView, now: datetime) -> tuple[str, list[Button]]:
     until = focus.phase_ends_at.astimezone(zone)
     left = minutes_left(focus.phase_ends_at, now)
     label = "🎯 Focus" if focus.phase == "focus" else "☕ Break"
-    people = ", ".join(escape(name) for name in view.present) or "nobody — press Join"
+    people = _names(view.present) or "nobody — press Join"
     text = (
         f"**Group focus** · {focus.focus_minutes} min focus, {focus.break_minutes} min break\n"
         f"{label}: **{left} min** left (until {until:%H:%M})\n"
@@ -53,6 +54,14 @@ def render(view: FocusView, now: datetime) -> tuple[str, list[Button]]:
         Button("Stop", action_id("rooms.stop", focus.id)),
     ]
     return text, buttons
+
+
+def _names(names: list[str]) -> str:
+    """Who is in, shortened for a big (or linked) room: every platform's message limit
+    holds and the count stays in front."""
+    shown = ", ".join(escape(name) for name in names[:MAX_NAMES_SHOWN])
+    hidden = len(names) - MAX_NAMES_SHOWN
+    return shown if hidden <= 0 else f"{shown} and {hidden} more"
 
 
 def render_solo(view: FocusView, now: datetime) -> tuple[str, list[Button]]:
@@ -105,16 +114,69 @@ def room_events(services: Services) -> RoomEvents:
 
 def event(kind: str, view: FocusView, now: datetime) -> RoomEvent:
     assert view.room is not None, "solo sessions have no room to fan out to"
+    return chat_events(kind, view, now, [view.room])[0]
+
+
+def chat_events(
+    kind: str, view: FocusView, now: datetime, chats: Sequence[Room]
+) -> list[RoomEvent]:
+    """One event per chat of the room (a linked room has several, see core.rooms.linking),
+    each naming the chat its live message is in."""
+    assert view.room is not None, "solo sessions have no room to fan out to"
     text, buttons = render(view, now)
-    return RoomEvent(
-        type=kind,
-        room_id=view.room.id,
-        platform=view.room.platform,
-        chat_id=view.room.external_id.split("/", 1)[0],
-        live_id=live_id(view.focus),
-        text=text,
-        buttons=[{"label": b.label, "action": b.action} for b in buttons],
+    shown = [{"label": b.label, "action": b.action} for b in buttons]
+    return [
+        RoomEvent(
+            type=kind,
+            room_id=view.room.id,
+            platform=chat.platform,
+            chat_id=chat.external_id.split("/", 1)[0],
+            live_id=live_id(view.focus),
+            text=text,
+            buttons=shown,
+        )
+        for chat in chats
+    ]
+
+
+async def queue_elsewhere(
+    session: AsyncSession,
+    view: FocusView,
+    now: datetime,
+    *,
+    chats: Sequence[Room],
+    except_chat_id: int,
+) -> None:
+    """The live message as it now reads, to a linked room's chats other than the one
+    answered directly (the outbox sends it, or edits the one sent before). Only the latest
+    state matters, so updates of it still waiting for those chats are dropped: a burst of
+    Join presses costs each chat one edit at its platform's pace, not one per press."""
+    others = [c.id for c in chats if c.id != except_chat_id]
+    waiting = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.live_id == live_id(view.focus),
+            OutboxMessage.room_id.in_(others),
+            OutboxMessage.delivered_at.is_(None),
+        )
+        .with_for_update(skip_locked=True)  # one being sent now is left to finish
     )
+    await session.execute(
+        delete(OutboxMessage).where(OutboxMessage.id.in_(waiting.scalar_subquery()))
+    )
+    text, buttons = render(view, now)
+    notice = Notice(
+        "focus",
+        text,
+        f"{live_id(view.focus)}:press:{uuid.uuid4().hex}",
+        now,
+        room=view.room,
+        buttons=buttons,
+        respect_quiet_hours=False,
+        live_id=live_id(view.focus),
+        except_chat_id=except_chat_id,
+    )
+    await queue_notices(session, [notice])
 
 
 def publish_after_commit(
@@ -159,6 +221,7 @@ async def sweep_due(
         )
     )
     views = await focus_views(session, due)
+    chats = await chats_of(session, [v.room for v in views if v.room is not None])
     changed: dict[int, tuple[bool, datetime]] = {}
     study_rows: list[dict[str, Any]] = []
     for view in views:
@@ -195,7 +258,7 @@ async def sweep_due(
         if view.focus.phase == "done":
             kind = "focus.ended"
         if view.room is not None:
-            events.append(event(kind, view, now))
+            events.extend(chat_events(kind, view, now, chats[view.room.id]))
         advanced.append(Advanced(view, phase_changed, due_at))
     await queue_notices(session, notices)
     publish_after_commit(session, services, events)

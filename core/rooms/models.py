@@ -129,3 +129,19 @@ class RoomSettings(Base):
     )
     # Discord: time in this voice channel counts as study time.
     study_voice: Mapped[bool] = mapped_column(default=False)
+    # Linked rooms: `/say <text>` is relayed to the other linked chats (off by default).
+    relay: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+
+
+class RoomLinkCode(Base):
+    """A one-time code from `/room link`: a chat elsewhere joins `room_id` with it until
+    `expires_at`. Only its hash is kept (the code is a credential)."""
+
+    __tablename__ = "room_link_codes"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

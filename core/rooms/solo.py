@@ -12,19 +12,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import BadInput, NotFound
 from core.identity.models import User
-from core.rooms.models import FocusSession
-from core.rooms.service import (
+from core.rooms.focus import (
     PAUSE_LIMIT,
-    _finish,
-    _leave,
-    _participant,
-    _participants,
     bank_focus_minutes,
     catch_up,
+    finish,
     insert_focus,
     insert_study_rows,
+    leave_stint,
     next_update,
+    participant_of,
+    participants_of,
 )
+from core.rooms.models import FocusSession
 
 ALREADY_RUNNING = (
     "You already have a focus session running: press Stop on it (or send /focus stop) "
@@ -90,9 +90,9 @@ async def pause_solo(
     focus = await _mine_for_update(session, user, focus_id, now)
     if focus.paused_at is not None:
         return focus
-    participant = await _participant(session, focus.id, user.id)
+    participant = await participant_of(session, focus.id, user.id)
     if participant is not None:
-        _leave(focus, participant, now)
+        leave_stint(focus, participant, now)
     focus.paused_at = now
     focus.next_update_at = now + PAUSE_LIMIT
     return focus
@@ -107,7 +107,7 @@ async def resume_solo(
         return focus
     focus.phase_ends_at += now - focus.paused_at
     focus.paused_at = None
-    participant = await _participant(session, focus.id, user.id)
+    participant = await participant_of(session, focus.id, user.id)
     if participant is not None:
         participant.joined_at = now
     focus.next_update_at = next_update(focus.phase_ends_at, now)
@@ -126,7 +126,7 @@ async def stop_solo(
         focus_id = running.id
     focus = await _mine_for_update(session, user, focus_id, now)
     if focus.phase == "focus":
-        participants = await _participants(session, focus.id)
+        participants = await participants_of(session, focus.id)
         await insert_study_rows(session, bank_focus_minutes(focus, participants, now))
-    _finish(focus, now, stopped=True)
+    finish(focus, now, stopped=True)
     return focus

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.chat.messages import Conversation, Sender
-from core.identity.models import Identity, Room
+from core.identity.models import Identity, LinkedChat, Room
 from core.identity.service import room_for_chat, user_for_sender
 from core.rooms import study
 
@@ -56,6 +56,11 @@ async def voice_present(
 
 
 async def _existing_room(session: AsyncSession, chat: Conversation) -> Room | None:
-    return await session.scalar(
+    """The channel's room: the linked room it joined, if it did (as `room_for_chat`)."""
+    own = await session.scalar(
         select(Room).where(Room.platform == chat.platform, Room.external_id == chat.external_id)
     )
+    if own is None:
+        return None
+    link = await session.get(LinkedChat, own.id)
+    return own if link is None else await session.get(Room, link.room_id)

@@ -15,11 +15,10 @@ from core.documents.retrieval import Passage
 from core.errors import BadInput, NotFound
 from core.identity.models import User
 from core.tutor import grounded, quizzes, service
-from core.tutor.turn import tutor_turn
 from core.tutor.models import TutorConversation, TutorMessage, TutorQuiz
 from core.tutor.proposals import Proposed
 from core.tutor.quizzes import Graded
-from core.tutor.turn import OnText
+from core.tutor.turn import OnText, tutor_turn
 
 WEB_CHAT_KEY = "web"
 MAX_MESSAGE = 4000
