@@ -33,6 +33,7 @@ from core.accounts.service import SESSION_TTL
 from core.analytics import service as analytics
 from core.errors import TeddyError
 from core.identity import service as identity
+from core.insights import goals
 
 router = APIRouter(include_in_schema=False)
 NO_MAIL = (
@@ -170,11 +171,13 @@ async def dashboard(
     async with web.transaction() as session:
         user = await load_user(session, who)
         report = await analytics.user_stats(session, user, chosen, web.now())
+        weekly = await goals.progress(session, user, None, web.now())
     return page(
         request,
         "dashboard.html",
         who=who,
         report=report,
+        goals=[(goals.progress_line(p), p) for p in weekly],
         # Inside <script type="application/json">: no "<" may close the element early.
         stats_json=json.dumps(report.as_dict()).replace("<", "\\u003c"),
         summary=analytics.summary_text(report),

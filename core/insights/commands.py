@@ -1,4 +1,4 @@
-"""/exam, /exams, /hours, /plan and /forecast."""
+"""/exam, /exams, /hours, /plan and /forecast; /goal and /badges live in goal_commands."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from core.chat.messages import Button, Card
 from core.chat.router import INTEGER, Param, action_id
 from core.errors import BadInput
 from core.identity.service import user_zone
-from core.insights import inputs, service
+from core.insights import goal_commands, inputs, service
 from core.insights.chart import render_png
 from core.insights.hours import HOURS_EXAMPLE, format_minutes, format_week
 from core.insights.models import Exam
@@ -20,6 +20,7 @@ from core.insights.planner import MAX_PLAN_DAYS, DayPlan, Plan, PlanInput, build
 from core.insights.retention import DeckRetention, deck_retention
 
 router = Router()
+router.include(goal_commands.router)
 
 AREA = "insights"
 DEFAULT_PLAN_DAYS = 7
