@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     ARRAY,
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -81,3 +82,18 @@ class Badge(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(60))
     earned_at: Mapped[datetime]
+
+
+class WeeklyReport(Base):
+    """One weekly report claimed for a user and week (the Monday it began, in their zone):
+    the key that makes the job send each report once, however often it runs."""
+
+    __tablename__ = "insight_weekly_reports"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    week: Mapped[date] = mapped_column(Date, primary_key=True)
+    sent_at: Mapped[datetime]
+    # Set once the mail went out (only for verified addresses); never retried.
+    mailed_at: Mapped[datetime | None]
