@@ -16,7 +16,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts.mail import Mail, Mailer, MailNotSent
@@ -58,52 +57,55 @@ _WEEKS = """
 _STUDY = text(
     _WEEKS
     + """
-    SELECT w.user_id, s.subject, sum(s.minutes) FROM w
-    JOIN study_sessions s ON s.user_id = w.user_id
-      AND s.started_at >= w.since AND s.started_at < w.until
-    GROUP BY w.user_id, s.subject
+    SELECT w.user_id, x.subject, x.minutes FROM w CROSS JOIN LATERAL (
+      SELECT s.subject, sum(s.minutes) AS minutes FROM study_sessions s
+      WHERE s.user_id = w.user_id AND s.started_at >= w.since AND s.started_at < w.until
+      GROUP BY s.subject) x
     """
 )
 _REVIEWS = text(
     _WEEKS
     + """
-    SELECT w.user_id, count(*), count(*) FILTER (WHERE r.rating > 1) FROM w
-    JOIN flashcard_reviews r ON r.user_id = w.user_id
-      AND r.reviewed_at >= w.since AND r.reviewed_at < w.until
-    GROUP BY w.user_id
+    SELECT w.user_id, x.n, x.kept FROM w CROSS JOIN LATERAL (
+      SELECT count(*) AS n, count(*) FILTER (WHERE r.rating > 1) AS kept
+      FROM flashcard_reviews r
+      WHERE r.user_id = w.user_id AND r.reviewed_at >= w.since AND r.reviewed_at < w.until) x
+    WHERE x.n > 0
     """
 )
+# Tasks done or due last week, and open ones due next week: the student's own tasks,
+# found through uq_tasks_user_number (user_id first); a student has few.
 _TASKS = text(
     _WEEKS
     + """
-    SELECT w.user_id,
-      count(*) FILTER (WHERE t.completed_at >= w.since AND t.completed_at < w.until),
-      count(*) FILTER (WHERE t.due_at >= w.since AND t.due_at < w.until
-                       AND (t.completed_at IS NULL OR t.completed_at > t.due_at)),
-      count(*) FILTER (WHERE t.completed_at IS NULL
-                       AND t.due_at >= w.until AND t.due_at < w.next_until)
-    FROM w JOIN tasks t ON t.user_id = w.user_id
-    WHERE (t.completed_at >= w.since AND t.completed_at < w.until)
-       OR (t.due_at >= w.since AND t.due_at < w.next_until)
-    GROUP BY w.user_id
+    SELECT w.user_id, x.done, x.slipped, x.coming FROM w CROSS JOIN LATERAL (
+      SELECT
+        count(*) FILTER (WHERE t.completed_at >= w.since AND t.completed_at < w.until) AS done,
+        count(*) FILTER (WHERE t.due_at >= w.since AND t.due_at < w.until
+                         AND (t.completed_at IS NULL OR t.completed_at > t.due_at)) AS slipped,
+        count(*) FILTER (WHERE t.completed_at IS NULL
+                         AND t.due_at >= w.until AND t.due_at < w.next_until) AS coming
+      FROM tasks t WHERE t.user_id = w.user_id) x
+    WHERE x.done + x.slipped + x.coming > 0
     """
 )
 _CARDS_DUE = text(
     _WEEKS
     + """
-    SELECT w.user_id, count(*) FROM w
-    JOIN flashcard_states c ON c.user_id = w.user_id
-      AND c.last_review IS NOT NULL AND c.due < w.next_until AND NOT c.suspended
-    GROUP BY w.user_id
+    SELECT w.user_id, x.n FROM w CROSS JOIN LATERAL (
+      SELECT count(*) AS n FROM flashcard_states c
+      WHERE c.user_id = w.user_id AND c.last_review IS NOT NULL
+        AND c.due < w.next_until AND NOT c.suspended) x
+    WHERE x.n > 0
     """
 )
 _EXAMS = text(
     _WEEKS
     + """
-    SELECT w.user_id, e.title, e.starts_at FROM w
-    JOIN insight_exams e ON e.user_id = w.user_id
-      AND e.starts_at >= w.until AND e.starts_at < w.next_until
-    ORDER BY w.user_id, e.starts_at
+    SELECT w.user_id, e.title, e.starts_at FROM w CROSS JOIN LATERAL (
+      SELECT title, starts_at FROM insight_exams e
+      WHERE e.user_id = w.user_id AND e.starts_at >= w.until AND e.starts_at < w.next_until
+      ORDER BY e.starts_at) e
     """
 )
 
@@ -186,12 +188,14 @@ async def _figures(
 
 
 async def _claim(session: AsyncSession, wanted: dict[int, date], now: datetime) -> set[int]:
-    rows = [{"user_id": uid, "week": week, "sent_at": now} for uid, week in wanted.items()]
+    """Claim each (user, week) not claimed before; only the claimed ones are sent."""
     claimed = await session.scalars(
-        insert(WeeklyReport)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["user_id", "week"])
-        .returning(WeeklyReport.user_id)
+        text(
+            "INSERT INTO insight_weekly_reports (user_id, week, sent_at)"
+            " SELECT u, w, :now FROM unnest(CAST(:ids AS bigint[]), CAST(:weeks AS date[])) AS"
+            " x(u, w) ON CONFLICT DO NOTHING RETURNING user_id"
+        ),
+        {"ids": list(wanted), "weeks": list(wanted.values()), "now": now},
     )
     return set(claimed)
 
