@@ -9,7 +9,7 @@ from core.analytics.chart import render_png
 from core.chat import Ctx, Reply, Router
 from core.chat.messages import Card
 from core.chat.router import CHOICE, Param
-from core.insights.goal_commands import goal_lines
+from core.insights.goal_commands import stats_lines
 
 router = Router()
 
@@ -30,8 +30,8 @@ async def stats(ctx: Ctx, args: str) -> Reply:
     png = await asyncio.to_thread(render_png, report)
     fields = tuple((f.label, f.text) for f in service.figures(report) if f.key in CARD_FIGURES)
     text = service.summary_text(report)
-    if progress := await goal_lines(ctx):
-        text += "\n**Weekly goals**\n" + "\n".join(progress)
+    if extra := await stats_lines(ctx):
+        text += "\n" + "\n".join(extra)
     return Reply.text(text).with_parts(
         Card("Your activity", fields, image=png, image_name=f"stats-{period}.png")
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.chat import Ctx, Reply, Router
 from core.chat.router import Param
 from core.errors import BadInput
-from core.insights import badges, goals
+from core.insights import badges, goals, patterns
 from core.insights.goals import GOAL_EXAMPLES, GOAL_USAGE
 
 router = Router()
@@ -17,6 +17,17 @@ async def goal_lines(ctx: Ctx) -> list[str]:
     """This week's progress lines of the user's own goals (for /goal and /stats)."""
     found = await goals.progress(ctx.session, ctx.user, None, ctx.clock.now())
     return [f"- {goals.progress_line(p)}" for p in found]
+
+
+async def stats_lines(ctx: Ctx) -> list[str]:
+    """What insights adds under /stats: this week's goals, and a pattern in the student's
+    reviews when their numbers support one."""
+    lines = []
+    if progress := await goal_lines(ctx):
+        lines += ["**Weekly goals**", *progress]
+    if note := await patterns.review_pattern(ctx.session, ctx.user, ctx.clock.now()):
+        lines.append(note)
+    return lines
 
 
 async def _goal_view(ctx: Ctx, lead: str = "") -> Reply:

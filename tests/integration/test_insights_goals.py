@@ -162,3 +162,29 @@ async def test_badges_belong_to_the_student_who_earned_them(make_chat, core: Cor
         owners = set(await session.scalars(select(Badge.user_id)))
     assert owners == {await user_id(core, "ann")}
     assert "7-day streak" in await ann.say("/badges")
+
+
+# Patterns in /stats ------------------------------------------------------------------------
+
+
+async def test_stats_notes_worse_late_night_reviews_only_when_the_numbers_show_it(
+    make_chat,  # type: ignore[no-untyped-def]
+    core: Core,
+) -> None:
+    ann, ben = make_chat("ann"), make_chat("ben")
+    for chat in (ann, ben):
+        await chat.say("/deck Latin")
+        await chat.say("/card amo | I love")
+    late = T0.replace(hour=23, minute=30) - timedelta(days=2)  # 23:30 in ann's zone (UTC)
+    day = T0 - timedelta(days=2)  # 09:00
+    await add_reviews(core, "ann", [late] * 28)
+    await add_reviews(core, "ann", [late] * 12, rating=1)
+    await add_reviews(core, "ann", [day] * 180)
+    await add_reviews(core, "ann", [day] * 20, rating=1)
+    said = await ann.say("/stats")
+    assert (
+        "you remember less in reviews late at night (23:00–05:00): 70% of 40 vs 90% of 200" in said
+    )
+    assert "late at night" not in await ben.say("/stats")  # ann's reviews are not ben's
+    await ann.say("/settings tz Asia/Tokyo")  # 23:30 UTC is 08:30 in Tokyo: no late reviews
+    assert "late at night" not in await ann.say("/stats")
