@@ -36,6 +36,7 @@ from core.accounts.service import SESSION_TTL
 from core.analytics import service as analytics
 from core.errors import TeddyError
 from core.identity import service as identity
+from core.insights import goals
 
 router = APIRouter(include_in_schema=False)
 NO_MAIL = (
@@ -170,12 +171,15 @@ async def dashboard(
         chosen = analytics.parse_period(period)
     except TeddyError:
         chosen = "week"
-    report = await analytics.user_stats(session, user, chosen, state(request).now())
+    now = state(request).now()
+    report = await analytics.user_stats(session, user, chosen, now)
+    weekly = await goals.progress(session, user, None, now)
     return page(
         request,
         "dashboard.html",
         who=who,
         report=report,
+        goals=[(goals.progress_line(p), p) for p in weekly],
         # Inside <script type="application/json">: no "<" may close the element early.
         stats_json=json.dumps(report.as_dict()).replace("<", "\\u003c"),
         summary=analytics.summary_text(report),

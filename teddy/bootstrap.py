@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from redis.asyncio import Redis
 
+from api.mail import mailer_from_settings
 from core.chat.context import Services
 from core.clock import Clock, SystemClock
 from core.jobs import JobQueue
@@ -32,6 +33,7 @@ def build_services(
         jobs=jobs,
         redis=redis,
         room_events=room_events,
+        mailer=mailer_from_settings(settings),
     )
     services.closers.append(redis.aclose)
     services.closers.append(room_events.close)

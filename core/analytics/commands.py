@@ -9,6 +9,7 @@ from core.analytics.chart import render_png
 from core.chat import Ctx, Reply, Router
 from core.chat.messages import Card
 from core.chat.router import CHOICE, Param
+from core.insights.goal_commands import stats_lines
 
 router = Router()
 
@@ -28,6 +29,9 @@ async def stats(ctx: Ctx, args: str) -> Reply:
     report = await service.user_stats(ctx.session, ctx.user, period, ctx.clock.now())
     png = await asyncio.to_thread(render_png, report)
     fields = tuple((f.label, f.text) for f in service.figures(report) if f.key in CARD_FIGURES)
-    return Reply.text(service.summary_text(report)).with_parts(
+    text = service.summary_text(report)
+    if extra := await stats_lines(ctx):
+        text += "\n" + "\n".join(extra)
+    return Reply.text(text).with_parts(
         Card("Your activity", fields, image=png, image_name=f"stats-{period}.png")
     )

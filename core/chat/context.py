@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.accounts.mail import Mailer
 from core.chat.messages import Incoming, Reply
 from core.clock import Clock, SystemClock
 from core.jobs import InlineJobQueue, JobQueue
@@ -58,6 +59,8 @@ class Services:
     summarizer: Summarizer | None = None
     # The tutor's model and Redis; made from the settings on first use.
     tutor: TutorPorts | None = None
+    # Mail (SMTP) for jobs that write to verified addresses; None: no mail is sent.
+    mailer: Mailer | None = None
     # Run by `aclose()`: the clients the bootstrap opened for these services.
     closers: list[Close] = field(default_factory=list)
 

@@ -234,6 +234,14 @@ class PdfPages:
         self.count = count
         self._reader = reader
 
+    def page_images(self, index: int) -> list[bytes]:
+        """The pictures drawn on page `index` (a scan's page is one), for OCR."""
+        self._deadline.check()
+        try:
+            return [image.data for image in self._reader.pages[index].images]
+        except Exception as err:  # as in page_blocks: a damaged page
+            raise _damaged(self.name) from err
+
     def page_blocks(self, index: int) -> list[Block]:
         """The paragraphs of page `index` (0-based); pages are numbered from 1."""
         self._deadline.check()
@@ -250,12 +258,16 @@ def _damaged(name: str) -> ExtractionError:
     return ExtractionError(f"{name} looks damaged: I could not read it as a PDF.")
 
 
-def check_text_layer(name: str, blocks: list[Block], pages: int) -> None:
+def has_text_layer(blocks: list[Block], pages: int) -> bool:
     chars = sum(len(b.text) for b in blocks)
-    if chars < MIN_CHARS_PER_PAGE * max(1, pages) // 2:
+    return chars >= MIN_CHARS_PER_PAGE * max(1, pages) // 2
+
+
+def check_text_layer(name: str, blocks: list[Block], pages: int) -> None:
+    if not has_text_layer(blocks, pages):
         raise ExtractionError(
-            f"{name} has no text layer (it looks like scanned images). "
-            "I can't read scans yet: export it with text, or run OCR on it first."
+            f"{name} has no text layer (it looks like scanned images), and no text could "
+            "be recognised in its pages. Export it with text, or send a sharper scan."
         )
 
 

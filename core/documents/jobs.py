@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from core.chat.markup import count, escape
 from core.documents import extraction as ex
+from core.documents import ocr
 from core.documents.chunking import ChunkDraft, chunk_blocks
 from core.documents.embeddings import embedder_for
 from core.documents.models import PROCESSING, QUEUED, READY, Chunk, Document
@@ -139,6 +140,9 @@ async def _extract(
             if done % every == 0 or done == pdf.count:
                 text = f"Reading {escape(name)}… {done}/{pdf.count} pages"
                 await say(jc, target, f"page-{done}", text, live=True)
+        if not ex.has_text_layer(blocks, pdf.count) and ocr.available():
+            await say(jc, target, "ocr", f"Recognising text in {escape(name)}…", live=True)
+            blocks = await _recognise(pdf)
         ex.check_text_layer(name, blocks, pdf.count)
         return blocks, pdf.count
     await say(jc, target, "reading", f"Reading {escape(name)}…", live=True)
@@ -146,6 +150,15 @@ async def _extract(
         return await asyncio.to_thread(ex.docx_blocks, data, name), None
     text = ex.decode_text(data)
     return ex.text_blocks(text, markdown=kind == ex.MD), None
+
+
+async def _recognise(pdf: ex.PdfPages) -> list[ex.Block]:
+    """A scan: the text recognised in each page's pictures, page numbers kept."""
+    blocks: list[ex.Block] = []
+    for index in range(pdf.count):
+        images = await asyncio.to_thread(pdf.page_images, index)
+        blocks.extend(await asyncio.to_thread(ocr.page_blocks, images, index + 1))
+    return blocks
 
 
 def _indexed_text(draft: ChunkDraft) -> str:

@@ -1,8 +1,7 @@
-"""/exam, /exams, /hours, /plan and /forecast."""
+"""/exam, /exams, /hours, /plan and /forecast; /goal and /badges live in goal_commands."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -12,14 +11,20 @@ from core.chat.messages import Button, Card
 from core.chat.router import INTEGER, Param, action_id
 from core.errors import BadInput
 from core.identity.service import user_zone
-from core.insights import inputs, service
-from core.insights.chart import render_png
+from core.insights import goal_commands, inputs, service
+from core.insights.forecast import (
+    build_forecast,
+    calibration_png,
+    calibration_summary,
+    forecast_png,
+)
 from core.insights.hours import HOURS_EXAMPLE, format_minutes, format_week
 from core.insights.models import Exam
 from core.insights.planner import MAX_PLAN_DAYS, DayPlan, Plan, PlanInput, build_plan
-from core.insights.retention import DeckRetention, deck_retention
+from core.insights.retention import DeckRetention
 
 router = Router()
+router.include(goal_commands.router)
 
 AREA = "insights"
 DEFAULT_PLAN_DAYS = 7
@@ -245,31 +250,30 @@ def _deck_line(ctx: Ctx, deck: DeckRetention, desired: float) -> str:
 @router.command(
     "forecast",
     usage="/forecast",
-    summary="predicted retention per deck today, in 7 and 30 days, and cards at risk",
+    summary="predicted retention per deck (today, 7, 30 days), cards at risk, calibration",
     area=AREA,
 )
 async def forecast(ctx: Ctx, args: str) -> Reply:
     if args.strip():
         raise BadInput("`/forecast` takes nothing after it: it covers all your decks.")
-    now = ctx.clock.now()
-    memories = await inputs.card_memories(ctx.session, ctx.user, now)
-    if not memories:
+    found = await build_forecast(ctx.session, ctx.user, ctx.clock.now())
+    if found is None:
         return _text(ctx, "No flashcards yet: start a deck with /deck <name> and /card.")
-    curve, desired = await inputs.review_settings(ctx.session, ctx.user)
-    exams = inputs.exam_inputs(await service.upcoming_exams(ctx.session, ctx.user, now))
-    decks = deck_retention(memories, now, curve, desired, exams)
-    zone = user_zone(ctx.user)
-    exam_days = [e.starts_at.astimezone(zone).date() for e in exams]
-    png = await asyncio.to_thread(
-        render_png, decks, now.astimezone(zone).date(), desired, exam_days
-    )
     lines = [
-        f"**Predicted retention** if you stop reviewing now (desired {_percent(desired)}):",
-        *(_deck_line(ctx, d, desired) for d in decks),
+        f"**Predicted retention** if you stop reviewing now (desired {_percent(found.desired)}):",
+        *(_deck_line(ctx, d, found.desired) for d in found.decks),
         "Reviewing what /review shows keeps it near your desired retention.",
+        calibration_summary(found.calibration),
     ]
-    at_risk = sum(d.at_risk for d in decks)
-    fields = (("decks", str(len(decks))), ("cards at risk before an exam", str(at_risk)))
-    return _text(ctx, "\n".join(lines)).with_parts(
-        Card("Retention forecast", fields, image=png, image_name="forecast.png")
+    fields = (
+        ("decks", str(len(found.decks))),
+        ("cards at risk before an exam", str(found.at_risk)),
     )
+    image = await forecast_png(found)
+    parts = [Card("Retention forecast", fields, image=image, image_name="forecast.png")]
+    if (curve := await calibration_png(found)) is not None:
+        shown = (("reviews compared", f"{found.calibration.predictions:,}"),)
+        parts.append(
+            Card("Predicted vs recalled", shown, image=curve, image_name="calibration.png")
+        )
+    return _text(ctx, "\n".join(lines)).with_parts(*parts)

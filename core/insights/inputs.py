@@ -7,21 +7,27 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from fsrs import Scheduler
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.documents.models import READY
 from core.documents.service import visible_documents
 from core.flashcards import scheduling
-from core.flashcards.models import CardState, StudyPrefs
+from core.flashcards.models import CardState, ReviewLog, StudyPrefs
 from core.flashcards.service import list_decks
 from core.identity.models import User
+from core.insights.calibration import ReviewEvent
 from core.insights.models import Exam
 from core.insights.planner import CardLoad, DocumentIn, ExamIn, TaskIn
 from core.insights.retention import CardMemory, Curve
 from core.tasks.service import list_tasks
 
 MAX_TASKS = 1000
+# Replaying a review through fsrs costs ~0.15 ms: the calibration reads the whole
+# histories of the most recently reviewed cards, up to about this many reviews.
+CALIBRATION_CARDS = 1000
+CALIBRATION_REVIEWS = 6000
 
 
 async def open_tasks(
@@ -78,12 +84,39 @@ async def card_memories(session: AsyncSession, user: User, now: datetime) -> lis
     return [CardMemory(names[deck_id], s, last) for deck_id, s, last in rows]
 
 
+async def review_scheduler(session: AsyncSession, user: User) -> Scheduler:
+    """The user's fsrs scheduler (their optimised parameters, else fsrs's). Read only: no
+    preferences row is created."""
+    return scheduling.scheduler_for(await session.get(StudyPrefs, user.id))
+
+
 async def review_settings(session: AsyncSession, user: User) -> tuple[Curve, float]:
-    """The user's forgetting curve (their optimised FSRS parameters, else fsrs's) and
-    desired retention. Read only: no preferences row is created."""
-    prefs = await session.get(StudyPrefs, user.id)
-    scheduler = scheduling.scheduler_for(prefs)
+    """The user's forgetting curve and desired retention."""
+    scheduler = await review_scheduler(session, user)
     return Curve.from_parameters(scheduler.parameters), scheduler.desired_retention
+
+
+async def review_events(session: AsyncSession, user: User) -> list[ReviewEvent]:
+    """The user's own review logs of their most recently reviewed cards, whole histories
+    (a card replayed from its middle would start from a wrong memory state)."""
+    recent = (
+        select(ReviewLog.card_id)
+        .where(ReviewLog.user_id == user.id)
+        .group_by(ReviewLog.card_id)
+        .order_by(func.max(ReviewLog.reviewed_at).desc())
+        .limit(CALIBRATION_CARDS)
+        .scalar_subquery()
+    )
+    rows = await session.execute(
+        select(ReviewLog.card_id, ReviewLog.rating, ReviewLog.reviewed_at)
+        .where(ReviewLog.user_id == user.id, ReviewLog.card_id.in_(recent))
+        .order_by(ReviewLog.card_id, ReviewLog.reviewed_at)
+    )
+    events = [ReviewEvent(card, rating, at) for card, rating, at in rows]
+    if len(events) <= CALIBRATION_REVIEWS:
+        return events
+    cut = events[CALIBRATION_REVIEWS - 1].card_id  # whole cards only
+    return [e for e in events if e.card_id <= cut]
 
 
 def exam_inputs(exams: list[Exam]) -> list[ExamIn]:

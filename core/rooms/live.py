@@ -19,6 +19,7 @@ from core.chat.messages import Button, Reply
 from core.chat.router import action_id
 from core.identity.models import Room
 from core.identity.service import user_zone
+from core.insights.patterns import focus_break_advice
 from core.jobs import after_commit
 from core.notify.models import OutboxMessage
 from core.notify.service import Notice, queue_notices
@@ -87,6 +88,8 @@ def render_solo(view: FocusView, now: datetime) -> tuple[str, list[Button]]:
     left = minutes_left(focus.phase_ends_at, now)
     until = focus.phase_ends_at.astimezone(zone)
     state = f"{label}: **{left} min** left (until {until:%H:%M})"
+    if view.advice:
+        state += f"\n{view.advice}"
     return f"{header}{subject}\n{state}", [
         Button("Pause", action_id("focus.pause", focus.id)),
         stop,
@@ -231,6 +234,11 @@ async def sweep_due(
         changed[focus.id] = (phase_changed, due_at)
         study_rows += rows
     await insert_study_rows(session, study_rows)
+    for view in views:
+        if view.owner is not None and view.room is None and view.focus.phase == "break":
+            view.advice = await focus_break_advice(
+                session, view.owner.id, view.focus.break_minutes, now
+            )
     advanced: list[Advanced] = []
     events: list[RoomEvent] = []
     notices: list[Notice] = []

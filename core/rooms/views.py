@@ -26,6 +26,8 @@ class FocusView:
     room: Room | None
     participants: list[tuple[FocusParticipant, str]] = field(default_factory=list)
     owner: User | None = None
+    # A solo break's suggestion (core.insights.patterns), set by the sweep.
+    advice: str | None = None
 
     @property
     def present(self) -> list[str]:
