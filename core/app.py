@@ -66,6 +66,7 @@ def capabilities() -> tuple[Capability, ...]:
     from core.identity import commands as identity_commands
     from core.identity import models as identity_models
     from core.insights import commands as insights_commands
+    from core.insights import jobs as insights_jobs
     from core.insights import models as insights_models
     from core.installations import models as installations_models
     from core.maintenance import jobs as maintenance_jobs
@@ -88,7 +89,7 @@ def capabilities() -> tuple[Capability, ...]:
             "identity",
             identity_models,
             router=identity_commands.router,
-            exported=("identities", "memberships"),
+            exported=("identities", "memberships", "linked_chats"),
         ),
         Capability(
             "rooms",
@@ -98,6 +99,8 @@ def capabilities() -> tuple[Capability, ...]:
             userdata=rooms_userdata,
             migrations_branch="rooms",
             exported=("study_sessions", "focus_sessions", "focus_participants"),
+            # Only a hash of each one-time code, for 15 minutes: nothing to give back.
+            private=("room_link_codes",),
         ),
         Capability(
             "tasks",
@@ -184,8 +187,15 @@ def capabilities() -> tuple[Capability, ...]:
             "insights",
             insights_models,
             router=insights_commands.router,
+            jobs=insights_jobs,
             migrations_branch="insights",
-            exported=("insight_exams", "insight_study_hours"),
+            exported=(
+                "insight_exams",
+                "insight_study_hours",
+                "insight_goals",
+                "insight_badges",
+                "insight_weekly_reports",
+            ),
         ),
         Capability("outbox", outbox_models, exported=("outbox",)),
         Capability(
