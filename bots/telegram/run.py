@@ -6,12 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
-from typing import Any
 
+from bots.http import RunningServer, ServeHttp, start_server
 from bots.telegram.adapter import TelegramAdapter, build_application
 from core.chat.gateway import Core
-from teddy.http_server import http_server
 
 log = logging.getLogger(__name__)
 
@@ -23,12 +21,15 @@ async def run_telegram(
     stop: asyncio.Event,
     *,
     webhook: bool = False,
+    serve_http: ServeHttp | None = None,
     host: str = "127.0.0.1",
     port: int = 8081,
     poll_timeout: float = 10.0,
 ) -> None:
     """Serve Telegram until `stop` is set. With `webhook`, Telegram is told to post updates
-    to `PUBLIC_BASE_URL/telegram/webhook` and a small web server takes them on host:port."""
+    to `PUBLIC_BASE_URL/telegram/webhook` and `serve_http` takes them on host:port."""
+    if webhook and serve_http is None:
+        raise ValueError("the webhook needs an HTTP server (serve_http)")
     application = build_application(core.settings, polling=not webhook)
     adapter = TelegramAdapter(core, application)
     async with application:
@@ -36,7 +37,8 @@ async def run_telegram(
         await application.start()
         server = None
         if webhook:
-            server = await _serve_webhook(adapter, host, port)
+            assert serve_http is not None
+            server = await _serve_webhook(adapter, serve_http, host, port)
         else:
             await application.bot.delete_webhook()
             assert application.updater is not None
@@ -63,10 +65,12 @@ async def run_telegram(
             await application.stop()
 
 
-async def _serve_webhook(adapter: TelegramAdapter, host: str, port: int) -> _WebServer:
+async def _serve_webhook(
+    adapter: TelegramAdapter, serve_http: ServeHttp, host: str, port: int
+) -> RunningServer:
     from fastapi import FastAPI
 
-    from api.telegram_webhook import WEBHOOK_PATH, telegram_webhook_router
+    from bots.telegram.webhook import WEBHOOK_PATH, telegram_webhook_router
 
     settings = adapter.core.settings
     secret = settings.telegram_webhook_secret
@@ -74,20 +78,9 @@ async def _serve_webhook(adapter: TelegramAdapter, host: str, port: int) -> _Web
         raise ValueError("TELEGRAM_WEBHOOK_SECRET must be set to use the webhook")
     app = FastAPI()
     app.include_router(telegram_webhook_router(adapter.application, settings))
-    server = http_server(app, host, port)
-    running = _WebServer(server, asyncio.create_task(server.serve()))
+    running = start_server(serve_http, app, host, port)
     url = settings.public_base_url.rstrip("/") + WEBHOOK_PATH
     await adapter.bot.set_webhook(
         url, secret_token=secret.get_secret_value(), allowed_updates=ALLOWED_UPDATES
     )
     return running
-
-
-@dataclass
-class _WebServer:
-    server: Any
-    task: asyncio.Task[None]
-
-    async def close(self) -> None:
-        self.server.should_exit = True
-        await self.task
