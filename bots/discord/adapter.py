@@ -20,9 +20,9 @@ from bots.delivery import Deliverer, Pace, RetryLater, Unreachable
 from bots.discord.commands import TeddyCommandTree, register_slash_commands
 from bots.discord.render import ACTION_PREFIX, Message, render
 from core.chat.context import Emit
-from core.chat.gateway import Core
 from core.chat.messages import Attachment, Conversation, Incoming, Reply, Sender
 from core.chat.router import CommandSpec, Suggestion
+from core.dispatch.gateway import Core
 from core.identity import service as identity
 from core.notify import service as outbox
 from core.notify.models import OutboxMessage

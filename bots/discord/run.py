@@ -8,7 +8,7 @@ import contextlib
 import logging
 
 from bots.discord.adapter import TeddyDiscord
-from core.chat.gateway import Core
+from core.dispatch.gateway import Core
 
 log = logging.getLogger(__name__)
 

@@ -31,8 +31,8 @@ from bots.delivery import Deliverer, Pace, RetryLater, Unreachable
 from bots.slack.installations import DatabaseInstallationStore, DatabaseStateStore, workspace_key
 from bots.slack.render import ACTION_PREFIX, fallback_text, reply_blocks
 from core.chat.context import Emit
-from core.chat.gateway import Core
 from core.chat.messages import Attachment, Conversation, Incoming, Reply, Sender
+from core.dispatch.gateway import Core
 from core.installations.sealing import Sealer
 from core.notify import service as outbox
 from core.notify.models import OutboxMessage

@@ -11,7 +11,7 @@ import re
 
 from bots.http import ServeHttp, start_server
 from bots.slack.adapter import OAuthConfig, SlackAdapter
-from core.chat.gateway import Core
+from core.dispatch.gateway import Core
 from core.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -36,9 +36,9 @@ from bots.telegram.render import (
     render_live,
 )
 from bots.telegram.translate import PLATFORM, BotIdentity, Translated, translate
-from core.chat.gateway import Core
 from core.chat.messages import AdminCheck, Reply
 from core.chat.router import CommandSpec
+from core.dispatch.gateway import Core
 from core.notify import service as outbox
 from core.notify.models import OutboxMessage
 from core.settings import Settings

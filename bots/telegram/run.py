@@ -9,7 +9,7 @@ import logging
 
 from bots.http import RunningServer, ServeHttp, start_server
 from bots.telegram.adapter import TelegramAdapter, build_application
-from core.chat.gateway import Core
+from core.dispatch.gateway import Core
 
 log = logging.getLogger(__name__)
 
