@@ -1,7 +1,7 @@
 """Run the Slack app in this process: Socket Mode (development, `teddy up`) or HTTP events
-on its own port (production behind a proxy; the API app can mount the same endpoint),
-plus outbox delivery. With OAuth configured, the install pages are served over HTTP too
-(Socket Mode carries events, not browsers)."""
+on its own port (production behind a proxy), plus outbox delivery and live room events.
+With OAuth configured, the install pages are served over HTTP too (Socket Mode carries
+events, not browsers)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import logging
 import re
 
 from bots.http import ServeHttp, start_server
-from bots.slack.adapter import OAuthConfig, SlackAdapter
+from bots.live import follow_room_events
+from bots.slack.adapter import PLATFORM, SlackAdapter
+from bots.slack.clients import OAuthConfig
 from core.dispatch.gateway import Core
 from core.settings import Settings
 
@@ -65,7 +67,12 @@ async def run_slack(
     adapter = build_adapter(core)
     if (http or adapter.multi_workspace) and serve_http is None:
         raise ValueError("HTTP events and OAuth installs need an HTTP server (serve_http)")
-    delivery = asyncio.create_task(adapter.deliverer().run(stop))
+    background = [
+        asyncio.create_task(adapter.deliverer().run(stop)),
+        asyncio.create_task(
+            follow_room_events(core.services.room_events, PLATFORM, adapter.show_room_event, stop)
+        ),
+    ]
     try:
         if http:
             assert serve_http is not None
@@ -80,7 +87,8 @@ async def run_slack(
             await _serve_socket_mode(adapter, stop)
     finally:
         stop.set()
-        await delivery
+        for task in background:
+            await task
 
 
 async def _serve_socket_mode(adapter: SlackAdapter, stop: asyncio.Event) -> None:

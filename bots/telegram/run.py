@@ -1,5 +1,5 @@
 """Run the Telegram bot in this process: long polling (development, `teddy up`) or the
-webhook served on its own port (production), plus outbox delivery."""
+webhook served on its own port (production), plus outbox delivery and live room events."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import contextlib
 import logging
 
 from bots.http import RunningServer, ServeHttp, start_server
+from bots.live import follow_room_events
 from bots.telegram.adapter import TelegramAdapter, build_application
+from bots.telegram.translate import PLATFORM
 from core.dispatch.gateway import Core
 
 log = logging.getLogger(__name__)
@@ -50,14 +52,22 @@ async def run_telegram(
             application.bot.username,
             "webhook" if webhook else "polling",
         )
-        delivery = asyncio.create_task(adapter.deliverer().run(stop))
+        background = [
+            asyncio.create_task(adapter.deliverer().run(stop)),
+            asyncio.create_task(
+                follow_room_events(
+                    core.services.room_events, PLATFORM, adapter.show_room_event, stop
+                )
+            ),
+        ]
         try:
             await stop.wait()
         finally:
-            if not stop.is_set():  # cancelled or failed: the deliverer would wait for `stop`
-                delivery.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await delivery
+            for task in background:
+                if not stop.is_set():  # cancelled or failed: the task would wait for `stop`
+                    task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             if server is not None:
                 await server.close()
             if application.updater is not None and application.updater.running:
