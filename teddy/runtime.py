@@ -110,7 +110,7 @@ async def open_core(
         servers = await asyncio.to_thread(start_servers, settings)
     try:
         if run_migrations:
-            await migrate.upgrade_async(servers.database_url)
+            await migrate.upgrade_if_behind(servers.database_url)
         db = Database(servers.database_url)
         queue = jobs if jobs is not None else _job_queue(settings, servers)
         own_queue = jobs is None

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from icalendar import Calendar, Event
-
 from core.tasks.models import Task
 from core.tasks.parsing import Priority
 
@@ -16,6 +14,9 @@ END_OF_TIME = datetime.max.replace(tzinfo=UTC)
 
 def build_feed(tasks: Sequence[Task]) -> str:
     """One VEVENT per task with a due time (VTODO is ignored by Google Calendar)."""
+    # Imported here: icalendar takes a while to import, and only the feed needs it.
+    from icalendar import Calendar, Event
+
     cal = Calendar()
     cal.add("prodid", "-//Study Teddy//Tasks//EN")
     cal.add("version", "2.0")
