@@ -35,7 +35,7 @@ from api import (
 )
 from api.security import Metrics, SecurityAndMetrics
 from api.web import HERE, SignInRequired, WebState, templates
-from core.chat.gateway import Core
+from core.dispatch.gateway import Core
 from core.errors import BadInput, Forbidden, NotFound, TeddyError
 from core.settings import Settings
 

@@ -23,8 +23,8 @@ from api.mail import mailer_from_settings
 from core.accounts import ratelimit
 from core.accounts import service as accounts
 from core.accounts.mail import Mailer
-from core.chat.gateway import Core
 from core.chat.markup import Style, render
+from core.dispatch.gateway import Core
 from core.identity.models import User
 from core.settings import Settings
 

@@ -44,6 +44,7 @@ KNOWN_QUICK_ARGS: dict[str, list[str]] = {
     "retrieval": ["--embedder", "none"],
     "telegram_bench": ["--commands", "300"],
     "documents_bench": ["--chunks", "5000", "--queries", "100", "--pages", "5", "--docs", "1"],
+    "startup_bench": ["--runs", "2"],
 }
 
 

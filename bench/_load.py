@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from bench._common import percentile
-from core.chat.dispatch import INTERNAL_ERROR
 from core.chat.messages import Conversation, Incoming, Reply, Sender
+from core.dispatch.dispatcher import INTERNAL_ERROR
 from teddy.runtime import Core
 
 NOTE = (

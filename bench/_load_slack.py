@@ -25,9 +25,9 @@ import uvicorn
 from fastapi import FastAPI
 from slack_sdk.signature import SignatureVerifier
 
-from api.slack_events import slack_events_router
 from bench._load import NOTE, Step
 from bots.slack.adapter import SlackAdapter
+from bots.slack.events import slack_events_router
 from bots.slack.render import BLOCK_LIMIT, SECTION_LIMIT
 from core.chat.context import Emit
 from core.chat.messages import Incoming, Reply

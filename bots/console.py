@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bots.console_output import file_name, json_line, printable, user_files_dir, write_private
-from core.chat.gateway import Core
 from core.chat.markup import to_plain
 from core.chat.messages import Attachment, Button, Conversation, Incoming, Reply, Sender
+from core.dispatch.gateway import Core
 from core.notify import service as outbox
 
 PLATFORM = "console"

@@ -34,8 +34,7 @@ def chat(
     home: Path | None, user: str | None, room: str | None, jsonl: bool, now: str | None, wait: float
 ) -> None:
     """Talk to Teddy in the terminal (the console adapter)."""
-    from bots.console import ConsoleSession
-    from teddy.runtime import open_core
+    from teddy.servers import servers_started_early
 
     settings = load_settings(home)
     if not sys.stdin.isatty():
@@ -43,13 +42,17 @@ def chat(
     if jsonl:
         logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
     clock = _fixed_clock(now) if now else None
+    with servers_started_early(settings) as starting:
+        from bots.console import ConsoleSession
+        from teddy.runtime import open_core
 
-    async def run() -> None:
-        async with open_core(settings, clock=clock, relay_jobs=True) as core:
-            session = ConsoleSession(core, user or getpass.getuser(), room, jsonl)
-            await session.run(sys.stdin, wait_seconds=wait)
+        async def run() -> None:
+            servers = await asyncio.wrap_future(starting)
+            async with open_core(settings, clock=clock, relay_jobs=True, servers=servers) as core:
+                session = ConsoleSession(core, user or getpass.getuser(), room, jsonl)
+                await session.run(sys.stdin, wait_seconds=wait)
 
-    asyncio.run(run())
+        asyncio.run(run())
 
 
 def _fixed_clock(text: str) -> FixedClock:

@@ -21,6 +21,7 @@ def slack(home: Path | None, http: bool, host: str, port: int) -> None:
     """Run the Slack app: Socket Mode (needs SLACK_APP_TOKEN), or --http events. With OAuth
     configured, /slack/install and /slack/oauth_redirect are served on --host/--port."""
     from bots.slack.run import run_slack
+    from teddy.http_server import http_server
     from teddy.options import load_settings
     from teddy.runtime import open_core
 
@@ -36,6 +37,6 @@ def slack(home: Path | None, http: bool, host: str, port: int) -> None:
     async def run() -> None:
         stop = stop_on_signals()
         async with open_core(settings, preload_embedder=True, relay_jobs=True) as core:
-            await run_slack(core, stop, http=http, host=host, port=port)
+            await run_slack(core, stop, http=http, serve_http=http_server, host=host, port=port)
 
     asyncio.run(run())

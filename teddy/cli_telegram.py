@@ -24,6 +24,7 @@ import click
 def telegram(home: Path | None, webhook: bool, host: str, port: int) -> None:
     """Run the Telegram bot: long polling, or --webhook (needs TELEGRAM_WEBHOOK_SECRET)."""
     from bots.telegram.run import run_telegram
+    from teddy.http_server import http_server
     from teddy.options import load_settings
     from teddy.runtime import open_core
 
@@ -40,6 +41,8 @@ def telegram(home: Path | None, webhook: bool, host: str, port: int) -> None:
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
         async with open_core(settings, preload_embedder=True, relay_jobs=True) as core:
-            await run_telegram(core, stop, webhook=webhook, host=host, port=port)
+            await run_telegram(
+                core, stop, webhook=webhook, serve_http=http_server, host=host, port=port
+            )
 
     asyncio.run(run())

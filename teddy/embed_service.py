@@ -12,11 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from core.documents.embeddings import LOCAL_MODEL, LocalEmbedder, load_blocking
-
 if TYPE_CHECKING:
     from starlette.applications import Starlette
     from starlette.responses import JSONResponse
+
+    from core.documents.embeddings import LocalEmbedder
+
+# core.documents.embeddings is imported where used: every `teddy` command loads this module
+# (to list `teddy embed`), and `teddy chat` must not wait for it before starting.
 
 MAX_INPUTS = 2048
 MAX_CHARS = 100_000  # per input; the model reads its first 256 tokens anyway
@@ -31,6 +34,8 @@ def _error(status: int, message: str, kind: str = "invalid_request_error") -> JS
 
 def parse_inputs(body: object) -> list[str] | str:
     """The texts of an embeddings request, or the message saying what is wrong with it."""
+    from core.documents.embeddings import LOCAL_MODEL
+
     if not isinstance(body, dict):
         return "The body must be a JSON object."
     model = body.get("model")
@@ -64,6 +69,8 @@ def create_app(embedder: LocalEmbedder) -> Starlette:
     from starlette.requests import Request
     from starlette.responses import JSONResponse
     from starlette.routing import Route
+
+    from core.documents.embeddings import LOCAL_MODEL
 
     async def embeddings(request: Request) -> JSONResponse:
         declared = request.headers.get("content-length")
@@ -109,6 +116,7 @@ def create_app(embedder: LocalEmbedder) -> Starlette:
 @click.option("--port", default=8090, show_default=True, help="Port to listen on.")
 def embed_command(host: str, port: int) -> None:
     """Serve the local embedding model over the OpenAI-compatible /v1/embeddings."""
+    from core.documents.embeddings import LocalEmbedder, load_blocking
     from teddy.http_server import http_server
 
     if not LocalEmbedder.available():

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from core.app import build_router
 from core.chat.context import Services
-from core.chat.dispatch import Dispatcher
 from core.clock import Clock, SystemClock
 from core.db import Database
+from core.dispatch.dispatcher import Dispatcher
 from core.documents.embeddings import embedder_for, load_blocking, needs_warming
 from core.jobs import InlineJobQueue, JobContext, JobQueue
 from core.maintenance import pending
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Core:
-    """The core of one process; adapters and the web app see it as `core.chat.gateway.Core`."""
+    """The core of one process; adapters and the web app see it as `core.dispatch.gateway.Core`."""
 
     settings: Settings
     servers: Servers
@@ -110,7 +110,7 @@ async def open_core(
         servers = await asyncio.to_thread(start_servers, settings)
     try:
         if run_migrations:
-            await migrate.upgrade_async(servers.database_url)
+            await migrate.upgrade_if_behind(servers.database_url)
         db = Database(servers.database_url)
         queue = jobs if jobs is not None else _job_queue(settings, servers)
         own_queue = jobs is None

@@ -8,11 +8,13 @@ data in `$TEDDY_HOME/redis.db` in the same way. Everything after this module see
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,6 +83,21 @@ def start_servers(settings: Settings) -> Servers:
     )
     redis_url = settings.redis_url or _embedded_redis(settings.home() / "redis.db", handles)
     return Servers(database_url, redis_url, handles)
+
+
+@contextlib.contextmanager
+def servers_started_early(settings: Settings) -> Iterator[Future[Servers]]:
+    """Start the servers on a thread while the caller goes on (importing the rest of Teddy
+    takes longer than starting PostgreSQL); they are stopped when the block ends. A start
+    that failed raises where the future's result is asked for."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="start-servers")
+    starting = pool.submit(start_servers, settings)
+    pool.shutdown(wait=False)
+    try:
+        yield starting
+    finally:
+        with contextlib.suppress(Exception):  # a failed start was raised to the caller
+            starting.result().close()
 
 
 def _embedded_postgres(pgdata: Path, handles: list[Any]) -> str:

@@ -19,20 +19,28 @@ import discord
 from bots.delivery import Deliverer, Pace, RetryLater, Unreachable
 from bots.discord.commands import TeddyCommandTree, register_slash_commands
 from bots.discord.render import ACTION_PREFIX, Message, render
+from bots.discord.translate import (
+    PLATFORM,
+    USER_ADDRESS,
+    attachment_of,
+    conversation_of,
+    interaction_admin,
+    member_admin,
+    sender_of,
+)
+from bots.live import LiveMemory
 from core.chat.context import Emit
-from core.chat.gateway import Core
-from core.chat.messages import Attachment, Conversation, Incoming, Reply, Sender
+from core.chat.messages import Incoming, Reply
 from core.chat.router import CommandSpec, Suggestion
+from core.dispatch.gateway import Core
 from core.identity import service as identity
 from core.notify import service as outbox
 from core.notify.models import OutboxMessage
 from core.rooms import voice
+from core.rooms.pubsub import RoomEvent
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "discord"
-# A person's direct address until a DM channel with them is open: "@<user id>".
-USER_ADDRESS = "@"
 CANNOT_MESSAGE_USER = 50007
 DEFER_AFTER_SECONDS = 2.0
 # Discord allows about 5 messages per 5 s in one channel and 50 requests/s per bot; discord.py
@@ -78,6 +86,7 @@ class TeddyDiscord(discord.AutoShardedClient):
             intents=intents, allowed_mentions=discord.AllowedMentions.none(), **sharding
         )
         self.core = core
+        self.memory = LiveMemory()
         self.tree = TeddyCommandTree(self)
         register_slash_commands(self.tree, core.dispatcher.router, self.handle_slash, self.suggest)
 
@@ -185,47 +194,70 @@ class TeddyDiscord(discord.AutoShardedClient):
     # Outbound -----------------------------------------------------------------
 
     def channel_emitter(self, channel: discord.abc.Messageable) -> Emit:
+        channel_id = str(getattr(channel, "id", ""))
+
         async def emit(reply: Reply) -> None:
-            await self.send_to_channel(channel, reply)
+            known = None
+            if reply.live_id is not None:
+                known = await self.live_message_id(channel_id, reply.live_id)
+            shown = await self.show(channel, channel_id, reply, edit_of=known)
+            if reply.live_id is not None and shown is not None and shown != known:
+                await self.remember_live(channel_id, reply.live_id, shown)
 
         return emit
 
-    async def send_to_channel(self, channel: discord.abc.Messageable, reply: Reply) -> str | None:
-        """Send a reply (several messages if long); a live reply seen before edits its message."""
-        channel_id = str(getattr(channel, "id", ""))
+    async def show(
+        self,
+        channel: discord.abc.Messageable,
+        channel_id: str,
+        reply: Reply,
+        *,
+        edit_of: str | None = None,
+    ) -> str | None:
+        """Show a reply in a channel: the one way a reply reaches a channel, for messages
+        and outbox rows alike (an interaction answers through its own response). A live
+        reply edits `edit_of`, its message; others are sent, several messages if long.
+        Returns the id of the last message sent or edited."""
         messages = render(reply)
-        if reply.live_id is not None:
-            existing = await self.live_message_id(channel_id, reply.live_id)
-            if existing is not None:
-                partial = self.get_partial_messageable(int(channel_id)).get_partial_message(
-                    int(existing)
-                )
-                await edit_message(partial, messages[-1])
-                return existing
+        if edit_of is not None:
+            target = self.get_partial_messageable(int(channel_id)).get_partial_message(int(edit_of))
+            await edit_message(target, messages[-1])
+            self._showed(channel_id, reply, edit_of, messages[-1])
+            return edit_of
         sent: discord.Message | None = None
         for message in messages:
-            sent = await channel.send(
-                content=message.content or None,
-                embeds=message.embeds,
-                view=message.view or discord.utils.MISSING,
-                files=message.files,
-            )
-        if sent is not None and reply.live_id is not None:
-            await self.remember_live(channel_id, reply.live_id, str(sent.id))
-        return str(sent.id) if sent is not None else None
+            sent = await channel.send(**send_kwargs(message))
+        if sent is None:
+            return None
+        self._showed(channel_id, reply, str(sent.id), messages[-1])
+        return str(sent.id)
+
+    def _showed(self, channel_id: str, reply: Reply, message_id: str, message: Message) -> None:
+        if reply.live_id is not None:
+            self.memory.showed((channel_id, reply.live_id), message_id, looks(message))
+
+    async def show_room_event(self, event: RoomEvent) -> None:
+        """A room event: edit its live message at once, unless it shows that already or
+        was never sent (then the reply or the outbox sends it)."""
+        if self.shard_ids is not None and self.get_channel(int(event.chat_id)) is None:
+            return  # another process runs the shard of this channel's server
+        key = (event.chat_id, event.live_id)
+        message = render(event.reply())[-1]
+        if self.memory.showing(key, looks(message)):
+            return
+        message_id = await self.live_message_id(event.chat_id, event.live_id)
+        if message_id is None:
+            return
+        channel = self.get_partial_messageable(int(event.chat_id))
+        await self.show(channel, event.chat_id, event.reply(), edit_of=message_id)
 
     async def deliver(self, row: OutboxMessage, edit_of: str | None) -> str | None:
         """Send one outbox row (the `bots.delivery` callback); returns the message id. A row
         for a person seen only in servers opens a DM channel with them first."""
-        messages = render(outbox.as_reply(row))
         try:
             channel = await self.delivery_channel(row.chat_id)
-            if edit_of is not None:
-                await edit_message(channel.get_partial_message(int(edit_of)), messages[-1])
-                return edit_of
-            sent: discord.Message | None = None
-            for message in messages:
-                sent = await channel.send(**send_kwargs(message))
+            channel_id = str(channel.id)
+            sent = await self.show(channel, channel_id, outbox.as_reply(row), edit_of=edit_of)
         except discord.Forbidden as err:
             raise Unreachable(err.text or "forbidden") from err
         except discord.HTTPException as err:
@@ -236,8 +268,8 @@ class TeddyDiscord(discord.AutoShardedClient):
             raise
         if row.chat_id.startswith(USER_ADDRESS):
             async with self.core.db.transaction() as session:
-                await identity.direct_chat_opened(session, PLATFORM, row.chat_id, str(channel.id))
-        return str(sent.id) if sent is not None else None
+                await identity.direct_chat_opened(session, PLATFORM, row.chat_id, channel_id)
+        return sent
 
     async def delivery_channel(
         self, chat_id: str
@@ -356,38 +388,8 @@ async def edit_message(target: discord.PartialMessage, message: Message) -> None
     await target.edit(**edit_kwargs(message))
 
 
-def sender_of(user: discord.abc.User) -> Sender:
-    return Sender(
-        PLATFORM, str(user.id), user.display_name, direct_address=f"{USER_ADDRESS}{user.id}"
-    )
-
-
-def is_admin(permissions: discord.Permissions) -> bool:
-    """Discord's own word for someone who runs a server or channel."""
-    return permissions.administrator or permissions.manage_guild or permissions.manage_channels
-
-
-def interaction_admin(interaction: discord.Interaction[Any]) -> bool | None:
-    if interaction.guild_id is None:
-        return None  # a DM: nobody administers it
-    return is_admin(interaction.permissions)
-
-
-def member_admin(channel: Any, author: discord.abc.User) -> bool | None:
-    if not isinstance(channel, discord.abc.GuildChannel) or not isinstance(author, discord.Member):
-        return None
-    return is_admin(channel.permissions_for(author))
-
-
-def conversation_of(channel: Any) -> Conversation:
-    if channel is None:
-        return Conversation(PLATFORM, "unknown", True)
-    is_dm = getattr(channel, "guild", None) is None
-    name = getattr(channel, "name", "") or ""
-    return Conversation(PLATFORM, str(channel.id), is_dm, title=f"#{name}" if name else "")
-
-
-def attachment_of(attachment: discord.Attachment) -> Attachment:
-    return Attachment(
-        attachment.filename, attachment.size, attachment.content_type or "", attachment.read
-    )
+def looks(message: Message) -> str:
+    """What a message shows: its text, embeds and buttons."""
+    embeds = [e.to_dict() for e in message.embeds]
+    buttons = [item.to_component_dict() for item in message.view.children] if message.view else []
+    return repr((message.content, embeds, buttons))

@@ -1,5 +1,5 @@
-"""Run the Discord bot in this process (one shard set), with outbox delivery and
-voice-channel heartbeats."""
+"""Run the Discord bot in this process (one shard set), with outbox delivery, live room
+events and voice-channel heartbeats."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import contextlib
 import logging
 
 from bots.discord.adapter import TeddyDiscord
-from core.chat.gateway import Core
+from bots.discord.translate import PLATFORM
+from bots.live import follow_room_events
+from core.dispatch.gateway import Core
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,11 @@ async def run_discord(
         background = [
             asyncio.create_task(client.deliverer().run(stop)),
             asyncio.create_task(client.run_voice_heartbeats(stop)),
+            asyncio.create_task(
+                follow_room_events(
+                    core.services.room_events, PLATFORM, client.show_room_event, stop
+                )
+            ),
         ]
         log.info("discord bot running as %s", client.user)
         await stop.wait()

@@ -14,28 +14,33 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
-from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
-from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.async_handler import AsyncRetryHandler
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.delivery import Deliverer, Pace, RetryLater, Unreachable
-from bots.slack.installations import DatabaseInstallationStore, DatabaseStateStore, workspace_key
+from bots.live import LiveMemory
+from bots.slack.clients import NotInstalled, OAuthConfig, oauth_app, web_client
+from bots.slack.installations import (
+    DatabaseInstallationStore,
+    DatabaseStateStore,
+    chat_key,
+    split_key,
+    workspace_key,
+    workspace_of,
+)
 from bots.slack.render import ACTION_PREFIX, fallback_text, reply_blocks
 from core.chat.context import Emit
-from core.chat.gateway import Core
 from core.chat.messages import Attachment, Conversation, Incoming, Reply, Sender
+from core.dispatch.gateway import Core
 from core.installations.sealing import Sealer
 from core.notify import service as outbox
 from core.notify.models import OutboxMessage
+from core.rooms.pubsub import RoomEvent
 
 log = logging.getLogger(__name__)
 
@@ -46,43 +51,6 @@ HOME_COMMANDS = ("/tasks today", "/decks")
 # chat.postMessage: about one message per second per channel; a workspace-wide budget on top.
 SLACK_PACE = Pace(per_second=20, chat_interval=1.0, group_per_minute=60)
 IGNORED_SUBTYPES = {"bot_message", "message_changed", "message_deleted", "channel_join"}
-# slack_sdk logs every response body at DEBUG (oauth.v2.access: a new bot token) unless its
-# logger's own level is above DEBUG, whatever the handlers are set to: never log tokens.
-WEB_LOG = logging.getLogger("bots.slack.web")
-WEB_LOG.setLevel(logging.INFO)
-
-
-@dataclass(frozen=True)
-class OAuthConfig:
-    """The Slack app's OAuth credentials: the app is installed into workspaces through
-    /slack/install, each workspace's bot token kept (sealed) in the database."""
-
-    client_id: str
-    client_secret: str = field(repr=False)
-    scopes: tuple[str, ...]
-    redirect_uri: str | None = None
-    state_seconds: int = 600
-
-
-class NotInstalled(Exception):
-    """The app is not (or no longer) installed in the workspace a chat belongs to."""
-
-
-def chat_key(workspace: str | None, local_id: str) -> str:
-    """The id the core knows a Slack channel or user by: the workspace's prefix when the app
-    serves many workspaces, the bare Slack id when it serves one."""
-    return local_id if workspace is None else f"{workspace}:{local_id}"
-
-
-def split_key(key: str) -> tuple[str | None, str]:
-    """(workspace, Slack id) of a `chat_key`."""
-    workspace, sep, local_id = key.rpartition(":")
-    return (workspace or None, local_id) if sep else (None, key)
-
-
-def workspace_of(key: str) -> str:
-    """Slack's rate limits and its 429 pauses are per workspace: the deliverer's tenant."""
-    return split_key(key)[0] or ""
 
 
 class SlackAdapter:
@@ -99,6 +67,7 @@ class SlackAdapter:
             raise ValueError("give a bot token (one workspace) or OAuth settings (many)")
         self.core = core
         self.api_url = api_url
+        self.memory = LiveMemory()
         self.client = self._web_client(bot_token)
         # The deliverer waits out a 429 itself (pausing only that workspace); a client that
         # slept inside the SDK would hold the round and keep sending into the limit.
@@ -113,45 +82,13 @@ class SlackAdapter:
     def _web_client(
         self, token: str | None, *, wait_out_rate_limits: bool = True
     ) -> AsyncWebClient:
-        retries: list[AsyncRetryHandler] = (
-            [AsyncRateLimitErrorRetryHandler(max_retry_count=3)] if wait_out_rate_limits else []
-        )
-        return AsyncWebClient(
-            token=token, base_url=self.api_url, logger=WEB_LOG, retry_handlers=retries
-        )
+        return web_client(self.api_url, token, wait_out_rate_limits=wait_out_rate_limits)
 
     def _oauth_app(self, oauth: OAuthConfig, signing_secret: str) -> AsyncApp:
         sealer = Sealer(self.core.settings.resolved_secret_key())
         self.installations = store = DatabaseInstallationStore(self.core.db, sealer)
         states = DatabaseStateStore(self.core.db, self.core.services.clock, oauth.state_seconds)
-        settings = AsyncOAuthSettings(
-            client_id=oauth.client_id,
-            client_secret=oauth.client_secret,
-            scopes=list(oauth.scopes),
-            redirect_uri=oauth.redirect_uri,
-            install_page_rendering_enabled=False,  # straight on to Slack's consent page
-            installation_store=store,
-            state_store=states,
-            state_expiration_seconds=oauth.state_seconds,
-        )
-        # Bolt's own authorize, with its auth.test answers cached per token (an uninstalled
-        # workspace is still refused: its installation is looked up first, every time).
-        authorize = AsyncInstallationStoreAuthorize(
-            logger=logging.getLogger("bots.slack.authorize"),
-            installation_store=store,
-            client_id=oauth.client_id,
-            client_secret=oauth.client_secret,
-            cache_enabled=True,
-            client=self.client,
-        )
-        app = AsyncApp(
-            client=self.client,
-            signing_secret=signing_secret,
-            oauth_settings=settings,
-            authorize=authorize,  # type: ignore[arg-type]  # bolt takes AsyncAuthorize objects too
-        )
-        app.enable_token_revocation_listeners()  # app_uninstalled, tokens_revoked
-        return app
+        return oauth_app(oauth, signing_secret, self.client, store, states)
 
     @property
     def multi_workspace(self) -> bool:
@@ -351,60 +288,80 @@ class SlackAdapter:
         thread_ts: str | None = None,
         client: AsyncWebClient | None = None,
     ) -> str | None:
-        """Post (or, for a live message seen before, update) a reply in `chat` (a `chat_key`);
-        returns its ts."""
+        """Reply in `chat` (a `chat_key`): a live reply seen before updates its message,
+        a new one is remembered; returns the ts."""
+        ephemeral = reply.private and user is not None and not split_key(chat)[1].startswith("D")
+        if reply.live_id is None or ephemeral:
+            return await self.show(chat, reply, user=user, thread_ts=thread_ts, client=client)
+        known = await self.live_ts(chat, reply.live_id)
+        ts = await self.show(chat, reply, edit_of=known, client=client)
+        if ts is not None and ts != known:
+            async with self.core.db.transaction() as session:
+                await outbox.remember_live_message(session, PLATFORM, chat, reply.live_id, ts)
+        return ts
+
+    async def show(
+        self,
+        chat: str,
+        reply: Reply,
+        *,
+        edit_of: str | None = None,
+        user: str | None = None,
+        thread_ts: str | None = None,
+        client: AsyncWebClient | None = None,
+    ) -> str | None:
+        """Show a reply in `chat` (a `chat_key`): the one way a reply reaches Slack, for
+        replies and outbox rows alike. A private reply to `user` in a channel is ephemeral;
+        `edit_of` (a live reply's message) is updated, anything else posted; files are
+        uploaded after. Returns the ts of the message posted or updated."""
         workspace, channel = split_key(chat)
         client = client or await self.client_for(workspace)
-        blocks = reply_blocks(reply)
-        text = fallback_text(reply)
+        blocks, text = reply_blocks(reply), fallback_text(reply)
         ts: str | None = None
         if reply.private and user is not None and not channel.startswith("D"):
             await client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
-        elif reply.live_id is not None:
-            ts = await self._send_live(client, chat, reply.live_id, text, blocks)
+        elif edit_of is not None:
+            await client.chat_update(channel=channel, ts=edit_of, text=text, blocks=blocks)
+            ts = edit_of
         elif blocks:
             response = await client.chat_postMessage(
                 channel=channel, text=text, blocks=blocks, thread_ts=thread_ts
             )
-            ts = response.get("ts")
+            ts = str(response.get("ts") or "") or None
         for part in reply.files:
             await client.files_upload_v2(
                 channel=channel, content=part.data, filename=part.name, title=part.name
             )
+        if reply.live_id is not None and ts is not None:
+            self.memory.showed((chat, reply.live_id), ts, repr((text, blocks)))
         return ts
 
-    async def _send_live(
-        self, client: AsyncWebClient, chat: str, live_id: str, text: str, blocks: list[Any]
-    ) -> str | None:
-        channel = split_key(chat)[1]
+    async def live_ts(self, chat: str, live_id: str) -> str | None:
         async with self.core.db.transaction() as session:
-            ts = await outbox.live_message_id(session, PLATFORM, chat, live_id)
+            return await outbox.live_message_id(session, PLATFORM, chat, live_id)
+
+    async def show_room_event(self, event: RoomEvent) -> None:
+        """A room event: update its live message at once, unless it shows that already or
+        was never posted (then the reply or the outbox posts it)."""
+        reply = event.reply()
+        look = repr((fallback_text(reply), reply_blocks(reply)))
+        if self.memory.showing((event.chat_id, event.live_id), look):
+            return
+        ts = await self.live_ts(event.chat_id, event.live_id)
         if ts is not None:
-            await client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
-            return ts
-        response = await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
-        new_ts = response.get("ts")
-        if new_ts:
-            async with self.core.db.transaction() as session:
-                await outbox.remember_live_message(session, PLATFORM, chat, live_id, new_ts)
-        return new_ts
+            await self.show(event.chat_id, reply, edit_of=ts)
 
     async def deliver(self, row: OutboxMessage, edit_of: str | None) -> str | None:
         """Send one outbox row (the `bots.delivery` callback) with the bot token of the
         workspace its chat belongs to; returns the message ts."""
-        reply = outbox.as_reply(row)
-        blocks, text = reply_blocks(reply), fallback_text(reply)
-        workspace, channel = split_key(row.chat_id)
         try:
-            client = await self.client_for(workspace, wait_out_rate_limits=False)
+            client = await self.client_for(split_key(row.chat_id)[0], wait_out_rate_limits=False)
         except NotInstalled as err:
             raise Unreachable(str(err)) from err
         try:
-            if edit_of is not None:
-                await client.chat_update(channel=channel, ts=edit_of, text=text, blocks=blocks)
-                return edit_of
-            response = await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
-            return str(response.get("ts") or "") or None
+            return await self.show(
+                row.chat_id, outbox.as_reply(row), edit_of=edit_of, client=client
+            )
         except SlackApiError as err:
             if err.response is not None and err.response.status_code == 429:
                 raise RetryLater(float(err.response.headers.get("Retry-After", "1"))) from err

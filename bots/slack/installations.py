@@ -207,3 +207,20 @@ def _bot_fields(found: WorkspaceInstall) -> dict[str, Any]:
 
 def _datetime(epoch: int | None) -> datetime | None:
     return datetime.fromtimestamp(epoch, UTC) if epoch is not None else None
+
+
+def chat_key(workspace: str | None, local_id: str) -> str:
+    """The id the core knows a Slack channel or user by: the workspace's prefix when the app
+    serves many workspaces, the bare Slack id when it serves one."""
+    return local_id if workspace is None else f"{workspace}:{local_id}"
+
+
+def split_key(key: str) -> tuple[str | None, str]:
+    """(workspace, Slack id) of a `chat_key`."""
+    workspace, sep, local_id = key.rpartition(":")
+    return (workspace or None, local_id) if sep else (None, key)
+
+
+def workspace_of(key: str) -> str:
+    """Slack's rate limits and its 429 pauses are per workspace: the deliverer's tenant."""
+    return split_key(key)[0] or ""

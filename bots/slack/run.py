@@ -1,7 +1,7 @@
 """Run the Slack app in this process: Socket Mode (development, `teddy up`) or HTTP events
-on its own port (production behind a proxy; the API app can mount the same endpoint),
-plus outbox delivery. With OAuth configured, the install pages are served over HTTP too
-(Socket Mode carries events, not browsers)."""
+on its own port (production behind a proxy), plus outbox delivery and live room events.
+With OAuth configured, the install pages are served over HTTP too (Socket Mode carries
+events, not browsers)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ import asyncio
 import logging
 import re
 
-from bots.slack.adapter import OAuthConfig, SlackAdapter
-from core.chat.gateway import Core
+from bots.http import ServeHttp, start_server
+from bots.live import follow_room_events
+from bots.slack.adapter import PLATFORM, SlackAdapter
+from bots.slack.clients import OAuthConfig
+from core.dispatch.gateway import Core
 from core.settings import Settings
-from teddy.http_server import http_server
 
 log = logging.getLogger(__name__)
 
@@ -56,24 +58,37 @@ async def run_slack(
     stop: asyncio.Event,
     *,
     http: bool = False,
+    serve_http: ServeHttp | None = None,
     host: str = "127.0.0.1",
     port: int = 8082,
 ) -> None:
-    """Serve Slack until `stop` is set."""
+    """Serve Slack until `stop` is set. HTTP events (and, with OAuth, the install pages)
+    are served with `serve_http` on host:port."""
     adapter = build_adapter(core)
-    delivery = asyncio.create_task(adapter.deliverer().run(stop))
+    if (http or adapter.multi_workspace) and serve_http is None:
+        raise ValueError("HTTP events and OAuth installs need an HTTP server (serve_http)")
+    background = [
+        asyncio.create_task(adapter.deliverer().run(stop)),
+        asyncio.create_task(
+            follow_room_events(core.services.room_events, PLATFORM, adapter.show_room_event, stop)
+        ),
+    ]
     try:
         if http:
-            await _serve_http(adapter, stop, host, port)
+            assert serve_http is not None
+            await _serve_http(adapter, stop, serve_http, host, port)
         elif adapter.multi_workspace:
+            assert serve_http is not None
             await asyncio.gather(
-                _serve_socket_mode(adapter, stop), _serve_http(adapter, stop, host, port)
+                _serve_socket_mode(adapter, stop),
+                _serve_http(adapter, stop, serve_http, host, port),
             )
         else:
             await _serve_socket_mode(adapter, stop)
     finally:
         stop.set()
-        await delivery
+        for task in background:
+            await task
 
 
 async def _serve_socket_mode(adapter: SlackAdapter, stop: asyncio.Event) -> None:
@@ -89,15 +104,16 @@ async def _serve_socket_mode(adapter: SlackAdapter, stop: asyncio.Event) -> None
         await handler.close_async()  # type: ignore[no-untyped-call]
 
 
-async def _serve_http(adapter: SlackAdapter, stop: asyncio.Event, host: str, port: int) -> None:
+async def _serve_http(
+    adapter: SlackAdapter, stop: asyncio.Event, serve_http: ServeHttp, host: str, port: int
+) -> None:
     from fastapi import FastAPI
 
-    from api.slack_events import slack_events_router
+    from bots.slack.events import slack_events_router
 
     app = FastAPI()
     app.include_router(slack_events_router(adapter))
-    server = http_server(app, host, port)
-    task = asyncio.create_task(server.serve())
+    running = start_server(serve_http, app, host, port)
     where = f"{host}:{port}"
     if adapter.multi_workspace:
         log.info(
@@ -108,5 +124,4 @@ async def _serve_http(adapter: SlackAdapter, stop: asyncio.Event, host: str, por
     try:
         await stop.wait()
     finally:
-        server.should_exit = True
-        await task
+        await running.close()

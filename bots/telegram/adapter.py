@@ -7,26 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import warnings
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from typing import Any
 
-from telegram import (
-    BotCommand,
-    BotCommandScopeAllGroupChats,
-    BotCommandScopeDefault,
-    ChatMember,
-    LinkPreviewOptions,
-    Message,
-    Update,
-)
+from telegram import ChatMember, LinkPreviewOptions, Message, Update
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bots.delivery import TELEGRAM_PACE, Deliverer, RetryLater, Unreachable
+from bots.live import LiveKey, LiveMemory
+from bots.telegram.commands import register_commands
+from bots.telegram.live import LiveEdits, retry_seconds, showing
 from bots.telegram.render import (
     DocumentMessage,
     Outgoing,
@@ -36,17 +28,16 @@ from bots.telegram.render import (
     render_live,
 )
 from bots.telegram.translate import PLATFORM, BotIdentity, Translated, translate
-from core.chat.gateway import Core
 from core.chat.messages import AdminCheck, Reply
-from core.chat.router import CommandSpec
+from core.dispatch.gateway import Core
 from core.notify import service as outbox
 from core.notify.models import OutboxMessage
+from core.rooms.pubsub import RoomEvent
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
 CONCURRENT_UPDATES = 8
-MAX_COMMANDS = 100
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 TOO_LARGE = (
     "“{names}” is over 20 MB, the most a Telegram bot can download. "
@@ -85,61 +76,6 @@ def build_application(settings: Settings, *, polling: bool = True) -> AnyApplica
     return builder.build()
 
 
-def retry_seconds(err: RetryAfter) -> float:
-    with warnings.catch_warnings():  # PTB warns that it will become a timedelta
-        warnings.simplefilter("ignore")
-        value = err.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-def showing(message: TextMessage) -> tuple[str, str]:
-    """What a text message shows: its HTML and its buttons."""
-    keyboard = message.keyboard.to_json() if message.keyboard is not None else ""
-    return message.html, keyboard
-
-
-class LiveEdits:
-    """Edits of one live message at most once per `interval`; an edit that arrives while
-    one is waiting replaces it, so a fast stream of updates shows its latest state."""
-
-    def __init__(self, interval: float) -> None:
-        self.interval = interval
-        self.last: dict[tuple[str, str], float] = {}
-        self.pending: dict[tuple[str, str], Callable[[], Awaitable[None]]] = {}
-        self.tasks: dict[tuple[str, str], asyncio.Task[None]] = {}
-
-    def sent(self, key: tuple[str, str]) -> None:
-        self.last[key] = asyncio.get_running_loop().time()
-
-    def schedule(self, key: tuple[str, str], edit: Callable[[], Awaitable[None]]) -> None:
-        self.pending[key] = edit
-        task = self.tasks.get(key)
-        if task is None or task.done():
-            self.tasks[key] = asyncio.create_task(self._run(key))
-
-    async def _run(self, key: tuple[str, str]) -> None:
-        loop = asyncio.get_running_loop()
-        while key in self.pending:
-            wait = self.last.get(key, 0.0) + self.interval - loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            edit = self.pending.pop(key)
-            try:
-                await edit()
-            except Exception:
-                log.exception("editing live message %s failed", key)
-            self.last[key] = loop.time()
-        self.tasks.pop(key, None)
-
-    async def flush(self, keys: set[tuple[str, str]]) -> None:
-        tasks = [t for k, t in self.tasks.items() if k in keys]
-        if tasks:
-            await asyncio.gather(*tasks)
-        horizon = asyncio.get_running_loop().time() - 10 * self.interval
-        for key in [k for k, at in self.last.items() if at < horizon and k not in self.tasks]:
-            del self.last[key]
-
-
 class TelegramAdapter:
     """Connects one PTB `Application` to the core."""
 
@@ -153,7 +89,7 @@ class TelegramAdapter:
         self.core = core
         self.application = application
         self.live = LiveEdits(edit_interval)
-        self._live_ids: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self.memory = LiveMemory()
         self._turns: dict[int, tuple[asyncio.Lock, int]] = {}
         application.add_handler(TypeHandler(Update, self.on_update))
         application.add_error_handler(self._on_error)
@@ -281,87 +217,122 @@ class TelegramAdapter:
             return False
         return True
 
+    async def edit(self, chat_id: int | str, message_id: str, message: TextMessage) -> bool:
+        """`edit_now`, waiting out a flood-control answer (twice at most)."""
+        for _ in range(2):
+            try:
+                return await self.edit_now(chat_id, message_id, message)
+            except RetryAfter as err:
+                await asyncio.sleep(retry_seconds(err))
+        return await self.edit_now(chat_id, message_id, message)
+
+    async def show(
+        self,
+        chat_id: int | str,
+        thread_id: int | None,
+        reply: Reply,
+        *,
+        edit_of: str | None = None,
+        patient: bool = True,
+    ) -> str | None:
+        """Show a reply in a chat: the one way a reply reaches Telegram, for the replies to
+        an update and for outbox rows alike. A live reply edits `edit_of` (its message) when
+        that is still there, else it is sent anew; other replies are sent part by part.
+        `patient` waits out flood control; the outbox deliverer (not patient) paces itself
+        on the `RetryAfter`. Returns the id of the last message sent or edited."""
+        if reply.live_id is not None:
+            message = render_live(reply)
+            key = (str(chat_id), reply.live_id)
+            edit = self.edit if patient else self.edit_now
+            if edit_of is not None and await edit(chat_id, edit_of, message):
+                message_id = edit_of
+            else:
+                sent = await (self.send if patient else self.send_now)(chat_id, thread_id, message)
+                message_id = str(sent.message_id)
+                self.live.sent(key)
+            self.memory.showed(key, message_id, showing(message))
+            return message_id
+        last: Message | None = None
+        for part in render(reply):
+            last = await (self.send if patient else self.send_now)(chat_id, thread_id, part)
+        return str(last.message_id) if last is not None else None
+
     async def show_live(
         self,
         chat_id: int,
         thread_id: int | None,
-        live_id: str,
-        message: TextMessage,
-        shown: dict[tuple[str, str], tuple[str, str]] | None = None,
-    ) -> tuple[str, str]:
-        """Send a live message the first time, edit it in place afterwards. `shown` holds
-        what this update has put in its live messages: an edit to the same is skipped
-        (Telegram refuses it as "message is not modified", and it spends the chat's rate
-        budget). Only within one update: another process may have edited it since."""
+        reply: Reply,
+        shown: dict[LiveKey, tuple[str, str]] | None = None,
+    ) -> LiveKey:
+        """A live reply to an update: sent the first time, edited in place afterwards at
+        the live pace. `shown` holds what this update has put in its live messages: an edit
+        to the same is skipped (Telegram refuses it as "message is not modified", and it
+        spends the chat's rate budget)."""
         shown = {} if shown is None else shown
-        key = (str(chat_id), live_id)
-        message_id = await self._live_message_id(key)
-        if message_id is None:
-            await self._send_live(key, chat_id, thread_id, message)
-            shown[key] = showing(message)
+        assert reply.live_id is not None
+        key = (str(chat_id), reply.live_id)
+        look = showing(render_live(reply))
+        if await self._live_message_id(key) is None:
+            await self._remember_live(key, await self.show(chat_id, thread_id, reply))
+            shown[key] = look
             return key
 
         async def edit() -> None:
-            if shown.get(key) == showing(message):
+            if shown.get(key) == look:
                 return
-            for _ in range(2):
-                try:
-                    if not await self.edit_now(chat_id, message_id, message):
-                        await self._send_live(key, chat_id, thread_id, message)
-                    shown[key] = showing(message)
-                    return
-                except RetryAfter as err:
-                    await asyncio.sleep(retry_seconds(err))
+            known = await self._live_message_id(key)
+            message_id = await self.show(chat_id, thread_id, reply, edit_of=known)
+            if message_id != known:
+                await self._remember_live(key, message_id)
+            shown[key] = look
 
         self.live.schedule(key, edit)
         return key
 
-    async def _send_live(
-        self, key: tuple[str, str], chat_id: int, thread_id: int | None, message: TextMessage
-    ) -> None:
-        sent = await self.send(chat_id, thread_id, message)
-        self.live.sent(key)
-        await self._remember_live(key, str(sent.message_id))
+    async def show_room_event(self, event: RoomEvent) -> None:
+        """A room event: edit its live message at once (at the live pace), unless it shows
+        that already or was never sent (then the reply or the outbox sends it)."""
+        key = (event.chat_id, event.live_id)
+        message = render_live(event.reply())
+        look = showing(message)
+        if self.memory.showing(key, look):
+            return
+        message_id = await self._live_message_id(key)
+        if message_id is None:
+            return
 
-    async def _live_message_id(self, key: tuple[str, str]) -> str | None:
-        cached = self._live_ids.get(key)
+        async def edit() -> None:
+            if not self.memory.showing(key, look) and await self.edit(
+                event.chat_id, message_id, message
+            ):
+                self.memory.showed(key, message_id, look)
+
+        self.live.schedule(key, edit)
+
+    async def _live_message_id(self, key: LiveKey) -> str | None:
+        cached = self.memory.ids.get(key)
         if cached is not None:
             return cached
         async with self.core.db.transaction() as session:
             found = await outbox.live_message_id(session, PLATFORM, key[0], key[1])
         if found is not None:
-            self._cache_live(key, found)
+            self.memory.ids.put(key, found)
         return found
 
-    async def _remember_live(self, key: tuple[str, str], message_id: str) -> None:
+    async def _remember_live(self, key: LiveKey, message_id: str | None) -> None:
+        if message_id is None:
+            return
         async with self.core.db.transaction() as session:
             await outbox.remember_live_message(session, PLATFORM, key[0], key[1], message_id)
-        self._cache_live(key, message_id)
-
-    def _cache_live(self, key: tuple[str, str], message_id: str) -> None:
-        self._live_ids[key] = message_id
-        self._live_ids.move_to_end(key)
-        while len(self._live_ids) > 10_000:
-            self._live_ids.popitem(last=False)
+        self.memory.ids.put(key, message_id)
 
     # Notifications ---------------------------------------------------------
 
     async def deliver(self, row: OutboxMessage, edit_of: str | None) -> str | None:
         """Send one outbox row (the `bots.delivery` callback)."""
-        reply = outbox.as_reply(row)
         try:
-            if row.live_id is not None:
-                message = render_live(reply)
-                if edit_of is not None and await self.edit_now(row.chat_id, edit_of, message):
-                    self._cache_live((row.chat_id, row.live_id), edit_of)
-                    return edit_of
-                sent = await self.send_now(row.chat_id, None, message)
-                self._cache_live((row.chat_id, row.live_id), str(sent.message_id))
-                return str(sent.message_id)
-            last: Message | None = None
-            for part in render(reply):
-                last = await self.send_now(row.chat_id, None, part)
-            return str(last.message_id) if last is not None else None
+            reply = outbox.as_reply(row)
+            return await self.show(row.chat_id, None, reply, edit_of=edit_of, patient=False)
         except RetryAfter as err:
             raise RetryLater(retry_seconds(err)) from err
         except Forbidden as err:
@@ -375,29 +346,7 @@ class TelegramAdapter:
     # Command list ----------------------------------------------------------
 
     async def register_commands(self) -> None:
-        """Publish the router's commands (direct chats: all but room-only ones; groups: all),
-        only where the list Telegram has differs."""
-        specs = [s for s in self.core.dispatcher.router.specs() if _valid_name(s.name)]
-        lists = (
-            (BotCommandScopeDefault(), [s for s in specs if not s.rooms_only]),
-            (BotCommandScopeAllGroupChats(), specs),
-        )
-        for scope, chosen in lists:
-            commands = [_bot_command(s) for s in chosen[:MAX_COMMANDS]]
-            current = await self.bot.get_my_commands(scope=scope)
-            if [(c.command, c.description) for c in current] != [
-                (c.command, c.description) for c in commands
-            ]:
-                await self.bot.set_my_commands(commands, scope=scope)
-
-
-def _valid_name(name: str) -> bool:
-    return 1 <= len(name) <= 32 and all(c.isascii() and (c.isalnum() or c == "_") for c in name)
-
-
-def _bot_command(spec: CommandSpec) -> BotCommand:
-    description = (spec.summary or spec.usage).strip()[:256] or spec.name
-    return BotCommand(spec.name.lower(), description)
+        await register_commands(self.bot, self.core.dispatcher.router)
 
 
 class ChatOutput:
@@ -417,14 +366,11 @@ class ChatOutput:
         thread_id = None if private else t.thread_id
         try:
             if reply.live_id is not None:
-                key = await self.adapter.show_live(
-                    chat_id, thread_id, reply.live_id, render_live(reply), self.shown
-                )
+                key = await self.adapter.show_live(chat_id, thread_id, reply, self.shown)
                 self.live_keys.add(key)
                 return
             await self.finish()  # a live message's last state shows before what follows it
-            for message in render(reply):
-                await self.adapter.send(chat_id, thread_id, message)
+            await self.adapter.show(chat_id, thread_id, reply)
         except Forbidden:
             if not private:
                 raise

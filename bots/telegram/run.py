@@ -1,17 +1,17 @@
 """Run the Telegram bot in this process: long polling (development, `teddy up`) or the
-webhook served on its own port (production), plus outbox delivery."""
+webhook served on its own port (production), plus outbox delivery and live room events."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
-from typing import Any
 
+from bots.http import RunningServer, ServeHttp, start_server
+from bots.live import follow_room_events
 from bots.telegram.adapter import TelegramAdapter, build_application
-from core.chat.gateway import Core
-from teddy.http_server import http_server
+from bots.telegram.translate import PLATFORM
+from core.dispatch.gateway import Core
 
 log = logging.getLogger(__name__)
 
@@ -23,12 +23,15 @@ async def run_telegram(
     stop: asyncio.Event,
     *,
     webhook: bool = False,
+    serve_http: ServeHttp | None = None,
     host: str = "127.0.0.1",
     port: int = 8081,
     poll_timeout: float = 10.0,
 ) -> None:
     """Serve Telegram until `stop` is set. With `webhook`, Telegram is told to post updates
-    to `PUBLIC_BASE_URL/telegram/webhook` and a small web server takes them on host:port."""
+    to `PUBLIC_BASE_URL/telegram/webhook` and `serve_http` takes them on host:port."""
+    if webhook and serve_http is None:
+        raise ValueError("the webhook needs an HTTP server (serve_http)")
     application = build_application(core.settings, polling=not webhook)
     adapter = TelegramAdapter(core, application)
     async with application:
@@ -36,7 +39,8 @@ async def run_telegram(
         await application.start()
         server = None
         if webhook:
-            server = await _serve_webhook(adapter, host, port)
+            assert serve_http is not None
+            server = await _serve_webhook(adapter, serve_http, host, port)
         else:
             await application.bot.delete_webhook()
             assert application.updater is not None
@@ -48,14 +52,22 @@ async def run_telegram(
             application.bot.username,
             "webhook" if webhook else "polling",
         )
-        delivery = asyncio.create_task(adapter.deliverer().run(stop))
+        background = [
+            asyncio.create_task(adapter.deliverer().run(stop)),
+            asyncio.create_task(
+                follow_room_events(
+                    core.services.room_events, PLATFORM, adapter.show_room_event, stop
+                )
+            ),
+        ]
         try:
             await stop.wait()
         finally:
-            if not stop.is_set():  # cancelled or failed: the deliverer would wait for `stop`
-                delivery.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await delivery
+            for task in background:
+                if not stop.is_set():  # cancelled or failed: the task would wait for `stop`
+                    task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             if server is not None:
                 await server.close()
             if application.updater is not None and application.updater.running:
@@ -63,10 +75,12 @@ async def run_telegram(
             await application.stop()
 
 
-async def _serve_webhook(adapter: TelegramAdapter, host: str, port: int) -> _WebServer:
+async def _serve_webhook(
+    adapter: TelegramAdapter, serve_http: ServeHttp, host: str, port: int
+) -> RunningServer:
     from fastapi import FastAPI
 
-    from api.telegram_webhook import WEBHOOK_PATH, telegram_webhook_router
+    from bots.telegram.webhook import WEBHOOK_PATH, telegram_webhook_router
 
     settings = adapter.core.settings
     secret = settings.telegram_webhook_secret
@@ -74,20 +88,9 @@ async def _serve_webhook(adapter: TelegramAdapter, host: str, port: int) -> _Web
         raise ValueError("TELEGRAM_WEBHOOK_SECRET must be set to use the webhook")
     app = FastAPI()
     app.include_router(telegram_webhook_router(adapter.application, settings))
-    server = http_server(app, host, port)
-    running = _WebServer(server, asyncio.create_task(server.serve()))
+    running = start_server(serve_http, app, host, port)
     url = settings.public_base_url.rstrip("/") + WEBHOOK_PATH
     await adapter.bot.set_webhook(
         url, secret_token=secret.get_secret_value(), allowed_updates=ALLOWED_UPDATES
     )
     return running
-
-
-@dataclass
-class _WebServer:
-    server: Any
-    task: asyncio.Task[None]
-
-    async def close(self) -> None:
-        self.server.should_exit = True
-        await self.task

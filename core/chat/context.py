@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.accounts.mail import Mailer
 from core.chat.messages import Incoming, Reply
 from core.clock import Clock, SystemClock
 from core.jobs import InlineJobQueue, JobQueue
@@ -17,6 +16,7 @@ from core.rooms.pubsub import NullRoomEvents, RoomEvents
 from core.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from core.accounts.mail import Mailer
     from core.chat.router import Router
     from core.documents.embeddings import Embedder
     from core.documents.summary import Summarizer

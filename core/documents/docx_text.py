@@ -12,8 +12,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from lxml import etree
-
 _NAMESPACES = (
     "http://schemas.openxmlformats.org/wordprocessingml/2006/main",
     "http://purl.oclc.org/ooxml/wordprocessingml/main",  # Strict Open XML
@@ -79,6 +77,8 @@ def heading_styles(styles_xml: IO[bytes], tick: Callable[[], None]) -> dict[str,
     every style (it raises to stop)."""
     names: dict[str, str] = {}
     style_tags = tuple(f"{{{ns}}}style" for ns in _NAMESPACES)
+    from lxml import etree  # here: only a .docx needs lxml, and it is slow to import
+
     for _, style in etree.iterparse(styles_xml, events=("end",), tag=style_tags, **_PARSER_OPTIONS):
         namespace = style.tag[: style.tag.index("}") + 1]
         style_id = _attribute(style, "styleId")
@@ -98,6 +98,8 @@ def body_items(document_xml: IO[bytes], tick: Callable[[], None]) -> Iterator[Pa
     stop)."""
     stack: list[_Frame] = []
     skipping = 0
+    from lxml import etree
+
     events = etree.iterparse(
         document_xml, events=("start", "end"), tag=tuple(_TAGS), **_PARSER_OPTIONS
     )

@@ -13,8 +13,6 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from lxml import etree
-
 from core import archives
 from core.documents import docx_text
 
@@ -277,6 +275,8 @@ def check_text_layer(name: str, blocks: list[Block], pages: int) -> None:
 def docx_blocks(data: bytes, name: str, *, seconds: float | None = None) -> list[Block]:
     """Paragraphs and table rows in document order; Heading/Title styles name sections.
     Past `seconds` (default MAX_DOCX_SECONDS) it stops with a message for the student."""
+    from lxml import etree  # here: only a .docx needs lxml, and it is slow to import
+
     limit = MAX_DOCX_SECONDS if seconds is None else seconds
     deadline = _Deadline(name, limit, f"{_SPLIT_IT}, or save it as PDF, and send it again.")
     _refuse_long_directory(data, name)

@@ -1,8 +1,10 @@
 """Live room events fanned out over Redis pub/sub, one channel per room, so every adapter
 process (not only the one that handled the button press) can update the live message.
 
-The outbox stays the reliable path; pub/sub is the fast one, so a publish that fails is
-logged and dropped rather than failing the user's action."""
+Each bot process subscribes to every room (`RoomEvents.subscribe`) and edits the live
+message of an event for a chat on its own platform at once. The outbox stays the reliable
+path; pub/sub is the fast one, so a publish that fails is logged and dropped rather than
+failing the user's action, and an event missed while a subscriber was away is not replayed."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from typing import Any, Protocol
 import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
+
+from core.chat.messages import Button, Reply
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +46,34 @@ class RoomEvent:
         raw: dict[str, Any] = json.loads(data)
         return cls(**raw)
 
+    def reply(self) -> Reply:
+        """The live message as a reply, exactly as its outbox row renders."""
+        buttons = [Button(b["label"], b["action"]) for b in self.buttons]
+        return Reply.text(self.text, buttons, live_id=self.live_id)
+
 
 def channel(room_id: int) -> str:
     return f"{CHANNEL_PREFIX}{room_id}"
 
 
+class RoomFeed(Protocol):
+    """The events of the rooms a process subscribed to, in the order they were published."""
+
+    async def next(self, timeout: float) -> RoomEvent | None:
+        """The next event, or None when none arrives within `timeout` seconds."""
+        ...
+
+    async def close(self) -> None: ...
+
+
 class RoomEvents(Protocol):
     async def publish(self, event: RoomEvent) -> None:
         """Send the event to every process listening on the room's channel."""
+        ...
+
+    async def subscribe(self, room_ids: Iterable[int] | None = None) -> RoomFeed:
+        """Listen to some rooms, or every room when `room_ids` is None. The subscription is
+        active when this returns, so nothing published afterwards is missed."""
         ...
 
 
@@ -59,10 +83,24 @@ class NullRoomEvents:
     async def publish(self, event: RoomEvent) -> None:
         return None
 
+    async def subscribe(self, room_ids: Iterable[int] | None = None) -> RoomFeed:
+        return NullFeed()
+
+
+class NullFeed:
+    """A subscription where nothing ever arrives."""
+
+    async def next(self, timeout: float) -> RoomEvent | None:
+        await asyncio.sleep(timeout)
+        return None
+
+    async def close(self) -> None:
+        return None
+
 
 class RedisRoomEvents:
-    """The Redis implementation: PUBLISH to `teddy:room:<id>`; adapters subscribe with
-    `listen()` (all rooms, or some)."""
+    """The Redis implementation: PUBLISH to `teddy:room:<id>`; bot processes read them with
+    `subscribe()` (all rooms, or some)."""
 
     def __init__(self, url: str) -> None:
         self.redis: aioredis.Redis = aioredis.from_url(url)
@@ -74,8 +112,7 @@ class RedisRoomEvents:
             log.warning("room event for room %s not published", event.room_id, exc_info=True)
 
     async def subscribe(self, room_ids: Iterable[int] | None = None) -> RoomSubscription:
-        """Listen to some rooms, or every room when `room_ids` is None. The subscription is
-        active when this returns, so nothing published afterwards is missed."""
+        """See `RoomEvents.subscribe`."""
         pubsub = self.redis.pubsub()
         ids = list(room_ids) if room_ids is not None else None
         if ids is None:
@@ -89,7 +126,7 @@ class RedisRoomEvents:
 
 
 class RoomSubscription:
-    """What an adapter process reads live room events from."""
+    """A `RoomFeed` on Redis pub/sub: what a bot process reads live room events from."""
 
     def __init__(self, pubsub: PubSub) -> None:
         self._pubsub = pubsub

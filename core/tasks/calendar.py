@@ -7,7 +7,6 @@ import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from icalendar import Calendar, Event
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +20,9 @@ END_OF_TIME = datetime.max.replace(tzinfo=UTC)
 
 def build_feed(tasks: Sequence[Task]) -> str:
     """One VEVENT per task with a due time (VTODO is ignored by Google Calendar)."""
+    # Imported here: icalendar takes a while to import, and only the feed needs it.
+    from icalendar import Calendar, Event
+
     cal = Calendar()
     cal.add("prodid", "-//Study Teddy//Tasks//EN")
     cal.add("version", "2.0")

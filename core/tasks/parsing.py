@@ -13,8 +13,6 @@ from datetime import UTC, datetime, time, timedelta
 from enum import IntEnum
 from zoneinfo import ZoneInfo
 
-from dateparser.date import DateDataParser
-
 from core.chat.markup import escape, shorten
 from core.errors import BadInput
 from core.tasks import datewords
@@ -255,6 +253,10 @@ def _duration(digits: str, unit: str) -> timedelta | None:
 
 
 def _parse(text: str, local_now: datetime, languages: tuple[str, ...]) -> datetime | None:
+    # Imported here: dateparser takes a while to import, and a process may answer other
+    # commands first (`teddy chat` its first message).
+    from dateparser.date import DateDataParser
+
     settings = {
         "RELATIVE_BASE": local_now.replace(tzinfo=None),
         "PREFER_DATES_FROM": "future",

@@ -12,13 +12,13 @@ import asyncio
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Any, TypeVar
-
-import openai
-from openai import AsyncOpenAI
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from core.settings import Settings
 from core.tutor.llm import Completion, LLMError, LLMTimeout, Message, ToolCall, ToolSpec
+
+if TYPE_CHECKING:
+    import openai
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -54,6 +54,9 @@ class OpenAILLM:
         max_retries: int = 3,
         retry_base: float = 0.5,
     ) -> None:
+        # Imported here: the SDK takes seconds to import, and only a configured model needs it.
+        from openai import AsyncOpenAI
+
         self._model = model
         self.timeout = timeout
         self.max_retries = max_retries
@@ -69,6 +72,8 @@ class OpenAILLM:
     async def stream(
         self, messages: Sequence[Message], *, tools: Sequence[ToolSpec] = ()
     ) -> AsyncIterator[str | Completion]:
+        import openai
+
         params = _params(self._model, messages, tools)
         params.update(stream=True, stream_options={"include_usage": True})
         response = await self._with_retries(lambda: self.client.chat.completions.create(**params))
@@ -120,6 +125,8 @@ class OpenAILLM:
         )
 
     async def _with_retries(self, call: Callable[[], Awaitable[_T]]) -> _T:
+        import openai
+
         attempt = 0
         while True:
             try:

@@ -326,7 +326,7 @@ async def test_a_long_reply_with_big_cards_and_many_buttons_reaches_discord_with
     rows = [[Button(f"Option {r}.{i} " * 10, f"pick:{r}.{i}") for i in range(7)] for r in range(7)]
     reply = Reply.text("\n\n".join(paragraphs), rows).with_parts(*cards)
     channel = bot.get_partial_messageable(int(TEXT_CHANNEL))
-    await bot.send_to_channel(channel, reply)
+    await bot.show(channel, TEXT_CHANNEL, reply)
     sent = [c.body for c in standin.named("POST", f"/channels/{TEXT_CHANNEL}/messages")]
     assert len(sent) >= 5  # the text in four messages, the cards after it
     assert "".join(body.get("content") or "" for body in sent).count("Paragraph") == 8

@@ -91,6 +91,9 @@ def test_each_process_kind_stopped_with_sigterm_stops_its_embedded_servers(
     process.send_signal(signal.SIGTERM)
     process.wait(60)
     assert wait_gone(home) == [], log.read_text()
+    if args[0] == "chat":  # a stop it was asked for: no "Aborted!", status 0
+        assert process.returncode == 0, log.read_text()
+        assert "Aborted" not in log.read_text()
 
 
 def servers_of(home: Path) -> list[psutil.Process]:

@@ -17,8 +17,8 @@ from fastapi import FastAPI
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import select
 
-from api.slack_events import slack_events_router
 from bots.slack.adapter import SlackAdapter
+from bots.slack.events import slack_events_router
 from core.chat import Button, Ctx, Reply, Router
 from core.chat.messages import Card
 from core.identity.models import Room

@@ -1,5 +1,6 @@
 """Whole Slack flows through the real capabilities: tasks, flashcard review, a shared file
-read into /search, and a channel focus session kept live by the sweep and the outbox."""
+read into /search, and a channel focus session kept live by the sweep and the outbox, or at
+once by its room events."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from core.clock import FixedClock
 from core.jobs import JobContext, run_job
 from teddy.runtime import Core
 from tests.e2e import test_slack as base
+from tests.e2e.test_live_room_events import AT_ONCE, following, sweep
 from tests.e2e.test_slack import click, file_share, post_event, post_form, slash
 from tests.support.slack_standin import Call, SlackStandIn
 
@@ -179,3 +181,21 @@ async def test_a_solo_focus_session_in_a_dm_is_kept_live_by_the_sweep(
     assert swept.params["ts"] == "1700000001.000100"  # the stand-in's first message
     assert "Break: 5 min left (until 09:30)" in swept.params["text"]
     assert len(standin.named("chat.postMessage")) == 1
+
+
+async def test_a_phase_change_updates_the_live_message_at_once_through_room_events(
+    core: Core,
+    http: httpx.AsyncClient,
+    slack: SlackAdapter,
+    standin: SlackStandIn,
+    clock: FixedClock,
+) -> None:
+    await post_form(http, slash("focus 25", channel="C500"))
+    await standin.wait_for("chat.postMessage")
+    async with following(core, "slack", slack.show_room_event):
+        published = await sweep(core, clock, 25)
+        [swept] = await standin.wait_for("chat.update", timeout=AT_ONCE)
+        assert time.monotonic() - published < AT_ONCE
+    assert (swept.params["channel"], swept.params["ts"]) == ("C500", "1700000001.000100")
+    assert "Break: 5 min left (until 09:30)" in swept.params["text"]
+    assert len(standin.named("chat.postMessage")) == 1  # no outbox delivery ran

@@ -13,8 +13,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from api.telegram_webhook import SECRET_HEADER, WEBHOOK_PATH, telegram_webhook_router
 from bots.telegram.run import run_telegram
+from bots.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH, telegram_webhook_router
+from teddy.http_server import http_server
 from teddy.runtime import Core
 from tests.support.telegram_harness import (
     WEBHOOK_SECRET,
@@ -61,7 +62,7 @@ async def test_update_with_the_right_secret_is_handled(
 async def test_update_without_the_secret_is_refused_and_logged(
     bot: TelegramBot, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="api.telegram_webhook"):
+    with caplog.at_level(logging.WARNING, logger="bots.telegram.webhook"):
         response = await client.post(WEBHOOK_PATH, json=update(bot, "/start"))
     assert response.status_code == 401
     assert "no secret token" in caplog.text
@@ -71,7 +72,7 @@ async def test_update_without_the_secret_is_refused_and_logged(
 async def test_update_with_a_wrong_secret_is_refused_and_logged(
     bot: TelegramBot, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="api.telegram_webhook"):
+    with caplog.at_level(logging.WARNING, logger="bots.telegram.webhook"):
         response = await client.post(
             WEBHOOK_PATH, json=update(bot, "/start"), headers={SECRET_HEADER: "guess"}
         )
@@ -129,7 +130,13 @@ async def test_webhook_mode_registers_the_webhook_and_serves_it(core: Core) -> N
     )
     stop = asyncio.Event()
     running = asyncio.create_task(
-        run_telegram(replace(core, settings=settings), stop, webhook=True, port=port)
+        run_telegram(
+            replace(core, settings=settings),
+            stop,
+            webhook=True,
+            serve_http=http_server,
+            port=port,
+        )
     )
     try:
         await wait_for(lambda: bool(standin.webhook), timeout=20)

@@ -7,7 +7,7 @@ import json
 import random
 from pathlib import Path
 
-from core.chat.dispatch import INTERNAL_ERROR
+from core.dispatch.dispatcher import INTERNAL_ERROR
 from teddy.servers import Servers
 from tests.e2e.test_console import run_chat
 

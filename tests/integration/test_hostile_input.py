@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from core.chat.dispatch import INTERNAL_ERROR
 from core.chat.messages import Reply
 from core.clock import FixedClock
+from core.dispatch.dispatcher import INTERNAL_ERROR
 from core.flashcards.models import CardState, ReviewLog
 from core.tasks import service
 from core.tasks.models import Reminder, Task

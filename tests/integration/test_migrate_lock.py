@@ -1,4 +1,5 @@
-"""Migrations under an advisory lock: replicas starting at once on a fresh database."""
+"""Migrations under an advisory lock: replicas starting at once on a fresh database; a
+start on a database at the heads learns so without Alembic."""
 
 from __future__ import annotations
 
@@ -46,3 +47,24 @@ async def test_two_processes_upgrading_a_fresh_database_at_once_both_succeed(
     finally:
         await connection.close()
     assert "0072_pending_jobs" in {row[0] for row in heads}
+
+
+def test_the_heads_read_from_the_scripts_are_alembics() -> None:
+    from alembic.script import ScriptDirectory
+
+    alembic_heads = ScriptDirectory.from_config(migrate.alembic_config("postgresql://x/y"))
+    assert migrate.script_heads() == frozenset(alembic_heads.get_heads())
+
+
+async def test_a_start_on_a_database_at_the_heads_skips_alembic_and_a_fresh_one_upgrades(
+    fresh_database: str,
+) -> None:
+    assert await migrate.applied_revisions(fresh_database) is None
+    assert await migrate.upgrade_if_behind(fresh_database) is True
+    assert await migrate.applied_revisions(fresh_database) == migrate.script_heads()
+    assert await migrate.upgrade_if_behind(fresh_database) is False
+
+    await migrate.downgrade_async(fresh_database, "maintenance@-1")  # one branch behind
+    assert await migrate.applied_revisions(fresh_database) != migrate.script_heads()
+    assert await migrate.upgrade_if_behind(fresh_database) is True
+    assert await migrate.applied_revisions(fresh_database) == migrate.script_heads()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
-from bots.slack.adapter import chat_key, split_key
+from bots.slack.installations import chat_key, split_key
 from bots.slack.run import oauth_config
 from core.settings import Settings
 from teddy.cli_up import child_specs

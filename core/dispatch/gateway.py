@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from core.chat.context import Services
-    from core.chat.dispatch import Dispatcher
     from core.db import Database
+    from core.dispatch.dispatcher import Dispatcher
     from core.settings import Settings
 
 
