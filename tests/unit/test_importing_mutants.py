@@ -9,6 +9,7 @@ import pytest
 from core.errors import BadInput
 from core.flashcards import importing
 from core.flashcards.importing import MAX_APKG_BYTES, MAX_NOTES, MAX_TEXT_BYTES
+from tests.unit.test_anki_package import plain_package
 
 
 def cards(data: bytes, *, tab: bool = False) -> list[tuple[str, str, str, str]]:
@@ -50,16 +51,23 @@ def test_is_apkg_knows_both_anki_package_kinds_and_nothing_else() -> None:
     assert not importing.is_apkg("a.apkg.csv") and not importing.is_apkg("apkg")
 
 
-def test_the_extension_chooses_the_delimiter_whatever_its_case() -> None:
-    # A .tsv or .txt is tab-separated even when its first line has a comma and no tab.
-    assert [(n.front, n.back) for n in importing.parse_file("A.TSV", b"a,b\tc\n").notes] == [
-        ("a,b", "c")
+def test_a_tsv_or_txt_is_split_on_tabs_even_when_its_first_line_has_only_commas() -> None:
+    assert [(n.front, n.back) for n in importing.parse_file("Q.CSV", b"1,5\n").notes] == [
+        ("1", "5")
     ]
-    assert [(n.front, n.back) for n in importing.parse_file("notes.TXT", b"x\ty\n").notes] == [
+    for name in ("A.TSV", "notes.TXT", "b.tsv"):
+        with pytest.raises(BadInput, match=r"^Row 1: A card needs both sides"):
+            importing.parse_file(name, b"1,5\n")  # one tab-separated field: no back
+    assert [(n.front, n.back) for n in importing.parse_file("a.txt", b"x\ty\n").notes] == [
         ("x", "y")
     ]
-    assert [(n.front, n.back) for n in importing.parse_file("Q.CSV", b"x,y\n").notes] == [
-        ("x", "y")
+
+
+def test_an_anki_package_is_read_as_one_whatever_the_case_of_its_name() -> None:
+    parsed = importing.parse_file("Deck.APKG", plain_package(2))
+    assert [(n.front, n.back) for n in parsed.notes] == [
+        ("front 1", "back 1"),
+        ("front 2", "back 2"),
     ]
 
 
