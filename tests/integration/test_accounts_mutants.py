@@ -305,6 +305,11 @@ async def test_identities_are_listed_oldest_first_and_only_the_owner_unlinks_one
     session.add(Identity(user_id=bob.id, platform="slack", external_id="1"))
     await session.flush()
     assert [i.id for i in await accounts.list_identities(session, ann.id)] == made
+    first = await session.get(Identity, made[0])
+    assert first is not None
+    first.display_name = "renamed"  # a rewritten row is stored after the others
+    await session.flush()
+    assert [i.id for i in await accounts.list_identities(session, ann.id)] == made
     with pytest.raises(NotFound, match=r"^No such linked account"):
         await accounts.unlink_identity(session, bob.id, made[0])
     await accounts.unlink_identity(session, ann.id, made[0])
@@ -442,11 +447,17 @@ async def test_a_minted_token_is_bounded_by_its_maker(session: AsyncSession) -> 
     with pytest.raises(BadInput) as error:
         await tokens.mint_api_token(session, maker, "x", T0, scopes=["read", "write"])
     assert refused(error) == "A token can only give scopes it has itself."
-    with pytest.raises(BadInput, match="made on the settings page"):
+    with pytest.raises(BadInput) as error:
         await tokens.mint_api_token(session, maker, "x", T0, scopes=["tokens:create"])
+    assert refused(error) == (
+        "Tokens that make tokens or link codes are made on the settings page."
+    )
     plain = tokens.TokenHolder(user.id, 42, frozenset({"read", "write"}), T0 + timedelta(days=10))
-    with pytest.raises(Forbidden, match="lacks the tokens:create scope"):
+    with pytest.raises(Forbidden) as forbidden:
         await tokens.mint_api_token(session, plain, "x", T0, scopes=["read"])
+    assert forbidden.value.message == (
+        "This token may not make tokens (it lacks the tokens:create scope)."
+    )
 
 
 async def test_a_token_speaks_until_it_expires_and_notes_its_use_every_five_minutes(
@@ -474,6 +485,11 @@ async def test_tokens_are_listed_oldest_first_for_their_owner(session: AsyncSess
     first, _ = await tokens.create_api_token(session, ann, "first", T0)
     await tokens.create_api_token(session, bob, "bob's", T0)
     second, _ = await tokens.create_api_token(session, ann, "second", T0)
+    assert [t.id for t in await tokens.list_api_tokens(session, ann.id)] == [first.id, second.id]
+    # Renaming the first rewrites its row, which PostgreSQL then stores after the second:
+    # the list still goes by age.
+    first.name = "renamed"
+    await session.flush()
     assert [t.id for t in await tokens.list_api_tokens(session, ann.id)] == [first.id, second.id]
 
 
