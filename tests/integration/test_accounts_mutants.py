@@ -545,6 +545,20 @@ async def test_google_makes_a_new_user_holding_its_verified_address(
     assert await user_for_oidc(session, google(), None, T0) == user_id  # known: same user
 
 
+async def test_google_accounts_are_told_apart_by_platform_and_subject(
+    session: AsyncSession,
+) -> None:
+    chat_user = await new_user(session, "Chat Ann")
+    session.add(Identity(user_id=chat_user.id, platform="telegram", external_id="sub-1"))
+    await session.flush()
+    first = await user_for_oidc(session, google(None), None, T0)
+    assert first != chat_user.id  # a Telegram id that happens to equal the subject
+    other = await user_for_oidc(session, OidcClaims("google", "sub-2", "Bo", None, True), None, T0)
+    assert other not in (first, chat_user.id)
+    new = await session.get(User, other)
+    assert new is not None and new.timezone == "UTC"  # no zone given: UTC
+
+
 async def test_an_unverified_google_address_is_not_taken(session: AsyncSession) -> None:
     user_id = await user_for_oidc(session, google(verified=False), None, T0)
     user = await session.get(User, user_id)
@@ -562,6 +576,7 @@ async def test_google_enters_only_an_account_whose_address_was_confirmed(
     assert await user_for_oidc(session, google(), None, T0) == confirmed.id
     identity = await google_identity(session)
     assert identity is not None and identity.user_id == confirmed.id
+    assert (identity.external_id, identity.display_name) == ("sub-1", "Ann G")
 
 
 async def test_google_leaves_an_unconfirmed_holder_of_its_address_alone(
@@ -583,6 +598,7 @@ async def test_google_linked_while_signed_in_joins_that_user_and_confirms_the_sa
     assert user.email_verified_at == T0
     identity = await google_identity(session)
     assert identity is not None and identity.user_id == user.id
+    assert (identity.external_id, identity.display_name) == ("sub-1", "Ann G")
     await user_for_oidc(session, google(), user.id, T0 + timedelta(days=1))
     assert user.email_verified_at == T0  # confirmed once, not moved
 

@@ -103,6 +103,8 @@ async def test_a_plain_task_plan_is_medium_priority_with_nothing_in_brackets(
     assert low.summary == "add the task “x” (low)" and low.arguments["subject"] is None
     subject_only = await plan_of(tc, "create_task", {"title": "x", "subject": "bio"})
     assert subject_only.summary == "add the task “x” (#bio)"
+    xray = await plan_of(tc, "create_task", {"title": "x", "subject": "##Xray"})
+    assert xray.arguments["subject"] == "xray"  # only the hashes go
 
 
 async def test_a_long_title_is_shortened_in_the_summary_only(tc: ToolContext) -> None:
