@@ -127,6 +127,7 @@ def test_a_file_with_no_cards_says_what_a_line_needs() -> None:
     expected = "I found no cards in that file. Each line needs: front, back[, tags]."
     assert refusal(b"front,back\n\n") == expected
     assert refusal(b"#separator:tab\n#html:true\n") == expected
+    assert refusal(b"\n  \n\t\n") == expected  # only blank lines: nothing to guess from
 
 
 def test_a_csv_the_csv_module_cannot_read_is_called_malformed() -> None:
@@ -202,7 +203,7 @@ def test_the_header_ends_at_the_first_line_that_is_not_a_key_and_value() -> None
 def test_the_tags_column_is_one_based_and_a_short_row_has_no_tags() -> None:
     data = b"#separator:tab\n#tags column:1\nt1  t2\tHund\tdog\n"
     assert cards(data) == [("basic", "Hund", "dog", "t1 t2")]
-    short = b"#separator:tab\n#tags column:4\nHund\tdog\n"
+    short = b"#separator:tab\n#tags column:3\nHund\tdog\n"  # the column just past the row
     assert cards(short) == [("basic", "Hund", "dog", "")]
 
 
