@@ -427,8 +427,12 @@ async def test_twenty_tokens_is_the_most_a_user_holds(session: AsyncSession) -> 
 async def test_powerful_scopes_need_the_accounts_password(session: AsyncSession) -> None:
     user = await new_user(session, password_hash=accounts.hash_password(PASSWORD))
     for scope in ("tokens:create", "link-codes:create"):
-        with pytest.raises(BadInput, match="enter your current password"):
+        with pytest.raises(BadInput) as error:
             await tokens.create_api_token(session, user, "x", T0, scopes=[scope], password="nope")
+        assert refused(error) == (
+            "To let a token make tokens or link codes, enter your current password "
+            "(accounts without one: set a password first)."
+        )
         made, _ = await tokens.create_api_token(
             session, user, "x", T0, scopes=[scope], password=PASSWORD
         )
