@@ -102,6 +102,7 @@ def test_only_the_first_row_can_be_a_header_and_any_of_the_usual_pairs_counts() 
     assert cards(b" Term ; DEFINITION \nsi;yes\n") == [("basic", "si", "yes", "")]
     assert cards(b"Question,Answer\nq,a\n") == [("basic", "q", "a", "")]
     assert cards(b"q,a\nfront,back\n") == [("basic", "q", "a", ""), ("basic", "front", "back", "")]
+    assert cards(b"Front,Back,Tags\nq,a,t\n") == [("basic", "q", "a", "t")]  # with a tags column
     # Two columns that are not a known header pair are a card.
     assert cards(b"front,answer\n") == [("basic", "front", "answer", "")]
 
@@ -179,6 +180,10 @@ def test_big_endian_utf16_with_its_mark_is_read() -> None:
 def test_the_separator_line_names_the_delimiter(name: str, line: str) -> None:
     data = f"#separator:{name}\n{line}\n".encode()
     assert cards(data) == [("basic", "x", "y", "")]
+
+
+def test_a_separator_value_may_itself_be_a_colon() -> None:
+    assert cards(b"#separator::\nx:y\n") == [("basic", "x", "y", "")]
 
 
 def test_header_keys_ignore_case_and_spacing_and_an_empty_separator_is_guessed() -> None:
