@@ -133,7 +133,7 @@ def test_a_file_with_no_cards_says_what_a_line_needs() -> None:
 
 def test_a_csv_the_csv_module_cannot_read_is_called_malformed() -> None:
     message = refusal(b"q,a\rb\n")  # a lone carriage return inside a field
-    assert message.startswith("That CSV file is malformed (")
+    assert message.startswith("That CSV file is malformed (new-line character seen")  # csv's words
     assert message.endswith("). Nothing was imported.")
 
 
@@ -154,6 +154,12 @@ def test_a_field_of_exactly_the_limit_is_read_and_the_refusal_names_its_row() ->
 
 def test_a_utf8_byte_order_mark_is_not_part_of_the_first_front() -> None:
     assert cards(b"\xef\xbb\xbfq,a\n") == [("basic", "q", "a", "")]
+
+
+def test_text_in_another_encoding_is_refused_with_what_to_do() -> None:
+    assert refusal("café;coffee\n".encode("cp1252")) == (
+        "That file is not UTF-8 or UTF-16 text. Save it as UTF-8 CSV and try again."
+    )
 
 
 def test_big_endian_utf16_with_its_mark_is_read() -> None:
