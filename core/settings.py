@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = 30.0
     llm_max_retries: int = 3
     llm_retry_base_seconds: float = 0.5
+    # The model reads pictures (OpenAI-style `image_url` parts): a photo sent in a chat goes
+    # to it as is. Off: the photo's text is recognised locally (the `ocr` extra) instead.
+    llm_vision: bool = False
     # Tutor limits: requests per user per minute (0 = off) and tokens per user per UTC day.
     tutor_requests_per_minute: int = 10
     tutor_daily_token_budget: int = 200_000

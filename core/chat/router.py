@@ -112,6 +112,8 @@ class Router:
         self.actions: dict[str, Handler] = {}
         self.text_handler: Handler | None = None
         self.file_handler: Handler | None = None
+        # Pictures (every attachment an image) addressed to the bot; others go to files.
+        self.photo_handler: Handler | None = None
         self.sources: dict[str, SuggestionSource] = {}
 
     def command(
@@ -164,6 +166,10 @@ class Router:
         self.file_handler = handler
         return handler
 
+    def on_photo(self, handler: Handler) -> Handler:
+        self.photo_handler = handler
+        return handler
+
     def include(self, other: Router) -> None:
         for key, spec in other.commands.items():
             self._claim(self.commands, key, spec)
@@ -173,6 +179,7 @@ class Router:
             self._claim(self.sources, key, source)
         self.text_handler = other.text_handler or self.text_handler
         self.file_handler = other.file_handler or self.file_handler
+        self.photo_handler = other.photo_handler or self.photo_handler
 
     def specs(self) -> list[CommandSpec]:
         """Each command once, in registration order."""

@@ -148,9 +148,12 @@ class Dispatcher:
         command = parse_command(incoming.text)
         if command is not None:
             return await self._command(ctx, *command)
+        addressed = incoming.chat.is_direct or incoming.mentioned
+        if _all_images(incoming) and self.router.photo_handler is not None:
+            # A picture shared in a group is for the group unless the bot is addressed.
+            return await self.router.photo_handler(ctx, incoming.text) if addressed else None
         if incoming.attachments and self.router.file_handler is not None:
             return await self.router.file_handler(ctx, incoming.text)
-        addressed = incoming.chat.is_direct or incoming.mentioned
         if addressed and incoming.text.strip() and self.router.text_handler is not None:
             return await self.router.text_handler(ctx, incoming.text.strip())
         if addressed and incoming.text.strip():
@@ -168,6 +171,11 @@ class Dispatcher:
                 f"/{spec.name} works in a group chat or channel, not in a direct chat."
             )
         return await spec.handler(ctx, args)
+
+
+def _all_images(incoming: Incoming) -> bool:
+    found = incoming.attachments
+    return bool(found) and all(a.mime.lower().startswith("image/") for a in found)
 
 
 def _encodable(text: str) -> bool:

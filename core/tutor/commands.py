@@ -1,4 +1,4 @@
-"""Chat handlers of the tutor: plain text and mentions, /newchat, /explain, /quiz."""
+"""Chat handlers of the tutor: plain text, photos and mentions, /newchat, /explain, /quiz."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from core.chat.router import CHOICE, Param, action_id
 from core.documents.retrieval import Passage
 from core.errors import NotFound
 from core.flashcards import card_commands
-from core.tutor import conversation, grounded, prompts, proposals, quizzes, service, turn
+from core.tutor import conversation, grounded, photos, prompts, proposals, quizzes, service, turn
 from core.tutor.models import TutorQuiz
 from core.tutor.proposals import Proposed
 
@@ -62,15 +62,34 @@ def _live(ctx: Ctx, kind: str) -> LiveAnswer:
     return LiveAnswer(ctx, live_id, ctx.services.settings.tutor_stream_edit_seconds)
 
 
-async def converse(ctx: Ctx, text: str, *, retry_of: int | None = None) -> Reply:
+async def converse(
+    ctx: Ctx,
+    text: str,
+    *,
+    retry_of: int | None = None,
+    photo: photos.PhotoQuestion | None = None,
+    note: str = "",
+) -> Reply:
     """One streamed tutor turn; on a provider failure the partial answer stays, with a
-    clear note and a Try again button (the student's message is already stored)."""
+    clear note and a Try again button (the student's message is already stored). With a
+    `photo`, its limits were counted by the caller; `note` is put first under the answer."""
     live = _live(ctx, "tutor")
     key = service.chat_key(ctx.incoming)
     result = await turn.tutor_turn(
-        ctx.session, ctx.services, ctx.user, ctx.room, key, text, live.push, retry_of=retry_of
+        ctx.session,
+        ctx.services,
+        ctx.user,
+        ctx.room,
+        key,
+        text,
+        live.push,
+        retry_of=retry_of,
+        image_url=photo.image_url if photo is not None else None,
+        counted=photo is not None,
     )
-    footers = [_proposals_note(result.proposals)] if result.proposals else []
+    footers = [note] if note else []
+    if result.proposals:
+        footers.append(_proposals_note(result.proposals))
     rows = _proposal_buttons(result.proposals)
     if result.error is not None:
         footers.append(
@@ -132,6 +151,33 @@ async def on_text(ctx: Ctx, text: str) -> Reply:
     if service.ports(ctx.services).llm is None:
         return await _offline_answer(ctx, text)
     return await converse(ctx, text)
+
+
+@router.on_photo
+async def on_photo(ctx: Ctx, caption: str) -> Reply:
+    """A photo of notes or a problem: to a vision model as is, else its recognised text;
+    with no model, the recognised text alone."""
+    llm = service.ports(ctx.services).llm
+    settings = ctx.services.settings
+    if llm is not None:
+        await service.check_limits(ctx.session, ctx.services, ctx.user, ctx.clock.now())
+    photo = photos.the_photo(ctx.incoming)
+    vision = llm is not None and settings.llm_vision
+    question = await photos.prepare(settings, photo, caption, vision=vision)
+    if llm is None:
+        return Reply.text(
+            f"Text I read from your photo:\n\n{escape(question.recognised)}\n\n"
+            f"{prompts.CONNECT_MODEL}"
+        )
+    notes = []
+    if question.recognised:
+        notes.append(
+            "📷 _I read the text from your photo with text recognition; "
+            "it may have misread a word or two._"
+        )
+    if len(ctx.incoming.attachments) > 1:
+        notes.append("_I looked at the first picture only: send one per message._")
+    return await converse(ctx, question.text, photo=question, note="\n".join(notes))
 
 
 @router.action("tutor.retry")

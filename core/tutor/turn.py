@@ -45,15 +45,20 @@ async def tutor_turn(
     on_text: OnText,
     *,
     retry_of: int | None = None,
+    image_url: str | None = None,
+    counted: bool = False,
 ) -> TurnResult:
     """Answer one student message with the model, streaming text to `on_text`.
 
     The student's message is stored before the call; a provider failure is returned as
     `error` (not raised) so that message is committed and can be retried. Read-only tools
-    run during the turn; changes are only proposed (see proposals.py)."""
+    run during the turn; changes are only proposed (see proposals.py). `image_url` goes
+    with the student's message to this call only (the picture itself is not stored);
+    `counted`: the caller has already counted this request against the limits."""
     llm = require_llm(services, "Chatting with me")
     now = services.clock.now()
-    await check_limits(session, services, user, now)
+    if not counted:
+        await check_limits(session, services, user, now)
     conv = await active_conversation(session, user, room, key, now)
     if retry_of is None:
         stored = await add_message(session, conv, "user", text, now)
@@ -62,6 +67,8 @@ async def tutor_turn(
     budget = services.settings.tutor_memory_token_budget
     memory = await load_memory(session, conv, prompts.TUTOR, budget)
     messages = list(memory.messages)
+    if image_url is not None:
+        messages[-1] = with_image(messages[-1], image_url)
     tc = tools.ToolContext(session, user, room, services)
     result = TurnResult("", stored.id)
     read = False  # a tool result (document text, search hits) is in the context
@@ -125,6 +132,15 @@ async def _stream_once(llm: LLM, messages: list[Message], on_text: OnText) -> Co
         else:
             await on_text(item)
     return final
+
+
+def with_image(message: Message, image_url: str) -> Message:
+    """The student's message with a picture, as OpenAI-compatible vision models take it."""
+    parts = [
+        {"type": "text", "text": str(message["content"])},
+        {"type": "image_url", "image_url": {"url": image_url}},
+    ]
+    return {**message, "content": parts}
 
 
 def _assistant_tool_message(completion: Completion) -> Message:

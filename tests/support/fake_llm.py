@@ -39,7 +39,22 @@ def echo(request: dict[str, Any]) -> FakeReply:
     """The default: answer with the last user message, so a test can see what arrived."""
     users = [m for m in request["messages"] if m.get("role") == "user"]
     last = users[-1]["content"] if users else ""
-    return FakeReply(f"You said: {last}")
+    return FakeReply(f"You said: {content_text(last)}")
+
+
+def _has_image(body: dict[str, Any]) -> bool:
+    return any(
+        isinstance(m.get("content"), list)
+        and any(p.get("type") == "image_url" for p in m["content"])
+        for m in body["messages"]
+    )
+
+
+def content_text(content: str | list[dict[str, Any]]) -> str:
+    """A message's text; a vision message's parts with each picture as `[image]`."""
+    if isinstance(content, str):
+        return content
+    return " ".join(p["text"] if p.get("type") == "text" else "[image]" for p in content)
 
 
 @dataclass
@@ -55,6 +70,8 @@ class FakeLLM:
     # provider's own share of time-to-first-token, for the benchmark.
     first_chunk_delays: list[float] = field(default_factory=list)
     host: str = "127.0.0.1"  # the address it listens on
+    # False: a text-only model, answering 400 to a message with a picture, as they do.
+    vision: bool = True
     _runner: web.AppRunner | None = None
 
     @property
@@ -73,6 +90,7 @@ class FakeLLM:
         self.faults.clear()
         self.default = echo
         self.chunk_delay = 0.0
+        self.vision = True
 
     @property
     def chat_requests(self) -> list[dict[str, Any]]:
@@ -121,6 +139,9 @@ class FakeLLM:
         if request.transport is None or request.transport.is_closing():
             # The client gave up during a stall: keep the scripted reply for the next call.
             return web.Response(status=499)
+        if not self.vision and _has_image(body):
+            error = {"error": {"message": "image input is not supported", "type": "invalid"}}
+            return web.json_response(error, status=400)
         reply = self._next_reply(body)
         usage = {
             "prompt_tokens": sum(len(str(m.get("content") or "")) for m in body["messages"]) // 4,

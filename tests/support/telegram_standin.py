@@ -561,3 +561,21 @@ __all__ = [
     "parse_html",
     "user",
 ]
+
+
+def photo_update(
+    sender: dict[str, Any], file: StoredFile, caption: str = "", *, chat_id: int | None = None
+) -> dict[str, Any]:
+    """A photo message: Telegram sends the sizes it made, smallest first (here a thumbnail
+    that is never fetched, and the original)."""
+    sizes = [
+        {"file_id": "thumb-" + file.file_id, "file_unique_id": "t", "width": 90, "height": 60},
+        {
+            "file_id": file.file_id,
+            "file_unique_id": f"u{file.file_id}",
+            "width": 1280,
+            "height": 853,
+            "file_size": file.size,
+        },
+    ]
+    return message_update(sender, caption, chat_id=chat_id, photo=sizes)
