@@ -1,0 +1,59 @@
+"""An image attached to a Discord message goes to the tutor like a Telegram photo: the
+real discord.py client against the gateway stand-in, a vision model's stand-in."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bots.discord.adapter import TeddyDiscord
+from teddy.runtime import Core
+from tests.e2e import test_discord as base
+from tests.e2e.test_discord import DM_CHANNEL, message_create, start_client, stop_client
+from tests.e2e.test_telegram_photos import NOTES, last_user_content, photo_of, vision
+from tests.integration.tutor_fixtures import fake_llm, fake_llm_server, tutor_core
+from tests.support.discord_standin import DiscordStandIn
+from tests.support.fake_llm import FakeLLM
+from tests.support.telegram_harness import wait_for
+
+__all__ = ["fake_llm", "fake_llm_server", "tutor_core"]
+
+standin = base.standin  # the same fixture
+
+
+@pytest.fixture
+async def bot(tutor_core: Core, standin: DiscordStandIn) -> AsyncIterator[TeddyDiscord]:
+    client, task = await start_client(tutor_core, standin)
+    yield client
+    await stop_client(client, task)
+
+
+async def test_an_image_attachment_in_a_dm_reaches_a_vision_model(
+    tutor_core: Core, bot: TeddyDiscord, standin: DiscordStandIn, fake_llm: FakeLLM
+) -> None:
+    vision(tutor_core, True)
+    content = photo_of(NOTES)
+    standin.cdn["notes.jpg"] = content
+    attachment = {
+        "id": "1",
+        "filename": "notes.jpg",
+        "size": len(content),
+        "url": f"{standin.url}/cdn/notes.jpg",
+        "proxy_url": f"{standin.url}/cdn/notes.jpg",
+        "content_type": "image/jpeg",
+    }
+    message = message_create("is this right?", dm=True, attachments=[attachment])
+    await standin.dispatch("MESSAGE_CREATE", message)
+    await standin.wait_for("POST", f"/channels/{DM_CHANNEL}/messages")
+    full = "You said: (photo attached) is this right? [image]"
+
+    def shown() -> list[str]:
+        calls = standin.named("POST", f"/channels/{DM_CHANNEL}/messages")
+        calls += standin.named("PATCH", f"/channels/{DM_CHANNEL}/messages/")
+        return [c.body["content"] for c in calls]
+
+    await wait_for(lambda: full in shown())  # streamed: sent, then edited to the end
+    text_part, image_part = last_user_content(fake_llm)
+    assert text_part["text"] == "(photo attached) is this right?"
+    assert image_part["image_url"]["url"].startswith("data:image/jpeg;base64,")
