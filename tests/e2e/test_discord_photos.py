@@ -3,30 +3,21 @@ real discord.py client against the gateway stand-in, a vision model's stand-in."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
 from bots.discord.adapter import TeddyDiscord
 from teddy.runtime import Core
 from tests.e2e import test_discord as base
-from tests.e2e.test_discord import DM_CHANNEL, message_create, start_client, stop_client
+from tests.e2e import test_discord_flows as flows
+from tests.e2e.test_discord import DM_CHANNEL, message_create
 from tests.e2e.test_telegram_photos import NOTES, last_user_content, photo_of, vision
 from tests.integration.tutor_fixtures import fake_llm, fake_llm_server, tutor_core
 from tests.support.discord_standin import DiscordStandIn
 from tests.support.fake_llm import FakeLLM
 from tests.support.telegram_harness import wait_for
 
-__all__ = ["fake_llm", "fake_llm_server", "tutor_core"]
+__all__ = ["bot", "fake_llm", "fake_llm_server", "standin", "tutor_core"]
 
-standin = base.standin  # the same fixture
-
-
-@pytest.fixture
-async def bot(tutor_core: Core, standin: DiscordStandIn) -> AsyncIterator[TeddyDiscord]:
-    client, task = await start_client(tutor_core, standin)
-    yield client
-    await stop_client(client, task)
+standin = base.standin  # the same fixtures
+bot = flows.bot  # on the core whose tutor `tutor_core` connects to the model stand-in
 
 
 async def test_an_image_attachment_in_a_dm_reaches_a_vision_model(
