@@ -21,7 +21,7 @@ from bots.console_output import file_name, json_line, printable, user_files_dir,
 from core.chat.markup import to_plain
 from core.chat.messages import Attachment, Button, Conversation, Incoming, Reply, Sender
 from core.dispatch.gateway import Core
-from core.notify import service as outbox
+from core.outbox import service as outbox
 
 PLATFORM = "console"
 

@@ -6,7 +6,7 @@ raises `RetryLater` when the platform says to slow down (HTTP 429 with a retry-a
 `Unreachable` when the chat refuses the bot for good (blocked, kicked). Every other exception
 is a transient failure, retried with back-off up to the outbox's attempt limit.
 
-Each round claims due rows (`core.notify.service.claim_due`, rows locked with SKIP LOCKED so
+Each round claims due rows (`core.outbox.service.claim_due`, rows locked with SKIP LOCKED so
 several deliverers share the work), sends at most one per chat and at most about one
 second's worth overall, marks each row in the same transaction and commits. A crash
 mid-round re-sends at most that round's rows: delivery is at least once.
@@ -28,8 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
 from core.db import Database
-from core.notify import service as outbox
-from core.notify.models import OutboxMessage
+from core.outbox import service as outbox
+from core.outbox.models import OutboxMessage
 from core.rooms import linking
 
 log = logging.getLogger(__name__)

@@ -34,8 +34,8 @@ from core.chat.messages import Incoming, Reply
 from core.chat.router import CommandSpec, Suggestion
 from core.dispatch.gateway import Core
 from core.identity import service as identity
-from core.notify import service as outbox
-from core.notify.models import OutboxMessage
+from core.outbox import service as outbox
+from core.outbox.models import OutboxMessage
 from core.rooms import voice
 from core.rooms.pubsub import RoomEvent
 

@@ -38,8 +38,8 @@ from core.chat.context import Emit
 from core.chat.messages import Attachment, Conversation, Incoming, Reply, Sender
 from core.dispatch.gateway import Core
 from core.installations.sealing import Sealer
-from core.notify import service as outbox
-from core.notify.models import OutboxMessage
+from core.outbox import service as outbox
+from core.outbox.models import OutboxMessage
 from core.rooms.pubsub import RoomEvent
 
 log = logging.getLogger(__name__)

@@ -30,8 +30,8 @@ from bots.telegram.render import (
 from bots.telegram.translate import PLATFORM, BotIdentity, Translated, translate
 from core.chat.messages import AdminCheck, Reply
 from core.dispatch.gateway import Core
-from core.notify import service as outbox
-from core.notify.models import OutboxMessage
+from core.outbox import service as outbox
+from core.outbox.models import OutboxMessage
 from core.rooms.pubsub import RoomEvent
 from core.settings import Settings
 

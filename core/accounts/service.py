@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts import userdata
 from core.accounts.models import ApiToken, LinkCode, WebSession
+from core.db import rows_affected
 from core.errors import BadInput, NotFound
 from core.identity.models import Identity, User
 
@@ -194,7 +195,7 @@ async def end_web_session(session: AsyncSession, token: str) -> None:
 async def end_all_web_sessions(session: AsyncSession, user_id: int) -> int:
     """Sign the user out of every browser."""
     result = await session.execute(delete(WebSession).where(WebSession.user_id == user_id))
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return rows_affected(result)
 
 
 async def end_other_web_sessions(session: AsyncSession, user_id: int, keep: str | None) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts.models import ApiToken, LinkCode
 from core.accounts.service import digest, password_matches
+from core.db import rows_affected
 from core.errors import BadInput, Forbidden, NotFound
 from core.identity.models import User
 
@@ -160,7 +161,7 @@ async def delete_api_token(session: AsyncSession, user_id: int, token_id: int) -
     result = await session.execute(
         delete(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id)
     )
-    if not result.rowcount:  # type: ignore[attr-defined]
+    if not rows_affected(result):
         raise NotFound("No such API token.")
     children = list(
         await session.scalars(

@@ -36,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.app import capabilities, load_models, private_tables
-from core.db import Base
+from core.db import Base, rows_affected
 
 # Never exported, whatever a capability declares: a column is private when its name
 # holds a marker, or names a token or a code ("token", "bot_token_sealed", "link_code"),
@@ -206,8 +206,9 @@ async def delete_user(session: AsyncSession, user_id: int) -> dict[str, int]:
         if clause is None:
             continue
         result = await session.execute(delete(table).where(clause))
-        if result.rowcount:  # type: ignore[attr-defined]
-            counts[table.name] = int(result.rowcount)  # type: ignore[attr-defined]
+        count = rows_affected(result)
+        if count:
+            counts[table.name] = count
     await session.execute(delete(users).where(users.c.id == user_id))
     session.expunge_all()
     return counts

@@ -2,5 +2,6 @@
 
 from core.db.base import Base, TimestampMixin, utcnow
 from core.db.engine import Database
+from core.db.rowcount import rows_affected
 
-__all__ = ["Base", "Database", "TimestampMixin", "utcnow"]
+__all__ = ["Base", "Database", "TimestampMixin", "rows_affected", "utcnow"]

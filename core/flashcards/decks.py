@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.chat.markup import escape, shorten
+from core.db import rows_affected
 from core.errors import BadInput, NotFound
 from core.flashcards import service
 from core.flashcards.models import (
@@ -147,8 +148,8 @@ async def merge_decks(
     return Merged(
         source_name,
         target.name,
-        moved_notes=int(getattr(moved, "rowcount", 0) or 0),
-        duplicates=int(getattr(duplicates, "rowcount", 0) or 0),
+        moved_notes=rows_affected(moved),
+        duplicates=rows_affected(duplicates),
     )
 
 

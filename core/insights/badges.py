@@ -23,7 +23,7 @@ from core.identity.service import user_zone
 from core.insights import goals
 from core.insights.goals import MINUTES, REVIEWS, TASKS
 from core.insights.models import Badge
-from core.notify.service import Notice, queue_notices
+from core.outbox.service import Notice, queue_notices
 from core.rooms.models import StudySession
 from core.tasks.models import Task
 

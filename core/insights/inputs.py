@@ -4,7 +4,7 @@ in the decks they can see (listed by the flashcards service) and their review se
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from fsrs import Scheduler
@@ -63,11 +63,11 @@ async def card_loads(
         )
         .group_by(CardState.deck_id, seen, day)
     )
-    loads: dict[tuple[str, object], int] = {}
+    loads: dict[tuple[str, date | None], int] = {}
     for deck_id, was_seen, due_day, count in rows:
         key = (names[deck_id], due_day if was_seen else None)
         loads[key] = loads.get(key, 0) + count
-    return [CardLoad(deck, due_day, count) for (deck, due_day), count in loads.items()]  # type: ignore[arg-type]
+    return [CardLoad(deck, due_day, count) for (deck, due_day), count in loads.items()]
 
 
 async def card_memories(session: AsyncSession, user: User, now: datetime) -> list[CardMemory]:

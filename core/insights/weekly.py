@@ -25,7 +25,7 @@ from core.identity.models import User
 from core.identity.service import user_zone
 from core.insights.goals import week_bounds
 from core.insights.models import WeeklyReport
-from core.notify.service import Notice, queue_notices
+from core.outbox.service import Notice, queue_notices
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import Database
+from core.db import Database, rows_affected
 from core.identity.models import ProcessedEvent
 from core.maintenance.models import FailedJob
 from core.outbox.models import LiveMessage, OutboxMessage
@@ -91,7 +91,7 @@ async def delete_old_bookkeeping(session: AsyncSession, now: datetime) -> dict[s
     }
     for name, statement in statements.items():
         result = await session.execute(statement)
-        deleted[name] = int(getattr(result, "rowcount", 0) or 0)
+        deleted[name] = rows_affected(result)
     return deleted
 
 
@@ -126,7 +126,7 @@ async def delete_expired_outbox(
                 result = await session.execute(
                     delete(OutboxMessage).where(OutboxMessage.id.in_(ids.scalar_subquery()))
                 )
-            count = int(getattr(result, "rowcount", 0) or 0)
+            count = rows_affected(result)
             deleted += count
             if count < batch:
                 break

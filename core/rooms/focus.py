@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import rows_affected
 from core.errors import BadInput, Forbidden, NotFound
 from core.identity.models import Membership, Room, User
 from core.rooms.membership import is_room_admin, require_member
@@ -356,4 +357,4 @@ async def member_left(session: AsyncSession, *, room_id: int, user_id: int, at: 
     result = await session.execute(
         delete(Membership).where(Membership.room_id == room_id, Membership.user_id == user_id)
     )
-    return bool(getattr(result, "rowcount", 0))
+    return bool(rows_affected(result))

@@ -23,7 +23,7 @@ from core.chat.markup import escape
 from core.errors import BadInput, Forbidden
 from core.identity.models import LinkedChat, Membership, Room, User
 from core.identity.service import linked_chat_rooms
-from core.notify.service import Notice, queue_notices
+from core.outbox.service import Notice, queue_notices
 from core.rooms.membership import is_room_admin, require_member, room_settings
 from core.rooms.models import RoomLinkCode
 

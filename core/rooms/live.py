@@ -21,8 +21,8 @@ from core.identity.models import Room
 from core.identity.service import user_zone
 from core.insights.patterns import focus_break_advice
 from core.jobs import after_commit
-from core.notify.models import OutboxMessage
-from core.notify.service import Notice, queue_notices
+from core.outbox.models import OutboxMessage
+from core.outbox.service import Notice, queue_notices
 from core.rooms.focus import advance_phases, insert_study_rows, live_id, minutes_left
 from core.rooms.linking import chats_of
 from core.rooms.membership import room_zone

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.chat.context import Services
 from core.errors import BadInput, NotFound
 from core.identity.models import Membership, Room, User
-from core.notify.service import Notice, queue_notices
+from core.outbox.service import Notice, queue_notices
 from core.rooms import live, service
 from core.rooms.models import FocusSession
 from core.rooms.service import FocusView, RoomStatus

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts.userdata import register_user_data_hooks
 from core.identity.models import Membership, Room
-from core.notify.models import OutboxMessage
+from core.outbox.models import OutboxMessage
 from core.rooms.focus import bank_focus_minutes, finish, insert_study_rows, participants_of
 from core.rooms.linking import chat_label, chats_of
 from core.rooms.models import FocusSession

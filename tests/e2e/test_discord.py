@@ -447,8 +447,8 @@ async def test_outbox_notifications_are_delivered_once_and_blocked_dms_marked_un
     core: Core, bot: TeddyDiscord, standin: DiscordStandIn
 ) -> None:
     from core.identity.models import Identity
-    from core.notify import service as outbox_service
-    from core.notify.models import OutboxMessage
+    from core.outbox import service as outbox_service
+    from core.outbox.models import OutboxMessage
 
     now = core.services.clock.now()
     channels = ["981000000000000001", "981000000000000002", "981000000000000003"]

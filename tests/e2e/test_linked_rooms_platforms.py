@@ -26,8 +26,8 @@ from bots.discord.adapter import TeddyDiscord
 from bots.slack.adapter import SlackAdapter
 from core.clock import FixedClock
 from core.jobs import JobContext, run_job
-from core.notify import service as outbox
-from core.notify.models import OutboxMessage
+from core.outbox import service as outbox
+from core.outbox.models import OutboxMessage
 from teddy.runtime import Core
 from tests.e2e import test_slack as slack_base
 from tests.e2e.test_discord import callbacks, slash, start_client, stop_client

@@ -22,7 +22,7 @@ from bots.slack.events import slack_events_router
 from core.chat import Button, Ctx, Reply, Router
 from core.chat.messages import Card
 from core.identity.models import Room
-from core.notify import service as outbox
+from core.outbox import service as outbox
 from teddy.runtime import Core
 from tests.conftest import ChatDriver
 from tests.support.slack_standin import SlackStandIn
@@ -390,8 +390,8 @@ async def test_outbox_delivery_paces_per_channel_and_honours_retry_after(
     from sqlalchemy import func
 
     from core.identity.models import Room as RoomModel
-    from core.notify import service as outbox_service
-    from core.notify.models import OutboxMessage
+    from core.outbox import service as outbox_service
+    from core.outbox.models import OutboxMessage
 
     now = core.services.clock.now()
     async with core.db.transaction() as session:

@@ -24,7 +24,7 @@ from core.identity.models import Identity
 from core.installations.models import Installation
 from core.installations.sealing import Sealer, UnsealError
 from core.jobs import JobContext, run_job
-from core.notify.models import OutboxMessage
+from core.outbox.models import OutboxMessage
 from teddy.runtime import Core
 from tests.e2e import test_slack as base
 from tests.e2e.test_slack import SECRET, file_share, post_event, post_form, slash

@@ -21,7 +21,7 @@ from core.chat.router import action_id
 from core.clock import FixedClock
 from core.identity.models import Identity, Membership, Room, User
 from core.jobs import JobContext, run_job
-from core.notify import service as outbox
+from core.outbox import service as outbox
 from teddy.runtime import Core
 from tests.support.telegram_harness import TelegramBot, running_bot, wait_for
 from tests.support.telegram_standin import (

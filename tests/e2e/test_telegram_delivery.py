@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 from core.chat.messages import Button, Conversation, Sender
 from core.identity import service as identity
 from core.identity.models import Identity, Room, User
-from core.notify import service as outbox
-from core.notify.models import OutboxMessage
+from core.outbox import service as outbox
+from core.outbox.models import OutboxMessage
 from teddy.runtime import Core
 from tests.support.telegram_harness import TelegramBot, running_bot, wait_for
 from tests.support.telegram_standin import Call

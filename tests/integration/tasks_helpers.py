@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from core.jobs import PERIODIC, JobContext, run_job
-from core.notify import service as outbox
-from core.notify.models import OutboxMessage
+from core.outbox import service as outbox
+from core.outbox.models import OutboxMessage
 from core.tasks.models import Task
 from teddy.runtime import Core
 

@@ -141,8 +141,8 @@ async def test_a_hash_made_with_weaker_settings_is_upgraded_at_sign_in(
 
 
 async def two_sessions(session: AsyncSession, user: User) -> tuple[str, str]:
-    kept = await accounts.start_session(session, user.id, T0)
-    other = await accounts.start_session(session, user.id, T0)
+    kept = await accounts.start_web_session(session, user.id, T0)
+    other = await accounts.start_web_session(session, user.id, T0)
     return kept.token, other.token
 
 
@@ -158,8 +158,8 @@ async def test_a_new_address_is_unverified_and_signs_out_the_other_browsers(
     assert change == accounts.SignInChange(email_changed=True, password_changed=False)
     assert user.email == "ann@new.org" and user.email_verified_at is None
     assert accounts.password_matches(user, PASSWORD)
-    assert await accounts.session_user(session, kept, T0) is not None
-    assert await accounts.session_user(session, other, T0) is None
+    assert await accounts.web_session_user(session, kept, T0) is not None
+    assert await accounts.web_session_user(session, other, T0) is None
 
 
 async def test_a_new_password_keeps_the_address_and_its_verification(
@@ -179,8 +179,8 @@ async def test_a_new_password_keeps_the_address_and_its_verification(
     assert change == accounts.SignInChange(email_changed=False, password_changed=True)
     assert user.email == "ann@example.com" and user.email_verified_at == T0
     assert accounts.password_matches(user, "another long passphrase")
-    assert await accounts.session_user(session, kept, T0) is not None
-    assert await accounts.session_user(session, other, T0) is None
+    assert await accounts.web_session_user(session, kept, T0) is not None
+    assert await accounts.web_session_user(session, other, T0) is None
 
 
 async def test_no_change_signs_nobody_out(session: AsyncSession) -> None:
@@ -223,7 +223,7 @@ async def test_an_account_made_in_chat_sets_an_address_and_password_once(
     session: AsyncSession,
 ) -> None:
     user = await new_user(session)
-    other = await accounts.start_session(session, user.id, T0)
+    other = await accounts.start_web_session(session, user.id, T0)
     with pytest.raises(BadInput) as error:
         await accounts.change_sign_in(session, user, current_password="", email="")
     assert refused(error) == "Enter an email address."
@@ -232,7 +232,7 @@ async def test_an_account_made_in_chat_sets_an_address_and_password_once(
     assert refused(error) == "Choose a password to sign in with this email."
     await accounts.set_password(session, user, " Ann@Example.com", PASSWORD)
     assert user.email == "ann@example.com" and accounts.password_matches(user, PASSWORD)
-    assert await accounts.session_user(session, other.token, T0) is None
+    assert await accounts.web_session_user(session, other.token, T0) is None
     with pytest.raises(BadInput) as error:
         await accounts.set_password(session, user, "ann@example.com", "another long one")
     assert refused(error) == "This account has a password; change it with your current one."
@@ -243,7 +243,7 @@ async def test_an_account_made_in_chat_sets_an_address_and_password_once(
 
 async def test_a_session_lasts_30_days_to_the_second(session: AsyncSession) -> None:
     user = await new_user(session)
-    started = await accounts.start_session(session, user.id, T0, user_agent="b" * 400)
+    started = await accounts.start_web_session(session, user.id, T0, user_agent="b" * 400)
     assert started.expires_at == T0 + timedelta(days=30)
     assert len(started.token) >= 40 and len(started.csrf_token) >= 40
     assert started.token != started.csrf_token
@@ -251,7 +251,7 @@ async def test_a_session_lasts_30_days_to_the_second(session: AsyncSession) -> N
     assert row is not None and row.user_agent == "b" * 300 and row.created_at == T0
     assert row.csrf_token == started.csrf_token
     last_second = T0 + timedelta(days=30) - timedelta(seconds=1)
-    found = await accounts.session_user(session, started.token, last_second)
+    found = await accounts.web_session_user(session, started.token, last_second)
     assert found is not None and found[0] is user and found[1] is row
 
 
@@ -259,28 +259,28 @@ async def test_an_expired_session_is_refused_before_the_sweep_removes_it(
     session: AsyncSession,
 ) -> None:
     user = await new_user(session)
-    started = await accounts.start_session(session, user.id, T0)
-    assert await accounts.session_user(session, started.token, T0 + timedelta(days=30)) is None
+    started = await accounts.start_web_session(session, user.id, T0)
+    assert await accounts.web_session_user(session, started.token, T0 + timedelta(days=30)) is None
     assert await count(session, WebSession) == 1  # still there, not yet swept
-    assert await accounts.session_user(session, "made-up token", T0) is None
+    assert await accounts.web_session_user(session, "made-up token", T0) is None
 
 
 async def test_ending_sessions_ends_only_the_ones_named(session: AsyncSession) -> None:
     ann, bob = await new_user(session, "Ann"), await new_user(session, "Bob")
     first, second = await two_sessions(session, ann)
-    bobs = await accounts.start_session(session, bob.id, T0)
-    await accounts.end_session(session, first)
-    assert await accounts.session_user(session, first, T0) is None
-    assert await accounts.session_user(session, second, T0) is not None
-    await accounts.start_session(session, ann.id, T0)
-    assert await accounts.end_all_sessions(session, ann.id) == 2
-    assert await accounts.session_user(session, bobs.token, T0) is not None
+    bobs = await accounts.start_web_session(session, bob.id, T0)
+    await accounts.end_web_session(session, first)
+    assert await accounts.web_session_user(session, first, T0) is None
+    assert await accounts.web_session_user(session, second, T0) is not None
+    await accounts.start_web_session(session, ann.id, T0)
+    assert await accounts.end_all_web_sessions(session, ann.id) == 2
+    assert await accounts.web_session_user(session, bobs.token, T0) is not None
 
 
 async def test_signing_out_everywhere_spares_other_users(session: AsyncSession) -> None:
     ann, bob = await new_user(session, "Ann"), await new_user(session, "Bob")
     for user in (ann, bob):
-        await accounts.start_session(session, user.id, T0)
+        await accounts.start_web_session(session, user.id, T0)
         await tokens.create_api_token(session, user, "script", T0)
         await accounts.create_link_code(session, user.id, T0)
     await accounts.sign_out_everywhere(session, ann.id)
@@ -742,7 +742,7 @@ async def test_a_link_stops_working_when_what_it_is_bound_to_changes(
 
 async def test_a_reset_link_lasts_an_hour_and_works_once(session: AsyncSession) -> None:
     user = await accounts.sign_up(session, "ann@example.com", PASSWORD, "Ann")
-    await accounts.start_session(session, user.id, T0)
+    await accounts.start_web_session(session, user.id, T0)
     await tokens.create_api_token(session, user, "x", T0)
     await accounts.create_link_code(session, user.id, T0)
     mail = await email_links.password_reset_mail(

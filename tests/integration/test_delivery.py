@@ -15,8 +15,8 @@ from sqlalchemy import select
 from bots.delivery import Deliverer, Pace, RetryLater, Unreachable
 from core.clock import FixedClock
 from core.identity.models import Identity, Room, User
-from core.notify import service as outbox
-from core.notify.models import OutboxMessage
+from core.outbox import service as outbox
+from core.outbox.models import OutboxMessage
 from teddy.runtime import Core
 
 # Pacing out of the way: these tests are about the outbox, not the platform's limits.

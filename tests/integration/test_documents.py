@@ -16,7 +16,7 @@ from core.documents.retrieval import search_passages
 from core.errors import NotFound
 from core.identity.models import Room, User
 from core.jobs import JobContext
-from core.notify.models import OutboxMessage
+from core.outbox.models import OutboxMessage
 from teddy.runtime import Core
 from tests import doc_samples
 from tests.conftest import ChatDriver

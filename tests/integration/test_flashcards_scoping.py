@@ -14,7 +14,7 @@ from core.flashcards import service, stats
 from core.flashcards.models import CardState, Deck, FlashCard
 from core.identity.models import User
 from core.jobs import JobContext, run_job
-from core.notify.models import OutboxMessage
+from core.outbox.models import OutboxMessage
 from teddy.runtime import Core
 from tests.conftest import ChatDriver
 

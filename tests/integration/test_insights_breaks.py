@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core.clock import FixedClock
 from core.jobs import JobContext, run_job
-from core.notify.models import OutboxMessage
+from core.outbox.models import OutboxMessage
 from teddy.runtime import Core
 from tests.integration.test_insights_chat import user_id
 

@@ -12,7 +12,7 @@ from core.clock import FixedClock
 from core.identity.models import User
 from core.insights import badges
 from core.insights.models import Badge, Goal
-from core.notify.models import OutboxMessage
+from core.outbox.models import OutboxMessage
 from teddy.runtime import Core
 from tests.conftest import T0, ChatDriver
 from tests.integration.test_insights_chat import user_id

@@ -14,7 +14,7 @@ from api.mail import SmtpMailer
 from core.clock import FixedClock
 from core.insights import weekly
 from core.insights.models import WeeklyReport
-from core.notify.models import OutboxMessage
+from core.outbox.models import OutboxMessage
 from teddy.runtime import Core
 from tests.integration.test_insights_chat import user_id
 from tests.integration.test_insights_goals import add_reviews

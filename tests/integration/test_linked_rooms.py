@@ -14,7 +14,7 @@ from core.accounts import userdata
 from core.clock import FixedClock
 from core.identity.models import LinkedChat, User
 from core.jobs import JobContext
-from core.notify.models import OutboxMessage
+from core.outbox.models import OutboxMessage
 from core.rooms import linking, voice
 from core.rooms.jobs import sweep_focus_once
 from teddy.runtime import Core

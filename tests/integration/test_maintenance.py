@@ -7,7 +7,7 @@ from core.identity.models import ProcessedEvent
 from core.jobs import JobContext, run_job
 from core.maintenance import service as maintenance
 from core.maintenance.models import FailedJob
-from core.notify.models import LiveMessage, OutboxMessage
+from core.outbox.models import LiveMessage, OutboxMessage
 from teddy.runtime import Core
 
 

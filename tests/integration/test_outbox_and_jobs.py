@@ -7,8 +7,8 @@ from sqlalchemy import select
 from core.clock import FixedClock
 from core.identity.models import User
 from core.jobs import JobContext, enqueue_after_commit, job
-from core.notify import service as outbox
-from core.notify.models import OutboxMessage
+from core.outbox import service as outbox
+from core.outbox.models import OutboxMessage
 from teddy.runtime import Core
 from tests.conftest import ChatDriver
 from tests.support.job_failures import JobFailures

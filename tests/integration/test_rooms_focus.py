@@ -9,7 +9,7 @@ from core.chat import Reply
 from core.clock import FixedClock
 from core.identity.models import Room, User
 from core.jobs import JobContext, run_job
-from core.notify.models import OutboxMessage
+from core.outbox.models import OutboxMessage
 from core.rooms.models import StudySession
 from core.rooms.pubsub import RedisRoomEvents
 from teddy.runtime import Core, open_core

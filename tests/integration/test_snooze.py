@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from core.clock import FixedClock
-from core.notify.models import OutboxMessage
+from core.outbox.models import OutboxMessage
 from core.tasks.models import Reminder, Task
 from core.tasks.snooze import tomorrow_same_time
 from teddy.runtime import Core

@@ -8,7 +8,7 @@ from core.chat import Reply
 from core.chat.markup import to_plain
 from core.clock import FixedClock
 from core.jobs import JobContext, run_job
-from core.notify.models import OutboxMessage
+from core.outbox.models import OutboxMessage
 from core.rooms.models import StudySession
 from teddy.runtime import Core
 from tests.conftest import ChatDriver

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import event, select
 
 from core.clock import FixedClock
-from core.notify.models import OutboxMessage
+from core.outbox.models import OutboxMessage
 from core.tasks.models import Task
 from core.tasks.reminders import sweep_task_reminders
 from teddy.runtime import Core

@@ -20,7 +20,7 @@ from websockets.exceptions import ConnectionClosed
 from api.app import create_app
 from core.clock import FixedClock
 from core.identity.models import Room
-from core.notify.models import OutboxMessage
+from core.outbox.models import OutboxMessage
 from core.settings import Settings
 from teddy.http_server import http_server
 from teddy.runtime import Core

@@ -5,7 +5,7 @@ import pytest
 from core.errors import BadInput
 from core.identity.models import User
 from core.identity.service import in_quiet_hours, parse_quiet_hours, parse_timezone
-from core.notify.service import after_quiet_hours
+from core.outbox.service import after_quiet_hours
 
 
 def user(
