@@ -13,13 +13,14 @@ import json
 import logging
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
-from core.chat.messages import Button, Reply
+if TYPE_CHECKING:
+    from core.chat.messages import Reply
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,9 @@ class RoomEvent:
 
     def reply(self) -> Reply:
         """The live message as a reply, exactly as its outbox row renders."""
+        # Imported here: core.chat's context imports this module for its room-events port.
+        from core.chat.messages import Button, Reply
+
         buttons = [Button(b["label"], b["action"]) for b in self.buttons]
         return Reply.text(self.text, buttons, live_id=self.live_id)
 
