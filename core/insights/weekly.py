@@ -123,14 +123,11 @@ class WeekFigures:
 
     @property
     def empty(self) -> bool:
+        # A report is about a week the student studied in: what is coming alone (a task
+        # added today, due next week) is not worth a message, and a student who joined
+        # after the week would otherwise get a report on a week they were not there for.
         return not (
-            sum(self.by_subject.values())
-            or self.reviews
-            or self.tasks_done
-            or self.tasks_slipped
-            or self.tasks_next
-            or self.cards_next
-            or self.exams_next
+            sum(self.by_subject.values()) or self.reviews or self.tasks_done or self.tasks_slipped
         )
 
 

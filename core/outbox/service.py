@@ -95,17 +95,17 @@ async def queue_notices(session: AsyncSession, notices: Sequence[Notice]) -> int
     rows = [row for n in notices for row in _rows(n, identities, linked)]
     if not rows:
         return 0
-    # One statement compiled once and sent in batches of rows (SQLAlchemy's
-    # "insertmanyvalues"): a multi-row VALUES built per call costs ~0.3 ms a row to compile.
-    # A key twice in one batch: ON CONFLICT DO NOTHING keeps the first row.
-    inserted = await session.execute(
-        insert(OutboxMessage)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(OutboxMessage.id),
-        rows,
-        execution_options={"insertmanyvalues_page_size": INSERT_ROWS},
-    )
-    return len(inserted.all())
+    added = 0
+    for start in range(0, len(rows), INSERT_ROWS):
+        # A key twice in one statement: ON CONFLICT DO NOTHING keeps the first row.
+        inserted = await session.scalars(
+            insert(OutboxMessage)
+            .values(rows[start : start + INSERT_ROWS])
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(OutboxMessage.id)
+        )
+        added += len(inserted.all())
+    return added
 
 
 def _rows(

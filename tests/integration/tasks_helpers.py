@@ -28,13 +28,14 @@ async def outbox_texts(core: Core, kind: str = "reminder") -> list[str]:
         return list(rows)
 
 
-async def deliverable(core: Core, platform: str, at: datetime) -> list[str]:
-    """Claim and mark delivered what a platform adapter would send at `at`."""
+async def deliverable(core: Core, platform: str, at: datetime, kind: str = "reminder") -> list[str]:
+    """Claim and mark delivered what a platform adapter would send at `at`; the texts of
+    one kind (run_due also runs the other capabilities' jobs, e.g. the weekly report)."""
     async with core.db.transaction() as session:
         messages = await outbox.claim_due(session, platform, at)
         for message in messages:
             outbox.mark_delivered(message, at)
-        return [m.text for m in messages]
+        return [m.text for m in messages if m.kind == kind]
 
 
 async def task_count(core: Core) -> int:

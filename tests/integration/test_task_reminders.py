@@ -50,7 +50,9 @@ async def test_reminder_buttons_complete_the_task(
     clock.set(datetime(2026, 11, 26, 9, 30, tzinfo=UTC))
     await run_due(core)
     async with core.db.transaction() as session:
-        message = await session.scalar(select(OutboxMessage))
+        message = await session.scalar(
+            select(OutboxMessage).where(OutboxMessage.kind == "reminder")
+        )
         assert message is not None
         action = message.buttons[0]["action"]
     assert "Done: 1. Essay" in (await chat.press(action))[0].plain_text()
