@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import Select, bindparam, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -15,12 +14,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
-from core.chat.markup import escape, shorten
 from core.chat.messages import Conversation, Sender
-from core.errors import BadInput
+from core.identity import preferences
 from core.identity.models import Identity, LinkedChat, Membership, ProcessedEvent, Room, User
 
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
+
+# The settings half of identity lives in core.identity.preferences; these names stay here
+# for the callers that read them as `identity.service.<name>`.
+MAX_DISPLAY_NAME = preferences.MAX_DISPLAY_NAME
+in_quiet_hours = preferences.in_quiet_hours
+parse_clock_time = preferences.parse_clock_time
+parse_digest_time = preferences.parse_digest_time
+parse_quiet_hours = preferences.parse_quiet_hours
+parse_timezone = preferences.parse_timezone
+update_settings = preferences.update_settings
+user_zone = preferences.user_zone
 
 
 async def user_for_sender(
@@ -368,99 +377,3 @@ async def is_member(session: AsyncSession, room_id: int, user_id: int) -> bool:
         select(Membership.id).where(Membership.room_id == room_id, Membership.user_id == user_id)
     )
     return found is not None
-
-
-def parse_timezone(name: str) -> str:
-    """Validate an IANA time zone name, accepting any capitalisation."""
-    cleaned = name.strip()
-    try:
-        ZoneInfo(cleaned)
-        return cleaned
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        pass
-    match = _zones_by_lowercase().get(cleaned.lower())
-    if match is None:
-        raise BadInput(
-            f"I don't know the time zone “{escape(shorten(cleaned))}”. Use an Area/City name "
-            "such as Europe/Berlin or America/New_York.",
-            "For example /settings tz Europe/Berlin",
-        )
-    return match
-
-
-@cache
-def _zones_by_lowercase() -> dict[str, str]:
-    # available_timezones() walks the tz database on disk: once per process is enough.
-    return {tz.lower(): tz for tz in available_timezones()}
-
-
-def parse_clock_time(text: str) -> time:
-    cleaned = text.strip()
-    try:
-        hours, minutes = cleaned.split(":")
-        return time(int(hours), int(minutes))
-    except ValueError:
-        raise BadInput(
-            f"“{escape(shorten(cleaned))}” is not a time. Use 24-hour HH:MM, for example 22:30."
-        ) from None
-
-
-def parse_quiet_hours(text: str) -> tuple[time, time] | None:
-    """`22:00-07:00` -> (22:00, 07:00); `off` -> None."""
-    cleaned = text.strip().lower()
-    if cleaned == "off":
-        return None
-    start, sep, end = cleaned.partition("-")
-    if not sep:
-        raise BadInput(
-            "Quiet hours are two times, like 22:00-07:00 (or off).",
-            "For example /settings quiet 22:00-07:00",
-        )
-    return parse_clock_time(start), parse_clock_time(end)
-
-
-def parse_digest_time(text: str) -> time | None:
-    """`07:30` -> 07:30; `off` (or nothing) -> None."""
-    cleaned = text.strip().lower()
-    return None if cleaned in ("", "off") else parse_clock_time(cleaned)
-
-
-MAX_DISPLAY_NAME = 200
-
-
-def update_settings(
-    user: User,
-    *,
-    display_name: str | None = None,
-    timezone: str | None = None,
-    quiet: str | None = None,
-    digest: str | None = None,
-) -> None:
-    """Change the given settings, as typed in chat or on the web. Every value is read
-    before any is set, so one that cannot be read changes nothing."""
-    zone = parse_timezone(timezone) if timezone is not None else user.timezone
-    hours = parse_quiet_hours(quiet) if quiet is not None else (user.quiet_start, user.quiet_end)
-    digest_at = parse_digest_time(digest) if digest is not None else user.digest_time
-    name = " ".join((display_name or "").split())[:MAX_DISPLAY_NAME]
-    if name:
-        user.display_name = name
-    user.timezone = zone
-    user.quiet_start, user.quiet_end = hours if hours else (None, None)
-    user.digest_time = digest_at
-
-
-def in_quiet_hours(user: User, local_time: time) -> bool:
-    """Whether a local wall-clock time falls inside the user's quiet hours."""
-    start, end = user.quiet_start, user.quiet_end
-    if start is None or end is None or start == end:
-        return False
-    if start < end:
-        return start <= local_time < end
-    return local_time >= start or local_time < end
-
-
-def user_zone(user: User) -> ZoneInfo:
-    try:
-        return ZoneInfo(user.timezone)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return ZoneInfo("UTC")
