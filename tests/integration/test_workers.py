@@ -242,9 +242,14 @@ async def test_a_database_restart_mid_job_is_retried_and_the_job_finishes_once(
 ) -> None:
     start_worker("w1", JOB_MAX_RETRIES="6", JOB_RETRY_BACKOFF="1")
     key = uuid.uuid4().hex
-    await queue.enqueue("test.worker.long_transaction", {"key": key, "sleep": 6.0})
+    restarted = tmp_path / "restarted"
+    await queue.enqueue(
+        "test.worker.long_transaction",
+        {"key": key, "hold_until": str(restarted), "timeout": 300.0},
+    )
     assert await wait_for(core, "SELECT 1 FROM test_job_runs WHERE key = :key", {"key": key})
     await asyncio.to_thread(restart_embedded_postgres, servers)
+    restarted.touch()
     done = await wait_for(core, "SELECT pid FROM test_job_done WHERE key = :key", {"key": key})
     assert done, (tmp_path / "w1.log").read_text()
     assert "hit a transient error" in (tmp_path / "w1.log").read_text()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from pathlib import Path
 
 from sqlalchemy import text
 
@@ -54,8 +55,9 @@ async def bug(jc: JobContext, key: str) -> None:
 
 
 @job("test.worker.long_transaction")
-async def long_transaction(jc: JobContext, key: str, sleep: float) -> None:
-    """Hold one transaction open for `sleep` seconds: a database restart meanwhile kills it."""
+async def long_transaction(jc: JobContext, key: str, hold_until: str, timeout: float) -> None:
+    """Hold one transaction open until the file `hold_until` exists: a database restart
+    meanwhile kills it, whatever the restart's speed; the retry finds the file and commits."""
     async with jc.db.transaction() as session:
         await session.execute(
             text("INSERT INTO test_job_runs VALUES (:key, :pid, NULL)"),
@@ -66,4 +68,7 @@ async def long_transaction(jc: JobContext, key: str, sleep: float) -> None:
             text("INSERT INTO test_job_done VALUES (:key, :pid) ON CONFLICT DO NOTHING"),
             {"key": key, "pid": os.getpid()},
         )
-        await asyncio.sleep(sleep)
+        waited = 0.0
+        while not Path(hold_until).exists() and waited < timeout:
+            await asyncio.sleep(0.2)
+            waited += 0.2
