@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from core.db import rows_affected
 from core.errors import BadInput, Forbidden, NotFound
@@ -332,16 +333,27 @@ async def _focus_in_room_for_update(
     session: AsyncSession, room: Room, user: User, focus_id: int, now: datetime
 ) -> FocusSession:
     await require_member(session, room.id, user.id)
-    focus = await session.scalar(
-        select(FocusSession)
-        .where(FocusSession.id == focus_id, FocusSession.room_id == room.id)
-        .with_for_update()
+    return await live_focus_for_update(
+        session,
+        FocusSession.id == focus_id,
+        FocusSession.room_id == room.id,
+        now=now,
+        missing="That focus session does not exist in this room.",
+        ended="That focus session has ended. Start a new one with /focus.",
     )
+
+
+async def live_focus_for_update(
+    session: AsyncSession, *where: ColumnElement[bool], now: datetime, missing: str, ended: str
+) -> FocusSession:
+    """The focus session `where` picks, locked and caught up to `now`; refused when there is
+    none (`missing`) or it has ended (`ended`)."""
+    focus = await session.scalar(select(FocusSession).where(*where).with_for_update())
     if focus is None:
-        raise NotFound("That focus session does not exist in this room.")
+        raise NotFound(missing)
     await catch_up(session, focus, now)
     if focus.phase == "done":
-        raise BadInput("That focus session has ended. Start a new one with /focus.")
+        raise BadInput(ended)
     return focus
 
 

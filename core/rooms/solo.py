@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import BadInput, NotFound
+from core.errors import BadInput
 from core.identity.models import User
 from core.rooms.focus import (
     PAUSE_LIMIT,
@@ -20,6 +20,7 @@ from core.rooms.focus import (
     insert_focus,
     insert_study_rows,
     leave_stint,
+    live_focus_for_update,
     next_update,
     participant_of,
     participants_of,
@@ -70,17 +71,14 @@ async def start_solo(
 async def _mine_for_update(
     session: AsyncSession, user: User, focus_id: int, now: datetime
 ) -> FocusSession:
-    focus = await session.scalar(
-        select(FocusSession)
-        .where(FocusSession.id == focus_id, FocusSession.user_id == user.id)
-        .with_for_update()
+    return await live_focus_for_update(
+        session,
+        FocusSession.id == focus_id,
+        FocusSession.user_id == user.id,
+        now=now,
+        missing="That focus session is not one of yours.",
+        ended=ENDED,
     )
-    if focus is None:
-        raise NotFound("That focus session is not one of yours.")
-    await catch_up(session, focus, now)
-    if focus.phase == "done":
-        raise BadInput(ENDED)
-    return focus
 
 
 async def pause_solo(
