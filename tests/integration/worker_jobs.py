@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-from pathlib import Path
 
 from sqlalchemy import text
 
@@ -69,6 +68,6 @@ async def long_transaction(jc: JobContext, key: str, hold_until: str, timeout: f
             {"key": key, "pid": os.getpid()},
         )
         waited = 0.0
-        while not Path(hold_until).exists() and waited < timeout:
+        while not await asyncio.to_thread(os.path.exists, hold_until) and waited < timeout:
             await asyncio.sleep(0.2)
             waited += 0.2
