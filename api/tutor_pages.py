@@ -36,8 +36,10 @@ def reply_data(answered: Answered) -> dict[str, Any]:
     """The `done` event (and the page without JavaScript): the answer's text and what
     comes under it."""
     notes: list[str] = []
+    retry: int | None = None
     if answered.error:
-        notes.append(f"{answered.error} Your message is saved; send it again in a moment.")
+        notes.append(f"{answered.error} Your message is saved: press Try again in a moment.")
+        retry = answered.message_id
     if answered.graded is not None and answered.quiz is not None:
         graded, quiz = answered.graded, answered.quiz
         lines = [f"{'Correct!' if graded.correct else 'Not quite.'} {graded.feedback}".strip()]
@@ -51,7 +53,7 @@ def reply_data(answered: Answered) -> dict[str, Any]:
         head = ["From your documents:", *found] if found else []
         return {"text": "\n\n".join([*head, prompts.CONNECT_MODEL]), "notes": notes}
     offers = [{"id": p.id, "summary": p.summary} for p in answered.proposals]
-    return {"text": answered.text, "notes": notes, "proposals": offers}
+    return {"text": answered.text, "notes": notes, "proposals": offers, "retry": retry}
 
 
 async def _tutor_page(
@@ -99,11 +101,16 @@ async def say(request: Request, who: Viewer = Depends(viewer)) -> Response:
     form = await check_csrf(request, who.csrf_token)
     web = state(request)
     text = form.get("text", "")
+    retry = form.get("retry", "")
+    # Try again after a failed answer: the stored message, answered again.
+    retry_of = int(retry) if retry.isascii() and retry.isdigit() and len(retry) < 19 else None
 
     async def work(on_text: OnText) -> dict[str, Any]:
         async with web.transaction() as session:
             user = await load_user(session, who)
-            answered = await conversations.answer(session, web.core.services, user, text, on_text)
+            answered = await conversations.answer(
+                session, web.core.services, user, text, on_text, retry_of=retry_of
+            )
         return reply_data(answered)
 
     if wants_stream(request.headers.get("accept", "")):
@@ -115,7 +122,7 @@ async def say(request: Request, who: Viewer = Depends(viewer)) -> Response:
     try:
         reply = await run_warm(work, ignore)
     except TeddyError as err:
-        return await _tutor_page(request, who, error=err.message, draft=text)
+        return await _tutor_page(request, who, error=err.message, draft=text, retry=retry_of)
     return await _tutor_page(request, who, reply=reply)
 
 
