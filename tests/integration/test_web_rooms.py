@@ -19,6 +19,7 @@ from websockets.exceptions import ConnectionClosed
 
 from api.app import create_app
 from core.clock import FixedClock
+from core.db.counting import counting
 from core.identity.models import Room
 from core.outbox.models import OutboxMessage
 from core.rooms.models import FocusSession
@@ -224,3 +225,14 @@ async def test_a_refused_start_keeps_the_typed_values_and_says_what_chat_says(
         missing = await web.post("/rooms/999999/focus", data={"csrf": token, "minutes": "25"})
         assert missing.status_code == 404
     assert "no focus session running" in await ann.say("/room")
+
+
+async def test_the_room_page_is_one_transaction(served: str, core: Core, make_chat: Any) -> None:
+    await make_chat("ann", room="g1").say("/room")
+    room_id = await room_id_of(core)
+    async with httpx.AsyncClient(base_url=f"http://{served}") as web:
+        await sign_up_linked(web, make_chat("ann"), "ann@example.org")
+        await web.get(f"/rooms/{room_id}")  # warm caches
+        with counting(core.db.engine) as count:
+            page = await web.get(f"/rooms/{room_id}")
+    assert page.status_code == 200 and count.transactions == 1, count.texts
