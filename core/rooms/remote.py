@@ -58,7 +58,8 @@ class RoomPanel:
 async def room_panel(session: AsyncSession, user: User, room_id: int, now: datetime) -> RoomPanel:
     room = await member_room(session, user, room_id)
     status = await service.room_status(session, room, user, now)
-    board = await service.leaderboard(session, room, user, "week", now)
+    # member_room checked the membership; leaderboards ranks only the user's rooms too.
+    board = (await service.leaderboards(session, [room], user, "week", now))[room.id]
     running = status.running
     joined = running is not None and any(
         p.user_id == user.id and p.joined_at is not None for p, _ in running.participants
