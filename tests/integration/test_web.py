@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 
 import httpx
@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from api.app import create_app
 from core.settings import Settings
 from teddy.runtime import Core
+from tests.conftest import ChatDriver
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 PASSWORD = "correct horse battery"
@@ -339,8 +340,8 @@ async def test_rooms_page_shows_the_weeks_leaderboard_of_my_rooms_only(
 
 
 async def test_the_rooms_page_ranks_every_room_in_one_query(
-    app: FastAPI, make_chat, core: Core
-) -> None:  # type: ignore[no-untyped-def]
+    app: FastAPI, make_chat: Callable[..., ChatDriver], core: Core
+) -> None:
     from sqlalchemy import text
 
     from core.db.counting import counting

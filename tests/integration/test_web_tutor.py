@@ -14,11 +14,12 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from core.settings import Settings
+from core.tutor.service import TutorPorts
 from teddy.runtime import Core
 from tests.integration.test_tutor import grade, quiz_json
 from tests.integration.test_web import browser, csrf_of, sign_up
 from tests.integration.test_web_ask import STREAM, events_of
-from tests.integration.tutor_fixtures import fake_llm, fake_llm_server, tutor_core
+from tests.integration.tutor_fixtures import fake_llm, fake_llm_server, tutor_core, tutor_llm
 from tests.support.fake_llm import FakeLLM, FakeReply
 
 __all__ = ["fake_llm", "fake_llm_server", "tutor_core"]
@@ -187,3 +188,27 @@ async def test_without_javascript_a_failed_answer_has_a_try_again_form(
         monkeypatch.setattr(tutor_core.services.settings, "tutor_requests_per_minute", 100)
         resent = await client.post("/tutor", data={"csrf": token, "text": "and NADH?"})
         assert "You said: and NADH?" in resent.text
+
+
+async def test_a_timeout_and_the_daily_budget_also_offer_try_again(
+    app: FastAPI, tutor_core: Core, fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tutor_core.services.tutor = TutorPorts(
+        tutor_llm(fake_llm, timeout=0.5), tutor_core.services.redis
+    )
+    fake_llm.stall(2.0)
+    async with browser(app) as client:
+        await sign_up(client, "slow@example.org")
+        kind, slow = (await say(client, "what is a derivative?"))[-1]
+        assert isinstance(slow, dict) and kind == "done" and slow["retry"]
+        assert "took too long" in slow["notes"][0]
+        kind, done = await try_again(client, slow["retry"])
+        assert kind == "done" and done["text"] == "You said: what is a derivative?"
+
+        monkeypatch.setattr(tutor_core.services.settings, "tutor_daily_token_budget", 1)
+        kind, spent = (await say(client, "and an integral?"))[-1]
+        assert kind == "error" and "today's tutor allowance" in spent["message"]  # type: ignore[index]
+        token = await csrf_of(client, "/tutor")
+        page = await client.post("/tutor", data={"csrf": token, "text": "and an integral?"})
+        assert "today's tutor allowance" in html.unescape(page.text)
+        assert '<input type="hidden" name="text" value="and an integral?">' in page.text
