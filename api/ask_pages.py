@@ -14,7 +14,18 @@ from markupsafe import Markup, escape
 
 from api.pages import page
 from api.streaming import OnText, run_warm, stream, wants_stream
-from api.web import Viewer, WebState, check_csrf, load_user, state, templates, viewer
+from api.web import (
+    CurrentUser,
+    SignedIn,
+    Tx,
+    Viewer,
+    WebState,
+    check_csrf,
+    load_user,
+    state,
+    templates,
+    viewer,
+)
 from core.documents import service as documents
 from core.documents.models import Document
 from core.errors import BadInput
@@ -82,9 +93,12 @@ def _document_id(raw: str | None) -> int | None:
 
 @router.get("/documents/ask")
 async def ask_page(
-    request: Request, document: str | None = None, who: Viewer = Depends(viewer)
+    request: Request, who: SignedIn, user: CurrentUser, session: Tx, document: str | None = None
 ) -> Response:
-    found = await _document(state(request), who, _document_id(document))
+    document_id = _document_id(document)
+    found = None
+    if document_id is not None:
+        found = await documents.own_document(session, user, document_id)
     return page(request, "ask.html", who=who, csrf=who.csrf_token, document=found, question="")
 
 

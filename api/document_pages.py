@@ -6,16 +6,28 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 
 from api.highlight import excerpt
 from api.pages import page, see_other
-from api.web import RowId, Viewer, check_csrf, load_user, state, viewer
+from api.web import (
+    CurrentUser,
+    RowId,
+    SignedIn,
+    Tx,
+    Viewer,
+    check_csrf,
+    load_user,
+    state,
+    viewer,
+)
 from core.documents import jobs as document_jobs
 from core.documents import service as documents
 from core.documents.embeddings import Embedder, embedder_for
 from core.documents.retrieval import Passage, search_passages
 from core.errors import TeddyError, WarmUpFirst
+from core.identity.models import User
 from core.jobs import enqueue_after_commit
 
 router = APIRouter(include_in_schema=False)
@@ -23,26 +35,33 @@ MAX_QUERY = 300
 RESULTS = 10
 
 
+async def _render(
+    request: Request,
+    session: AsyncSession,
+    user: User,
+    who: Viewer,
+    status: int = 200,
+    **extra: object,
+) -> Response:
+    rows = await documents.visible_documents(session, user, None)
+    return page(
+        request, "documents.html", status, who=who, csrf=who.csrf_token, documents=rows, **extra
+    )
+
+
 async def _documents_page(
     request: Request, who: Viewer, status: int = 200, **extra: object
 ) -> Response:
     async with state(request).transaction() as session:
         user = await load_user(session, who)
-        rows = await documents.visible_documents(session, user, None)
-        return page(
-            request,
-            "documents.html",
-            status,
-            who=who,
-            csrf=who.csrf_token,
-            documents=rows,
-            **extra,
-        )
+        return await _render(request, session, user, who, status, **extra)
 
 
 @router.get("/documents")
-async def documents_page(request: Request, who: Viewer = Depends(viewer)) -> Response:
-    return await _documents_page(request, who)
+async def documents_page(
+    request: Request, who: SignedIn, user: CurrentUser, session: Tx
+) -> Response:
+    return await _render(request, session, user, who)
 
 
 @router.post("/documents")

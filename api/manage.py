@@ -39,9 +39,7 @@ async def decks_page(request: Request, who: SignedIn, user: CurrentUser, session
 
 @router.get("/rooms")
 async def rooms_page(request: Request, who: SignedIn, user: CurrentUser, session: Tx) -> Response:
-    now = state(request).now()
-    boards = [
-        (room, await room_service.leaderboard(session, room, user, "week", now))
-        for room in await identity.rooms_of(session, user.id)
-    ]
+    rooms = await identity.rooms_of(session, user.id)
+    ranked = await room_service.leaderboards(session, rooms, user, "week", state(request).now())
+    boards = [(room, ranked[room.id]) for room in rooms]
     return page(request, "rooms.html", who=who, boards=boards)

@@ -1,6 +1,7 @@
 """A study room's page for its members: members, today's minutes, this week's leaderboard
-and the running focus session with Join / Leave / Stop, kept live over a WebSocket fed by
-the room's Redis pub/sub channel (the one the chat adapters' live messages use)."""
+and the focus session (Start when none runs; Join / Leave / Stop), kept live over a
+WebSocket fed by the room's Redis pub/sub channel (the one the chat adapters' live
+messages use)."""
 
 from __future__ import annotations
 
@@ -11,26 +12,30 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Request, WebSocket
+from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocketDisconnect
 
 from api.pages import page, see_other
 from api.web import (
     SESSION_COOKIE,
+    CurrentUser,
     RowId,
+    SignedIn,
+    Tx,
     Viewer,
     WebState,
     check_csrf,
-    load_user,
     state,
     templates,
-    viewer,
 )
 from core.accounts import service as accounts
-from core.errors import NotFound, TeddyError
+from core.errors import BadInput, NotFound, TeddyError
 from core.identity.models import User
 from core.rooms import remote
+from core.rooms import service as rooms
+from core.rooms.models import SUBJECT_MAX
 from core.rooms.pubsub import RedisRoomEvents, RoomSubscription
 from core.rooms.service import minutes_left, room_zone
 
@@ -54,7 +59,23 @@ def panel_context(panel: remote.RoomPanel, now: datetime) -> dict[str, Any]:
             "present": running.present,
             "plan": f"{f.focus_minutes} min focus, {f.break_minutes} min break",
         }
-    return {"panel": panel, "room": panel.status.room, "focus": focus}
+    return {
+        "panel": panel,
+        "room": panel.status.room,
+        "focus": focus,
+        # The start form's bounds and defaults: the chat's `/focus` ones.
+        "default_focus": rooms.DEFAULT_FOCUS_MINUTES,
+        "default_break": rooms.DEFAULT_BREAK_MINUTES,
+        "max_focus": rooms.MAX_FOCUS_MINUTES,
+        "max_break": rooms.MAX_BREAK_MINUTES,
+        "max_subject": SUBJECT_MAX,
+    }
+
+
+async def _panel_of(
+    session: AsyncSession, user: User, room_id: int, now: datetime
+) -> dict[str, Any]:
+    return panel_context(await remote.room_panel(session, user, room_id, now), now)
 
 
 async def _panel(web: WebState, user_id: int, room_id: int) -> dict[str, Any]:
@@ -62,27 +83,73 @@ async def _panel(web: WebState, user_id: int, room_id: int) -> dict[str, Any]:
         user = await session.get(User, user_id)
         if user is None:
             raise NotFound("Sign in again.")
-        now = web.now()
-        return panel_context(await remote.room_panel(session, user, room_id, now), now)
+        return await _panel_of(session, user, room_id, web.now())
 
 
 @router.get("/rooms/{room_id}")
-async def room_page(request: Request, room_id: RowId, who: Viewer = Depends(viewer)) -> Response:
-    context = await _panel(state(request), who.user_id, room_id)
+async def room_page(
+    request: Request, room_id: RowId, who: SignedIn, user: CurrentUser, session: Tx
+) -> Response:
+    context = await _panel_of(session, user, room_id, state(request).now())
     return page(request, "room.html", who=who, csrf=who.csrf_token, **context)
+
+
+FOCUS_FIELDS = ("minutes", "break", "subject")
+
+
+def focus_args(form: dict[str, str]) -> str:
+    """The start form's fields as the chat's `/focus` arguments (`25 5 #chem`)."""
+    minutes = form.get("minutes", "").strip() or str(rooms.DEFAULT_FOCUS_MINUTES)
+    pause = form.get("break", "").strip() or str(rooms.DEFAULT_BREAK_MINUTES)
+    subject = form.get("subject", "").strip()
+    if subject and not subject.startswith("#"):
+        subject = "#" + subject
+    return " ".join(part for part in (minutes, pause, subject) if part)
+
+
+@router.post("/rooms/{room_id}/focus")
+async def start(
+    request: Request, room_id: RowId, who: SignedIn, user: CurrentUser, session: Tx
+) -> Response:
+    """Start the room's focus session, as `/focus` in its group chat would."""
+    form = await check_csrf(request, who.csrf_token)
+    typed = {name: str(form.get(name, ""))[:100] for name in FOCUS_FIELDS}
+    web = state(request)
+    try:
+        async with session.begin_nested():
+            await remote.start_focus(
+                session, web.core.services, user, room_id, focus_args(typed), web.now()
+            )
+    except BadInput as err:
+        context = await _panel_of(session, user, room_id, web.now())
+        return page(
+            request,
+            "room.html",
+            400,
+            who=who,
+            csrf=who.csrf_token,
+            error=err.plain,
+            typed=typed,
+            **context,
+        )
+    return see_other(f"/rooms/{room_id}")
 
 
 @router.post("/rooms/{room_id}/focus/{focus_id}/{action}")
 async def act(
-    request: Request, room_id: RowId, focus_id: RowId, action: str, who: Viewer = Depends(viewer)
+    request: Request,
+    room_id: RowId,
+    focus_id: RowId,
+    action: str,
+    who: SignedIn,
+    user: CurrentUser,
+    session: Tx,
 ) -> Response:
     await check_csrf(request, who.csrf_token)
     web = state(request)
-    async with web.transaction() as session:
-        user = await load_user(session, who)
-        await remote.act_on_focus(
-            session, web.core.services, user, room_id, focus_id, action, web.now()
-        )
+    await remote.act_on_focus(
+        session, web.core.services, user, room_id, focus_id, action, web.now()
+    )
     return see_other(f"/rooms/{room_id}")
 
 

@@ -5,10 +5,10 @@ core.tasks; this turns forms into calls and keeps the typed text when it is refu
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +32,9 @@ from core.tasks.service import TaskChanges
 router = APIRouter(include_in_schema=False)
 UNDO_MINUTES = int(task_undo.UNDO_FOR.total_seconds() // 60)
 PRIORITIES = [(p.label, p.label.title()) for p in Priority]
+# Open tasks a page: each carries its inline edit form, so a long list is paged.
+OPEN_PAGE = 50
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
 def _due_text(task: Task, zone: ZoneInfo, now: datetime) -> str:
@@ -57,20 +60,25 @@ async def _render(
     status: int = 200,
     *,
     subject: str | None = None,
+    offset: int = 0,
     **extra: Any,
 ) -> Response:
     now = state(request).now()
     user = await load_user(session, who)
     zone = user_zone(user)
-    everything = await tasks.list_tasks(session, who.user_id, "open", now=now, limit=100)
-    shown = everything
-    if subject:
-        shown = await tasks.list_tasks(
-            session, who.user_id, "open", now=now, subject=subject, limit=100
-        )
-    done = await tasks.list_tasks(session, who.user_id, "done", now=now, limit=20)
+    shown = await tasks.list_tasks(
+        session,
+        who.user_id,
+        "open",
+        now=now,
+        zone=zone,
+        subject=subject,
+        limit=OPEN_PAGE,
+        offset=offset,
+    )
+    done = await tasks.list_tasks(session, who.user_id, "done", now=now, zone=zone, limit=20)
     undo = await _pending_undo(session, who, request.query_params.get("undo", ""), now)
-    changed = request.query_params.get("changed", "")
+    changed = await _changed_task(session, who, request.query_params.get("changed", ""))
     return page(
         request,
         "tasks.html",
@@ -78,8 +86,9 @@ async def _render(
         who=who,
         csrf=who.csrf_token,
         open_tasks=shown.tasks,
+        open_page=shown,
         done_tasks=done.tasks,
-        subjects=sorted({t.subject for t in everything.tasks if t.subject}),
+        subjects=await tasks.open_subjects(session, who.user_id),
         subject=(subject or "").lstrip("#").lower(),
         zone=zone,
         now=now,
@@ -87,10 +96,20 @@ async def _render(
         priorities=PRIORITIES,
         priority_label=lambda value: Priority(value).label,
         undo=undo,
-        changed=int(changed) if changed.isdigit() and len(changed) < 19 else None,
+        changed_task=changed,
         undo_minutes=UNDO_MINUTES,
         **extra,
     )
+
+
+async def _changed_task(session: AsyncSession, who: Viewer, task_id: str) -> Task | None:
+    """The task just saved (to say how it was stored), wherever it is in the list."""
+    if not task_id.isascii() or not task_id.isdigit() or len(task_id) > 18:
+        return None
+    try:
+        return await tasks.task_by_id(session, who.user_id, int(task_id))
+    except TeddyError:
+        return None
 
 
 async def _pending_undo(
@@ -106,10 +125,12 @@ async def _pending_undo(
 
 
 @router.get("/tasks")
-async def tasks_page(request: Request, who: SignedIn, session: Tx, subject: str = "") -> Response:
+async def tasks_page(
+    request: Request, who: SignedIn, session: Tx, subject: str = "", offset: Offset = 0
+) -> Response:
+    # No savepoint: a subject that is not one word is refused before any statement runs.
     try:
-        async with session.begin_nested():
-            return await _render(request, session, who, subject=subject or None)
+        return await _render(request, session, who, subject=subject or None, offset=offset)
     except BadInput as err:
         return await _render(request, session, who, 400, error=err.plain)
 

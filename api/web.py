@@ -115,6 +115,9 @@ async def viewer_in(session: AsyncSession, request: Request) -> Viewer | None:
     if found is None:
         return None
     user, row = found
+    # The identity map holds rows weakly: kept here, the route's `load_user` finds this
+    # user without a second query.
+    session.info["signed_in_user"] = user
     return Viewer(user.id, user.display_name, row.csrf_token, token)
 
 

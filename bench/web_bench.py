@@ -9,6 +9,11 @@
     python -m bench.web_bench              # 365 days of history, 15 s of load, 16 clients
     python -m bench.web_bench --seconds 30 --clients 32
     python -m bench.web_bench --seconds 2 --page-samples 50 --rounds 10   # small
+    python -m bench.web_bench --baseline /tmp/base   # pages against another checkout
+
+`--baseline DIR` also serves the app from the source tree DIR (e.g. `git archive <commit>`
+unpacked there) on the same database, and takes each page's samples from the two servers
+in turn, so a before/after comparison shares whatever load the machine has.
 
 Runs on the embedded PostgreSQL/Redis in a temporary directory (or DATABASE_URL/REDIS_URL:
 use scratch servers). The reference is a bare SELECT 1 round trip from this process."""
@@ -56,9 +61,14 @@ async def prepare(core: Core, days: int) -> tuple[str, str, dict[str, int], int]
     return token, web.token, counts, user.id
 
 
-def start_api(core: Core, home: Path, port: int) -> subprocess.Popen[bytes]:
+def start_api(
+    core: Core, home: Path, port: int, source: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """`teddy api` on `port`; from the source tree `source` when given."""
+    home.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
+        **({"PYTHONPATH": str(source)} if source is not None else {}),
         "TEDDY_HOME": str(home),
         "DATABASE_URL": core.servers.database_url,
         "REDIS_URL": core.servers.redis_url,
@@ -66,7 +76,7 @@ def start_api(core: Core, home: Path, port: int) -> subprocess.Popen[bytes]:
         "LOG_LEVEL": "WARNING",
     }
     command = [sys.executable, "-m", "teddy", "api", "--port", str(port)]
-    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, cwd=source)
 
 
 async def wait_ready(client: httpx.AsyncClient) -> None:
@@ -124,31 +134,55 @@ async def load(
     return len(latencies), latencies, errors
 
 
-async def page_ttfbs(client: httpx.AsyncClient, room_id: int, samples: int) -> None:
-    """Every page's TTFB with the session cookie set, against the 100 ms goal."""
+async def page_ttfbs(
+    client: httpx.AsyncClient, room_id: int, samples: int, baseline: httpx.AsyncClient | None
+) -> None:
+    """Every page's TTFB with the session cookie set, against the 100 ms goal; with a
+    baseline server, its figure for the page from samples taken in turn with these."""
+    servers = [client] if baseline is None else [baseline, client]
     for path in pages(room_id):
-        await first_byte(client, path, 3)  # warm-up
-        found = await first_byte(client, path, samples)
-        ms = [s * 1000 for s in found]
-        print(describe(f"TTFB {path}", found) + f"  {verdict(ms, PAGE_GOAL_MS)}")
+        found: list[list[float]] = [[] for _ in servers]
+        for server in servers:
+            await first_byte(server, path, 3)  # warm-up
+        for n in range(samples):
+            for turn in range(len(servers)):
+                k = (turn + n) % len(servers)  # alternate which goes first
+                found[k] += await first_byte(servers[k], path, 1)
+        for label, times in zip(["baseline ", ""][-len(servers) :], found, strict=True):
+            ms = [s * 1000 for s in times]
+            print(describe(f"{label}TTFB {path}", times) + f"  {verdict(ms, PAGE_GOAL_MS)}")
 
 
 async def main(
-    days: int, seconds: float, clients: int, page_samples: int = 100, rounds: int = 20
+    days: int,
+    seconds: float,
+    clients: int,
+    page_samples: int = 100,
+    rounds: int = 20,
+    baseline: Path | None = None,
 ) -> None:
     async with bench_core() as core:
         token, cookie, counts, user_id = await prepare(core, days)
         room_id = await study_room(core, user_id)
         print(f"seeded {days} days: {counts}")
         reference = await select_one_latencies(core, 500)
-        port = free_port()
-        process = start_api(core, core.settings.home(), port)
+        port, base_port = free_port(), free_port()
+        processes = [start_api(core, core.settings.home(), port)]
+        if baseline is not None:
+            home = core.settings.home() / "baseline"
+            processes.append(start_api(core, home, base_port, baseline))
         limits = httpx.Limits(max_connections=clients * 2, max_keepalive_connections=clients * 2)
         try:
-            async with httpx.AsyncClient(
-                base_url=f"http://127.0.0.1:{port}", timeout=30, limits=limits
-            ) as client:
+            async with (
+                httpx.AsyncClient(
+                    base_url=f"http://127.0.0.1:{port}", timeout=30, limits=limits
+                ) as client,
+                httpx.AsyncClient(base_url=f"http://127.0.0.1:{base_port}", timeout=30) as other,
+            ):
                 await wait_ready(client)
+                if baseline is not None:
+                    await wait_ready(other)
+                    other.cookies.set("teddy_session", cookie)
                 bearer = {"authorization": f"Bearer {token}"}
                 await timed(client, "/api/v1/stats?period=all", 5, headers=bearer)  # warm-up
                 print(describe("reference: SELECT 1", reference))
@@ -164,7 +198,9 @@ async def main(
                         await first_byte(client, "/dashboard?period=month", 100),
                     )
                 )
-                await page_ttfbs(client, room_id, page_samples)
+                await page_ttfbs(
+                    client, room_id, page_samples, other if baseline is not None else None
+                )
                 base = f"http://127.0.0.1:{port}"
                 start, commit = await room_update_latencies(
                     core, base, cookie, user_id, room_id, rounds
@@ -188,8 +224,9 @@ async def main(
                         + f"  ({clients} clients, {seconds:.0f} s)"
                     )
         finally:
-            process.terminate()
-            process.wait(timeout=20)
+            for process in processes:
+                process.terminate()
+                process.wait(timeout=20)
 
 
 if __name__ == "__main__":
@@ -199,5 +236,17 @@ if __name__ == "__main__":
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients")
     parser.add_argument("--page-samples", type=int, default=100, help="TTFB samples a page")
     parser.add_argument("--rounds", type=int, default=20, help="live room phase changes")
+    parser.add_argument(
+        "--baseline", type=Path, help="a source tree to serve too, for page before/after"
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.days, args.seconds, args.clients, args.page_samples, args.rounds))
+    asyncio.run(
+        main(
+            args.days,
+            args.seconds,
+            args.clients,
+            args.page_samples,
+            args.rounds,
+            args.baseline.resolve() if args.baseline else None,
+        )
+    )

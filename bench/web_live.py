@@ -29,6 +29,7 @@ def pages(room_id: int) -> list[str]:
         "/dashboard?period=week",
         "/dashboard?period=month",
         "/dashboard?period=all",
+        "/insights",
         "/tasks",
         "/decks",
         "/review",

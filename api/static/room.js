@@ -13,7 +13,7 @@
     socket.onopen = function () { delay = 1000; status.textContent = "Live."; };
     socket.onmessage = function (message) {
       var data = JSON.parse(message.data);
-      holder.innerHTML = data.html;
+      replace(data.html);
       holder.dataset.event = data.type;
       tick();
     };
@@ -23,6 +23,28 @@
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 30000);
     };
+  }
+  // A fresh panel keeps what was typed in the start form and where the focus was (the
+  // panel comes again after every room event and every 30 s).
+  function replace(html) {
+    var form = document.getElementById("focus-start");
+    var active = document.activeElement;
+    var focused = active && holder.contains(active) ? active.id : "";
+    var typed = {};
+    if (form) {
+      Array.prototype.forEach.call(form.elements, function (el) {
+        if (el.name && el.name !== "csrf") typed[el.name] = el.value;
+      });
+    }
+    holder.innerHTML = html;
+    var fresh = document.getElementById("focus-start");
+    if (fresh) {
+      Object.keys(typed).forEach(function (name) {
+        if (fresh.elements[name]) fresh.elements[name].value = typed[name];
+      });
+    }
+    var again = focused && document.getElementById(focused);
+    if (again) again.focus();
   }
   function tick() {
     var phase = document.getElementById("focus-phase");

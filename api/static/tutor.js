@@ -56,18 +56,27 @@
     });
     li.appendChild(row);
   }
-  form.addEventListener("submit", function (event) {
-    event.preventDefault();
-    var text = box.value.trim();
-    if (!text) return;
-    var body = new FormData(form);
-    message("user", text);
-    var answer = message("assistant", "");
+  // After a failed answer: a note and a Try again button that sends the same question
+  // (or, when the server kept it, asks for that stored message to be answered) again.
+  function failed(answer, message, again) {
+    if (message) note(answer, message);
+    var b = document.createElement("button");
+    b.type = "button";
+    b.className = "secondary try-again";
+    b.textContent = "Try again";
+    b.addEventListener("click", again);
+    answer.appendChild(b);
+    b.focus();
+  }
+  function ask(body, text, answer) {
     var paragraph = answer.querySelector("p");
+    answer.querySelectorAll(".note, .try-again, .proposal").forEach(function (el) { el.remove(); });
+    paragraph.textContent = "";
+    delete answer.dataset.done;
     answer.setAttribute("aria-busy", "true");
-    box.value = "";
     button.disabled = true;
     var streamed = "";
+    var resend = function () { ask(fields({text: text}), text, answer); };
     window.teddyPostEvents(form.action, body, function (kind, data) {
       if (kind === "delta") {
         streamed += data;
@@ -76,21 +85,40 @@
         paragraph.textContent = data.text;
         (data.notes || []).forEach(function (t) { note(answer, t); });
         (data.proposals || []).forEach(function (p) { offer(answer, p); });
+        if (data.retry) {
+          // The note above says why; the question is kept on the server.
+          failed(answer, null, function () { ask(fields({retry: data.retry}), text, answer); });
+        }
         answer.dataset.done = "1";
         if (data.quiz === false) setTimeout(function () { window.location.reload(); }, 1500);
       } else if (kind === "error") {
-        note(answer, data.message);
-        box.value = text;
+        failed(answer, data.message, resend);
         answer.dataset.done = "1";
       }
     }).catch(function () {
-      note(answer, "The connection dropped. Try again.");
-      box.value = text;
+      failed(answer, "The connection dropped.", resend);
+      answer.dataset.done = "1";
     }).then(function () {
       answer.removeAttribute("aria-busy");
       button.disabled = false;
-      box.focus();
+      if (!answer.querySelector(".try-again")) box.focus();
     });
+  }
+  function fields(values) {
+    var body = new FormData();
+    body.append("csrf", csrf);
+    Object.keys(values).forEach(function (k) { body.append(k, values[k]); });
+    return body;
+  }
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = box.value.trim();
+    if (!text) return;
+    var body = new FormData(form);
+    message("user", text);
+    var answer = message("assistant", "");
+    box.value = "";
+    ask(body, text, answer);
   });
   box.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey) {

@@ -1,6 +1,7 @@
 """A room seen and acted on from outside its chat (the web page): its panel for members
-only, and Join / Leave / Stop on its focus session, which update the chat's live message
-(through the outbox) and every open page (through the room's pub/sub channel)."""
+only, starting a focus session and Join / Leave / Stop on it, which send or update the
+chat's live message (through the outbox) and every open page (through the room's pub/sub
+channel)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from core.chat.context import Services
 from core.errors import BadInput, NotFound
 from core.identity.models import Membership, Room, User
 from core.outbox.service import Notice, queue_notices
-from core.rooms import live, service
+from core.rooms import live, service, study_commands
 from core.rooms.models import FocusSession
 from core.rooms.service import FocusView, RoomStatus
 
@@ -57,12 +58,39 @@ class RoomPanel:
 async def room_panel(session: AsyncSession, user: User, room_id: int, now: datetime) -> RoomPanel:
     room = await member_room(session, user, room_id)
     status = await service.room_status(session, room, user, now)
-    board = await service.leaderboard(session, room, user, "week", now)
+    # member_room checked the membership; leaderboards ranks only the user's rooms too.
+    board = (await service.leaderboards(session, [room], user, "week", now))[room.id]
     running = status.running
     joined = running is not None and any(
         p.user_id == user.id and p.joined_at is not None for p, _ in running.participants
     )
     return RoomPanel(status, board, joined)
+
+
+async def start_focus(
+    session: AsyncSession,
+    services: Services,
+    user: User,
+    room_id: int,
+    args: str,
+    now: datetime,
+) -> FocusSession:
+    """Start the room's focus session as `user`, as `/focus <args>` in its group chat
+    does (`args` in the chat's syntax: `[minutes] [break] [#subject]`, the same defaults,
+    bounds and messages); the live message goes to the room's chats through the outbox."""
+    room = await member_room(session, user, room_id)
+    minutes, pause, subject = study_commands.parse_focus(args)
+    focus = await service.start_focus(
+        session,
+        room,
+        user,
+        focus_minutes=minutes,
+        break_minutes=pause,
+        now=now,
+        subject=subject,
+    )
+    await _announce(session, services, room, user, focus, "start", "focus.started", now)
+    return focus
 
 
 async def act_on_focus(
@@ -80,11 +108,26 @@ async def act_on_focus(
     room = await member_room(session, user, room_id)
     run, kind = ACTIONS[action]
     focus = await run(session, room, user, focus_id, now)
+    await _announce(session, services, room, user, focus, action, kind, now)
+    return focus
+
+
+async def _announce(
+    session: AsyncSession,
+    services: Services,
+    room: Room,
+    user: User,
+    focus: FocusSession,
+    action: str,
+    kind: str,
+    now: datetime,
+) -> None:
+    """The change in the chat's live message (sent, or edited, through the outbox) and on
+    every open room page (the room's pub/sub channel, once committed)."""
     await session.flush()
     view = await service.focus_view(session, focus, room)
     text, buttons = live.render(view, now)
     live_id = service.live_id(focus)
-    # The chat's live message shows the change too: an edit through the outbox.
     notice = Notice(
         "focus",
         text,
@@ -97,4 +140,3 @@ async def act_on_focus(
     )
     await queue_notices(session, [notice])
     live.publish_after_commit(session, services, [live.event(kind, view, now)])
-    return focus

@@ -50,6 +50,7 @@ from core.rooms.views import (
     focus_view,
     focus_views,
     leaderboard,
+    leaderboards,
     period_start,
     room_status,
 )
@@ -79,6 +80,7 @@ __all__ = [
     "is_room_admin",
     "join_focus",
     "leaderboard",
+    "leaderboards",
     "leave_focus",
     "live_id",
     "member_joined",

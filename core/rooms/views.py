@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import DateTime, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import BadInput, Forbidden
@@ -138,21 +138,40 @@ async def leaderboard(
     """Current members ranked by study minutes in this room (focus sessions and study
     voice time) since the start of this week (Monday) or month, in the room's zone."""
     await require_member(session, room.id, user.id)
-    since = period_start(period, now, room_zone(room))
+    return (await leaderboards(session, [room], user, period, now))[room.id]
+
+
+async def leaderboards(
+    session: AsyncSession, rooms: Sequence[Room], user: User, period: str, now: datetime
+) -> dict[int, list[tuple[str, int]]]:
+    """`leaderboard` of each of `rooms` in one query (each from its own zone's week or
+    month start); a room `user` is not a member of ranks nobody."""
+    if not rooms:
+        return {}
+    starts = {
+        room.id: literal(period_start(period, now, room_zone(room)), DateTime(timezone=True))
+        for room in rooms
+    }
+    since = case(starts, value=Membership.room_id)
+    mine = select(Membership.room_id).where(Membership.user_id == user.id)
     total = func.coalesce(func.sum(StudySession.minutes), 0).label("total")
     rows = await session.execute(
-        select(User.display_name, total)
+        select(Membership.room_id, User.display_name, total)
+        .select_from(User)
         .join(Membership, Membership.user_id == User.id)
         .join(
             StudySession,
             (StudySession.user_id == User.id)
-            & (StudySession.room_id == room.id)
+            & (StudySession.room_id == Membership.room_id)
             & (StudySession.started_at >= since)
             & StudySession.ended_at.is_not(None),
         )
-        .where(Membership.room_id == room.id)
-        .group_by(User.id, User.display_name)
+        .where(Membership.room_id.in_(list(starts)), Membership.room_id.in_(mine))
+        .group_by(Membership.room_id, User.id, User.display_name)
         .having(total > 0)
-        .order_by(total.desc(), User.display_name)
+        .order_by(Membership.room_id, total.desc(), User.display_name)
     )
-    return [(name, int(minutes)) for name, minutes in rows.all()]
+    ranked: dict[int, list[tuple[str, int]]] = {room.id: [] for room in rooms}
+    for room_id, name, minutes in rows.all():
+        ranked[room_id].append((name, int(minutes)))
+    return ranked

@@ -96,6 +96,21 @@ async def list_tasks(
     return TaskPage(list(rows), total or 0, view, subject, offset, limit)
 
 
+async def open_subjects(
+    session: AsyncSession, user_id: int, *, room_id: int | None = None
+) -> list[str]:
+    """The subjects of the user's (or a room's) open tasks, sorted: every one, not only
+    those on the page shown."""
+    owner = await owner_filter(session, user_id, room_id)
+    rows = await session.scalars(
+        select(Task.subject)
+        .where(owner, Task.completed_at.is_(None), Task.subject.is_not(None))
+        .distinct()
+        .order_by(Task.subject)
+    )
+    return [subject for subject in rows if subject]
+
+
 async def open_tasks_matching(
     session: AsyncSession, user_id: int, typed: str, *, room_id: int | None = None, limit: int = 25
 ) -> list[Task]:

@@ -18,7 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import BadInput
 from core.tasks.calendar import calendar_feed, calendar_token, calendar_url
-from core.tasks.listing import VIEWS, TaskPage, display_names, list_tasks, open_tasks_matching
+from core.tasks.listing import (
+    VIEWS,
+    TaskPage,
+    display_names,
+    list_tasks,
+    open_subjects,
+    open_tasks_matching,
+)
 from core.tasks.models import Reminder, Task, TaskCounter, TaskPreferences
 from core.tasks.parsing import Priority
 from core.tasks.scope import (
@@ -262,6 +269,7 @@ __all__ = [
     "display_names",
     "list_tasks",
     "next_reminder",
+    "open_subjects",
     "open_tasks_matching",
     "reminder_minutes_for",
     "set_reminder_minutes",

@@ -141,8 +141,15 @@ async def answer(
     text: str,
     on_text: OnText,
     key: str = WEB_CHAT_KEY,
+    *,
+    retry_of: int | None = None,
 ) -> Answered:
-    """Answer one message as the chat answers plain text, under the same limits."""
+    """Answer one message as the chat answers plain text, under the same limits.
+    `retry_of`: the id of the student's stored message the model failed to answer (the
+    chat's Try again); it is answered again, `text` unused."""
+    if retry_of is not None:
+        turn = await tutor_turn(session, services, user, None, key, "", on_text, retry_of=retry_of)
+        return Answered(turn.text, turn.error, turn.message_id, turn.proposals)
     text = text.strip()
     if not text:
         raise BadInput("Type a message first.")

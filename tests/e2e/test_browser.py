@@ -20,7 +20,6 @@ from teddy.servers import Servers
 from tests.e2e.web_process import running_api
 
 CHROMIUM = Path("/usr/bin/chromium")
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PASSWORD = "correct horse battery"
 
@@ -124,10 +123,5 @@ async def test_sign_in_see_the_dashboard_and_link_a_console_account(
         await seed_month(core, "console", "ana-laptop")
         await page.goto(f"{base}/dashboard?period=month")
         assert int((await page.inner_text("#tile-streak .value")).split()[0]) > 0
-        DOCS.mkdir(exist_ok=True)
-        await page.screenshot(path=str(DOCS / "dashboard.png"), full_page=True)
-        await page.set_viewport_size({"width": 390, "height": 844})
-        await page.wait_for_timeout(800)  # let the charts follow the narrower screen
-        await page.screenshot(path=str(DOCS / "dashboard-phone.png"), full_page=True)
         await browser.close()
         assert problems == []

@@ -1,5 +1,6 @@
 """axe-core (vendored from the npm package, MPL-2.0, in tests/support/axe) over every page
-in Chromium: no serious or critical WCAG 2.1 A/AA violation."""
+in Chromium: no serious or critical WCAG 2.1 A/AA violation. (The screenshots in docs/web/
+are written by test_browser_screenshots.py.)"""
 
 from __future__ import annotations
 
@@ -14,10 +15,8 @@ from tests.e2e.test_browser import CHROMIUM, LAUNCH_ARGS, PASSWORD, console
 from tests.e2e.web_process import running_api
 
 AXE = Path(__file__).resolve().parents[1] / "support" / "axe" / "axe.min.js"
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1100, "height": 900}
-SCREENSHOTS = {"/tasks": "tasks", "/documents": "documents", "/review": "review-decks"}
 RUN_AXE = """async (skip) => {
   const rules = Object.fromEntries(skip.map(id => [id, {enabled: false}]));
   const found = await axe.run(document, {
@@ -47,15 +46,6 @@ WIDER_THAN_SCREEN = """() => document.documentElement.scrollWidth > window.inner
       .filter(e => e.getBoundingClientRect().right > window.innerWidth)
       .map(e => e.tagName + '.' + e.className).slice(0, 5).join(' ') || 'yes'
   : ''"""
-
-
-async def shoot(page: Any, name: str) -> None:
-    """Screenshots for docs/web.md, at desktop and phone width."""
-    size = page.viewport_size
-    for suffix, viewport in (("", DESKTOP), ("-phone", PHONE)):
-        await page.set_viewport_size(viewport)
-        await page.screenshot(path=str(DOCS / f"web-{name}{suffix}.png"), full_page=True)
-    await page.set_viewport_size(size)
 
 
 # Swagger UI (vendored as it is) puts a copy button inside each operation's role=button
@@ -105,8 +95,6 @@ async def test_no_page_has_a_serious_or_critical_accessibility_violation(
             wider = await page.evaluate(WIDER_THAN_SCREEN) if path != "/api/docs" else ""
             if wider:
                 report[path].append(f"wider than a 390 px phone screen: {wider}")
-            if path in SCREENSHOTS:
-                await shoot(page, SCREENSHOTS[path])
             await page.set_viewport_size(DESKTOP)
 
         for path in ("/login", "/signup", "/forgot-password"):
@@ -158,7 +146,6 @@ async def test_no_page_has_a_serious_or_critical_accessibility_violation(
         report["/review/<id> (front)"] = await violations(page)
         await page.keyboard.press("Space")
         report["/review/<id> (answer)"] = await violations(page)
-        await shoot(page, "review")
         await page.click("form[action$='/end'] button")
         await page.wait_for_selector("#review-summary")
         report["/review/<id> (summary)"] = await violations(page)

@@ -103,16 +103,21 @@ async def test_every_page_at_desktop_and_phone_width(
         await page.click("form[action='/documents'] button[type=submit]")
         await page.wait_for_selector("a[aria-label='ask about lecture-3.pdf']", timeout=90_000)
         await shoot("dashboard", "/dashboard", "canvas")
+        await shoot("insights", "/insights")
         await shoot("tasks", "/tasks")
         await shoot("decks", "/decks")
         deck = str(await page.get_attribute("#decks a[href^='/decks/']", "href"))
         await shoot("card-browser", deck)
+        card_delete = str(await page.get_attribute("a[href^='/cards/'][href$='/delete']", "href"))
+        await shoot("card-delete", card_delete)
         await shoot("deck-delete", f"{deck}/delete")
         await shoot("review-decks", "/review")
         await page.click("#review-all button")
         await page.wait_for_selector("#card-front")
         await page.keyboard.press("Space")
         await shoot("review-card")
+        await page.click("form[action$='/end'] button")
+        await shoot("review-summary", None, "#review-summary")
         await shoot("documents", "/documents")
         delete = str(await page.get_attribute("#documents a[href$='/delete']", "href"))
         await shoot("document-search", "/documents/search?q=krebs+cycle")
@@ -136,10 +141,12 @@ async def test_every_page_at_desktop_and_phone_width(
         await page.click("a[href^='/rooms/']")
         await page.wait_for_selector("#live-state >> text=Live.")
         await shoot("room")
+        await page.click("#focus-stop")
+        await shoot("room-start", None, "#focus-start")  # no session running: Start
         await shoot("settings", "/settings")
         await shoot("api-docs", "/api/docs", ".opblock-summary-path")
         await browser.close()
     failing = [f"{name}: {problem}" for name, found in report.items() for problem in found]
     assert failing == [], "\n".join(failing)
     assert problems == []
-    assert len(report) == 20
+    assert len(report) == 24

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 
 import httpx
@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from api.app import create_app
 from core.settings import Settings
 from teddy.runtime import Core
+from tests.conftest import ChatDriver
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 PASSWORD = "correct horse battery"
@@ -336,3 +337,40 @@ async def test_rooms_page_shows_the_weeks_leaderboard_of_my_rooms_only(
         page = await client.get("/rooms")
         assert "physics" in page.text and "Ben" in page.text and "50 min" in page.text
         assert "secret club" not in page.text
+
+
+async def test_the_rooms_page_ranks_every_room_in_one_query(
+    app: FastAPI, make_chat: Callable[..., ChatDriver], core: Core
+) -> None:
+    from sqlalchemy import text
+
+    from core.db.counting import counting
+
+    rooms = ["physics", "chemistry", "biology"]
+    for n, room in enumerate(rooms):
+        await make_chat("ana", room=room).say("/room")
+        await make_chat(f"peer{n}", room=room).say("/room")
+    await make_chat("cy", room="secret club").say("/room")
+    async with core.db.transaction() as session:  # every member studied 10 min per room
+        await session.execute(
+            text(
+                "INSERT INTO study_sessions (user_id, room_id, source, started_at, ended_at,"
+                " minutes) SELECT m.user_id, m.room_id, 'focus', :t, :t, 10 + 5 * m.room_id"
+                " FROM memberships m"
+            ),
+            {"t": core.services.clock.now()},
+        )
+    code = (await make_chat("ana").say("/link")).split("code: ")[1].split(" ")[0]
+    async with browser(app) as client:
+        await sign_up(client, "many-rooms@example.org")
+        await client.post("/link", data={"csrf": await csrf_of(client, "/link"), "code": code})
+        await client.get("/rooms")
+        with counting(core.db.engine) as count:
+            page = await client.get("/rooms")
+    boards = re.findall(r'<h2><a href="/rooms/\d+">([^<]+)</a>.*?</ol>', page.text, re.S)
+    assert sorted(boards) == sorted(rooms) and "secret club" not in page.text
+    assert "Cy" not in page.text
+    for n in range(3):
+        section = page.text.split(f">{rooms[n]}</a>")[1].split("</ol>")[0]
+        assert section.count("<li>") == 2 and f"Peer{n}" in section, section
+    assert count.statements == 4, count.texts  # sign-in, user, rooms, every leaderboard

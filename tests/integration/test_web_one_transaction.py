@@ -26,7 +26,19 @@ async def app(core: Core, settings: Settings) -> AsyncIterator[FastAPI]:
 
 
 @pytest.mark.parametrize(
-    "path", ["/dashboard", "/tasks", "/decks", "/rooms", "/review", "/settings", "/link"]
+    "path",
+    [
+        "/dashboard",
+        "/tasks",
+        "/decks",
+        "/rooms",
+        "/review",
+        "/settings",
+        "/link",
+        "/documents",
+        "/documents/ask",
+        "/tutor",
+    ],
 )
 async def test_a_signed_in_page_is_one_transaction(app: FastAPI, core: Core, path: str) -> None:
     async with browser(app) as client:

@@ -19,8 +19,10 @@ from websockets.exceptions import ConnectionClosed
 
 from api.app import create_app
 from core.clock import FixedClock
+from core.db.counting import counting
 from core.identity.models import Room
 from core.outbox.models import OutboxMessage
+from core.rooms.models import FocusSession
 from core.settings import Settings
 from teddy.http_server import http_server
 from teddy.runtime import Core
@@ -142,9 +144,95 @@ async def test_a_stranger_can_neither_see_nor_act_on_the_room(
                 f"/rooms/{room_id}/focus/{focus_id}/{action}", data={"csrf": token}
             )
             assert sent.status_code == 404
+        started = await stranger.post(
+            f"/rooms/{room_id}/focus", data={"csrf": token, "minutes": "25"}
+        )
+        assert started.status_code == 404
         with pytest.raises(ConnectionClosed) as closed:
             async with live_socket(served, stranger, room_id) as socket:
                 await socket.recv()
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
     status = await bob.say("/room")
     assert "Cid" not in status and "In (1)" in status  # nothing the stranger sent counted
+
+
+async def test_a_member_starts_a_focus_session_from_the_page_under_the_chats_rules(
+    served: str, core: Core, make_chat: Any
+) -> None:
+    ann, bob = make_chat("ann", room="g1"), make_chat("bob", room="g1")
+    await ann.say("/room")
+    await bob.say("/room")
+    room_id = await room_id_of(core)
+    base = f"http://{served}"
+    async with httpx.AsyncClient(base_url=base) as web, httpx.AsyncClient(base_url=base) as web2:
+        await sign_up_linked(web, make_chat("ann"), "ann@example.org")
+        await sign_up_linked(web2, make_chat("bob"), "bob@example.org")
+        page = await web.get(f"/rooms/{room_id}")
+        assert 'id="focus-start"' in page.text and 'name="minutes"' in page.text
+        async with live_socket(served, web2, room_id) as socket:
+            assert (await next_panel(socket))["phase"] is None
+            token = await csrf_of(web, f"/rooms/{room_id}")
+            form = {"csrf": token, "minutes": "50", "break": "10", "subject": "chem"}
+            sent = await web.post(f"/rooms/{room_id}/focus", data=form)
+            assert sent.status_code == 303 and sent.headers["location"] == f"/rooms/{room_id}"
+            started = await next_panel(socket)  # the other member's page, live
+            assert started["type"] == "focus.started" and started["phase"] == "focus"
+            assert "50 min focus, 10 min break" in started["html"]
+            assert "In (1): Ana" in started["html"] and 'id="focus-join"' in started["html"]
+        shown = (await web.get(f"/rooms/{room_id}")).text
+        assert 'id="focus-leave"' in shown and 'id="focus-start"' not in shown
+
+        # A second start meets the chat's own rule and message; the typed values stay.
+        token = await csrf_of(web2, f"/rooms/{room_id}")
+        again = await web2.post(
+            f"/rooms/{room_id}/focus", data={"csrf": token, "minutes": "30", "break": "5"}
+        )
+        assert again.status_code == 400
+        assert "already running here: press Join" in again.text
+    async with core.db.transaction() as session:
+        focus = await session.scalar(select(FocusSession).where(FocusSession.room_id == room_id))
+        assert focus is not None
+        assert (focus.focus_minutes, focus.break_minutes, focus.subject) == (50, 10, "chem")
+        sent_to_chat = await session.scalar(
+            select(OutboxMessage.text).where(
+                OutboxMessage.live_id == f"focus-{focus.id}", OutboxMessage.room_id == room_id
+            )
+        )
+    assert sent_to_chat is not None and "50 min focus" in sent_to_chat  # the group sees it
+    status = await bob.say("/room")
+    assert "running now" in status and "In (1): Ana" in status
+    assert "already running here" in await bob.say("/focus 25")  # one session, wherever started
+
+
+async def test_a_refused_start_keeps_the_typed_values_and_says_what_chat_says(
+    served: str, core: Core, make_chat: Any
+) -> None:
+    ann = make_chat("ann", room="g1")
+    await ann.say("/room")
+    room_id = await room_id_of(core)
+    async with httpx.AsyncClient(base_url=f"http://{served}") as web:
+        await sign_up_linked(web, make_chat("ann"), "ann@example.org")
+        token = await csrf_of(web, f"/rooms/{room_id}")
+        for form, said in (
+            ({"minutes": "500", "break": "5"}, "A focus phase lasts 1 to 180 minutes."),
+            ({"minutes": "25", "break": "99"}, "A break lasts 0 to 60 minutes."),
+            ({"minutes": "25", "break": "5", "subject": "c#em!"}, "letters, digits or dashes"),
+        ):
+            refused = await web.post(f"/rooms/{room_id}/focus", data={"csrf": token, **form})
+            assert refused.status_code == 400 and said in refused.text, refused.text
+            assert f'name="minutes" min="1" max="180" value="{form["minutes"]}"' in refused.text
+        assert "No focus session is running" in (await web.get(f"/rooms/{room_id}")).text
+        missing = await web.post("/rooms/999999/focus", data={"csrf": token, "minutes": "25"})
+        assert missing.status_code == 404
+    assert "no focus session running" in await ann.say("/room")
+
+
+async def test_the_room_page_is_one_transaction(served: str, core: Core, make_chat: Any) -> None:
+    await make_chat("ann", room="g1").say("/room")
+    room_id = await room_id_of(core)
+    async with httpx.AsyncClient(base_url=f"http://{served}") as web:
+        await sign_up_linked(web, make_chat("ann"), "ann@example.org")
+        await web.get(f"/rooms/{room_id}")  # warm caches
+        with counting(core.db.engine) as count:
+            page = await web.get(f"/rooms/{room_id}")
+    assert page.status_code == 200 and count.transactions == 1, count.texts

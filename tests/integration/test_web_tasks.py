@@ -175,3 +175,25 @@ async def test_another_users_task_answers_404_to_every_task_form(app: FastAPI) -
         assert (await ben.post(undo_url, data={"csrf": token})).status_code == 404
         assert (await ana.post(undo_url, data={"csrf": ana_token})).status_code == 303
         assert "Private plan" in (await ana.get("/tasks")).text
+
+
+async def test_a_long_list_is_paged_with_every_subject_offered(app: FastAPI) -> None:
+    async with browser(app) as client, browser(app) as ben:
+        await sign_up(client, "many@example.org")
+        for n in range(1, 55):
+            await add(client, f"Chore {n}")
+        last = await add(client, "Map quiz #geo")  # number 55: on the second page
+        first = (await client.get("/tasks")).text
+        assert len(re.findall(r'<li class="task" id="task-', first)) == 50
+        assert "1–50 of 55 open" in first and 'href="/tasks?offset=50"' in first
+        assert "Map quiz" not in first
+        assert 'href="/tasks?subject=geo"' in first  # offered though not on this page
+        second = (await client.get("/tasks?offset=50")).text
+        assert len(re.findall(r'<li class="task" id="task-', second)) == 5
+        assert "51–55 of 55 open" in second and "Map quiz" in second
+        assert 'id="tasks-previous"' in second and 'id="tasks-next"' not in second
+        saved = (await client.get(f"/tasks?changed={last}")).text
+        assert "Saved #55 Map quiz, no due date, #geo" in saved  # found beyond the page
+        assert (await client.get("/tasks?offset=-1")).status_code == 422
+        await sign_up(ben, "ben-many@example.org", "Ben")
+        assert "Map quiz" not in (await ben.get(f"/tasks?changed={last}")).text

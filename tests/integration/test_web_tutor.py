@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -13,11 +14,12 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from core.settings import Settings
+from core.tutor.service import TutorPorts
 from teddy.runtime import Core
 from tests.integration.test_tutor import grade, quiz_json
 from tests.integration.test_web import browser, csrf_of, sign_up
 from tests.integration.test_web_ask import STREAM, events_of
-from tests.integration.tutor_fixtures import fake_llm, fake_llm_server, tutor_core
+from tests.integration.tutor_fixtures import fake_llm, fake_llm_server, tutor_core, tutor_llm
 from tests.support.fake_llm import FakeLLM, FakeReply
 
 __all__ = ["fake_llm", "fake_llm_server", "tutor_core"]
@@ -124,3 +126,89 @@ async def test_the_chats_rate_limit_applies_to_the_tutor_page(
         whole = await client.post("/tutor", data={"csrf": token, "text": "third"})
         assert "tutor requests a minute" in whole.text and ">third</textarea>" in whole.text
         assert len(fake_llm.chat_requests) == 1
+
+
+async def try_again(client: httpx.AsyncClient, message_id: object) -> tuple[str, Any]:
+    """Press Try again on a failed answer: the last event of the streamed reply."""
+    token = await csrf_of(client, "/tutor")
+    sent = await client.post(
+        "/tutor", data={"csrf": token, "retry": str(message_id)}, headers=STREAM
+    )
+    kind, data = events_of(sent.text)[-1]
+    return kind, data
+
+
+async def test_a_failed_answer_says_why_and_try_again_answers_the_same_question(
+    app: FastAPI, fake_llm: FakeLLM
+) -> None:
+    fake_llm.fail(500, times=4)  # one try and the client's three retries: the turn fails
+    async with browser(app) as ana, browser(app) as ben:
+        await sign_up(ana, "retry@example.org")
+        kind, failed = (await say(ana, "what is osmosis?"))[-1]
+        assert isinstance(failed, dict) and kind == "done" and failed["retry"]
+        assert "not answering right now" in failed["notes"][0]
+        assert "press Try again" in failed["notes"][0]
+        page = (await ana.get("/tutor")).text
+        assert messages_on(page) == [("user", "what is osmosis?")]  # kept, not lost
+
+        await sign_up(ben, "ben-retry@example.org", "Ben")  # not someone else's message
+        assert (await try_again(ben, failed["retry"]))[0] == "error"
+        assert len(fake_llm.chat_requests) == 4
+
+        kind, done = await try_again(ana, failed["retry"])
+        assert kind == "done" and done["text"] == "You said: what is osmosis?"
+        assert not done["notes"] and done["retry"] is None
+        assert messages_on((await ana.get("/tutor")).text) == [
+            ("user", "what is osmosis?"),
+            ("assistant", "You said: what is osmosis?"),
+        ]
+        kind, data = await try_again(ana, failed["retry"])
+        assert kind == "error" and "already answered" in data["message"]
+
+
+async def test_without_javascript_a_failed_answer_has_a_try_again_form(
+    app: FastAPI, tutor_core: Core, fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_llm.fail(500, times=4)
+    async with browser(app) as client:
+        await sign_up(client, "nojs-retry@example.org")
+        token = await csrf_of(client, "/tutor")
+        failed = await client.post("/tutor", data={"csrf": token, "text": "what is ATP?"})
+        retry = re.search(r'name="retry" value="(\d+)"><button[^>]*id="try-again"', failed.text)
+        assert retry and "not answering right now" in failed.text, failed.text
+        again = await client.post("/tutor", data={"csrf": token, "retry": retry.group(1)})
+        assert "You said: what is ATP?" in again.text and 'id="try-again"' not in again.text
+
+        # A limit refuses before anything is stored: Try again sends the same text again.
+        monkeypatch.setattr(tutor_core.services.settings, "tutor_requests_per_minute", 1)
+        limited = await client.post("/tutor", data={"csrf": token, "text": "and NADH?"})
+        assert "tutor requests a minute" in limited.text
+        assert '<input type="hidden" name="text" value="and NADH?">' in limited.text
+        assert 'id="try-again"' in limited.text
+        monkeypatch.setattr(tutor_core.services.settings, "tutor_requests_per_minute", 100)
+        resent = await client.post("/tutor", data={"csrf": token, "text": "and NADH?"})
+        assert "You said: and NADH?" in resent.text
+
+
+async def test_a_timeout_and_the_daily_budget_also_offer_try_again(
+    app: FastAPI, tutor_core: Core, fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tutor_core.services.tutor = TutorPorts(
+        tutor_llm(fake_llm, timeout=0.5), tutor_core.services.redis
+    )
+    fake_llm.stall(2.0)
+    async with browser(app) as client:
+        await sign_up(client, "slow@example.org")
+        kind, slow = (await say(client, "what is a derivative?"))[-1]
+        assert isinstance(slow, dict) and kind == "done" and slow["retry"]
+        assert "took too long" in slow["notes"][0]
+        kind, done = await try_again(client, slow["retry"])
+        assert kind == "done" and done["text"] == "You said: what is a derivative?"
+
+        monkeypatch.setattr(tutor_core.services.settings, "tutor_daily_token_budget", 1)
+        kind, spent = (await say(client, "and an integral?"))[-1]
+        assert kind == "error" and "today's tutor allowance" in spent["message"]  # type: ignore[index]
+        token = await csrf_of(client, "/tutor")
+        page = await client.post("/tutor", data={"csrf": token, "text": "and an integral?"})
+        assert "today's tutor allowance" in html.unescape(page.text)
+        assert '<input type="hidden" name="text" value="and an integral?">' in page.text
