@@ -20,8 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import literal_column, select, text
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Select, literal_column, select, text
 
 from bench._common import bench_core
 from core.insights import badges, weekly
@@ -169,8 +168,9 @@ async def explain_badges(core: Core) -> None:
     """EXPLAIN ANALYZE of the badge sweep's "active in the last two hours" on the same
     students, with its indexes (migration 0093) and, in a transaction rolled back, without."""
     active = badges._active_users(MONDAY - badges.LOOKBACK)
-    query = select(literal_column("user_id")).select_from(active)
-    sql = str(query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+    query: Select[tuple[Any]] = select(literal_column("user_id")).select_from(active)
+    literal = {"literal_binds": True}
+    sql = str(query.compile(dialect=core.db.engine.dialect, compile_kwargs=literal))
     async with core.db.transaction() as session:
         for label in ("with the indexes", "without them (0092)"):
             plan = await session.execute(text("EXPLAIN (ANALYZE, COSTS OFF) " + sql))

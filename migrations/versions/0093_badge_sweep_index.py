@@ -26,8 +26,7 @@ def upgrade() -> None:
         "(coalesce(ended_at, last_seen_at, started_at))"
     )
     op.execute(
-        "CREATE INDEX ix_tasks_completed_at ON tasks (completed_at) "
-        "WHERE completed_at IS NOT NULL"
+        "CREATE INDEX ix_tasks_completed_at ON tasks (completed_at) WHERE completed_at IS NOT NULL"
     )
 
 
