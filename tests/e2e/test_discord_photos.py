@@ -12,7 +12,6 @@ from tests.e2e.test_telegram_photos import NOTES, last_user_content, photo_of, v
 from tests.integration.tutor_fixtures import fake_llm, fake_llm_server, tutor_core
 from tests.support.discord_standin import DiscordStandIn
 from tests.support.fake_llm import FakeLLM
-from tests.support.telegram_harness import wait_for
 
 __all__ = ["bot", "fake_llm", "fake_llm_server", "standin", "tutor_core"]
 
@@ -37,14 +36,12 @@ async def test_an_image_attachment_in_a_dm_reaches_a_vision_model(
     message = message_create("is this right?", dm=True, attachments=[attachment])
     await standin.dispatch("MESSAGE_CREATE", message)
     await standin.wait_for("POST", f"/channels/{DM_CHANNEL}/messages")
-    full = "You said: (photo attached) is this right? [image]"
-
-    def shown() -> list[str]:
-        calls = standin.named("POST", f"/channels/{DM_CHANNEL}/messages")
-        calls += standin.named("PATCH", f"/channels/{DM_CHANNEL}/messages/")
-        return [c.body["content"] for c in calls]
-
-    await wait_for(lambda: full in shown())  # streamed: sent, then edited to the end
+    [reading] = standin.named("POST", f"/channels/{DM_CHANNEL}/messages")
+    assert reading.body["content"] == "📷 Looking at your photo…"
+    assert await tutor_core.services.jobs.drain(60)  # type: ignore[attr-defined]
+    await bot.deliverer().deliver_round()
+    [answer] = standin.named("PATCH", f"/channels/{DM_CHANNEL}/messages/")
+    assert answer.body["content"] == "You said: (photo attached) is this right? [image]"
     text_part, image_part = last_user_content(fake_llm)
     assert text_part["text"] == "(photo attached) is this right?"
     assert image_part["image_url"]["url"].startswith("data:image/jpeg;base64,")
