@@ -104,7 +104,11 @@ async def answer_photo(
         )
     if several:
         notes.append("_I looked at the first picture only: send one per message._")
-    await _converse(jc, token, user_id, room_id, key, question, "\n".join(notes))
+    try:
+        await _converse(jc, token, user_id, room_id, key, question, "\n".join(notes))
+    except Exception:
+        log.exception("answering a photo failed")
+        await _answer(jc, token, user_id, room_id, FAILED)
 
 
 async def _converse(
@@ -120,7 +124,8 @@ async def _converse(
         user = await session.get(User, user_id)
         room = await session.get(Room, room_id) if room_id is not None else None
         if user is None or (room_id is not None and room is None):
-            return  # the account or room was deleted meanwhile
+            await _drop_picture(session, token)  # the account or room was deleted meanwhile
+            return
 
         async def ignore(_: str) -> None:
             return None
@@ -151,7 +156,9 @@ async def _answer(jc: JobContext, token: str, user_id: int, room_id: int | None,
     async with jc.db.transaction() as session:
         user = await session.get(User, user_id)
         room = await session.get(Room, room_id) if room_id is not None else None
-        if user is not None:
+        if user is None:
+            await _drop_picture(session, token)
+        else:
             await _queue(session, jc, token, user, room, text, [])
 
 
@@ -179,6 +186,10 @@ async def _queue(
         live_id=live_id(token),
     )
     await queue_notices(session, [notice])
+    await _drop_picture(session, token)
+
+
+async def _drop_picture(session: AsyncSession, token: str) -> None:
     await session.execute(
         update(PendingJob)
         .where(
