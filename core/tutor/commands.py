@@ -139,6 +139,7 @@ async def on_photo(ctx: Ctx, caption: str) -> Reply:
         picture=picture,
         vision=vision,
         several=len(ctx.incoming.attachments) > 1,
+        chat=ctx.incoming.chat,
     )
     doing = "Looking at" if vision else "Reading"
     return Reply.text(f"📷 {doing} your photo…", live_id=photo_job.live_id(token))

@@ -35,6 +35,12 @@ def image(standin: DiscordStandIn) -> dict[str, Any]:
     }
 
 
+async def answered(core: Core, bot: TeddyDiscord) -> None:
+    """The photo job has run and the outbox has delivered its answer."""
+    assert await core.services.jobs.drain(60)  # type: ignore[attr-defined]
+    await bot.deliverer().deliver_round()
+
+
 async def test_an_image_attachment_in_a_dm_reaches_a_vision_model(
     tutor_core: Core, bot: TeddyDiscord, standin: DiscordStandIn, fake_llm: FakeLLM
 ) -> None:
@@ -44,8 +50,7 @@ async def test_an_image_attachment_in_a_dm_reaches_a_vision_model(
     await standin.wait_for("POST", f"/channels/{DM_CHANNEL}/messages")
     [reading] = standin.named("POST", f"/channels/{DM_CHANNEL}/messages")
     assert reading.body["content"] == "📷 Looking at your photo…"
-    assert await tutor_core.services.jobs.drain(60)  # type: ignore[attr-defined]
-    await bot.deliverer().deliver_round()
+    await answered(tutor_core, bot)
     [answer] = standin.named("PATCH", f"/channels/{DM_CHANNEL}/messages/")
     assert answer.body["content"] == "You said: (photo attached) is this right? [image]"
     text_part, image_part = last_user_content(fake_llm)
@@ -63,8 +68,7 @@ async def test_an_image_with_a_mention_in_a_channel_is_answered_in_that_channel(
     await standin.dispatch("MESSAGE_CREATE", addressed)
     [reading] = await standin.wait_for("POST", f"/channels/{TEXT_CHANNEL}/messages")
     assert reading.body["content"] == "📷 Looking at your photo…"
-    assert await tutor_core.services.jobs.drain(60)  # type: ignore[attr-defined]
-    await bot.deliverer().deliver_round()
+    await answered(tutor_core, bot)
     [answer] = standin.named("PATCH", f"/channels/{TEXT_CHANNEL}/messages/")
     assert answer.body["content"] == "You said: (photo attached) explain [image]"
     assert len(fake_llm.chat_requests) == 1  # the photo without a mention was for the room

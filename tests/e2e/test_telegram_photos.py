@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import re
 import threading
 from collections.abc import AsyncIterator
 from typing import Any
@@ -245,3 +246,24 @@ async def test_the_chat_handler_answers_at_once_and_never_waits_on_text_recognit
         done = await session.get(PendingJob, waiting.id)
     assert done is not None and done.done_at is not None
     assert "picture" not in done.kwargs  # nothing of the photo is kept
+
+
+async def test_in_a_linked_room_the_answer_goes_to_the_group_the_photo_was_sent_in_only(
+    tutor_core: Core, bot: TelegramBot, fake_llm: FakeLLM
+) -> None:
+    vision(tutor_core, True)
+    other = -100888
+    bot.standin.admins.update({(GROUP, ALICE["id"]), (other, BOB["id"])})
+    await bot.process(message_update(ALICE, "/room link", chat_id=GROUP))
+    code = re.search(r"/room join ([A-Z0-9]{5}-[A-Z0-9]{5})", shown(bot, GROUP))
+    assert code is not None, shown(bot, GROUP)
+    await bot.process(message_update(BOB, f"/room join {code.group(1)}", chat_id=other))
+    assert "now shares one room" in shown(bot, other)
+    await bot.adapter.deliverer().deliver_round()  # the host's "now shares" notice
+    seen_in_host = len([c for c in bot.standin.outgoing() if c.chat_id == str(GROUP)])
+
+    stored = bot.standin.add_file("ph11", photo_of(NOTES))
+    await bot.process(photo_update(BOB, stored, "@TeddyTestBot explain", chat_id=other))
+    await answered(tutor_core, bot)
+    assert shown(bot, other) == "You said: (photo attached) explain [image]"
+    assert len([c for c in bot.standin.outgoing() if c.chat_id == str(GROUP)]) == seen_in_host
