@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, literal_column, select, text
 
 from bench._common import bench_core
-from core.insights import badges, weekly
+from core.insights import badges, goals, weekly
 from core.insights.goals import week_bounds
 from teddy.runtime import Core
 
@@ -165,18 +165,26 @@ async def explain(core: Core) -> None:
 
 
 async def explain_badges(core: Core) -> None:
-    """EXPLAIN ANALYZE of the badge sweep's "active in the last two hours" on the same
-    students, with its indexes (migration 0093) and, in a transaction rolled back, without."""
+    """EXPLAIN ANALYZE of the badge sweep on the same students: who was active in the last
+    two hours, then one student's totals (`check_user`'s counts since the start), with
+    migration 0093's indexes and, in a transaction rolled back, without them."""
+    async with core.db.transaction() as session:
+        first = await session.scalar(text("SELECT min(id) FROM users"))
     active = badges._active_users(MONDAY - badges.LOOKBACK)
-    query: Select[tuple[Any]] = select(literal_column("user_id")).select_from(active)
+    queries: list[tuple[str, Select[Any]]] = [
+        ("active students", select(literal_column("user_id")).select_from(active))
+    ]
+    totals = goals.measure_queries([first], badges.EPOCH, MONDAY)
+    queries += list(zip(("one student's minutes", "reviews", "tasks"), totals, strict=True))
     literal = {"literal_binds": True}
-    sql = str(query.compile(dialect=core.db.engine.dialect, compile_kwargs=literal))
     async with core.db.transaction() as session:
         for label in ("with the indexes", "without them (0092)"):
-            plan = await session.execute(text("EXPLAIN (ANALYZE, COSTS OFF) " + sql))
-            print(f"\n  EXPLAIN badge sweep, active students, {label}:")
-            for (line,) in plan:
-                print("    " + line)
+            for name, query in queries:
+                sql = str(query.compile(dialect=core.db.engine.dialect, compile_kwargs=literal))
+                plan = await session.execute(text("EXPLAIN (ANALYZE, COSTS OFF) " + sql))
+                print(f"\n  EXPLAIN badge sweep, {name}, {label}:")
+                for (line,) in plan:
+                    print("    " + line)
             if label.startswith("with "):
                 for index in badges.SWEEP_INDEXES:
                     await session.execute(text(f"DROP INDEX {index.name}"))

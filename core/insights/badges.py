@@ -166,11 +166,18 @@ SWEEP_INDEXES = (
         Task.completed_at,
         postgresql_where=text("completed_at IS NOT NULL"),
     ),
+    # check_user counts a student's finished tasks since EPOCH (goals.measure).
+    Index(
+        "ix_tasks_finisher_completed",
+        goals.finisher(),
+        Task.completed_at,
+        postgresql_where=text("completed_at IS NOT NULL"),
+    ),
 )
 
 
 def _active_users(since: datetime) -> Subquery:
-    finisher = func.coalesce(Task.completed_by_user_id, Task.user_id)
+    finisher = goals.finisher()
     return union(
         select(ReviewLog.user_id.label("user_id")).where(ReviewLog.reviewed_at >= since),
         select(StudySession.user_id).where(_last_active() >= since),

@@ -1,4 +1,5 @@
-"""insights: indexes for the badge sweep's "who was active in the last two hours"
+"""insights: indexes for the badge sweep: "who was active in the last two hours", and
+each active student's finished tasks
 
 Without them each sweep reads every review, study session and task (sequential scans);
 see docs/insights.md for the plans at 100,000 students.
@@ -28,9 +29,15 @@ def upgrade() -> None:
     op.execute(
         "CREATE INDEX ix_tasks_completed_at ON tasks (completed_at) WHERE completed_at IS NOT NULL"
     )
+    # Each active student's finished tasks (their badge milestones), by whoever finished it.
+    op.execute(
+        "CREATE INDEX ix_tasks_finisher_completed ON tasks "
+        "(coalesce(completed_by_user_id, user_id), completed_at) WHERE completed_at IS NOT NULL"
+    )
 
 
 def downgrade() -> None:
+    op.execute("DROP INDEX ix_tasks_finisher_completed")
     op.execute("DROP INDEX ix_tasks_completed_at")
     op.execute("DROP INDEX ix_study_sessions_last_active")
     op.execute("DROP INDEX ix_flashcard_reviews_reviewed_at")
