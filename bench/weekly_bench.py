@@ -1,7 +1,8 @@
 """Benchmark of the weekly report job: N students in six zones, each with last week's
 study sessions, reviews and tasks and next week's tasks and cards, then one run of the job
 on Monday at 09:00 UTC (every zone east of UTC-1 is due) and a second run that must send
-nothing. Prints the time, the rate, and EXPLAIN of its queries for one batch.
+nothing. Prints the time, the rate, and EXPLAIN of its queries for one batch, and of the
+badge sweep's query on the same students.
 
     python -m bench.weekly_bench                  # 100,000 students
     python -m bench.weekly_bench --users 5000     # a small run
@@ -19,10 +20,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
+from sqlalchemy import Select, literal_column, select, text
 
 from bench._common import bench_core
-from core.insights import weekly
+from core.insights import badges, goals, weekly
 from core.insights.goals import week_bounds
 from teddy.runtime import Core
 
@@ -163,6 +164,33 @@ async def explain(core: Core) -> None:
                 print("    " + line)
 
 
+async def explain_badges(core: Core) -> None:
+    """EXPLAIN ANALYZE of the badge sweep on the same students: who was active in the last
+    two hours, then one student's totals (`check_user`'s counts since the start), with
+    migration 0093's indexes and, in a transaction rolled back, without them."""
+    async with core.db.transaction() as session:
+        first = await session.scalar(text("SELECT min(id) FROM users"))
+    active = badges._active_users(MONDAY - badges.LOOKBACK)
+    queries: list[tuple[str, Select[Any]]] = [
+        ("active students", select(literal_column("user_id")).select_from(active))
+    ]
+    totals = goals.measure_queries([first], badges.EPOCH, MONDAY)
+    queries += list(zip(("one student's minutes", "reviews", "tasks"), totals, strict=True))
+    literal = {"literal_binds": True}
+    async with core.db.transaction() as session:
+        for label in ("with the indexes", "without them (0092)"):
+            for name, query in queries:
+                sql = str(query.compile(dialect=core.db.engine.dialect, compile_kwargs=literal))
+                plan = await session.execute(text("EXPLAIN (ANALYZE, COSTS OFF) " + sql))
+                print(f"\n  EXPLAIN badge sweep, {name}, {label}:")
+                for (line,) in plan:
+                    print("    " + line)
+            if label.startswith("with "):
+                for index in badges.SWEEP_INDEXES:
+                    await session.execute(text(f"DROP INDEX {index.name}"))
+        await session.rollback()
+
+
 async def main(users: int) -> None:
     logging.disable(logging.WARNING)
     async with bench_core() as core:
@@ -178,6 +206,7 @@ async def main(users: int) -> None:
         later = await weekly.sweep(core.db, MONDAY + timedelta(hours=16))
         print(f"  16 h later: {later:,} more (every zone was due at 09:00 UTC)")
         await explain(core)
+        await explain_badges(core)
 
 
 if __name__ == "__main__":

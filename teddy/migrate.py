@@ -105,13 +105,15 @@ async def upgrade_if_behind(database_url: str) -> bool:
 
 def script_heads(versions: Path = MIGRATIONS_DIR / "versions") -> frozenset[str] | None:
     """The revisions no script builds on, read from the scripts' source; None when a script
-    is not of the plain shape read here (then Alembic decides)."""
+    is not of the plain shape read here (then Alembic decides). A script's `depends_on`
+    (another branch's revision that must run first) orders the upgrade but is no parent,
+    so it leaves the heads as they are, as in Alembic."""
     revisions: set[str] = set()
     parents: set[str] = set()
     for path in versions.glob("[!_]*.py"):
         values = _module_constants(path)
         revision = values.get("revision") if values is not None else None
-        if values is None or not isinstance(revision, str) or values.get("depends_on"):
+        if values is None or not isinstance(revision, str):
             return None
         down = values.get("down_revision")
         revisions.add(revision)

@@ -24,7 +24,10 @@ ACTION_PREFIX = "t:"  # custom ids are "t:<core action id>" (at most 100 charact
 
 
 def escape(text: str) -> str:
-    return escape_mentions(escape_markdown(text))
+    # Line by line: discord.py's `^\s*-` lets `\s` take a leading newline, so a list item
+    # after a bold heading ("**Goals**\n- ...") got its backslash before the newline,
+    # shown as a stray "\" at the heading's end and the dash left a list marker.
+    return "\n".join(escape_mentions(escape_markdown(line)) for line in text.split("\n"))
 
 
 DISCORD_MARKDOWN = markup.Style(

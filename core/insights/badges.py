@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Date, cast, func, literal_column, select, union
+from sqlalchemy import Date, Index, cast, func, literal_column, select, text, union
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql import Subquery
+from sqlalchemy.sql import ColumnElement, Subquery
 
 # The streak rule is /stats' own, so a badge never disagrees with the streak shown there.
 from core.analytics.service import _streak
@@ -152,14 +152,35 @@ async def badges_of(session: AsyncSession, user: User) -> list[Badge]:
     return list(rows)
 
 
+def _last_active() -> ColumnElement[datetime]:
+    return func.coalesce(StudySession.ended_at, StudySession.last_seen_at, StudySession.started_at)
+
+
+# The sweep's three "since" conditions each have an index (migration 0093), declared here
+# with the query they serve: without them every sweep reads whole tables.
+SWEEP_INDEXES = (
+    Index("ix_flashcard_reviews_reviewed_at", ReviewLog.reviewed_at),
+    Index("ix_study_sessions_last_active", _last_active()),
+    Index(
+        "ix_tasks_completed_at",
+        Task.completed_at,
+        postgresql_where=text("completed_at IS NOT NULL"),
+    ),
+    # check_user counts a student's finished tasks since EPOCH (goals.measure).
+    Index(
+        "ix_tasks_finisher_completed",
+        goals.finisher(),
+        Task.completed_at,
+        postgresql_where=text("completed_at IS NOT NULL"),
+    ),
+)
+
+
 def _active_users(since: datetime) -> Subquery:
-    finisher = func.coalesce(Task.completed_by_user_id, Task.user_id)
+    finisher = goals.finisher()
     return union(
         select(ReviewLog.user_id.label("user_id")).where(ReviewLog.reviewed_at >= since),
-        select(StudySession.user_id).where(
-            func.coalesce(StudySession.ended_at, StudySession.last_seen_at, StudySession.started_at)
-            >= since
-        ),
+        select(StudySession.user_id).where(_last_active() >= since),
         select(finisher).where(Task.completed_at >= since, finisher.is_not(None)),
     ).subquery()
 

@@ -11,9 +11,19 @@ from core.chat.router import CHOICE, Param, action_id
 from core.documents.retrieval import Passage
 from core.errors import NotFound
 from core.flashcards import card_commands
-from core.tutor import conversation, grounded, photos, prompts, proposals, quizzes, service, turn
+from core.tutor import (
+    conversation,
+    grounded,
+    photo_job,
+    photos,
+    prompts,
+    proposals,
+    quizzes,
+    service,
+    turn,
+)
+from core.tutor.footers import answer_extras
 from core.tutor.models import TutorQuiz
-from core.tutor.proposals import Proposed
 
 router = Router()
 
@@ -62,17 +72,9 @@ def _live(ctx: Ctx, kind: str) -> LiveAnswer:
     return LiveAnswer(ctx, live_id, ctx.services.settings.tutor_stream_edit_seconds)
 
 
-async def converse(
-    ctx: Ctx,
-    text: str,
-    *,
-    retry_of: int | None = None,
-    photo: photos.PhotoQuestion | None = None,
-    note: str = "",
-) -> Reply:
+async def converse(ctx: Ctx, text: str, *, retry_of: int | None = None) -> Reply:
     """One streamed tutor turn; on a provider failure the partial answer stays, with a
-    clear note and a Try again button (the student's message is already stored). With a
-    `photo`, its limits were counted by the caller; `note` is put first under the answer."""
+    clear note and a Try again button (the student's message is already stored)."""
     live = _live(ctx, "tutor")
     key = service.chat_key(ctx.incoming)
     result = await turn.tutor_turn(
@@ -84,46 +86,9 @@ async def converse(
         text,
         live.push,
         retry_of=retry_of,
-        image_url=photo.image_url if photo is not None else None,
-        counted=photo is not None,
     )
-    footers = [note] if note else []
-    if result.proposals:
-        footers.append(_proposals_note(result.proposals))
-    rows = _proposal_buttons(result.proposals)
-    if result.error is not None:
-        footers.append(
-            f"⚠️ {escape(result.error)} Your message is saved: tap Try again in a moment."
-        )
-        rows.append([Button("Try again", action_id("tutor.retry", result.message_id))])
-    return live.final(result.text, "\n\n".join(footers), rows)
-
-
-def _proposals_note(proposed: Sequence[Proposed]) -> str:
-    """The changes waiting for a press, in Teddy's words (the model's text above them can
-    say anything)."""
-    if len(proposed) == 1:
-        lines = [f"**I'd like to {escape(proposed[0].summary)}.**"]
-    else:
-        lines = ["**I'd like to:**"]
-        lines += [f"{n}. {escape(p.summary)}" for n, p in enumerate(proposed, 1)]
-    lines.append("Nothing happens until you press Confirm; only you can confirm it.")
-    if any(p.after_reading for p in proposed):
-        lines.append(
-            "⚠️ I proposed this after I read documents or search results: check it, and "
-            "don't confirm a change you did not ask for."
-        )
-    return "\n".join(lines)
-
-
-def _proposal_buttons(proposed: Sequence[Proposed]) -> list[list[Button]]:
-    """One row per proposal: Confirm and Cancel (numbered when there are several)."""
-    rows: list[list[Button]] = []
-    for n, p in enumerate(proposed, 1):
-        suffix = f" {n}" if len(proposed) > 1 else ""
-        confirm = Button(f"Confirm{suffix}", action_id("tutor.tool_ok", p.id))
-        rows.append([confirm, Button(f"Cancel{suffix}", action_id("tutor.tool_no", p.id))])
-    return rows
+    footer, rows = answer_extras(result)
+    return live.final(result.text, footer, rows)
 
 
 @router.action("tutor.tool_ok")
@@ -155,29 +120,29 @@ async def on_text(ctx: Ctx, text: str) -> Reply:
 
 @router.on_photo
 async def on_photo(ctx: Ctx, caption: str) -> Reply:
-    """A photo of notes or a problem: to a vision model as is, else its recognised text;
-    with no model, the recognised text alone."""
+    """A photo of notes or a problem: checked and shrunk here, then read (by a vision model,
+    else text recognition) and answered by the photo job, so this transaction never waits
+    on either; the answer replaces the "Reading" message."""
     llm = service.ports(ctx.services).llm
-    settings = ctx.services.settings
     if llm is not None:
         await service.check_limits(ctx.session, ctx.services, ctx.user, ctx.clock.now())
+    vision = llm is not None and ctx.services.settings.llm_vision
     photo = photos.the_photo(ctx.incoming)
-    vision = llm is not None and settings.llm_vision
-    question = await photos.prepare(settings, photo, caption, vision=vision)
-    if llm is None:
-        return Reply.text(
-            f"Text I read from your photo:\n\n{escape(question.recognised)}\n\n"
-            f"{prompts.CONNECT_MODEL}"
-        )
-    notes = []
-    if question.recognised:
-        notes.append(
-            "📷 _I read the text from your photo with text recognition; "
-            "it may have misread a word or two._"
-        )
-    if len(ctx.incoming.attachments) > 1:
-        notes.append("_I looked at the first picture only: send one per message._")
-    return await converse(ctx, question.text, photo=question, note="\n".join(notes))
+    picture = await photos.picture_of(ctx.services.settings, photo, vision=vision)
+    token = await photo_job.submit(
+        ctx.session,
+        ctx.services.jobs,
+        ctx.user,
+        ctx.room,
+        key=service.chat_key(ctx.incoming),
+        caption=caption,
+        picture=picture,
+        vision=vision,
+        several=len(ctx.incoming.attachments) > 1,
+        chat=ctx.incoming.chat,
+    )
+    doing = "Looking at" if vision else "Reading"
+    return Reply.text(f"📷 {doing} your photo…", live_id=photo_job.live_id(token))
 
 
 @router.action("tutor.retry")

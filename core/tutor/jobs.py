@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from core.jobs import JobContext, job
 from core.tutor import conversation
+from core.tutor.photo_job import answer_photo
+
+__all__ = ["answer_photo", "summarize_conversation"]
 
 
 @job("tutor.summarize")

@@ -1,6 +1,8 @@
-"""A photo sent to the tutor (lecture notes, a problem): checked and shrunk, then either
-handed to a vision model as a picture or, without one, its text recognised locally
-(core.documents.ocr) and quoted to the model as data. Nothing of the picture is stored."""
+"""A photo sent to the tutor (lecture notes, a problem): checked and shrunk by the chat
+handler, then, in the photo job (core.tutor.jobs), either handed to a vision model as a
+picture or, without one, its text recognised locally (core.documents.ocr) and quoted to the
+model as data. The picture waits for the job in its pending row only, and is removed from
+it when the answer is queued."""
 
 from __future__ import annotations
 
@@ -49,12 +51,9 @@ def the_photo(incoming: Incoming) -> Attachment:
     return incoming.attachments[0]
 
 
-async def prepare(
-    settings: Settings, photo: Attachment, caption: str, *, vision: bool
-) -> PhotoQuestion:
-    """The tutor's input for a photo: the picture itself for a `vision` model, else its
-    recognised text. `BadInput` with a clear message when it is too large, not a picture,
-    or (without vision) nothing legible is in it."""
+async def picture_of(settings: Settings, photo: Attachment, *, vision: bool) -> bytes:
+    """The photo fetched, checked and shrunk (quick: the chat handler does this). `BadInput`
+    with a clear message when it is too large, not a picture, or cannot be read here."""
     max_bytes = settings.max_upload_mb * 1_048_576
     if photo.size > max_bytes:
         raise BadInput(
@@ -66,7 +65,13 @@ async def prepare(
     data = await photo.fetch()
     if len(data) > max_bytes:
         raise BadInput(f"That photo is over the {settings.max_upload_mb} MB limit.")
-    picture = await asyncio.to_thread(shrunk_jpeg, data, photo.name)
+    return await asyncio.to_thread(shrunk_jpeg, data, photo.name)
+
+
+async def read(picture: bytes, caption: str, *, vision: bool) -> PhotoQuestion:
+    """The tutor's input for a shrunk picture: the picture itself for a `vision` model,
+    else its recognised text (slow: the photo job does this). `BadInput` when nothing
+    legible is in it."""
     question = caption.strip() or prompts.PHOTO_QUESTION
     if vision:
         url = "data:image/jpeg;base64," + base64.b64encode(picture).decode()
