@@ -9,6 +9,7 @@
     python -m bench.web_bench              # 365 days of history, 15 s of load, 16 clients
     python -m bench.web_bench --seconds 30 --clients 32
     python -m bench.web_bench --seconds 2 --page-samples 50 --rounds 10   # small
+    python -m bench.web_bench --api-workers 2   # the load spread over two API processes
 
 Runs on the embedded PostgreSQL/Redis in a temporary directory (or DATABASE_URL/REDIS_URL:
 use scratch servers). The reference is a bare SELECT 1 round trip from this process."""
@@ -105,13 +106,18 @@ async def first_byte(client: httpx.AsyncClient, path: str, count: int) -> list[f
 
 
 async def load(
-    client: httpx.AsyncClient, path: str, seconds: float, clients: int, headers: dict[str, str]
+    targets: list[httpx.AsyncClient],
+    path: str,
+    seconds: float,
+    clients: int,
+    headers: dict[str, str],
 ) -> tuple[int, list[float], int]:
+    """`clients` loops for `seconds`, client n on API process n mod len(targets)."""
     stop = time.monotonic() + seconds
     latencies: list[float] = []
     errors = 0
 
-    async def worker() -> None:
+    async def worker(client: httpx.AsyncClient) -> None:
         nonlocal errors
         while time.monotonic() < stop:
             start = time.perf_counter()
@@ -120,7 +126,7 @@ async def load(
             if response.status_code != 200:
                 errors += 1
 
-    await asyncio.gather(*(worker() for _ in range(clients)))
+    await asyncio.gather(*(worker(targets[n % len(targets)]) for n in range(clients)))
     return len(latencies), latencies, errors
 
 
@@ -134,15 +140,22 @@ async def page_ttfbs(client: httpx.AsyncClient, room_id: int, samples: int) -> N
 
 
 async def main(
-    days: int, seconds: float, clients: int, page_samples: int = 100, rounds: int = 20
+    days: int,
+    seconds: float,
+    clients: int,
+    page_samples: int = 100,
+    rounds: int = 20,
+    api_workers: int = 1,
 ) -> None:
     async with bench_core() as core:
         token, cookie, counts, user_id = await prepare(core, days)
         room_id = await study_room(core, user_id)
         print(f"seeded {days} days: {counts}")
         reference = await select_one_latencies(core, 500)
-        port = free_port()
-        process = start_api(core, core.settings.home(), port)
+        # Several API processes stand for `teddy api` behind a proxy with that many workers.
+        ports = [free_port() for _ in range(api_workers)]
+        processes = [start_api(core, core.settings.home(), p) for p in ports]
+        port = ports[0]
         limits = httpx.Limits(max_connections=clients * 2, max_keepalive_connections=clients * 2)
         try:
             async with httpx.AsyncClient(
@@ -177,19 +190,30 @@ async def main(
                 )
                 print(describe("room phase → WebSocket (after commit)", commit))
                 client.cookies.clear()
+                others = [
+                    httpx.AsyncClient(base_url=f"http://127.0.0.1:{p}", timeout=30, limits=limits)
+                    for p in ports[1:]
+                ]
+                for other in others:
+                    await wait_ready(other)
+                targets = [client, *others]
                 for path, label in (
                     ("/api/v1/me", "GET /api/v1/me"),
                     ("/api/v1/stats", "GET /api/v1/stats (week)"),
                 ):
-                    done, latencies, errors = await load(client, path, seconds, clients, bearer)
+                    done, latencies, errors = await load(targets, path, seconds, clients, bearer)
                     print(
                         describe(f"{label} under load", latencies)
                         + f"  {done / seconds:7.1f} req/s  errors={errors}"
-                        + f"  ({clients} clients, {seconds:.0f} s)"
+                        + f"  ({clients} clients, {seconds:.0f} s, {api_workers} API processes)"
                     )
+                for other in others:
+                    await other.aclose()
         finally:
-            process.terminate()
-            process.wait(timeout=20)
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.wait(timeout=20)
 
 
 if __name__ == "__main__":
@@ -199,5 +223,10 @@ if __name__ == "__main__":
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients")
     parser.add_argument("--page-samples", type=int, default=100, help="TTFB samples a page")
     parser.add_argument("--rounds", type=int, default=20, help="live room phase changes")
+    parser.add_argument("--api-workers", type=int, default=1, help="API processes sharing the load")
     args = parser.parse_args()
-    asyncio.run(main(args.days, args.seconds, args.clients, args.page_samples, args.rounds))
+    asyncio.run(
+        main(
+            args.days, args.seconds, args.clients, args.page_samples, args.rounds, args.api_workers
+        )
+    )
