@@ -64,6 +64,7 @@ def capabilities() -> tuple[Capability, ...]:
     from core.flashcards import commands as flashcards_commands
     from core.flashcards import jobs as flashcards_jobs
     from core.flashcards import models as flashcards_models
+    from core.flashcards import userdata_hooks as flashcards_userdata
     from core.identity import commands as identity_commands
     from core.identity import models as identity_models
     from core.insights import commands as insights_commands
@@ -132,6 +133,7 @@ def capabilities() -> tuple[Capability, ...]:
             flashcards_models,
             router=flashcards_commands.router,
             jobs=flashcards_jobs,
+            userdata=flashcards_userdata,
             migrations_branch="flashcards",
             exported=(
                 "flashcard_decks",

@@ -67,17 +67,23 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("user_id", "day", name=op.f("pk_daily_activity")),
     )
-    for table, owner, stamp, measure, amount, condition in SOURCES:
-        op.execute(
-            f"INSERT INTO daily_activity (user_id, day, {measure})"
-            " SELECT s.owner, (timezone(u.timezone, s.stamp))::date, sum(s.amount)"
-            f" FROM (SELECT {owner} AS owner, {stamp} AS stamp, {amount} AS amount"
-            f" FROM {table} WHERE {stamp} IS NOT NULL AND {condition}) s"
-            " JOIN users u ON u.id = s.owner"
-            " GROUP BY 1, 2"
-            " ON CONFLICT (user_id, day) DO UPDATE"
-            f" SET {measure} = daily_activity.{measure} + excluded.{measure}"
-        )
+    for statement in backfill():
+        op.execute(statement)
+
+
+def backfill() -> list[str]:
+    """One INSERT ... SELECT per source, adding to the day rows the others wrote."""
+    return [
+        f"INSERT INTO daily_activity (user_id, day, {measure})"
+        " SELECT s.owner, (timezone(u.timezone, s.stamp))::date, sum(s.amount)"
+        f" FROM (SELECT {owner} AS owner, {stamp} AS stamp, {amount} AS amount"
+        f" FROM {table} WHERE {stamp} IS NOT NULL AND {condition}) s"
+        " JOIN users u ON u.id = s.owner"
+        " GROUP BY 1, 2"
+        " ON CONFLICT (user_id, day) DO UPDATE"
+        f" SET {measure} = daily_activity.{measure} + excluded.{measure}"
+        for table, owner, stamp, measure, amount, condition in SOURCES
+    ]
 
 
 def downgrade() -> None:
