@@ -14,11 +14,23 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Float, Select, cast, func, literal, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    String,
+    bindparam,
+    cast,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.analytics.models import MEASURES, DailyActivity
 from core.analytics.report import STREAK_RULE, StatsReport, TaskStats, figures, summary_text
-from core.analytics.rollup import days_of, follow_zone
+from core.analytics.rollup import ROLLUP, follow_zone
 from core.analytics.vocabulary import BY_KEY, SERIES
 from core.errors import BadInput
 from core.flashcards.models import CardState
@@ -61,22 +73,26 @@ def _period_days(period: str, today: date, joined: date) -> list[date]:
 
 
 async def user_stats(session: AsyncSession, user: User, period: str, now: datetime) -> StatsReport:
-    """The user's statistics for `week`, `month` or `all`, days in the user's time zone."""
+    """The user's statistics for `week`, `month` or `all`, days in the user's time zone:
+    three statements (the per-day rows, the totals, the minutes per subject)."""
     zone = user_zone(user)
     today = now.astimezone(zone).date()
     joined = user.created_at.astimezone(zone).date() if user.created_at else today
     days = _period_days(period, today, joined)
     window_start = min(days[0], today - timedelta(days=STREAK_WINDOW_DAYS - 1))
-    found: dict[str, dict[date, float]] = {}
-    for day, amounts in (await days_of(session, user.id, window_start)).items():
-        for name, amount in amounts.items():
+    found: dict[str, dict[date, float]] = {key: {} for key in _DAY_KEYS}
+    targets = [found[key] for key in _DAY_KEYS]
+    connection = await session.connection()
+    last = today + timedelta(days=FORECAST_DAYS - 1)
+    rows = await connection.execute(
+        DAY_ROWS,
+        {"user_id": user.id, "since": window_start, "zone": zone.key, "today": today, "last": last},
+    )
+    for day, *amounts in rows:
+        for series, amount in zip(targets, amounts, strict=True):
             if amount:
-                found.setdefault(_ROLLUP_KEYS.get(name, f"activity:{name}"), {})[day] = amount
+                series[day] = series.get(day, 0.0) + float(amount)
     found["reviews"] = found.get("activity:cards_reviewed", {})
-    parts = [*_usage_queries(user.id, window_start), *_due_queries(user.id, zone.key, today)]
-    for key, day, amount in await session.execute(union_all(*parts)):
-        series = found.setdefault(key, {})
-        series[day] = series.get(day, 0.0) + float(amount)
     report = await _report(session, user, period, days, today, now, found)
     period_start = datetime.combine(days[0], time(), zone)
     subjects = await minutes_by_subject(session, user.id, since=period_start, until=now)
@@ -86,32 +102,57 @@ async def user_stats(session: AsyncSession, user: User, period: str, now: dateti
 
 # Rollup columns that are not things-done series, under the names `_report` reads.
 _ROLLUP_KEYS = {"study_minutes": "minutes", "cards_kept": "kept"}
+_EXTRA_KEYS = ("ai_requests", "ai_tokens", "due")
+_DAY_KEYS = (*(_ROLLUP_KEYS.get(n, f"activity:{n}") for n in MEASURES), *_EXTRA_KEYS)
 
 
-def _due_queries(user_id: int, zone: str, today: date) -> list[Select[Any]]:
-    """Cards due per day over the next week; overdue ones count for today."""
-    day = cast(func.timezone(zone, CardState.due), Date)
-    bucket = func.greatest(day, today)
-    last = today + timedelta(days=FORECAST_DAYS - 1)
-    return [
-        select(literal("due").label("key"), bucket.label("day"), cast(func.count(), Float))
-        .where(CardState.user_id == user_id, day <= last)
+def _zeros(names: tuple[str, ...]) -> list[Any]:
+    return [literal(0, BigInteger).label(n) for n in names]
+
+
+def _day_rows() -> Any:
+    """(day, *MEASURES, ai_requests, ai_tokens, due) rows, several for one day at most:
+    the rollup's days; the tutor's usage per (UTC) day; the cards due in each of the next
+    7 days (overdue ones count for today). Each read by the user's primary key or index.
+    Built once, with bound parameters: user_id, since, zone, today, last."""
+    user_id, since = bindparam("user_id", type_=BigInteger), bindparam("since", type_=Date)
+    today, last = bindparam("today", type_=Date), bindparam("last", type_=Date)
+    rollup = select(
+        DailyActivity.day, *(ROLLUP.c[n] for n in MEASURES), *_zeros(_EXTRA_KEYS)
+    ).where(DailyActivity.user_id == user_id, DailyActivity.day >= since)
+    usage = select(
+        TutorUsage.day,
+        *_zeros(MEASURES),
+        TutorUsage.requests,
+        TutorUsage.tokens_in + TutorUsage.tokens_out,
+        literal(0, BigInteger),
+    ).where(TutorUsage.user_id == user_id, TutorUsage.day >= since)
+    due_day = cast(func.timezone(bindparam("zone", type_=String), CardState.due), Date)
+    bucket = func.greatest(due_day, today)
+    due = (
+        select(bucket, *_zeros(MEASURES), *_zeros(_EXTRA_KEYS[:2]), func.count())
+        .where(CardState.user_id == user_id, due_day <= last)
         .group_by(bucket)
-    ]
+    )
+    return union_all(rollup, usage, due)
 
 
-def _usage_queries(user_id: int, since: date) -> list[Select[Any]]:
-    """AI usage: tokens and requests per (UTC) day."""
-    amounts = {
-        "ai_tokens": func.sum(TutorUsage.tokens_in + TutorUsage.tokens_out),
-        "ai_requests": func.sum(TutorUsage.requests),
-    }
-    return [
-        select(literal(key).label("key"), TutorUsage.day.label("day"), cast(amount, Float))
-        .where(TutorUsage.user_id == user_id, TutorUsage.day >= since)
-        .group_by(TutorUsage.day)
-        for key, amount in amounts.items()
-    ]
+def _totals_query() -> Any:
+    """The user's own tasks now (all, done, open past their due time) and linked accounts.
+    Bound parameters: user_id, now."""
+    user_id = bindparam("user_id", type_=BigInteger)
+    now = bindparam("now", type_=DateTime(timezone=True))
+    linked = select(func.count()).where(Identity.user_id == user_id).scalar_subquery()
+    return select(
+        func.count(),
+        func.count().filter(Task.completed_at.is_not(None)),
+        func.count().filter(Task.completed_at.is_(None), Task.due_at < now),
+        linked,
+    ).where(Task.user_id == user_id)
+
+
+DAY_ROWS = _day_rows()
+TOTALS = _totals_query()
 
 
 async def _report(
@@ -142,25 +183,16 @@ async def _report(
     ai_requests, ai_tokens = found.get("ai_requests", {}), found.get("ai_tokens", {})
     report.ai_requests = [int(ai_requests.get(d, 0)) for d in days]
     report.ai_tokens = [int(ai_tokens.get(d, 0)) for d in days]
-    report.tasks = await _task_stats(session, user.id, now)
+    report.tasks, report.linked_accounts = await _totals(session, user.id, now)
     study_days = {d for d, n in minutes.items() if n > 0} | {d for d, n in reviews.items() if n}
     report.streak = _streak(study_days, today)
-    report.linked_accounts = int(
-        await session.scalar(select(func.count()).where(Identity.user_id == user.id)) or 0
-    )
     return report
 
 
-async def _task_stats(session: AsyncSession, user_id: int, now: datetime) -> TaskStats:
-    """The user's own tasks now: all, done, open past their due time."""
-    done = Task.completed_at.is_not(None)
-    overdue = func.count().filter(Task.completed_at.is_(None), Task.due_at < now)
-    row = (
-        await session.execute(
-            select(func.count(), func.count().filter(done), overdue).where(Task.user_id == user_id)
-        )
-    ).one()
-    return TaskStats(int(row[0]), int(row[1]), int(row[2]))
+async def _totals(session: AsyncSession, user_id: int, now: datetime) -> tuple[TaskStats, int]:
+    connection = await session.connection()
+    row = (await connection.execute(TOTALS, {"user_id": user_id, "now": now})).one()
+    return TaskStats(int(row[0]), int(row[1]), int(row[2])), int(row[3])
 
 
 def _streak(study_days: set[date], today: date) -> int:
