@@ -6,10 +6,7 @@ with it (as /stats showed it before the rollup)."""
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from sqlalchemy import select, text
@@ -29,17 +26,10 @@ from core.tutor.grounded import save_draft
 from teddy.runtime import Core
 from tests.conftest import ChatDriver
 from tests.integration.test_rooms_study_sessions import setup_voice
+from tests.integration.test_undo import button
+from tests.support.migrations import migration
 
-ROOT = Path(__file__).resolve().parents[2]
 Days = dict[date, dict[str, int]]
-
-
-def button(replies: list[Reply], prefix: str) -> str:
-    for reply in reversed(replies):
-        for b in reply.buttons:
-            if b.label.startswith(prefix):
-                return b.action
-    raise AssertionError(f"no {prefix!r} button in {[b.label for r in replies for b in r.buttons]}")
 
 
 def nonzero(days: Days) -> Days:
@@ -254,15 +244,6 @@ async def test_linking_two_accounts_recounts_the_survivor_in_its_zone(
         assert set(await session.scalars(select(DailyActivity.user_id))) == {survivor.id}
 
 
-def migration() -> ModuleType:
-    path = ROOT / "migrations" / "versions" / "0100_daily_activity.py"
-    spec = importlib.util.spec_from_file_location("daily_activity_migration", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 async def test_the_migrations_backfill_writes_what_a_rebuild_writes(
     core: Core, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
@@ -281,7 +262,7 @@ async def test_the_migrations_backfill_writes_what_a_rebuild_writes(
     before: dict[int, Any] = {uid: await checked(core, uid) for uid in ids}
     async with core.db.transaction() as session:
         await session.execute(text("DELETE FROM daily_activity"))
-        for statement in migration().backfill():
+        for statement in migration("0100_daily_activity").backfill():
             await session.execute(text(statement))
     after = {uid: await checked(core, uid) for uid in ids}
     assert after == before and all(before.values())

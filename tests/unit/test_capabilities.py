@@ -1,7 +1,6 @@
 """The capability registry (core.app.capabilities) is the one list the router, the jobs,
 the data export and the stats read: every package, table and job is declared in it."""
 
-import importlib.util
 import re
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from core.analytics.vocabulary import BY_KEY
 from core.app import activity_sources, build_router, capabilities, exported_tables, private_tables
 from core.db import Base
 from core.jobs import JOBS
+from tests.support.migrations import migration
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,17 +73,13 @@ def test_every_activity_source_counts_an_existing_column_into_the_rollup() -> No
 def test_the_rollup_migration_backfills_what_the_capabilities_declare() -> None:
     """The migration writes the sources out (it must keep meaning the same thing); a source
     declared later needs a migration of its own that adds its past rows."""
-    path = ROOT / "migrations" / "versions" / "0100_daily_activity.py"
-    spec = importlib.util.spec_from_file_location("daily_activity_migration", path)
-    assert spec is not None and spec.loader is not None
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
+    found = migration("0100_daily_activity")
     declared = {
         (s.table, s.owner, s.timestamp, s.series, s.amount or "1", s.where or "true")
         for s in activity_sources()
     }
-    assert set(migration.SOURCES) == declared
-    assert tuple(migration.MEASURES) == MEASURES
+    assert set(found.SOURCES) == declared
+    assert tuple(found.MEASURES) == MEASURES
 
 
 def test_every_migrations_branch_is_a_branch_label() -> None:
