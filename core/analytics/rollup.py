@@ -9,7 +9,8 @@ figures did before the rollup (one INSERT ... SELECT over their rows).
 The write side is explicit: each capability calls `record` where its rows come, go or
 change (a task done, a review undone), with the amounts its `ActivitySource`
 declarations say; paths that remove many rows at once (a deck deleted with its reviews)
-call `rebuild`. This module imports no capability, so every one may import it."""
+call `rebuild`. This module imports no capability but identity's `User` (and reads the
+declarations from `core.app` only inside `rebuild`), so every capability may import it."""
 
 from __future__ import annotations
 
