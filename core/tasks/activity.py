@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.analytics.rollup import record
@@ -32,8 +32,8 @@ async def count_done(session: AsyncSession, task: Task, before: datetime | None)
         await record(session, task.user_id, task.completed_at, tasks_done=1)
 
 
-async def uncount_reminders(session: AsyncSession, *where: object) -> None:
+async def uncount_reminders(session: AsyncSession, *where: ColumnElement[bool]) -> None:
     """Reminders about to be deleted (or to go with their task) leave the stats."""
-    rows = await session.execute(select(Reminder.user_id, Reminder.created_at).where(*where))  # type: ignore[arg-type]
+    rows = await session.execute(select(Reminder.user_id, Reminder.created_at).where(*where))
     for user_id, created_at in rows:
         await record(session, user_id, created_at, reminders_set=-1)
