@@ -270,6 +270,7 @@ async def save_settings(
     request: Request, who: SignedIn, user: CurrentUser, session: Tx
 ) -> Response:
     form = await check_csrf(request, who.csrf_token)
+    zone_before = user.timezone
     try:
         identity.update_settings(
             user,
@@ -280,6 +281,7 @@ async def save_settings(
         )
     except TeddyError as err:
         return await render_settings(request, session, who, 400, error=err.plain)
+    await analytics.follow_zone(session, user, zone_before)
     return see_other("/settings?saved=1")
 
 

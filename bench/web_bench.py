@@ -10,6 +10,7 @@
     python -m bench.web_bench --seconds 30 --clients 32
     python -m bench.web_bench --seconds 2 --page-samples 50 --rounds 10   # small
     python -m bench.web_bench --baseline /tmp/base   # pages against another checkout
+    python -m bench.web_bench --api-workers 2   # the load spread over two API processes
 
 `--baseline DIR` also serves the app from the source tree DIR (e.g. `git archive <commit>`
 unpacked there) on the same database, and takes each page's samples from the two servers
@@ -115,13 +116,18 @@ async def first_byte(client: httpx.AsyncClient, path: str, count: int) -> list[f
 
 
 async def load(
-    client: httpx.AsyncClient, path: str, seconds: float, clients: int, headers: dict[str, str]
+    targets: list[httpx.AsyncClient],
+    path: str,
+    seconds: float,
+    clients: int,
+    headers: dict[str, str],
 ) -> tuple[int, list[float], int]:
+    """`clients` loops for `seconds`, client n on API process n mod len(targets)."""
     stop = time.monotonic() + seconds
     latencies: list[float] = []
     errors = 0
 
-    async def worker() -> None:
+    async def worker(client: httpx.AsyncClient) -> None:
         nonlocal errors
         while time.monotonic() < stop:
             start = time.perf_counter()
@@ -130,7 +136,7 @@ async def load(
             if response.status_code != 200:
                 errors += 1
 
-    await asyncio.gather(*(worker() for _ in range(clients)))
+    await asyncio.gather(*(worker(targets[n % len(targets)]) for n in range(clients)))
     return len(latencies), latencies, errors
 
 
@@ -160,14 +166,17 @@ async def main(
     page_samples: int = 100,
     rounds: int = 20,
     baseline: Path | None = None,
+    api_workers: int = 1,
 ) -> None:
     async with bench_core() as core:
         token, cookie, counts, user_id = await prepare(core, days)
         room_id = await study_room(core, user_id)
         print(f"seeded {days} days: {counts}")
         reference = await select_one_latencies(core, 500)
-        port, base_port = free_port(), free_port()
-        processes = [start_api(core, core.settings.home(), port)]
+        # Several API processes stand for `teddy api` behind a proxy with that many workers.
+        ports, base_port = [free_port() for _ in range(api_workers)], free_port()
+        processes = [start_api(core, core.settings.home(), p) for p in ports]
+        port = ports[0]
         if baseline is not None:
             home = core.settings.home() / "baseline"
             processes.append(start_api(core, home, base_port, baseline))
@@ -213,19 +222,29 @@ async def main(
                 )
                 print(describe("room phase → WebSocket (after commit)", commit))
                 client.cookies.clear()
+                others = [
+                    httpx.AsyncClient(base_url=f"http://127.0.0.1:{p}", timeout=30, limits=limits)
+                    for p in ports[1:]
+                ]
+                for other in others:
+                    await wait_ready(other)
+                targets = [client, *others]
                 for path, label in (
                     ("/api/v1/me", "GET /api/v1/me"),
                     ("/api/v1/stats", "GET /api/v1/stats (week)"),
                 ):
-                    done, latencies, errors = await load(client, path, seconds, clients, bearer)
+                    done, latencies, errors = await load(targets, path, seconds, clients, bearer)
                     print(
                         describe(f"{label} under load", latencies)
                         + f"  {done / seconds:7.1f} req/s  errors={errors}"
-                        + f"  ({clients} clients, {seconds:.0f} s)"
+                        + f"  ({clients} clients, {seconds:.0f} s, {api_workers} API processes)"
                     )
+                for other in others:
+                    await other.aclose()
         finally:
             for process in processes:
                 process.terminate()
+            for process in processes:
                 process.wait(timeout=20)
 
 
@@ -239,6 +258,7 @@ if __name__ == "__main__":
     parser.add_argument(
         "--baseline", type=Path, help="a source tree to serve too, for page before/after"
     )
+    parser.add_argument("--api-workers", type=int, default=1, help="API processes sharing the load")
     args = parser.parse_args()
     asyncio.run(
         main(
@@ -248,5 +268,6 @@ if __name__ == "__main__":
             args.page_samples,
             args.rounds,
             args.baseline.resolve() if args.baseline else None,
+            args.api_workers,
         )
     )

@@ -1,5 +1,6 @@
 """A believable study history for one user, written straight into the capability tables:
-tasks added and done, focus minutes, and flashcard reviews, one day at a time. Used by the
+tasks added and done, focus minutes, and flashcard reviews, one day at a time (then the
+stats rollup recomputed from them). Used by the
 web benchmark (a year of history) and the browser test (a month, for the screenshot)."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.analytics import rollup
 from core.flashcards import service as flashcards
 from core.flashcards.notes import NoteDraft
 from core.identity.models import User
@@ -79,4 +81,6 @@ async def seed_history(
         ),
         {"o": f"u{user.id}", "n": number},
     )
+    # Written around the services, so the stats rollup is recomputed from these rows.
+    await rollup.rebuild(session, user.id)
     return {"tasks": len(tasks), "study_sessions": len(minutes), "reviews": len(reviews)}

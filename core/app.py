@@ -56,6 +56,7 @@ def capabilities() -> tuple[Capability, ...]:
     from core.accounts import models as accounts_models
     from core.analytics import commands as analytics_commands
     from core.analytics import models as analytics_models
+    from core.analytics import userdata_hooks as analytics_userdata
     from core.documents import commands as documents_commands
     from core.documents import jobs as documents_jobs
     from core.documents import models as documents_models
@@ -63,6 +64,7 @@ def capabilities() -> tuple[Capability, ...]:
     from core.flashcards import commands as flashcards_commands
     from core.flashcards import jobs as flashcards_jobs
     from core.flashcards import models as flashcards_models
+    from core.flashcards import userdata_hooks as flashcards_userdata
     from core.identity import commands as identity_commands
     from core.identity import models as identity_models
     from core.insights import commands as insights_commands
@@ -99,6 +101,9 @@ def capabilities() -> tuple[Capability, ...]:
             userdata=rooms_userdata,
             migrations_branch="rooms",
             exported=("study_sessions", "focus_sessions", "focus_participants"),
+            activity=(
+                ActivitySource("study_sessions", "started_at", "study_minutes", amount="minutes"),
+            ),
             # Only a hash of each one-time code, for 15 minutes: nothing to give back.
             private=("room_link_codes",),
         ),
@@ -128,6 +133,7 @@ def capabilities() -> tuple[Capability, ...]:
             flashcards_models,
             router=flashcards_commands.router,
             jobs=flashcards_jobs,
+            userdata=flashcards_userdata,
             migrations_branch="flashcards",
             exported=(
                 "flashcard_decks",
@@ -141,7 +147,10 @@ def capabilities() -> tuple[Capability, ...]:
             ),
             activity=(
                 ActivitySource("flashcard_reviews", "reviewed_at", "cards_reviewed"),
-                ActivitySource("flashcard_decks", "created_at", "decks_made"),
+                ActivitySource(
+                    "flashcard_reviews", "reviewed_at", "cards_kept", where="rating > 1"
+                ),
+                ActivitySource("flashcard_decks", "created_at", "decks_made", owner="owner_id"),
             ),
         ),
         Capability(
@@ -152,7 +161,9 @@ def capabilities() -> tuple[Capability, ...]:
             userdata=documents_userdata,
             migrations_branch="documents",
             exported=("documents", "document_files", "document_chunks"),
-            activity=(ActivitySource("documents", "created_at", "documents_added"),),
+            activity=(
+                ActivitySource("documents", "created_at", "documents_added", owner="owner_user_id"),
+            ),
         ),
         Capability(
             "tutor",
@@ -182,7 +193,15 @@ def capabilities() -> tuple[Capability, ...]:
             exported=("api_tokens",),
             private=("web_sessions", "link_codes"),
         ),
-        Capability("analytics", analytics_models, router=analytics_commands.router),
+        Capability(
+            "analytics",
+            analytics_models,
+            router=analytics_commands.router,
+            userdata=analytics_userdata,
+            migrations_branch="analytics",
+            # Derived from the tables above, exported too: the days as /stats showed them.
+            exported=("daily_activity",),
+        ),
         Capability(
             "insights",
             insights_models,

@@ -16,13 +16,20 @@ from core.jobs import JOBS, PERIODIC
 
 @dataclass(frozen=True)
 class ActivitySource:
-    """One thing a student does, counted per local day in /stats and on the dashboard:
-    rows of `table` stamped by `timestamp`, under the words of `series` (see
-    `core.analytics.vocabulary.SERIES`)."""
+    """One thing a student does, counted per local day in /stats and on the dashboard: the
+    rows of `table` whose `owner` is the user, stamped by `timestamp`, add up under the
+    rollup column `series` (`core.analytics.models.MEASURES`; the things-done ones have
+    their words in `core.analytics.vocabulary.SERIES`): one each, or the SQL `amount`,
+    only rows matching the SQL `where`. The capability's service adds the same amounts
+    as the rows come and go (`core.analytics.rollup.record`); `rollup.rebuild` recomputes
+    them from these declarations."""
 
     table: str
     timestamp: str
     series: str
+    owner: str = "user_id"
+    amount: str | None = None
+    where: str | None = None
 
 
 @dataclass(frozen=True)

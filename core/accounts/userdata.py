@@ -52,6 +52,7 @@ MergeHook = Callable[[AsyncSession, int, int], Awaitable[None]]
 DELETE_HOOKS: dict[str, UserHook] = {}
 EXPORT_HOOKS: dict[str, ExportHook] = {}
 MERGE_HOOKS: dict[str, MergeHook] = {}
+MERGED_HOOKS: dict[str, UserHook] = {}
 
 
 def register_user_data_hooks(
@@ -60,17 +61,21 @@ def register_user_data_hooks(
     export: ExportHook | None = None,
     delete: UserHook | None = None,
     merge: MergeHook | None = None,
+    merged: UserHook | None = None,
 ) -> None:
     """For what the schema alone does not say. `export(session, user_id)` returns extra JSON
     for the export under `name` (files on disk); `delete(session, user_id)` removes such data
     before the rows go; `merge(session, source_id, target_id)` runs before the rows move, for
-    values that embed a user id (a scope string "u:<id>", a per-owner counter)."""
+    values that embed a user id (a scope string "u:<id>", a per-owner counter);
+    `merged(session, target_id)` runs once they have moved (data derived from them)."""
     if export is not None:
         EXPORT_HOOKS[name] = export
     if delete is not None:
         DELETE_HOOKS[name] = delete
     if merge is not None:
         MERGE_HOOKS[name] = merge
+    if merged is not None:
+        MERGED_HOOKS[name] = merged
 
 
 def users_table() -> Table:
@@ -343,4 +348,6 @@ async def merge_users(session: AsyncSession, *, source_id: int, target_id: int) 
                 display_name=source.display_name,
             )
         )
+    for merged in MERGED_HOOKS.values():
+        await merged(session, target_id)
     session.expunge_all()

@@ -1,14 +1,13 @@
 """The stats service: one user's figures over a period, days in the user's time zone.
-It reads other capabilities' tables through what each declares it counts (`activity` in
-`core.app.capabilities()`); a capability that is not installed is skipped:
 
-- activity: things done per local day, each under its own words ("tasks added");
-- study minutes: study sessions (focus alone or in a group, study voice, /log) per day,
-  and per subject over the period;
-- reviews: review logs per day, and retention (share not rated "again" = 1);
-- due forecast: flashcard states due in each of the next 7 days;
-- AI usage: tutor questions and tokens per day;
-- the streak: days in a row with study (reviews or study minutes)."""
+- activity (things done per local day, each under its own words), study minutes, reviews
+  and retention (share not rated "again" = 1), and the streak (days in a row with
+  reviews or study minutes) come from the daily activity rollup (`core.analytics.rollup`):
+  one primary-key range read for up to three years;
+- AI usage: the tutor's own per-(UTC-)day usage rows;
+- the due forecast (flashcard schedules due in each of the next 7 days) and the task
+  totals are state, not history: read from their tables, by the user's indexes;
+- study minutes per subject over the period: the study log (`core.rooms.studylog`)."""
 
 from __future__ import annotations
 
@@ -16,12 +15,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    Column,
-    ColumnElement,
+    BigInteger,
     Date,
-    Float,
-    Select,
-    Table,
+    DateTime,
+    String,
+    bindparam,
     cast,
     func,
     literal,
@@ -30,21 +28,24 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.accounts.userdata import user_columns
+from core.analytics.models import MEASURES, DailyActivity
 from core.analytics.report import STREAK_RULE, StatsReport, TaskStats, figures, summary_text
+from core.analytics.rollup import ROLLUP, follow_zone
 from core.analytics.vocabulary import BY_KEY, SERIES
-from core.app import activity_sources, load_models
-from core.db import Base
 from core.errors import BadInput
+from core.flashcards.models import CardState
 from core.identity.models import Identity, User
 from core.identity.service import user_zone
 from core.rooms.studylog import minutes_by_subject
+from core.tasks.models import Task
+from core.tutor.models import TutorUsage
 
 __all__ = [
     "STREAK_RULE",
     "StatsReport",
     "TaskStats",
     "figures",
+    "follow_zone",
     "parse_period",
     "summary_text",
     "user_stats",
@@ -54,12 +55,6 @@ PERIODS = {"week": 7, "month": 30}
 ALL_CAP_DAYS = 3 * 366
 STREAK_WINDOW_DAYS = 366
 FORECAST_DAYS = 7
-DONE_COLUMNS = ("completed_at", "done_at")
-DUE_COLUMNS = ("due_at", "due")
-STUDY_TABLE = "study_sessions"
-REVIEW_TABLE = "flashcard_reviews"
-DUE_TABLE = "flashcard_states"
-USAGE_TABLE = "tutor_usage"
 
 
 def parse_period(text: str) -> str:
@@ -77,35 +72,27 @@ def _period_days(period: str, today: date, joined: date) -> list[date]:
     return [today - timedelta(days=n) for n in range(length - 1, -1, -1)]
 
 
-def _local_day(column: Column[Any], zone: str) -> ColumnElement[Any]:
-    return cast(func.timezone(zone, column), Date)
-
-
-def _owner_clause(table: Table, user_id: int) -> ColumnElement[bool] | None:
-    columns = user_columns(table, include_set_null=False) or user_columns(table)
-    return None if not columns else columns[0] == user_id
-
-
-def _table(name: str) -> Table | None:
-    return Base.metadata.tables.get(name)
-
-
 async def user_stats(session: AsyncSession, user: User, period: str, now: datetime) -> StatsReport:
-    """The user's statistics for `week`, `month` or `all`, days in the user's time zone.
-    Every per-day series comes from one UNION ALL query."""
-    load_models()
+    """The user's statistics for `week`, `month` or `all`, days in the user's time zone:
+    three statements (the per-day rows, the totals, the minutes per subject)."""
     zone = user_zone(user)
     today = now.astimezone(zone).date()
     joined = user.created_at.astimezone(zone).date() if user.created_at else today
     days = _period_days(period, today, joined)
     window_start = min(days[0], today - timedelta(days=STREAK_WINDOW_DAYS - 1))
-    since = datetime.combine(window_start, time(), zone)
-    parts = _series_queries(user.id, zone.key, since, today)
-    found: dict[str, dict[date, float]] = {}
-    if parts:
-        for key, day, amount in await session.execute(union_all(*parts)):
-            series = found.setdefault(key, {})
-            series[day] = series.get(day, 0.0) + float(amount)
+    found: dict[str, dict[date, float]] = {key: {} for key in _DAY_KEYS}
+    targets = [found[key] for key in _DAY_KEYS]
+    connection = await session.connection()
+    last = today + timedelta(days=FORECAST_DAYS - 1)
+    rows = await connection.execute(
+        DAY_ROWS,
+        {"user_id": user.id, "since": window_start, "zone": zone.key, "today": today, "last": last},
+    )
+    for day, *amounts in rows:
+        for series, amount in zip(targets, amounts, strict=True):
+            if amount:
+                series[day] = series.get(day, 0.0) + float(amount)
+    found["reviews"] = found.get("activity:cards_reviewed", {})
     report = await _report(session, user, period, days, today, now, found)
     period_start = datetime.combine(days[0], time(), zone)
     subjects = await minutes_by_subject(session, user.id, since=period_start, until=now)
@@ -113,70 +100,59 @@ async def user_stats(session: AsyncSession, user: User, period: str, now: dateti
     return report
 
 
-def _series_queries(user_id: int, zone: str, since: datetime, today: date) -> list[Select[Any]]:
-    queries: list[Select[Any]] = []
-
-    def per_day(
-        key: str, table: Table, stamp: Column[Any], amount: ColumnElement[Any], *where: Any
-    ) -> None:
-        owner = _owner_clause(table, user_id)
-        if owner is None:
-            return
-        day = _local_day(stamp, zone)
-        queries.append(
-            select(literal(key).label("key"), day.label("day"), cast(amount, Float).label("n"))
-            .select_from(table)
-            .where(owner, stamp >= since, *where)
-            .group_by(day)
-        )
-
-    for source in activity_sources():
-        table = _table(source.table)
-        if table is not None and source.timestamp in table.c:
-            per_day(f"activity:{source.series}", table, table.c[source.timestamp], func.count())
-    if (study := _table(STUDY_TABLE)) is not None:
-        per_day("minutes", study, study.c.started_at, func.coalesce(func.sum(study.c.minutes), 0))
-    if (reviews := _table(REVIEW_TABLE)) is not None:
-        per_day("reviews", reviews, reviews.c.reviewed_at, func.count())
-        per_day("kept", reviews, reviews.c.reviewed_at, func.count(), reviews.c.rating > 1)
-    if (usage := _table(USAGE_TABLE)) is not None:
-        queries.extend(_usage_queries(usage, user_id, since.date()))
-    if (states := _table(DUE_TABLE)) is not None:
-        queries.extend(_due_queries(states, user_id, zone, today))
-    return queries
+# Rollup columns that are not things-done series, under the names `_report` reads.
+_ROLLUP_KEYS = {"study_minutes": "minutes", "cards_kept": "kept"}
+_EXTRA_KEYS = ("ai_requests", "ai_tokens", "due")
+_DAY_KEYS = (*(_ROLLUP_KEYS.get(n, f"activity:{n}") for n in MEASURES), *_EXTRA_KEYS)
 
 
-def _due_queries(table: Table, user_id: int, zone: str, today: date) -> list[Select[Any]]:
-    """Cards due per day over the next week; overdue ones count for today."""
-    owner = _owner_clause(table, user_id)
-    if owner is None:
-        return []
-    day = _local_day(table.c.due, zone)
-    bucket = func.greatest(day, today)
-    last = today + timedelta(days=FORECAST_DAYS - 1)
-    return [
-        select(literal("due").label("key"), bucket.label("day"), cast(func.count(), Float))
-        .select_from(table)
-        .where(owner, day <= last)
+def _zeros(names: tuple[str, ...]) -> list[Any]:
+    return [literal(0, BigInteger).label(n) for n in names]
+
+
+def _day_rows() -> Any:
+    """(day, *MEASURES, ai_requests, ai_tokens, due) rows, several for one day at most:
+    the rollup's days; the tutor's usage per (UTC) day; the cards due in each of the next
+    7 days (overdue ones count for today). Each read by the user's primary key or index.
+    Built once, with bound parameters: user_id, since, zone, today, last."""
+    user_id, since = bindparam("user_id", type_=BigInteger), bindparam("since", type_=Date)
+    today, last = bindparam("today", type_=Date), bindparam("last", type_=Date)
+    rollup = select(
+        DailyActivity.day, *(ROLLUP.c[n] for n in MEASURES), *_zeros(_EXTRA_KEYS)
+    ).where(DailyActivity.user_id == user_id, DailyActivity.day >= since)
+    usage = select(
+        TutorUsage.day,
+        *_zeros(MEASURES),
+        TutorUsage.requests,
+        TutorUsage.tokens_in + TutorUsage.tokens_out,
+        literal(0, BigInteger),
+    ).where(TutorUsage.user_id == user_id, TutorUsage.day >= since)
+    due_day = cast(func.timezone(bindparam("zone", type_=String), CardState.due), Date)
+    bucket = func.greatest(due_day, today)
+    due = (
+        select(bucket, *_zeros(MEASURES), *_zeros(_EXTRA_KEYS[:2]), func.count())
+        .where(CardState.user_id == user_id, due_day <= last)
         .group_by(bucket)
-    ]
+    )
+    return union_all(rollup, usage, due)
 
 
-def _usage_queries(table: Table, user_id: int, since: date) -> list[Select[Any]]:
-    """AI usage: tokens and requests per (UTC) day."""
-    owner = _owner_clause(table, user_id)
-    if owner is None:
-        return []
-    amounts = {"ai_tokens": func.sum(table.c.tokens_in + table.c.tokens_out)}
-    if "requests" in table.c:
-        amounts["ai_requests"] = func.sum(table.c.requests)
-    return [
-        select(literal(key).label("key"), table.c.day.label("day"), cast(amount, Float).label("n"))
-        .select_from(table)
-        .where(owner, table.c.day >= since)
-        .group_by(table.c.day)
-        for key, amount in amounts.items()
-    ]
+def _totals_query() -> Any:
+    """The user's own tasks now (all, done, open past their due time) and linked accounts.
+    Bound parameters: user_id, now."""
+    user_id = bindparam("user_id", type_=BigInteger)
+    now = bindparam("now", type_=DateTime(timezone=True))
+    linked = select(func.count()).where(Identity.user_id == user_id).scalar_subquery()
+    return select(
+        func.count(),
+        func.count().filter(Task.completed_at.is_not(None)),
+        func.count().filter(Task.completed_at.is_(None), Task.due_at < now),
+        linked,
+    ).where(Task.user_id == user_id)
+
+
+DAY_ROWS = _day_rows()
+TOTALS = _totals_query()
 
 
 async def _report(
@@ -207,31 +183,16 @@ async def _report(
     ai_requests, ai_tokens = found.get("ai_requests", {}), found.get("ai_tokens", {})
     report.ai_requests = [int(ai_requests.get(d, 0)) for d in days]
     report.ai_tokens = [int(ai_tokens.get(d, 0)) for d in days]
-    report.tasks = await _task_stats(session, user.id, now)
+    report.tasks, report.linked_accounts = await _totals(session, user.id, now)
     study_days = {d for d, n in minutes.items() if n > 0} | {d for d, n in reviews.items() if n}
     report.streak = _streak(study_days, today)
-    report.linked_accounts = int(
-        await session.scalar(select(func.count()).where(Identity.user_id == user.id)) or 0
-    )
     return report
 
 
-async def _task_stats(session: AsyncSession, user_id: int, now: datetime) -> TaskStats | None:
-    table = _table("tasks")
-    if table is None:
-        return None
-    owner = _owner_clause(table, user_id)
-    done = next((table.c[n] for n in DONE_COLUMNS if n in table.c), None)
-    due = next((table.c[n] for n in DUE_COLUMNS if n in table.c), None)
-    if owner is None or done is None:
-        return None
-    overdue = func.count().filter(done.is_(None), due < now) if due is not None else func.count()
-    row = (
-        await session.execute(
-            select(func.count(), func.count().filter(done.is_not(None)), overdue).where(owner)
-        )
-    ).one()
-    return TaskStats(int(row[0]), int(row[1]), int(row[2]) if due is not None else 0)
+async def _totals(session: AsyncSession, user_id: int, now: datetime) -> tuple[TaskStats, int]:
+    connection = await session.connection()
+    row = (await connection.execute(TOTALS, {"user_id": user_id, "now": now})).one()
+    return TaskStats(int(row[0]), int(row[1]), int(row[2])), int(row[3])
 
 
 def _streak(study_days: set[date], today: date) -> int:

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.analytics.rollup import record
 from core.documents.chunking import ChunkDraft
 from core.documents.extraction import ExtractionError, sniff
 from core.documents.models import (
@@ -77,6 +78,8 @@ async def receive_file(
     )
     session.add(document)
     await session.flush()
+    if room is None:  # stamped by the database's now()
+        await record(session, user.id, None, documents_added=1)
     session.add(DocumentFile(document_id=document.id, data=data))
     return document, True
 
@@ -181,6 +184,8 @@ async def delete_own_document(session: AsyncSession, user: User, document_id: in
 
 async def _delete(session: AsyncSession, document: Document) -> str:
     title = document.title
+    if document.owner_user_id is not None:
+        await record(session, document.owner_user_id, document.created_at, documents_added=-1)
     await _lock_document(session, document.id)
     await remove_chunks(session, document)
     await session.delete(document)

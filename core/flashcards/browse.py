@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import BadInput, NotFound
 from core.flashcards import service
-from core.flashcards.models import CardState, Deck, FlashCard, Note
+from core.flashcards.activity import recount, reviewers
+from core.flashcards.models import CardState, Deck, FlashCard, Note, ReviewLog
 from core.flashcards.notes import make_note
 from core.identity.models import Membership, User
 
@@ -174,11 +175,16 @@ async def edit_note(
     wanted = set(draft.ordinals())
     have = set(await session.scalars(select(FlashCard.ordinal).where(FlashCard.note_id == note.id)))
     if have - wanted:
+        gone = select(FlashCard.id).where(
+            FlashCard.note_id == note.id, FlashCard.ordinal.in_(have - wanted)
+        )
+        affected = await reviewers(session, ReviewLog.card_id.in_(gone))
         await session.execute(
             delete(FlashCard).where(
                 FlashCard.note_id == note.id, FlashCard.ordinal.in_(have - wanted)
             )
         )
+        await recount(session, affected)
     note.kind, note.front, note.back, note.content_hash = (
         draft.kind,
         draft.front,
@@ -209,7 +215,10 @@ async def delete_note(session: AsyncSession, user: User, number: int) -> CardEnt
     found = await entry(session, user, number)
     note, deck = await get_note(session, user, number)
     service.require_owner(user, deck)
+    cards = select(FlashCard.id).where(FlashCard.note_id == note.id)
+    affected = await reviewers(session, ReviewLog.card_id.in_(cards))
     await session.execute(delete(Note).where(Note.id == note.id))
+    await recount(session, affected)
     session.expunge(note)
     return found
 

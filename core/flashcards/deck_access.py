@@ -12,6 +12,7 @@ from sqlalchemy import Select, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.analytics.rollup import record
 from core.chat.markup import escape
 from core.errors import Forbidden, NotFound
 from core.flashcards.models import CardState, Deck, FlashCard
@@ -93,6 +94,7 @@ async def use_deck(session: AsyncSession, user: User, name: str) -> tuple[Deck, 
         deck, created = Deck(owner_id=user.id, name=clean, name_key=name_key(clean)), True
         session.add(deck)
         await session.flush()
+        await record(session, user.id, None, decks_made=1)  # stamped by the database's now()
     prefs = await get_prefs(session, user)
     prefs.current_deck_id = deck.id
     return deck, created

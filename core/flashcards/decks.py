@@ -13,6 +13,7 @@ from core.chat.markup import escape, shorten
 from core.db import rows_affected
 from core.errors import BadInput, NotFound
 from core.flashcards import service
+from core.flashcards.activity import recount, reviewers
 from core.flashcards.models import (
     CardState,
     Deck,
@@ -94,7 +95,9 @@ async def delete_deck(session: AsyncSession, user: User, deck_id: int) -> Delete
     deck = await own_deck_by_id(session, user, deck_id)
     cards = await card_count(session, deck)
     name = deck.name
+    affected = await reviewers(session, ReviewLog.deck_id == deck.id)
     await session.execute(delete(Deck).where(Deck.id == deck.id))
+    await recount(session, affected | {deck.owner_id})
     session.expunge(deck)
     return Deleted(name, cards)
 
@@ -118,6 +121,7 @@ async def merge_decks(
     if source.id == target.id:
         raise BadInput("That is the same deck twice: /deck merge <from> <into>.")
     existing = select(Note.content_hash).where(Note.deck_id == target.id)
+    affected = await reviewers(session, ReviewLog.deck_id == source.id)
     duplicates = await session.execute(
         delete(Note).where(Note.deck_id == source.id, Note.content_hash.in_(existing))
     )
@@ -144,6 +148,7 @@ async def merge_decks(
             await service.ensure_states(session, member_id, target.id, now)
     source_name = source.name
     await session.execute(delete(Deck).where(Deck.id == source.id))
+    await recount(session, affected | {source.owner_id})
     session.expunge(source)
     return Merged(
         source_name,

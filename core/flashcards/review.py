@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import BadInput, NotFound
 from core.flashcards import scheduling
+from core.flashcards.activity import count_review
 from core.flashcards.deck_access import ACTIVE, DUE, can_see, ensure_states, visible_decks
 from core.flashcards.models import (
     CardState,
@@ -220,6 +221,7 @@ async def grade(
             due_after=card.due,
         )
     )
+    await count_review(session, user.id, now, int(rating))
     return Graded(due=card.due, interval=card.due - now)
 
 

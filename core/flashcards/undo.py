@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import BadInput, NotFound
 from core.flashcards import service
+from core.flashcards.activity import count_review
 from core.flashcards.models import CardState, GradeUndo, ReviewLog, ReviewRound
 from core.identity.models import User
 
@@ -118,6 +119,7 @@ async def undo_grade(session: AsyncSession, user: User, entry: GradeUndo) -> Rat
     if row is None or log is None:
         raise NotFound("That card is gone; there is nothing to undo.")
     rating = Rating(log.rating)
+    await count_review(session, user.id, log.reviewed_at, log.rating, sign=-1)
     _restore(row, entry.state_before)
     await session.delete(log)  # the entry goes with it (ON DELETE CASCADE)
     await session.flush()

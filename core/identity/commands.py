@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from core.analytics.rollup import follow_zone
 from core.chat import Ctx, Reply, Router
 from core.chat.markup import escape, shorten
 from core.chat.router import CHOICE, CommandSpec, Param
@@ -113,7 +114,9 @@ async def settings(ctx: Ctx, args: str) -> Reply:
     if not value.strip():
         return Reply.text(f"/settings {escape(shorten(key))} needs a value.\n\n{SETTINGS_USAGE}")
     if key in ("tz", "timezone"):
+        zone_before = user.timezone
         service.update_settings(user, timezone=value)
+        await follow_zone(ctx.session, user, zone_before)
         return Reply.text(f"Time zone set to {user.timezone}. Reminders follow your local time.")
     if key == "quiet":
         service.update_settings(user, quiet=value)

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from core.analytics.rollup import record
 from core.db import rows_affected
 from core.errors import BadInput, Forbidden, NotFound
 from core.identity.models import Membership, Room, User
@@ -291,14 +292,18 @@ def bank_focus_minutes(
 
 
 async def insert_study_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """The unique (focus_session_id, user_id) makes a repeated run write nothing."""
-    if rows:
-        await session.execute(
-            insert(StudySession).on_conflict_do_nothing(
-                index_elements=["focus_session_id", "user_id"]
-            ),
-            rows,
-        )
+    """The unique (focus_session_id, user_id) makes a repeated run write nothing (and
+    count nothing in the stats)."""
+    if not rows:
+        return
+    written = await session.execute(
+        insert(StudySession)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["focus_session_id", "user_id"])
+        .returning(StudySession.user_id, StudySession.started_at, StudySession.minutes)
+    )
+    for user_id, started_at, minutes in written.all():
+        await record(session, user_id, started_at, study_minutes=minutes)
 
 
 async def participants_of(session: AsyncSession, focus_id: int) -> list[FocusParticipant]:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.analytics.rollup import record
 from core.errors import BadInput
 from core.identity.models import Membership
 from core.rooms.models import RoomSettings, StudySession
@@ -27,11 +28,13 @@ def whole_minutes(seconds: float) -> int:
     return int((max(seconds, 0.0) + 30) // 60)
 
 
-def close(study: StudySession, at: datetime) -> StudySession:
+async def close(session: AsyncSession, study: StudySession, at: datetime) -> StudySession:
+    """End the session at `at`: its minutes count in the stats from now on."""
     end = max(at, study.started_at)
     study.ended_at = end
     study.last_seen_at = end
     study.minutes = whole_minutes((end - study.started_at).total_seconds())
+    await record(session, study.user_id, study.started_at, study_minutes=study.minutes)
     return study
 
 
@@ -68,7 +71,7 @@ async def voice_joined(
         current.last_seen_at = max(at, current.last_seen_at or at)
         return current
     if current is not None:
-        close(current, at)
+        await close(session, current, at)
     if not await is_study_voice_room(session, room_id):
         return None
     await session.execute(
@@ -91,7 +94,7 @@ async def voice_left(
     current = await _open_voice(session, user_id)
     if current is None or current.room_id != room_id:
         return None
-    return close(current, at)
+    return await close(session, current, at)
 
 
 async def voice_seen(
@@ -141,7 +144,7 @@ async def close_stale_voice_sessions(
     closed = 0
     for study in open_sessions:
         last_seen = study.last_seen_at or study.started_at
-        close(study, min(last_seen, study.started_at + max_length))
+        await close(session, study, min(last_seen, study.started_at + max_length))
         closed += 1
     return closed
 
@@ -160,8 +163,8 @@ async def log_manual_session(
     if ended_at - started_at > MANUAL_MAX_LENGTH:
         raise BadInput("A single study session can be at most 16 hours long.")
     study = StudySession(user_id=user_id, room_id=room_id, source="manual", started_at=started_at)
-    close(study, ended_at)
     session.add(study)
+    await close(session, study, ended_at)
     await session.flush()
     return study
 

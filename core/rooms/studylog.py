@@ -10,6 +10,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.analytics.rollup import record
 from core.errors import BadInput, NotFound
 from core.identity.models import User
 from core.identity.service import user_zone
@@ -137,6 +138,7 @@ async def log_study(
     )
     session.add(study)
     await session.flush()
+    await record(session, user.id, start, study_minutes=minutes)
     return Logged(study, today + minutes)
 
 
@@ -154,6 +156,7 @@ async def undo_log(session: AsyncSession, user: User, study_id: int, now: dateti
     if study.ended_at is None or now - study.ended_at > UNDO_WINDOW:
         raise BadInput("That log is too old to undo here.")
     minutes = study.minutes
+    await record(session, user.id, study.started_at, study_minutes=-minutes)
     await session.execute(delete(StudySession).where(StudySession.id == study.id))
     return minutes
 

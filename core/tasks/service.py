@@ -16,7 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.analytics.rollup import record
 from core.errors import BadInput
+from core.tasks.activity import count_done, count_task, uncount_reminders
 from core.tasks.calendar import calendar_feed, calendar_token, calendar_url
 from core.tasks.listing import (
     VIEWS,
@@ -167,6 +169,7 @@ async def create_task(
     _schedule(task, now, await _offsets(session, task, reminder_minutes))
     session.add(task)
     await session.flush()
+    await count_task(session, task, 1)
     return task
 
 
@@ -181,6 +184,7 @@ async def complete_task(
 ) -> Task:
     """Mark done (`done=True`), reopen (`False`) or toggle (`None`)."""
     task = await task_by_id(session, user_id, task_id)
+    before = task.completed_at
     make_done = task.completed_at is None if done is None else done
     if make_done and task.completed_at is None:
         task.completed_at = now
@@ -191,6 +195,7 @@ async def complete_task(
     _schedule(task, now, await _offsets(session, task, reminder_minutes))
     task.updated_at = now
     await session.flush()
+    await count_done(session, task, before)
     return task
 
 
@@ -228,6 +233,8 @@ async def update_task(
 async def delete_task(session: AsyncSession, user_id: int, task_id: int) -> Task:
     """Delete a task; returns the deleted row (detached) for the confirmation."""
     task = await task_by_id(session, user_id, task_id)
+    await count_task(session, task, -1)
+    await uncount_reminders(session, Reminder.task_id == task.id)  # they go with it
     await session.delete(task)
     await session.flush()
     return task
@@ -248,6 +255,7 @@ async def add_reminder(
     reminder = Reminder(user_id=user_id, text=cleaned, remind_at=remind_at.astimezone(UTC))
     session.add(reminder)
     await session.flush()
+    await record(session, user_id, None, reminders_set=1)  # stamped by the database's now()
     return reminder
 
 

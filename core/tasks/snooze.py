@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.chat.markup import escape, shorten
 from core.errors import BadInput, NotFound
+from core.tasks.activity import uncount_reminders
 from core.tasks.models import Reminder
 from core.tasks.parsing import parse_when
 from core.tasks.service import add_reminder, task_by_id
@@ -90,11 +91,13 @@ async def snooze_task(
     task = await task_by_id(session, user_id, task_id)
     if task.completed_at is not None:
         raise BadInput(f"Task {task.number} is already done; nothing to snooze.")
-    await session.execute(
-        delete(Reminder).where(
-            Reminder.user_id == user_id, Reminder.task_id == task.id, Reminder.sent_at.is_(None)
-        )
+    pending = (
+        Reminder.user_id == user_id,
+        Reminder.task_id == task.id,
+        Reminder.sent_at.is_(None),
     )
+    await uncount_reminders(session, *pending)
+    await session.execute(delete(Reminder).where(*pending))
     reminder = await add_reminder(session, user_id, task.title, at, now=now)
     reminder.task_id = task.id
     await session.flush()

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import BadInput, NotFound
 from core.identity.models import Membership
+from core.tasks.activity import count_done, count_task
 from core.tasks.models import Task, TaskUndo
 from core.tasks.service import next_reminder, reminder_minutes_for, task_by_id
 
@@ -92,11 +93,14 @@ async def undo(
     before = _restored(entry.before)
     if entry.kind == "deleted":
         task = await _undelete(session, user_id, before)
+        await count_task(session, task, 1)
     else:
         task = await task_by_id(session, user_id, entry.task_id)
+        done_before = task.completed_at
         task.completed_at = before["completed_at"]
         task.completed_by_user_id = before["completed_by_user_id"]
         task.updated_at = now
+        await count_done(session, task, done_before)
     minutes = (
         await reminder_minutes_for(session, task.user_id, default_minutes)
         if task.user_id is not None

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.analytics.rollup import record
 from core.chat.context import Services
 from core.documents import search
 from core.documents import service as documents
@@ -214,6 +215,7 @@ async def save_draft(
     draft = TutorCardDraft(user_id=user.id, source=label, cards=drafts, status="pending")
     session.add(draft)
     await session.flush()
+    await record(session, user.id, None, tutor_work=1)  # stamped by the database's now()
     return draft
 
 

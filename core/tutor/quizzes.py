@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.analytics.rollup import record
 from core.chat.context import Services
 from core.errors import BadInput
 from core.identity.models import User
@@ -79,6 +80,7 @@ async def start_quiz(
     )
     session.add(quiz)
     await session.flush()
+    await record(session, user.id, None, tutor_work=1)  # stamped by the database's now()
     return quiz
 
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
+from core.analytics import rollup
 from core.analytics import service as analytics
 from core.identity.models import User
 from teddy.runtime import Core
@@ -49,6 +50,7 @@ async def test_week_stats_count_tasks_minutes_reviews_and_streak(core: Core, mak
                 ),
                 {"u": user.id, "c": card, "d": deck, "r": rating, "t": yesterday},
             )
+        await rollup.rebuild(session, user.id)  # the rows above came around the services
         report = await analytics.user_stats(session, user, "week", T0)
     assert len(report.days) == 7 and report.days[-1] == T0.date()
     assert report.tasks is not None

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from core.analytics import rollup
 from core.analytics import service as analytics
 from core.analytics.vocabulary import OKABE_ITO, SERIES
 from core.chat.messages import Card
@@ -111,6 +112,7 @@ async def test_labels_read_as_words_with_plurals_and_things_done_matches_the_cha
                 ),
                 {"u": user.id, "c": card, "d": deck, "r": rating, "t": T0},
             )
+        await rollup.rebuild(session, user.id)  # the rows above came around the services
         report = await analytics.user_stats(session, user, "week", T0)
     replies = await chat.send("/stats")
     said = replies[0].plain_text()
@@ -144,6 +146,7 @@ async def test_web_dashboard_and_rest_show_the_chats_figures(core: Core, app: Fa
                 ),
                 {"u": user_id, "t": T0 - timedelta(hours=1)},
             )
+            await rollup.rebuild(session, user_id)
         token = await new_api_token(client)
         rest = (
             await client.get("/api/v1/stats", headers={"Authorization": f"Bearer {token}"})

@@ -5,10 +5,12 @@ import re
 from pathlib import Path
 
 from core.accounts.userdata import owned_clauses
+from core.analytics.models import MEASURES
 from core.analytics.vocabulary import BY_KEY
 from core.app import activity_sources, build_router, capabilities, exported_tables, private_tables
 from core.db import Base
 from core.jobs import JOBS
+from tests.support.migrations import migration
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,13 +58,28 @@ def test_every_table_of_a_user_is_declared_exported_or_private_once() -> None:
     assert "web_sessions" in private_tables()
 
 
-def test_every_activity_source_counts_an_existing_column_under_known_words() -> None:
+def test_every_activity_source_counts_an_existing_column_into_the_rollup() -> None:
     sources = activity_sources()
     for source in sources:
         table = Base.metadata.tables[source.table]
         assert source.timestamp in table.c, source
-        assert source.series in BY_KEY, source
-    assert {s.series for s in sources} == set(BY_KEY)
+        assert source.owner in table.c, source
+        assert {fk.column.table.name for fk in table.c[source.owner].foreign_keys} == {"users"}
+        assert source.series in MEASURES, source
+    # Every things-done series and every rollup column has something counted in it.
+    assert set(BY_KEY) <= {s.series for s in sources} == set(MEASURES)
+
+
+def test_the_rollup_migration_backfills_what_the_capabilities_declare() -> None:
+    """The migration writes the sources out (it must keep meaning the same thing); a source
+    declared later needs a migration of its own that adds its past rows."""
+    found = migration("0100_daily_activity")
+    declared = {
+        (s.table, s.owner, s.timestamp, s.series, s.amount or "1", s.where or "true")
+        for s in activity_sources()
+    }
+    assert set(found.SOURCES) == declared
+    assert tuple(found.MEASURES) == MEASURES
 
 
 def test_every_migrations_branch_is_a_branch_label() -> None:
