@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -123,8 +124,11 @@ def reference_start(home: Path, env: dict[str, str]) -> float:
     return float(done.stdout.strip().splitlines()[-1])
 
 
-def chat_once(env: dict[str, str]) -> tuple[float, float]:
-    """(seconds to the first answer line, seconds to the exit) of one `teddy chat`."""
+def chat_once(env: dict[str, str]) -> tuple[float, float, float]:
+    """(seconds to the first answer line, seconds to the exit, CPU seconds until the exit
+    with the programs it waited for, e.g. psql) of one `teddy chat`. The CPU time depends
+    far less than the others on what else the machine runs."""
+    used = _children_cpu()
     start = time.monotonic()
     process = subprocess.Popen(
         [sys.executable, "-m", "teddy", "chat", "--jsonl", "--wait", "0"],
@@ -145,7 +149,12 @@ def chat_once(env: dict[str, str]) -> tuple[float, float]:
     process.stdin.close()
     process.stdout.read()
     process.wait(timeout=120)
-    return answered, time.monotonic() - start
+    return answered, time.monotonic() - start, _children_cpu() - used
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def breakdown(env: dict[str, str]) -> dict[str, float]:
@@ -200,8 +209,9 @@ def main() -> None:
     print(f"teddy chat --jsonl on an existing data directory, {args.runs} runs each")
     print(f"Python bytecode: {bytecode}; load average {' '.join(_load())}")
     print(summary("bare embedded PostgreSQL start (reference)", references))
-    print(summary("teddy chat: first answer", [first for first, _ in chats]))
-    print(summary("teddy chat: exit after input ends", [total for _, total in chats]))
+    print(summary("teddy chat: first answer", [first for first, _, _ in chats]))
+    print(summary("teddy chat: exit after input ends", [total for _, total, _ in chats]))
+    print(summary("teddy chat: CPU until the exit", [cpu for _, _, cpu in chats]))
     print("where the time goes (one process, step by step):")
     for step in laps[0]:
         print(summary(f"  {step}", [lap[step] for lap in laps]))
