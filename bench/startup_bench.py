@@ -15,7 +15,9 @@ Three kinds of fresh processes, each run `--runs` times one after another:
 Python's bytecode is cached as after any first run of an installed Teddy (in a scratch
 directory, `PYTHONPYCACHEPREFIX`, filled by an untimed first run), even where the
 environment says PYTHONDONTWRITEBYTECODE: otherwise every start compiles some 190 modules
-of Teddy again (0.2 s on this machine). `--no-bytecode-cache` measures that case."""
+of Teddy again (0.2 s on this machine). `--no-bytecode-cache` measures that case.
+`--model-configured` starts with an AI model configured (an address where nothing listens:
+`/help` asks the model nothing)."""
 
 from __future__ import annotations
 
@@ -193,12 +195,19 @@ def main() -> None:
         action="store_true",
         help="compile Teddy's modules at every start (as PYTHONDONTWRITEBYTECODE=1 makes it)",
     )
+    parser.add_argument(
+        "--model-configured",
+        action="store_true",
+        help="LLM_BASE_URL and LLM_MODEL set, as when the tutor has a model",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="teddy-startup-") as scratch:
         home = args.home or Path(scratch) / "home"
         cache = None if args.no_bytecode_cache else Path(scratch) / "bytecode"
         home.mkdir(exist_ok=True)
         env = python_env(home, cache)
+        if args.model_configured:
+            env.update(LLM_BASE_URL="http://127.0.0.1:9/v1", LLM_MODEL="bench-model")
         if args.home is None:
             prepare(env)
         chat_once(env)  # untimed: one conversation held, the bytecode cache filled
@@ -207,7 +216,8 @@ def main() -> None:
         laps = [breakdown(env) for _ in range(args.runs)]
     bytecode = "cached" if cache is not None else "compiled at every start"
     print(f"teddy chat --jsonl on an existing data directory, {args.runs} runs each")
-    print(f"Python bytecode: {bytecode}; load average {' '.join(_load())}")
+    model = "configured" if args.model_configured else "none"
+    print(f"Python bytecode: {bytecode}; AI model: {model}; load average {' '.join(_load())}")
     print(summary("bare embedded PostgreSQL start (reference)", references))
     print(summary("teddy chat: first answer", [first for first, _, _ in chats]))
     print(summary("teddy chat: exit after input ends", [total for _, total, _ in chats]))

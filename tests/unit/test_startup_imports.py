@@ -1,12 +1,14 @@
 """`teddy chat` answers its first message without importing what that answer does not need
 (the startup benchmark, bench/startup_bench.py, says what each import costs): a fresh
 interpreter does everything the console does before its first answer, short of the
-database, and no library on the list below is loaded by then."""
+database, with an AI model configured (nothing asked of it), and no library on the list
+below is loaded by then."""
 
 from __future__ import annotations
 
 import gc
 import json
+import os
 import subprocess
 import sys
 
@@ -25,7 +27,7 @@ DEFERRED = (
     "alembic",  # only when the schema is behind (teddy.migrate)
     "celery",  # JOB_QUEUE=celery
     "kombu",
-    "openai",  # a configured model, on its first call
+    "openai",  # a configured model, on its first call (the tutor's ports are built at start)
     "httpx",
     "torch",  # the local embedding model
     "sentence_transformers",
@@ -50,16 +52,24 @@ from core.jobs import InlineJobQueue
 from core.settings import Settings
 from teddy.bootstrap import build_services
 
+from core.tutor.service import ports
+
 build_router()
-build_services(Settings(), redis_url="redis://localhost:1", jobs=InlineJobQueue())
+services = build_services(Settings(), redis_url="redis://localhost:1", jobs=InlineJobQueue())
+assert ports(services).llm is not None  # the model is configured
 configure_mappers()
 print(json.dumps(sorted(sys.modules)))
 """
 
 
 def test_the_console_start_imports_none_of_the_deferred_libraries() -> None:
+    model = {"LLM_BASE_URL": "http://127.0.0.1:9/v1", "LLM_MODEL": "some-model"}
     done = subprocess.run(
-        [sys.executable, "-c", CONSOLE_START], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", CONSOLE_START],
+        env={**os.environ, **model},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     loaded = {name.split(".")[0] for name in json.loads(done.stdout.splitlines()[-1])}
