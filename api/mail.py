@@ -7,8 +7,6 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from urllib.parse import unquote, urlsplit
 
-import aiosmtplib
-
 from core.accounts.mail import Mail, MailNotSent
 from core.settings import Settings
 
@@ -32,6 +30,8 @@ class SmtpMailer:
         self.sender = sender
 
     async def send(self, mail: Mail) -> None:
+        import aiosmtplib  # here: every process builds the mailer, few send mail
+
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = mail.to

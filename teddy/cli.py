@@ -35,24 +35,32 @@ def chat(
 ) -> None:
     """Talk to Teddy in the terminal (the console adapter)."""
     from teddy.servers import servers_started_early
+    from teddy.startup import CollectorPause
 
-    settings = load_settings(home)
-    if not sys.stdin.isatty():
-        jsonl = True
-    if jsonl:
-        logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
-    clock = _fixed_clock(now) if now else None
-    with servers_started_early(settings) as starting:
-        from bots.console import ConsoleSession
-        from teddy.runtime import open_core
+    starting_up = CollectorPause()  # until the core is open
+    try:
+        settings = load_settings(home)
+        if not sys.stdin.isatty():
+            jsonl = True
+        if jsonl:
+            logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
+        clock = _fixed_clock(now) if now else None
+        with servers_started_early(settings) as starting:
+            from bots.console import ConsoleSession
+            from teddy.runtime import open_core
 
-        async def run() -> None:
-            servers = await asyncio.wrap_future(starting)
-            async with open_core(settings, clock=clock, relay_jobs=True, servers=servers) as core:
-                session = ConsoleSession(core, user or getpass.getuser(), room, jsonl)
-                await session.run(sys.stdin, wait_seconds=wait)
+            async def run() -> None:
+                servers = await asyncio.wrap_future(starting)
+                async with open_core(
+                    settings, clock=clock, relay_jobs=True, servers=servers
+                ) as core:
+                    starting_up.resume()
+                    session = ConsoleSession(core, user or getpass.getuser(), room, jsonl)
+                    await session.run(sys.stdin, wait_seconds=wait)
 
-        asyncio.run(run())
+            asyncio.run(run())
+    finally:
+        starting_up.resume()
 
 
 def _fixed_clock(text: str) -> FixedClock:

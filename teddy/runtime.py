@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from sqlalchemy.orm import configure_mappers
+
 from core.app import build_router
 from core.chat.context import Services
 from core.clock import Clock, SystemClock
@@ -120,6 +122,9 @@ async def open_core(
         if isinstance(queue, InlineJobQueue):
             queue.bind(JobContext(db, services))
         dispatcher = Dispatcher(db, build_router(), services)
+        # Every model is imported now: map them here, at start (the collector may be paused,
+        # see teddy.startup), rather than in the first command's query.
+        configure_mappers()
         warm_up = _start_warm_up(services) if preload_embedder else None
         relay = None
         if relay_jobs and isinstance(queue, InlineJobQueue):

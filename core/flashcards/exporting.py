@@ -11,8 +11,6 @@ import os
 import tempfile
 from collections.abc import Sequence
 
-import genanki
-
 from core.chat.markup import Style, render
 from core.flashcards.service import DeckNote
 
@@ -33,6 +31,8 @@ def deck_csv(notes: Sequence[DeckNote]) -> bytes:
 def deck_apkg(deck_name: str, deck_key: int, notes: Sequence[DeckNote]) -> bytes:
     """An Anki package with genanki's stock Basic, Basic (and reversed card) and Cloze note
     types. `deck_key` keeps the Anki deck id stable across exports of the same deck."""
+    import genanki  # here: it imports YAML and more, which no other command needs
+
     deck = genanki.Deck(_stable_id(f"study-teddy-deck:{deck_key}"), deck_name)
     models = {
         "basic": genanki.BASIC_MODEL,

@@ -54,16 +54,29 @@ class OpenAILLM:
         max_retries: int = 3,
         retry_base: float = 0.5,
     ) -> None:
-        # Imported here: the SDK takes seconds to import, and only a configured model needs it.
-        from openai import AsyncOpenAI
-
         self._model = model
         self.timeout = timeout
         self.max_retries = max_retries
         self.retry_base = retry_base
-        self.client = AsyncOpenAI(
-            base_url=base_url, api_key=api_key, timeout=timeout + 5, max_retries=0
-        )
+        self._base_url = base_url
+        self._api_key = api_key
+        self._client: openai.AsyncOpenAI | None = None
+
+    @property
+    def client(self) -> openai.AsyncOpenAI:
+        """The SDK's client, made on the first call to the model: importing the SDK takes
+        over half a second of CPU, which every process start paid (the tutor's ports are
+        built at start) although most never ask the model anything before their first answer."""
+        if self._client is None:
+            from openai import AsyncOpenAI
+
+            self._client = AsyncOpenAI(
+                base_url=self._base_url,
+                api_key=self._api_key,
+                timeout=self.timeout + 5,
+                max_retries=0,
+            )
+        return self._client
 
     @property
     def model(self) -> str:

@@ -16,8 +16,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.chat.context import Services
@@ -80,14 +78,23 @@ TOOLS: dict[str, Tool] = {}
 def tool(
     name: str, description: str, parameters: dict[str, Any], *, plan: ToolPlan | None = None
 ) -> Callable[[ToolRun], ToolRun]:
-    """Register a tool; give `plan` when it changes anything (then it waits for Confirm)."""
-    Draft202012Validator.check_schema(parameters)
+    """Register a tool; give `plan` when it changes anything (then it waits for Confirm).
+    Its schema is checked by `check_schemas` (a unit test runs it): jsonschema is imported
+    on the first tool call, not at every start."""
 
     def register(run: ToolRun) -> ToolRun:
         TOOLS[name] = Tool(ToolSpec(name, description, parameters), run, plan)
         return run
 
     return register
+
+
+def check_schemas() -> None:
+    """Every registered tool's parameters are a valid JSON schema (raises otherwise)."""
+    from jsonschema import Draft202012Validator
+
+    for registered in TOOLS.values():
+        Draft202012Validator.check_schema(registered.spec.parameters)
 
 
 def specs() -> list[ToolSpec]:
@@ -114,6 +121,9 @@ def parse_arguments(found: Tool, arguments: str) -> dict[str, Any]:
         raise BadArguments("the arguments were not valid JSON") from None
     if not isinstance(args, dict):
         raise BadArguments("the arguments must be a JSON object")
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
+
     error = best_match(Draft202012Validator(found.spec.parameters).iter_errors(args))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path)
