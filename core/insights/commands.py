@@ -12,6 +12,7 @@ from core.chat.router import INTEGER, Param, action_id
 from core.errors import BadInput
 from core.identity.service import user_zone
 from core.insights import goal_commands, inputs, service
+from core.insights.calibration_cache import CalibrationCache
 from core.insights.forecast import (
     build_forecast,
     calibration_png,
@@ -256,7 +257,9 @@ def _deck_line(ctx: Ctx, deck: DeckRetention, desired: float) -> str:
 async def forecast(ctx: Ctx, args: str) -> Reply:
     if args.strip():
         raise BadInput("`/forecast` takes nothing after it: it covers all your decks.")
-    found = await build_forecast(ctx.session, ctx.user, ctx.clock.now())
+    redis = ctx.services.redis
+    cache = redis if isinstance(redis, CalibrationCache) else None
+    found = await build_forecast(ctx.session, ctx.user, ctx.clock.now(), cache)
     if found is None:
         return _text(ctx, "No flashcards yet: start a deck with /deck <name> and /card.")
     lines = [
@@ -271,7 +274,7 @@ async def forecast(ctx: Ctx, args: str) -> Reply:
     )
     image = await forecast_png(found)
     parts = [Card("Retention forecast", fields, image=image, image_name="forecast.png")]
-    if (curve := await calibration_png(found)) is not None:
+    if (curve := await calibration_png(found.calibration)) is not None:
         shown = (("reviews compared", f"{found.calibration.predictions:,}"),)
         parts.append(
             Card("Predicted vs recalled", shown, image=curve, image_name="calibration.png")

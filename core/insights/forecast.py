@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.identity.models import User
 from core.identity.service import user_zone
 from core.insights import inputs, service
-from core.insights.calibration import MIN_PREDICTIONS, Calibration, calibrate, predictions
+from core.insights.calibration import MIN_PREDICTIONS, Calibration
+from core.insights.calibration_cache import CalibrationCache, user_calibration
 from core.insights.chart import render_calibration_png, render_png
 from core.insights.retention import DeckRetention, deck_retention
 
@@ -30,24 +31,33 @@ class Forecast:
         return sum(d.at_risk for d in self.decks)
 
 
-async def build_forecast(session: AsyncSession, user: User, now: datetime) -> Forecast | None:
-    """None when the student has no flashcards."""
+async def build_forecast(
+    session: AsyncSession, user: User, now: datetime, cache: CalibrationCache | None
+) -> Forecast | None:
+    """None when the student has no flashcards. The calibration comes from `cache` when
+    the student's reviews have not changed since it was computed."""
     memories = await inputs.card_memories(session, user, now)
     if not memories:
         return None
     scheduler = await inputs.review_scheduler(session, user)
     curve, desired = await inputs.review_settings(session, user)
     exams = inputs.exam_inputs(await service.upcoming_exams(session, user, now))
-    events = await inputs.review_events(session, user)
-    pairs = await asyncio.to_thread(predictions, events, scheduler)
     zone = user_zone(user)
     return Forecast(
         deck_retention(memories, now, curve, desired, exams),
         desired,
         now.astimezone(zone).date(),
         [e.starts_at.astimezone(zone).date() for e in exams],
-        calibrate(pairs),
+        await user_calibration(session, user, scheduler, cache),
     )
+
+
+async def own_calibration(
+    session: AsyncSession, user: User, cache: CalibrationCache | None
+) -> Calibration:
+    """The calibration alone (the one `build_forecast` gives), for its chart."""
+    scheduler = await inputs.review_scheduler(session, user)
+    return await user_calibration(session, user, scheduler, cache)
 
 
 async def forecast_png(forecast: Forecast) -> bytes:
@@ -56,10 +66,10 @@ async def forecast_png(forecast: Forecast) -> bytes:
     )
 
 
-async def calibration_png(forecast: Forecast) -> bytes | None:
-    if not forecast.calibration.enough:
+async def calibration_png(calibration: Calibration) -> bytes | None:
+    if not calibration.enough:
         return None
-    return await asyncio.to_thread(render_calibration_png, forecast.calibration)
+    return await asyncio.to_thread(render_calibration_png, calibration)
 
 
 def calibration_summary(calibration: Calibration) -> str:

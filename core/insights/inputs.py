@@ -119,6 +119,18 @@ async def review_events(session: AsyncSession, user: User) -> list[ReviewEvent]:
     return [e for e in events if e.card_id <= cut]
 
 
+async def review_mark(session: AsyncSession, user: User) -> tuple[int, int]:
+    """The user's newest review id and their number of reviews. Ids only grow and logs
+    are only added or deleted (with their card), so the pair changes whenever the
+    review history does."""
+    newest, count = (
+        await session.execute(
+            select(func.max(ReviewLog.id), func.count()).where(ReviewLog.user_id == user.id)
+        )
+    ).one()
+    return int(newest or 0), int(count)
+
+
 def exam_inputs(exams: list[Exam]) -> list[ExamIn]:
     return [ExamIn(e.title, e.starts_at, e.subject) for e in exams]
 
