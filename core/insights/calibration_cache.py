@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Awaitable
 from typing import Any, Protocol, runtime_checkable
 
@@ -16,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.identity.models import User
 from core.insights import inputs
 from core.insights.calibration import Calibration, CalibrationBin, calibrate, predictions
+
+log = logging.getLogger(__name__)
 
 # Bumped when the calibration is computed differently, so older entries are not read.
 VERSION = 1
@@ -70,11 +73,31 @@ async def user_calibration(
     mark = await inputs.review_mark(session, user)
     stamp = json.dumps([user.id, *mark, scheduler.to_dict()], sort_keys=True)
     key = cache_key(user.id)
-    raw = await cache.get(key) if cache is not None else None
+    raw = await _read(cache, key)
     if raw is not None and (kept := decode(raw, stamp)) is not None:
         return kept
     events = await inputs.review_events(session, user)
     calibration = calibrate(await asyncio.to_thread(predictions, events, scheduler))
-    if cache is not None:
-        await cache.set(key, encode(stamp, calibration), ex=KEEP_SECONDS)
+    await _write(cache, key, encode(stamp, calibration))
     return calibration
+
+
+# The cache only saves time: a Redis that is down or refuses means computing it again,
+# never a failed page or command. (Core knows no Redis client, hence the broad catch.)
+async def _read(cache: CalibrationCache | None, key: str) -> Any:
+    if cache is None:
+        return None
+    try:
+        return await cache.get(key)
+    except Exception:
+        log.warning("calibration cache unreadable; computing it", exc_info=True)
+        return None
+
+
+async def _write(cache: CalibrationCache | None, key: str, value: str) -> None:
+    if cache is None:
+        return
+    try:
+        await cache.set(key, value, ex=KEEP_SECONDS)
+    except Exception:
+        log.warning("calibration cache not written", exc_info=True)

@@ -14,6 +14,7 @@ from fsrs import Scheduler
 from sqlalchemy import text
 
 from core.flashcards.models import StudyPrefs
+from core.identity.models import User
 from core.insights import calibration_cache
 from core.insights.calibration import ReviewEvent, predictions
 from teddy.runtime import Core
@@ -128,3 +129,37 @@ async def test_each_student_gets_their_own_calibration_from_the_cache(
     assert "Calibration: 12 of the 20 reviews" in bob_page and bob_again == bob_page
     assert "Calibration over" not in bob_page
     assert bob_curve.status_code == 404 and ana_curve.status_code == 200
+
+
+class BrokenRedis:
+    """A cache whose server has gone away: every command raises, as redis-py does."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def get(self, name: str) -> object:
+        self.calls += 1
+        raise ConnectionError("Redis went away")
+
+    async def set(self, name: str, value: str, ex: int) -> object:
+        self.calls += 1
+        raise ConnectionError("Redis went away")
+
+
+async def test_a_cache_that_is_down_means_computing_again_not_a_failure(
+    core: Core, replays: list[int]
+) -> None:
+    broken = BrokenRedis()
+    async with core.db.transaction() as session:
+        ana = User(display_name="Ana")
+        session.add(ana)
+        await session.flush()
+        user_id = ana.id
+    await give_reviewed_deck(core, user_id, 30)
+    async with core.db.transaction() as session:
+        user = await session.get(User, user_id)
+        assert user is not None
+        first = await calibration_cache.user_calibration(session, user, Scheduler(), broken)
+        again = await calibration_cache.user_calibration(session, user, Scheduler(), broken)
+    assert replays == [90, 90] and broken.calls == 4
+    assert first == again and first.predictions == 60
