@@ -7,6 +7,7 @@ past the year 9999 made `datetime.fromtimestamp` raise ValueError, and one of mo
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,3 +45,13 @@ async def test_a_crafted_link_for_a_real_account_is_refused_as_invalid(
             await check(session, SECRET, token, T0)
         assert error.value.message == email_links.INVALID
     assert user.email_verified_at is None
+
+
+async def test_a_link_made_after_2286_has_11_digits_of_expiry_and_works(
+    session: AsyncSession,
+) -> None:
+    user = await new_user(session, email="ann@example.com")
+    later = datetime(2300, 1, 1, tzinfo=UTC)
+    token = email_links.make_token(SECRET, email_links.VERIFY, user, later)
+    assert len(token.split(".")[1]) == 11
+    assert await email_links.confirm_email(session, SECRET, token, later) is user
