@@ -58,12 +58,17 @@ async def _user_for_token(
 ) -> User:
     """The user a valid, unexpired link is for (row locked, so a reset is used once)."""
     parts = token.strip().split(".")
-    if len(parts) != 3 or not parts[0].isascii() or not parts[1].isascii():
+    # compare_digest raises TypeError on non-ASCII text, so the MAC part is checked too.
+    if len(parts) != 3 or not all(part.isascii() for part in parts):
         raise BadInput(INVALID)
     if not (parts[0].isdigit() and parts[1].isdigit()) or len(parts[0]) > 18:
         raise BadInput(INVALID)
+    # 18 digits fit a bigint; 11 digits of expiry end in the year 5138, before datetime's
+    # limit of 9999 (and far before int()'s limit of 4,300 digits).
+    if len(parts[1]) > 11:
+        raise BadInput(INVALID)
     user_id, expires = int(parts[0]), int(parts[1])
-    if expires > 2**40 or datetime.fromtimestamp(expires, UTC) <= now:
+    if datetime.fromtimestamp(expires, UTC) <= now:
         raise BadInput(INVALID)
     user = await session.scalar(select(User).where(User.id == user_id).with_for_update())
     if user is None or user.email is None:
