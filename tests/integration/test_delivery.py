@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -88,6 +89,18 @@ class Platform:
 
 def deliverer(core: Core, clock: FixedClock, send, **kw) -> Deliverer:  # type: ignore[no-untyped-def]
     return Deliverer(core.db, clock, "test", send, FAST, idle_seconds=0.05, **kw)
+
+
+@asynccontextmanager
+async def running(worker: Deliverer) -> AsyncIterator[None]:
+    """`worker.run` in the background for the body of the `async with`, stopped after it."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
 
 
 async def test_a_failing_send_is_retried_after_15_s_then_doubling_until_it_is_given_up(
@@ -331,15 +344,9 @@ async def test_a_running_deliverer_sends_what_is_queued_while_it_idles(
 ) -> None:  # type: ignore[no-untyped-def]
     await make_chat("u0").say("/start")
     platform = Platform()
-    worker = deliverer(core, clock, platform.send_as("a"))
-    stop = asyncio.Event()
-    running = asyncio.create_task(worker.run(stop))
-    try:
+    async with running(deliverer(core, clock, platform.send_as("a"))):
         await asyncio.sleep(0.2)  # a few idle rounds
         [row_id] = await queue_for(core, make_chat, users=1)
         async with asyncio.timeout(5):
             await platform.arrived.wait()
-    finally:
-        stop.set()
-        await running
     assert platform.got == [("a", row_id)]
