@@ -42,15 +42,7 @@ def _text(ctx: Ctx, text: str, buttons: Sequence[Sequence[Button]] = ()) -> Repl
 
 
 def _exam_when(ctx: Ctx, exam: Exam) -> str:
-    zone = user_zone(ctx.user)
-    local = exam.starts_at.astimezone(zone)
-    today = ctx.clock.now().astimezone(zone).date()
-    days = (local.date() - today).days
-    when = f"{local:%a %d %b}" + (f" {local:%Y}" if local.year != today.year else "")
-    if exam.time_given:
-        when += f" {local:%H:%M}"
-    soon = "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
-    return f"{when} ({soon})"
+    return plans.exam_when(exam, user_zone(ctx.user), ctx.clock.now())
 
 
 def _exam_line(ctx: Ctx, number: int, exam: Exam) -> str:
@@ -156,17 +148,8 @@ def _plan_days(args: str) -> int:
 
 def _day_block(day: DayPlan, today_: datetime) -> str:
     name = "Today" if day.day == today_.date() else f"{day.day:%a %d %b}"
-    if not day.items and not day.overflow:
-        free = "day off" if day.capacity == 0 else "nothing planned"
-        return f"**{name}** · {free}"
-    used = f"{format_minutes(day.planned_minutes)} of {format_minutes(day.capacity)}"
-    if not day.planned_minutes and not day.overflow:
-        used = f"{format_minutes(day.capacity)} free" if day.capacity else "day off"
-    lines = [f"**{name}** · {used}"]
-    for item in day.items:
-        minutes = f" — {item.minutes} min" if item.minutes else ""
-        marker = "🎓 " if item.kind == "exam" else "- "
-        lines.append(f"{marker}{escape(item.label)}{minutes}")
+    lines = [f"**{name}** · {plans.day_summary(day)}"]
+    lines.extend(plans.item_line(item) for item in day.items)
     for item in day.overflow:
         lines.append(f"- ⚠ doesn't fit: {escape(item.label)} — {item.minutes} min")
     return "\n".join(lines)
@@ -186,11 +169,7 @@ async def plan(ctx: Ctx, args: str) -> Reply:
     result, week, chosen = await plans.plan_for(ctx.session, ctx.user, ctx.clock.now(), days)
     local_now = ctx.clock.now().astimezone(user_zone(ctx.user))
     if not any(d.items or d.overflow for d in result.days):
-        return _text(
-            ctx,
-            "Nothing to plan yet: add tasks with a due date (/task), exams (/exam) or "
-            "flashcards (/deck, /card), and your study hours (/hours).",
-        )
+        return _text(ctx, plans.NOTHING_TO_PLAN)
     hours_note = format_week(week) + ("" if chosen else ", the default: set yours with /hours")
     head = f"**Your plan for {days} day{'s' if days != 1 else ''}** (hours: {hours_note})"
     blocks = [head, *(_day_block(day, local_now) for day in result.days)]

@@ -4,6 +4,7 @@ morning digest show. The scheduling itself is `planner.build_plan` (pure, no I/O
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,10 +13,42 @@ from core.identity.models import User
 from core.identity.service import user_zone
 from core.insights import inputs, service
 from core.insights.hours import format_minutes
-from core.insights.planner import Plan, PlanInput, build_plan
+from core.insights.models import Exam
+from core.insights.planner import DayPlan, Plan, PlanInput, PlanItem, build_plan
 
 DEFAULT_PLAN_DAYS = 7
 DIGEST_PLAN_ITEMS = 5
+NOTHING_TO_PLAN = (
+    "Nothing to plan yet: add tasks with a due date (/task), exams (/exam) or "
+    "flashcards (/deck, /card), and your study hours (/hours)."
+)
+
+
+def exam_when(exam: Exam, zone: ZoneInfo, now: datetime) -> str:
+    """`Fri 18 Dec 09:00 (in 15 days)`, in the user's zone."""
+    local = exam.starts_at.astimezone(zone)
+    today = now.astimezone(zone).date()
+    days = (local.date() - today).days
+    when = f"{local:%a %d %b}" + (f" {local:%Y}" if local.year != today.year else "")
+    if exam.time_given:
+        when += f" {local:%H:%M}"
+    soon = "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
+    return f"{when} ({soon})"
+
+
+def day_summary(day: DayPlan) -> str:
+    """`1h30 of 2h`, `2h free`, `day off` or `nothing planned`."""
+    if not day.items and not day.overflow:
+        return "day off" if day.capacity == 0 else "nothing planned"
+    if not day.planned_minutes and not day.overflow:
+        return f"{format_minutes(day.capacity)} free" if day.capacity else "day off"
+    return f"{format_minutes(day.planned_minutes)} of {format_minutes(day.capacity)}"
+
+
+def item_line(item: PlanItem) -> str:
+    """One planned item as chat shows it (markup, escaped)."""
+    minutes = f" — {item.minutes} min" if item.minutes else ""
+    return f"{'🎓 ' if item.kind == 'exam' else '- '}{escape(item.label)}{minutes}"
 
 
 async def plan_for(
@@ -48,11 +81,8 @@ async def digest_lines(session: AsyncSession, user: User, now: datetime) -> list
     reviews = any(item.kind in ("reviews", "exam-reviews") for item in today.items)
     if not (plan.exam_decks or reviews) or not (today.items or today.overflow):
         return []
-    used = f"{format_minutes(today.planned_minutes)} of {format_minutes(today.capacity)}"
-    lines = [f"**Today's plan** · {used}"]
-    for item in today.items[:DIGEST_PLAN_ITEMS]:
-        minutes = f" — {item.minutes} min" if item.minutes else ""
-        lines.append(f"{'🎓 ' if item.kind == 'exam' else '- '}{escape(item.label)}{minutes}")
+    lines = [f"**Today's plan** · {day_summary(today)}"]
+    lines.extend(item_line(item) for item in today.items[:DIGEST_PLAN_ITEMS])
     if len(today.items) > DIGEST_PLAN_ITEMS or today.overflow:
         lines.append("…the rest, and the days ahead: /plan")
     return lines
