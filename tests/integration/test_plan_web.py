@@ -32,7 +32,7 @@ async def test_the_plan_page_adds_an_exam_sets_hours_and_plans_for_them(app: Fas
         page = html.unescape((await client.get("/plan")).text)
     assert "<td>Chemistry final</td><td>Fri 27 Nov (in 2 days)</td>" in page
     assert "Study for Chemistry final (2 days to go) — 45 min" in page
-    assert "🎓 Exam: Chemistry final" in page
+    assert "<li><strong>Exam: Chemistry final</strong></li>" in page
     assert "Hours: Mon–Fri 3h, Sat–Sun off." in page
     assert "<h3>Today <small>· 45 min of 3h</small></h3>" in page
 
