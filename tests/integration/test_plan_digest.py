@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from core.clock import FixedClock
 from teddy.runtime import Core
 from tests.integration.tasks_helpers import outbox_texts, run_due
+from tests.integration.test_insights_chat import set_card_states
 
 THURSDAY_8AM = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 
@@ -43,8 +44,6 @@ async def test_cards_due_today_put_the_plan_in_the_digest(
     make_chat,  # type: ignore[no-untyped-def]
     clock: FixedClock,
 ) -> None:
-    from tests.integration.test_insights_chat import set_card_states
-
     cleo = make_chat("cleo")
     await cleo.say("/settings digest 08:00")
     await cleo.say("/task Reading thu 9pm")
