@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 from types import ModuleType
 
-from core.capability import ActivitySource, Capability
+from core.capability import ActivitySource, Capability, DigestLines
 from core.chat.router import Router
 
 
@@ -70,6 +70,7 @@ def capabilities() -> tuple[Capability, ...]:
     from core.insights import commands as insights_commands
     from core.insights import jobs as insights_jobs
     from core.insights import models as insights_models
+    from core.insights import plans as insights_plans
     from core.installations import models as installations_models
     from core.maintenance import jobs as maintenance_jobs
     from core.maintenance import models as maintenance_models
@@ -208,6 +209,7 @@ def capabilities() -> tuple[Capability, ...]:
             router=insights_commands.router,
             jobs=insights_jobs,
             migrations_branch="insights",
+            digest=insights_plans.digest_lines,
             exported=(
                 "insight_exams",
                 "insight_study_hours",
@@ -251,3 +253,7 @@ def private_tables() -> frozenset[str]:
 
 def activity_sources() -> tuple[ActivitySource, ...]:
     return tuple(source for c in capabilities() for source in c.activity)
+
+
+def digest_sources() -> tuple[DigestLines, ...]:
+    return tuple(c.digest for c in capabilities() if c.digest is not None)

@@ -6,12 +6,22 @@ and /help read that list instead of finding modules by name."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from core.chat.router import Router
 from core.jobs import JOBS, PERIODIC
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from core.identity.models import User
+
+# Lines a capability adds to a user's morning digest (none: nothing worth saying today).
+DigestLines = Callable[["AsyncSession", "User", datetime], Awaitable[list[str]]]
 
 
 @dataclass(frozen=True)
@@ -46,7 +56,9 @@ class Capability:
     - `private`: its user tables never exported (credentials, sessions). A table of a user
       declared in neither is still exported (an export must be complete), and a unit
       test fails until it is declared.
-    - `activity`: what it counts in the stats."""
+    - `activity`: what it counts in the stats.
+    - `digest`: the lines it adds to the morning digest (the tasks package sends the
+      digest and cannot import the capabilities that build on it)."""
 
     name: str
     models: ModuleType
@@ -57,6 +69,7 @@ class Capability:
     exported: tuple[str, ...] = ()
     private: tuple[str, ...] = ()
     activity: tuple[ActivitySource, ...] = ()
+    digest: DigestLines | None = None
 
     def job_names(self) -> list[str]:
         """The jobs (sweeps included) defined in this capability's package."""

@@ -11,7 +11,7 @@ from core.chat.messages import Button, Card
 from core.chat.router import INTEGER, Param, action_id
 from core.errors import BadInput
 from core.identity.service import user_zone
-from core.insights import goal_commands, inputs, service
+from core.insights import goal_commands, plans, service
 from core.insights.calibration_cache import CalibrationCache
 from core.insights.forecast import (
     build_forecast,
@@ -21,14 +21,14 @@ from core.insights.forecast import (
 )
 from core.insights.hours import HOURS_EXAMPLE, format_minutes, format_week
 from core.insights.models import Exam
-from core.insights.planner import MAX_PLAN_DAYS, DayPlan, Plan, PlanInput, build_plan
+from core.insights.planner import MAX_PLAN_DAYS, DayPlan
 from core.insights.retention import DeckRetention
 
 router = Router()
 router.include(goal_commands.router)
 
 AREA = "insights"
-DEFAULT_PLAN_DAYS = 7
+DEFAULT_PLAN_DAYS = plans.DEFAULT_PLAN_DAYS
 BUTTONS_PER_ROW = 5
 PLAN_USAGE = f"/plan [days 1-{MAX_PLAN_DAYS}]"
 
@@ -42,15 +42,7 @@ def _text(ctx: Ctx, text: str, buttons: Sequence[Sequence[Button]] = ()) -> Repl
 
 
 def _exam_when(ctx: Ctx, exam: Exam) -> str:
-    zone = user_zone(ctx.user)
-    local = exam.starts_at.astimezone(zone)
-    today = ctx.clock.now().astimezone(zone).date()
-    days = (local.date() - today).days
-    when = f"{local:%a %d %b}" + (f" {local:%Y}" if local.year != today.year else "")
-    if exam.time_given:
-        when += f" {local:%H:%M}"
-    soon = "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
-    return f"{when} ({soon})"
+    return plans.exam_when(exam, user_zone(ctx.user), ctx.clock.now())
 
 
 def _exam_line(ctx: Ctx, number: int, exam: Exam) -> str:
@@ -154,37 +146,10 @@ def _plan_days(args: str) -> int:
     return int(text)
 
 
-async def plan_for(ctx: Ctx, days: int) -> tuple[Plan, tuple[int, ...], bool]:
-    now = ctx.clock.now()
-    zone = user_zone(ctx.user)
-    week, chosen = await service.study_hours(ctx.session, ctx.user)
-    exams = await service.upcoming_exams(ctx.session, ctx.user, now)
-    data = PlanInput(
-        now=now,
-        zone=zone,
-        days=days,
-        hours=week,
-        tasks=await inputs.open_tasks(ctx.session, ctx.user, now, zone),
-        cards=await inputs.card_loads(ctx.session, ctx.user, now, zone),
-        exams=inputs.exam_inputs(exams),
-        documents=await inputs.own_documents(ctx.session, ctx.user) if exams else (),
-    )
-    return build_plan(data), week, chosen
-
-
 def _day_block(day: DayPlan, today_: datetime) -> str:
     name = "Today" if day.day == today_.date() else f"{day.day:%a %d %b}"
-    if not day.items and not day.overflow:
-        free = "day off" if day.capacity == 0 else "nothing planned"
-        return f"**{name}** · {free}"
-    used = f"{format_minutes(day.planned_minutes)} of {format_minutes(day.capacity)}"
-    if not day.planned_minutes and not day.overflow:
-        used = f"{format_minutes(day.capacity)} free" if day.capacity else "day off"
-    lines = [f"**{name}** · {used}"]
-    for item in day.items:
-        minutes = f" — {item.minutes} min" if item.minutes else ""
-        marker = "🎓 " if item.kind == "exam" else "- "
-        lines.append(f"{marker}{escape(item.label)}{minutes}")
+    lines = [f"**{name}** · {plans.day_summary(day)}"]
+    lines.extend(plans.item_line(item) for item in day.items)
     for item in day.overflow:
         lines.append(f"- ⚠ doesn't fit: {escape(item.label)} — {item.minutes} min")
     return "\n".join(lines)
@@ -201,14 +166,10 @@ def _day_block(day: DayPlan, today_: datetime) -> str:
 )
 async def plan(ctx: Ctx, args: str) -> Reply:
     days = _plan_days(args)
-    result, week, chosen = await plan_for(ctx, days)
+    result, week, chosen = await plans.plan_for(ctx.session, ctx.user, ctx.clock.now(), days)
     local_now = ctx.clock.now().astimezone(user_zone(ctx.user))
     if not any(d.items or d.overflow for d in result.days):
-        return _text(
-            ctx,
-            "Nothing to plan yet: add tasks with a due date (/task), exams (/exam) or "
-            "flashcards (/deck, /card), and your study hours (/hours).",
-        )
+        return _text(ctx, plans.NOTHING_TO_PLAN)
     hours_note = format_week(week) + ("" if chosen else ", the default: set yours with /hours")
     head = f"**Your plan for {days} day{'s' if days != 1 else ''}** (hours: {hours_note})"
     blocks = [head, *(_day_block(day, local_now) for day in result.days)]

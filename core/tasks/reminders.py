@@ -308,6 +308,12 @@ async def _send_digest(session: AsyncSession, user: User, day: date, now: dateti
         )
     if len(tasks) > DIGEST_ITEMS:
         lines.append("…and more: /tasks today")
+    from core.app import digest_sources  # the capabilities that build on tasks add lines
+
+    for source in digest_sources():
+        extra = await source(session, user, now)
+        if extra:
+            lines.extend(["", *extra])
     sent = await notify_user(
         session,
         user,

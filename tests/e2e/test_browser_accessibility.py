@@ -72,6 +72,7 @@ async def test_no_page_has_a_serious_or_critical_accessibility_violation(
         "/deck Biology",
         "/card Mitochondria | powerhouse of the cell",
         "/card Ribosome | makes proteins",
+        "/exam Biology midterm in 4 days 9am",
         "/link",
     )
     code = str(answer[-1]["text"]).split("code: ")[1].split(" ")[0]
@@ -127,6 +128,7 @@ async def test_no_page_has_a_serious_or_critical_accessibility_violation(
         for path in (
             "/dashboard",
             "/tasks",
+            "/plan",
             "/decks",
             "/review",
             "/documents",
@@ -152,4 +154,4 @@ async def test_no_page_has_a_serious_or_critical_accessibility_violation(
         await browser.close()
     failing = [f"{path}: {problem}" for path, found in report.items() for problem in found]
     assert failing == [], "\n".join(failing)
-    assert len(report) == 19
+    assert len(report) == 20

@@ -47,6 +47,8 @@ async def test_every_page_at_desktop_and_phone_width(
         None,
         "/task Read chapter 4 tomorrow #bio",
         "/task Essay plan #history !low",
+        "/exam Geography final in 4 days 9am",
+        "/hours 2h weekdays, 3h weekends",
     )
     console(env, "ana-shots", "study-group", "/room")
     console(env, "ben-shots", "study-group", "/room")
@@ -104,6 +106,7 @@ async def test_every_page_at_desktop_and_phone_width(
         await page.wait_for_selector("a[aria-label='ask about lecture-3.pdf']", timeout=90_000)
         await shoot("dashboard", "/dashboard", "canvas")
         await shoot("insights", "/insights")
+        await shoot("plan", "/plan")
         await shoot("tasks", "/tasks")
         await shoot("decks", "/decks")
         deck = str(await page.get_attribute("#decks a[href^='/decks/']", "href"))
@@ -149,4 +152,4 @@ async def test_every_page_at_desktop_and_phone_width(
     failing = [f"{name}: {problem}" for name, found in report.items() for problem in found]
     assert failing == [], "\n".join(failing)
     assert problems == []
-    assert len(report) == 24
+    assert len(report) == 25

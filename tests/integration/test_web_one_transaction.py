@@ -38,6 +38,7 @@ async def app(core: Core, settings: Settings) -> AsyncIterator[FastAPI]:
         "/documents",
         "/documents/ask",
         "/tutor",
+        "/plan",
     ],
 )
 async def test_a_signed_in_page_is_one_transaction(app: FastAPI, core: Core, path: str) -> None:
