@@ -194,7 +194,7 @@ async def bench_sweep(core: Core, users: int, tasks: int) -> None:
     print(f"  digest sweep again (nothing due): {(time.perf_counter() - start) * 1000:.1f} ms")
     print("  EXPLAIN of the digest query (local times cannot be indexed: one scan of users):")
     params = {"now": at, "window": reminders.DIGEST_WINDOW, "batch": reminders.BATCH}
-    print(await explain(core, str(reminders.DIGEST_DUE_SQL), **params))
+    print(await explain(core, reminders.digest_due_sql(), **params))
 
 
 async def main(full: bool, rounds: int) -> None:

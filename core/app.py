@@ -210,6 +210,7 @@ def capabilities() -> tuple[Capability, ...]:
             jobs=insights_jobs,
             migrations_branch="insights",
             digest=insights_plans.digest_lines,
+            digest_wanted=insights_plans.DIGEST_WANTED_SQL,
             exported=(
                 "insight_exams",
                 "insight_study_hours",
@@ -257,3 +258,7 @@ def activity_sources() -> tuple[ActivitySource, ...]:
 
 def digest_sources() -> tuple[DigestLines, ...]:
     return tuple(c.digest for c in capabilities() if c.digest is not None)
+
+
+def digest_conditions() -> tuple[str, ...]:
+    return tuple(c.digest_wanted for c in capabilities() if c.digest_wanted is not None)

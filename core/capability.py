@@ -58,7 +58,10 @@ class Capability:
       test fails until it is declared.
     - `activity`: what it counts in the stats.
     - `digest`: the lines it adds to the morning digest (the tasks package sends the
-      digest and cannot import the capabilities that build on it)."""
+      digest and cannot import the capabilities that build on it).
+    - `digest_wanted`: an SQL condition saying that those lines may be worth a digest on
+      a day with no task due (the digest sweep's `t.id` is the user, `t.day_end` the end
+      of their day, `:now` the time); without it a digest needs a task due."""
 
     name: str
     models: ModuleType
@@ -70,6 +73,7 @@ class Capability:
     private: tuple[str, ...] = ()
     activity: tuple[ActivitySource, ...] = ()
     digest: DigestLines | None = None
+    digest_wanted: str | None = None
 
     def job_names(self) -> list[str]:
         """The jobs (sweeps included) defined in this capability's package."""

@@ -18,6 +18,16 @@ from core.insights.planner import DayPlan, Plan, PlanInput, PlanItem, build_plan
 
 DEFAULT_PLAN_DAYS = 7
 DIGEST_PLAN_ITEMS = 5
+# A superset of the days `digest_lines` says something on (an exam ahead, or cards due by
+# the end of the day), read by the digest sweep for users with no task due: both EXISTS
+# are index reads (ix_insight_exams_user_starts, ix_flashcard_states_user_seen_due).
+DIGEST_WANTED_SQL = """
+    EXISTS (SELECT 1 FROM insight_exams x
+            WHERE x.user_id = t.id AND x.starts_at > CAST(:now AS timestamptz))
+    OR EXISTS (SELECT 1 FROM flashcard_states s
+               WHERE s.user_id = t.id AND s.last_review IS NOT NULL
+                 AND s.due < t.day_end AND NOT s.suspended)
+"""
 NOTHING_TO_PLAN = (
     "Nothing to plan yet: add tasks with a due date (/task), exams (/exam) or "
     "flashcards (/deck, /card), and your study hours (/hours)."

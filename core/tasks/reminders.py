@@ -5,8 +5,10 @@ to run twice."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -226,8 +228,9 @@ def _one_off_notice(
 
 # Users whose digest moment (today's, or yesterday's shortly after midnight) passed less
 # than DIGEST_WINDOW ago and who have not had that day's digest. The same statement marks
-# the day as done and says whether the user has anything due by the end of that day, so
-# users with nothing due cost no further query.
+# the day as done and says whether the user has anything for a digest (a task due by the
+# end of that day, or what another capability declares in `digest_wanted`), so users with
+# nothing cost no further query.
 DIGEST_DUE_SQL = """
     WITH local AS (
         SELECT u.id, u.timezone, u.digest_time,
@@ -240,15 +243,17 @@ DIGEST_DUE_SQL = """
                     THEN CAST(ts AS date) + digest_time
                     ELSE CAST(ts AS date) - 1 + digest_time END AS moment
         FROM local
+    ), days AS (
+        SELECT id, timezone, ts, moment,
+               (CAST(CAST(moment AS date) + 1 AS timestamp) AT TIME ZONE timezone) AS day_end
+        FROM target
     ), due AS (
         SELECT t.id, CAST(t.moment AS date) AS day,
                EXISTS (
                    SELECT 1 FROM tasks k
-                   WHERE k.user_id = t.id AND k.completed_at IS NULL
-                     AND k.due_at < (CAST(CAST(t.moment AS date) + 1 AS timestamp)
-                                     AT TIME ZONE t.timezone)
-               ) AS has_tasks
-        FROM target t LEFT JOIN task_digests d ON d.user_id = t.id
+                   WHERE k.user_id = t.id AND k.completed_at IS NULL AND k.due_at < t.day_end
+               ){wanted} AS wanted
+        FROM days t LEFT JOIN task_digests d ON d.user_id = t.id
         WHERE t.ts - t.moment < CAST(:window AS interval)
           AND (d.last_sent_on IS NULL OR d.last_sent_on < CAST(t.moment AS date))
         ORDER BY t.id
@@ -258,9 +263,19 @@ DIGEST_DUE_SQL = """
         SELECT id, day FROM due
         ON CONFLICT (user_id) DO UPDATE SET last_sent_on = EXCLUDED.last_sent_on
     )
-    SELECT id, day, has_tasks FROM due
+    SELECT id, day, wanted FROM due
 """
-_DIGEST_DUE = text(DIGEST_DUE_SQL)
+
+
+@functools.cache
+def digest_due_sql() -> str:
+    """The sweep's statement with every capability's `digest_wanted` condition in it."""
+    from core.app import digest_conditions  # the capabilities that build on tasks
+
+    extra = "".join(
+        f"\n               OR ({condition.strip()})" for condition in digest_conditions()
+    )
+    return DIGEST_DUE_SQL.replace("{wanted}", extra)
 
 
 async def sweep_digests(db: Database, now: datetime, batch: int = BATCH) -> int:
@@ -270,11 +285,11 @@ async def sweep_digests(db: Database, now: datetime, batch: int = BATCH) -> int:
         async with db.transaction() as session:
             rows = (
                 await session.execute(
-                    _DIGEST_DUE,
+                    text(digest_due_sql()),
                     {"now": now, "window": DIGEST_WINDOW, "batch": batch},
                 )
             ).all()
-            wanted = {user_id: day for user_id, day, has_tasks in rows if has_tasks}
+            wanted = {user_id: day for user_id, day, worth_it in rows if worth_it}
             users: list[User] = []
             if wanted:
                 users = list(await session.scalars(select(User).where(User.id.in_(wanted))))
@@ -282,6 +297,21 @@ async def sweep_digests(db: Database, now: datetime, batch: int = BATCH) -> int:
                 queued += await _send_digest(session, user, wanted[user.id], now)
         if len(rows) < batch:
             return queued
+
+
+def _task_lines(tasks: list[Task], zone: ZoneInfo, now: datetime) -> list[str]:
+    if not tasks:
+        return []
+    lines = [f"**Your tasks for {now.astimezone(zone):%a %d %b}**"]
+    for task in tasks[:DIGEST_ITEMS]:
+        assert task.due_at is not None
+        late = " (overdue)" if task.due_at < now else ""
+        lines.append(
+            f"- {task.number}. {escape(task.title)} — {task.due_at.astimezone(zone):%a %H:%M}{late}"
+        )
+    if len(tasks) > DIGEST_ITEMS:
+        lines.append("…and more: /tasks today")
+    return lines
 
 
 async def _send_digest(session: AsyncSession, user: User, day: date, now: datetime) -> int:
@@ -296,24 +326,15 @@ async def _send_digest(session: AsyncSession, user: User, day: date, now: dateti
             .limit(DIGEST_ITEMS + 1)
         )
     )
-    if not tasks:
-        return 0
-    local_now = now.astimezone(zone)
-    lines = [f"**Your tasks for {local_now:%a %d %b}**"]
-    for task in tasks[:DIGEST_ITEMS]:
-        assert task.due_at is not None
-        late = " (overdue)" if task.due_at < now else ""
-        lines.append(
-            f"- {task.number}. {escape(task.title)} — {task.due_at.astimezone(zone):%a %H:%M}{late}"
-        )
-    if len(tasks) > DIGEST_ITEMS:
-        lines.append("…and more: /tasks today")
+    lines = _task_lines(tasks, zone, now)
     from core.app import digest_sources  # the capabilities that build on tasks add lines
 
     for source in digest_sources():
         extra = await source(session, user, now)
         if extra:
-            lines.extend(["", *extra])
+            lines.extend(["", *extra] if lines else extra)
+    if not lines:
+        return 0
     sent = await notify_user(
         session,
         user,

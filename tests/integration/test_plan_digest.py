@@ -63,3 +63,47 @@ async def test_cards_due_today_put_the_plan_in_the_digest(
     (digest,) = await outbox_texts(core, "digest")
     assert "Reading" in digest
     assert "- Review Latin: 2 cards due — 1 min" in digest
+
+
+async def test_an_exam_ahead_brings_the_digest_on_a_day_with_no_task_due(
+    core: Core,
+    make_chat,  # type: ignore[no-untyped-def]
+    clock: FixedClock,
+) -> None:
+    dana, eli = make_chat("dana"), make_chat("eli")
+    for who in (dana, eli):
+        await who.say("/settings digest 08:00")
+    await dana.say("/exam Physics oral sat")
+    await eli.say("/task Someday next month")  # nothing due today, no exam, no cards
+    clock.set(THURSDAY_8AM)
+    await run_due(core)
+    await run_due(core)
+    (digest,) = await outbox_texts(core, "digest")
+    lines = digest.splitlines()
+    assert lines[0].startswith("**Today's plan**")
+    assert "Study for Physics oral (2 days to go)" in digest
+    assert "Your tasks" not in digest and "Someday" not in digest
+
+
+async def test_cards_due_alone_bring_the_digest(
+    core: Core,
+    make_chat,  # type: ignore[no-untyped-def]
+    clock: FixedClock,
+) -> None:
+    fay = make_chat("fay")
+    await fay.say("/settings digest 08:00")
+    await fay.say("/deck Greek")
+    await fay.say("/card logos | word")
+    await set_card_states(
+        core,
+        "fay",
+        "Greek",
+        due=THURSDAY_8AM,
+        stability=5,
+        reviewed=datetime(2026, 11, 20, tzinfo=UTC),
+    )
+    clock.set(THURSDAY_8AM)
+    await run_due(core)
+    (digest,) = await outbox_texts(core, "digest")
+    assert digest.startswith("**Today's plan**")
+    assert "- Review Greek: 1 card due" in digest
