@@ -30,6 +30,7 @@ def pages(room_id: int) -> list[str]:
         "/dashboard?period=month",
         "/dashboard?period=all",
         "/insights",
+        "/plan",
         "/tasks",
         "/decks",
         "/review",
