@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from core.clock import FixedClock
 from teddy.runtime import Core
 from tests.integration.tasks_helpers import outbox_texts, run_due
@@ -39,14 +41,17 @@ async def test_digest_shows_todays_plan_only_to_the_student_with_an_exam(
     assert "Chemistry" not in ben_digest and "Lab report" not in ben_digest
 
 
+@pytest.mark.parametrize("task_due_today", [True, False])
 async def test_cards_due_today_put_the_plan_in_the_digest(
     core: Core,
     make_chat,  # type: ignore[no-untyped-def]
     clock: FixedClock,
+    task_due_today: bool,
 ) -> None:
     cleo = make_chat("cleo")
     await cleo.say("/settings digest 08:00")
-    await cleo.say("/task Reading thu 9pm")
+    if task_due_today:
+        await cleo.say("/task Reading thu 9pm")
     await cleo.say("/deck Latin")
     await cleo.say("/card amo | I love")
     await cleo.say("/card video | I see")
@@ -61,8 +66,11 @@ async def test_cards_due_today_put_the_plan_in_the_digest(
     clock.set(THURSDAY_8AM)
     await run_due(core)
     (digest,) = await outbox_texts(core, "digest")
-    assert "Reading" in digest
     assert "- Review Latin: 2 cards due — 1 min" in digest
+    if task_due_today:
+        assert digest.startswith("**Your tasks for Thu 26 Nov**") and "Reading" in digest
+    else:  # the cards alone bring the digest: the plan and no task list
+        assert digest.startswith("**Today's plan**") and "Your tasks" not in digest
 
 
 async def test_an_exam_ahead_brings_the_digest_on_a_day_with_no_task_due(
@@ -83,27 +91,3 @@ async def test_an_exam_ahead_brings_the_digest_on_a_day_with_no_task_due(
     assert lines[0].startswith("**Today's plan**")
     assert "Study for Physics oral (2 days to go)" in digest
     assert "Your tasks" not in digest and "Someday" not in digest
-
-
-async def test_cards_due_alone_bring_the_digest(
-    core: Core,
-    make_chat,  # type: ignore[no-untyped-def]
-    clock: FixedClock,
-) -> None:
-    fay = make_chat("fay")
-    await fay.say("/settings digest 08:00")
-    await fay.say("/deck Greek")
-    await fay.say("/card logos | word")
-    await set_card_states(
-        core,
-        "fay",
-        "Greek",
-        due=THURSDAY_8AM,
-        stability=5,
-        reviewed=datetime(2026, 11, 20, tzinfo=UTC),
-    )
-    clock.set(THURSDAY_8AM)
-    await run_due(core)
-    (digest,) = await outbox_texts(core, "digest")
-    assert digest.startswith("**Today's plan**")
-    assert "- Review Greek: 1 card due" in digest
