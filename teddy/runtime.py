@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -53,6 +54,15 @@ def _job_queue(settings: Settings, servers: Servers) -> JobQueue:
         app = celery_app(settings, database_url=servers.database_url, redis_url=servers.redis_url)
         return CeleryJobQueue(app)
     return InlineJobQueue()
+
+
+def _import_llm_sdk_in_background() -> None:
+    """The tutor builds its openai client on the first question (so `teddy chat` starts
+    fast); a long-running process imports the SDK meanwhile, so that question does not
+    pay the ~0.6 s import."""
+    threading.Thread(
+        target=importlib.import_module, args=("openai",), name="import-openai", daemon=True
+    ).start()
 
 
 def _start_warm_up(services: Services) -> asyncio.Future[None] | None:
@@ -126,6 +136,8 @@ async def open_core(
         # see teddy.startup), rather than in the first command's query.
         configure_mappers()
         warm_up = _start_warm_up(services) if preload_embedder else None
+        if preload_embedder and settings.llm_model:
+            _import_llm_sdk_in_background()
         relay = None
         if relay_jobs and isinstance(queue, InlineJobQueue):
             relay = asyncio.create_task(_relay_forever(JobContext(db, services)), name="relay")

@@ -111,3 +111,23 @@ def test_the_collector_pause_resumes_once_and_freezes_what_start_made() -> None:
         assert gc.isenabled()
     finally:
         gc.unfreeze()
+
+
+LONG_RUNNING_IMPORT = """
+import sys, time
+from teddy import runtime
+assert "openai" not in sys.modules
+runtime._import_llm_sdk_in_background()
+deadline = time.monotonic() + 60
+while "openai" not in sys.modules and time.monotonic() < deadline:
+    time.sleep(0.05)
+print("openai" in sys.modules)
+"""
+
+
+def test_a_long_running_process_imports_the_model_sdk_before_the_first_question() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", LONG_RUNNING_IMPORT], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "True"
