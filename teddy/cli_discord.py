@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from teddy.options import home_option, load_settings
 from teddy.signals import stop_on_signals
 
 
@@ -20,9 +21,7 @@ def _shard_ids(text: str | None) -> list[int] | None:
 
 
 @click.command("discord")
-@click.option(
-    "--home", type=click.Path(file_okay=False, path_type=Path), help="Data directory (TEDDY_HOME)."
-)
+@home_option
 @click.option("--sync", "sync_commands", is_flag=True, help="Publish the slash commands first.")
 @click.option("--shards", default=None, help="Run only these shard ids (e.g. 0,1).")
 @click.option("--shard-count", type=int, default=None, help="Total shards across processes.")
@@ -31,7 +30,6 @@ def discord_command(
 ) -> None:
     """Run the Discord bot (needs DISCORD_BOT_TOKEN)."""
     from bots.discord.run import run_discord
-    from teddy.options import load_settings
     from teddy.runtime import open_core
 
     settings = load_settings(home)

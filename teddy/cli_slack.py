@@ -7,13 +7,12 @@ from pathlib import Path
 
 import click
 
+from teddy.options import home_option, load_settings
 from teddy.signals import stop_on_signals
 
 
 @click.command("slack")
-@click.option(
-    "--home", type=click.Path(file_okay=False, path_type=Path), help="Data directory (TEDDY_HOME)."
-)
+@home_option
 @click.option("--http", is_flag=True, help="Serve HTTP events instead of Socket Mode.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="HTTP listen address.")
 @click.option("--port", default=8082, show_default=True, help="HTTP listen port.")
@@ -22,7 +21,6 @@ def slack(home: Path | None, http: bool, host: str, port: int) -> None:
     configured, /slack/install and /slack/oauth_redirect are served on --host/--port."""
     from bots.slack.run import run_slack
     from teddy.http_server import http_server
-    from teddy.options import load_settings
     from teddy.runtime import open_core
 
     settings = load_settings(home)

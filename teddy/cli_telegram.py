@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 from pathlib import Path
 
 import click
 
+from teddy.options import home_option, load_settings
+from teddy.signals import stop_on_signals
+
 
 @click.command("telegram")
-@click.option(
-    "--home", type=click.Path(file_okay=False, path_type=Path), help="Data directory (TEDDY_HOME)."
-)
+@home_option
 @click.option(
     "--webhook",
     is_flag=True,
@@ -25,7 +24,6 @@ def telegram(home: Path | None, webhook: bool, host: str, port: int) -> None:
     """Run the Telegram bot: long polling, or --webhook (needs TELEGRAM_WEBHOOK_SECRET)."""
     from bots.telegram.run import run_telegram
     from teddy.http_server import http_server
-    from teddy.options import load_settings
     from teddy.runtime import open_core
 
     settings = load_settings(home)
@@ -35,11 +33,7 @@ def telegram(home: Path | None, webhook: bool, host: str, port: int) -> None:
         raise click.UsageError("--webhook needs TELEGRAM_WEBHOOK_SECRET (A-Z, a-z, 0-9, _ and -)")
 
     async def run() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
+        stop = stop_on_signals()
         async with open_core(settings, preload_embedder=True, relay_jobs=True) as core:
             await run_telegram(
                 core, stop, webhook=webhook, serve_http=http_server, host=host, port=port
