@@ -99,7 +99,7 @@ def capabilities() -> tuple[Capability, ...]:
             rooms_models,
             router=rooms_commands.router,
             jobs=rooms_jobs,
-            userdata=rooms_userdata,
+            userdata=rooms_userdata.HOOKS,
             migrations_branch="rooms",
             exported=("study_sessions", "focus_sessions", "focus_participants"),
             activity=(
@@ -113,7 +113,7 @@ def capabilities() -> tuple[Capability, ...]:
             tasks_models,
             router=tasks_commands.router,
             jobs=tasks_jobs,
-            userdata=tasks_userdata,
+            userdata=tasks_userdata.HOOKS,
             migrations_branch="tasks",
             exported=(
                 "tasks",
@@ -134,7 +134,7 @@ def capabilities() -> tuple[Capability, ...]:
             flashcards_models,
             router=flashcards_commands.router,
             jobs=flashcards_jobs,
-            userdata=flashcards_userdata,
+            userdata=flashcards_userdata.HOOKS,
             migrations_branch="flashcards",
             exported=(
                 "flashcard_decks",
@@ -159,7 +159,7 @@ def capabilities() -> tuple[Capability, ...]:
             documents_models,
             router=documents_commands.router,
             jobs=documents_jobs,
-            userdata=documents_userdata,
+            userdata=documents_userdata.HOOKS,
             migrations_branch="documents",
             exported=("documents", "document_files", "document_chunks"),
             activity=(
@@ -198,7 +198,7 @@ def capabilities() -> tuple[Capability, ...]:
             "analytics",
             analytics_models,
             router=analytics_commands.router,
-            userdata=analytics_userdata,
+            userdata=analytics_userdata.HOOKS,
             migrations_branch="analytics",
             # Derived from the tables above, exported too: the days as /stats showed them.
             exported=("daily_activity",),

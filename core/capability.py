@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.chat.router import Router
 from core.jobs import JOBS, PERIODIC
@@ -22,6 +22,26 @@ if TYPE_CHECKING:
 
 # Lines a capability adds to a user's morning digest (none: nothing worth saying today).
 DigestLines = Callable[["AsyncSession", "User", datetime], Awaitable[list[str]]]
+
+UserHook = Callable[["AsyncSession", int], Awaitable[None]]
+ExportHook = Callable[["AsyncSession", int], Awaitable[dict[str, Any]]]
+MergeHook = Callable[["AsyncSession", int, int], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class UserDataHooks:
+    """What exporting, deleting and merging a user needs beyond the schema
+    (`core.accounts.userdata` moves, exports and deletes every row that references a user
+    on its own). `export(session, user_id)` returns extra JSON for the export under the
+    capability's name (files on disk); `delete(session, user_id)` removes such data before
+    the rows go; `merge(session, source_id, target_id)` runs before the rows move, for
+    values that embed a user id (a scope string "u:<id>", a per-owner counter);
+    `merged(session, target_id)` runs once they have moved (data derived from them)."""
+
+    export: ExportHook | None = None
+    delete: UserHook | None = None
+    merge: MergeHook | None = None
+    merged: UserHook | None = None
 
 
 @dataclass(frozen=True)
@@ -49,8 +69,7 @@ class Capability:
     - `models`: its SQLAlchemy models module (imported, so its tables are in the metadata).
     - `router`: its chat commands and buttons; help lists them in capability order.
     - `jobs`: the module of its `@job` / `@periodic` functions.
-    - `userdata`: the module that registers what exporting, merging and deleting a user
-      needs beyond the schema (`core.accounts.userdata.register_user_data_hooks`).
+    - `userdata`: what exporting, merging and deleting a user needs beyond the schema.
     - `migrations_branch`: the Alembic branch label of its tables (None: in the foundation).
     - `exported`: its tables whose rows of a user go into that user's data export.
     - `private`: its user tables never exported (credentials, sessions). A table of a user
@@ -67,7 +86,7 @@ class Capability:
     models: ModuleType
     router: Router | None = None
     jobs: ModuleType | None = None
-    userdata: ModuleType | None = None
+    userdata: UserDataHooks | None = None
     migrations_branch: str | None = None
     exported: tuple[str, ...] = ()
     private: tuple[str, ...] = ()

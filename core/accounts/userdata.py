@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import functools
 import re
 import uuid
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.app import capabilities, load_models, private_tables
+from core.capability import UserDataHooks
 from core.db import Base, rows_affected
 
 # Never exported, whatever a capability declares: a column is private when its name
@@ -46,49 +45,15 @@ PRIVATE_COLUMN_MARKERS = ("password", "hash", "secret", "csrf", "sealed")
 PRIVATE_COLUMN_NAME = re.compile(r"(^|_)(token|code)(_|$)")
 MAX_MERGE_DEPTH = 6
 
-UserHook = Callable[[AsyncSession, int], Awaitable[None]]
-ExportHook = Callable[[AsyncSession, int], Awaitable[dict[str, Any]]]
-MergeHook = Callable[[AsyncSession, int, int], Awaitable[None]]
-DELETE_HOOKS: dict[str, UserHook] = {}
-EXPORT_HOOKS: dict[str, ExportHook] = {}
-MERGE_HOOKS: dict[str, MergeHook] = {}
-MERGED_HOOKS: dict[str, UserHook] = {}
 
-
-def register_user_data_hooks(
-    name: str,
-    *,
-    export: ExportHook | None = None,
-    delete: UserHook | None = None,
-    merge: MergeHook | None = None,
-    merged: UserHook | None = None,
-) -> None:
-    """For what the schema alone does not say. `export(session, user_id)` returns extra JSON
-    for the export under `name` (files on disk); `delete(session, user_id)` removes such data
-    before the rows go; `merge(session, source_id, target_id)` runs before the rows move, for
-    values that embed a user id (a scope string "u:<id>", a per-owner counter);
-    `merged(session, target_id)` runs once they have moved (data derived from them)."""
-    if export is not None:
-        EXPORT_HOOKS[name] = export
-    if delete is not None:
-        DELETE_HOOKS[name] = delete
-    if merge is not None:
-        MERGE_HOOKS[name] = merge
-    if merged is not None:
-        MERGED_HOOKS[name] = merged
+def _hooks() -> list[tuple[str, UserDataHooks]]:
+    """Each capability's declared user-data hooks, by capability name."""
+    return [(c.name, c.userdata) for c in capabilities() if c.userdata is not None]
 
 
 def users_table() -> Table:
     load_models()
-    load_hooks()
     return Base.metadata.tables["users"]
-
-
-@functools.cache
-def load_hooks() -> None:
-    """Import each capability's `userdata` module (see `core.app.capabilities()`): it calls
-    `register_user_data_hooks` for what the schema alone does not say."""
-    capabilities()
 
 
 def user_columns(table: Table, *, include_set_null: bool = True) -> list[Column[Any]]:
@@ -184,7 +149,11 @@ async def export_user(session: AsyncSession, user_id: int) -> dict[str, Any]:
         rows = [{k: _jsonable(v) for k, v in row.items()} for row in result.mappings()]
         if rows:
             tables[table.name] = rows
-    extra = {name: await hook(session, user_id) for name, hook in EXPORT_HOOKS.items()}
+    extra = {
+        name: await hooks.export(session, user_id)
+        for name, hooks in _hooks()
+        if hooks.export is not None
+    }
     return {
         "format": "study-teddy-export/1",
         "user": {k: _jsonable(v) for k, v in profile.items()},
@@ -202,8 +171,9 @@ async def delete_user(session: AsyncSession, user_id: int) -> dict[str, int]:
     Returns the number of rows deleted per table."""
     await session.flush()
     users = users_table()
-    for hook in DELETE_HOOKS.values():
-        await hook(session, user_id)
+    for _, hooks in _hooks():
+        if hooks.delete is not None:
+            await hooks.delete(session, user_id)
     clauses = owned_clauses(user_id, for_delete=True)
     counts: dict[str, int] = {}
     for table in reversed(Base.metadata.sorted_tables):
@@ -322,8 +292,9 @@ async def merge_users(session: AsyncSession, *, source_id: int, target_id: int) 
         return
     await session.flush()
     users = users_table()
-    for hook in MERGE_HOOKS.values():
-        await hook(session, source_id, target_id)
+    for _, hooks in _hooks():
+        if hooks.merge is not None:
+            await hooks.merge(session, source_id, target_id)
     for table in Base.metadata.sorted_tables:
         for column in user_columns(table):
             await _move_references(session, column, source_id, target_id)
@@ -348,6 +319,7 @@ async def merge_users(session: AsyncSession, *, source_id: int, target_id: int) 
                 display_name=source.display_name,
             )
         )
-    for merged in MERGED_HOOKS.values():
-        await merged(session, target_id)
+    for _, hooks in _hooks():
+        if hooks.merged is not None:
+            await hooks.merged(session, target_id)
     session.expunge_all()

@@ -7,13 +7,13 @@ from __future__ import annotations
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.accounts.userdata import register_user_data_hooks
 from core.analytics.models import DailyActivity
 from core.analytics.rollup import rebuild
+from core.capability import UserDataHooks
 
 
 async def drop_source_days(session: AsyncSession, source_id: int, target_id: int) -> None:
     await session.execute(delete(DailyActivity).where(DailyActivity.user_id == source_id))
 
 
-register_user_data_hooks("analytics", merge=drop_source_days, merged=rebuild)
+HOOKS = UserDataHooks(merge=drop_source_days, merged=rebuild)

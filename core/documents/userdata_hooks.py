@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.accounts.userdata import register_user_data_hooks
+from core.capability import UserDataHooks
 from core.documents.models import Document
 from core.documents.retrieval import user_scope
 from core.documents.service import remove_chunks
@@ -53,4 +53,4 @@ async def delete_scope(session: AsyncSession, user_id: int) -> None:
     await session.execute(text("DELETE FROM document_scope_stats WHERE scope = :scope"), params)
 
 
-register_user_data_hooks("documents", merge=merge_scopes, delete=delete_scope)
+HOOKS = UserDataHooks(merge=merge_scopes, delete=delete_scope)

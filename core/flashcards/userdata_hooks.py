@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.accounts.userdata import register_user_data_hooks
+from core.capability import UserDataHooks
 from core.flashcards.activity import recount, reviewers
 from core.flashcards.models import Deck, ReviewLog
 
@@ -23,4 +23,4 @@ async def recount_other_learners(session: AsyncSession, user_id: int) -> None:
         await recount(session, affected)
 
 
-register_user_data_hooks("flashcards", delete=recount_other_learners)
+HOOKS = UserDataHooks(delete=recount_other_learners)

@@ -8,7 +8,6 @@ from core.chat.router import CHOICE, INTEGER, Param
 from core.errors import BadInput
 from core.identity.models import Room
 from core.identity.service import parse_timezone
-from core.rooms import jobs as _jobs  # noqa: F401  (registers the sweeps)
 from core.rooms import link_commands, linking, live, service, study_commands
 from core.rooms.models import FocusSession
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.accounts.userdata import register_user_data_hooks
+from core.capability import UserDataHooks
 from core.identity.models import Membership, Room
 from core.outbox.models import OutboxMessage
 from core.rooms.focus import bank_focus_minutes, finish, insert_study_rows, participants_of
@@ -75,6 +75,4 @@ async def delete_relayed(session: AsyncSession, user_id: int) -> None:
     )
 
 
-register_user_data_hooks(
-    "rooms", merge=merge_solo_focus, export=export_linked_rooms, delete=delete_relayed
-)
+HOOKS = UserDataHooks(merge=merge_solo_focus, export=export_linked_rooms, delete=delete_relayed)

@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.accounts.userdata import register_user_data_hooks
+from core.capability import UserDataHooks
 from core.tasks.models import TaskCounter
 
 
@@ -33,4 +33,4 @@ async def delete_counter(session: AsyncSession, user_id: int) -> None:
     await session.execute(delete(TaskCounter).where(TaskCounter.owner == f"u{user_id}"))
 
 
-register_user_data_hooks("tasks", merge=merge_counters, delete=delete_counter)
+HOOKS = UserDataHooks(merge=merge_counters, delete=delete_counter)
