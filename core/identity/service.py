@@ -111,8 +111,7 @@ async def speaker_for_event(
 async def _note_seen_by_id(
     session: AsyncSession, found: Row[Any], sender: Sender, dm_chat_id: str | None
 ) -> None:
-    """`_note_seen` for an identity read as columns (the arrival statement moved
-    `last_seen_at` on already): an UPDATE only when something changed."""
+    """`_note_seen` for an identity read as columns: an UPDATE only when something changed."""
     changes = _seen_changes(found.display_name, found.dm_chat_id, sender, dm_chat_id)
     if changes:
         await session.execute(
@@ -126,8 +125,7 @@ def _arrival(recorded: bool, in_room: bool) -> Select[Any]:
     id, name and direct chat, the user and, `in_room`, room and membership id, each NULL
     when there is none yet. The identity's `last_seen_at` is moved on in the same statement
     when it is older than the resolution. Built once per shape, with bound parameters:
-    building it per event cost more CPU than running it. The identity is read as columns,
-    not as an object: only the user is the handler's to change."""
+    building it per event cost more CPU than running it. Only the user is an ORM object."""
     # Parameter names differ from column names: an UPDATE would take those as SET values.
     touched = (
         update(Identity)
