@@ -203,6 +203,8 @@ def readable(incoming: Incoming) -> Incoming:
     refused with a clear reply."""
     sender = incoming.sender
     chat = incoming.chat
+    if _all_encodable(incoming):
+        return incoming  # nearly every event: nothing to escape, nothing to copy
     return dataclasses.replace(
         incoming,
         sender=dataclasses.replace(
@@ -223,6 +225,22 @@ def readable(incoming: Incoming) -> Incoming:
         ),
         event_id=_escaped_or_none(incoming.event_id),
     )
+
+
+def _all_encodable(incoming: Incoming) -> bool:
+    sender, chat = incoming.sender, incoming.chat
+    supplied = (
+        sender.external_id,
+        sender.display_name,
+        sender.locale,
+        sender.direct_address or "",
+        chat.external_id,
+        chat.title,
+        chat.thread_id or "",
+        incoming.event_id or "",
+        *(a.name for a in incoming.attachments),
+    )
+    return _encodable("".join(supplied))
 
 
 def _as_list(result: HandlerResult) -> Sequence[Reply]:

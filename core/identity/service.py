@@ -8,11 +8,10 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, literal, select, update
+from sqlalchemy import Row, Select, bindparam, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
-from sqlalchemy.orm.attributes import set_committed_value
 
 from core.chat.messages import Conversation, Sender
 from core.identity import preferences
@@ -90,36 +89,43 @@ async def speaker_for_event(
         "seen_before": now - LAST_SEEN_RESOLUTION,
     }
     found = (await session.execute(statement, params)).one()
-    fresh, identity, user, touched = found[0], found[1], found[2], found[3]
-    if not fresh:
+    if not found.fresh:
         return None
     dm_chat_id = chat.external_id if chat.is_direct else None
-    if identity is None:
+    user: User | None = found.User
+    if user is None:
         user = await _create_user(session, sender, now, default_timezone, dm_chat_id)
     else:
-        if touched:
-            # The statement above recorded it: keep the object in step without a second UPDATE.
-            set_committed_value(identity, "last_seen_at", now)
-        _note_seen(identity, sender, now, dm_chat_id)
+        await _note_seen_by_id(session, found, sender, dm_chat_id)
     if chat.is_direct:
         return Speaker(user, None)
-    room, membership_id = (found[4], found[5]) if identity is not None else (None, None)
+    room: Room | None = found.Room if found.User is not None else None
     if room is None:
         return Speaker(user, await room_for_chat(session, chat, user))
-    await _settle_room(session, chat, room, membership_id, user)
-    shared_id = found[6]
-    if shared_id is None:
+    await _settle_room(session, chat, room, found.membership_id, user)
+    if found.shared_room_id is None:
         return Speaker(user, room)
-    return Speaker(user, await _shared_room(session, shared_id, user))
+    return Speaker(user, await _shared_room(session, found.shared_room_id, user))
+
+
+async def _note_seen_by_id(
+    session: AsyncSession, found: Row[Any], sender: Sender, dm_chat_id: str | None
+) -> None:
+    """`_note_seen` for an identity read as columns: an UPDATE only when something changed."""
+    changes = _seen_changes(found.display_name, found.dm_chat_id, sender, dm_chat_id)
+    if changes:
+        await session.execute(
+            update(Identity).where(Identity.id == found.identity_id).values(**changes)
+        )
 
 
 @cache
 def _arrival(recorded: bool, in_room: bool) -> Select[Any]:
-    """One row: whether the event is new (inserting it when `recorded`), then identity, user
-    and, `in_room`, room and membership id, each NULL when there is none yet. The identity's
-    `last_seen_at` is moved on in the same statement when it is older than the resolution.
-    Built once per shape, with bound parameters: building it per event cost more CPU than
-    running it."""
+    """One row: whether the event is new (inserting it when `recorded`), then the identity's
+    id, name and direct chat, the user and, `in_room`, room and membership id, each NULL
+    when there is none yet. The identity's `last_seen_at` is moved on in the same statement
+    when it is older than the resolution. Built once per shape, with bound parameters:
+    building it per event cost more CPU than running it. Only the user is an ORM object."""
     # Parameter names differ from column names: an UPDATE would take those as SET values.
     touched = (
         update(Identity)
@@ -145,7 +151,14 @@ def _arrival(recorded: bool, in_room: bool) -> Select[Any]:
     else:
         arrival = select(literal(1).label("fresh")).subquery("arrival")
     statement = (
-        select(arrival.c.fresh, Identity, User, touches)
+        select(
+            arrival.c.fresh,
+            Identity.id.label("identity_id"),
+            Identity.display_name,
+            Identity.dm_chat_id,
+            User,
+            touches,
+        )
         .select_from(arrival)
         .outerjoin(
             Identity,
@@ -157,7 +170,7 @@ def _arrival(recorded: bool, in_room: bool) -> Select[Any]:
     if not in_room:
         return statement
     return (
-        statement.add_columns(Room, Membership.id, _shared_room_id())
+        statement.add_columns(Room, Membership.id.label("membership_id"), _shared_room_id())
         .outerjoin(
             Room,
             (Room.platform == bindparam("chat_platform"))
@@ -191,13 +204,25 @@ def _note_seen(identity: Identity, sender: Sender, now: datetime, dm_chat_id: st
     # Written only when something changed, so a busy user's messages stay read-only here.
     if now - identity.last_seen_at > LAST_SEEN_RESOLUTION:
         identity.last_seen_at = now
-    if sender.display_name and identity.display_name != sender.display_name:
-        identity.display_name = sender.display_name
-    if dm_chat_id is not None and identity.dm_chat_id != dm_chat_id:
-        identity.dm_chat_id = dm_chat_id
-        identity.unreachable = False
-    elif identity.dm_chat_id is None and sender.direct_address is not None:
-        identity.dm_chat_id = sender.direct_address
+    changes = _seen_changes(identity.display_name, identity.dm_chat_id, sender, dm_chat_id)
+    for name, value in changes.items():
+        setattr(identity, name, value)
+
+
+def _seen_changes(
+    display_name: str, known_dm_chat_id: str | None, sender: Sender, dm_chat_id: str | None
+) -> dict[str, object]:
+    """What an identity's name and direct chat should become, given what the platform says
+    now; empty when nothing changed."""
+    changes: dict[str, object] = {}
+    if sender.display_name and display_name != sender.display_name:
+        changes["display_name"] = sender.display_name
+    if dm_chat_id is not None and known_dm_chat_id != dm_chat_id:
+        changes["dm_chat_id"] = dm_chat_id
+        changes["unreachable"] = False
+    elif known_dm_chat_id is None and sender.direct_address is not None:
+        changes["dm_chat_id"] = sender.direct_address
+    return changes
 
 
 async def direct_chat_opened(

@@ -8,9 +8,9 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text, update
 
-from core.chat.messages import Incoming
+from core.chat.messages import Conversation, Incoming, Sender
 from core.clock import FixedClock
 from core.db import Database
 from core.db.counting import StatementCount, counting
@@ -63,6 +63,26 @@ async def test_someone_back_after_a_while_is_marked_seen_by_the_same_statement(
     assert seen == clock.now()
 
 
+async def test_a_new_name_and_direct_chat_are_recorded_by_one_more_statement(
+    core: Core, chat: ChatDriver
+) -> None:
+    await chat.say("/start")
+    async with core.db.transaction() as session:
+        await session.execute(update(Identity).values(unreachable=True))
+    chat.sender = Sender("test", chat.sender.external_id, "Alice Renamed")
+    chat.chat = Conversation("test", "dm-alice-new", True)
+    counted = await _counted(core, chat, "/settings", "ev-renamed")
+    assert counted.statements == 2, counted.texts
+    async with core.db.transaction() as session:
+        identity = await session.scalar(
+            select(Identity).where(Identity.external_id == chat.sender.external_id)
+        )
+    assert identity is not None
+    assert (identity.display_name, identity.dm_chat_id) == ("Alice Renamed", "dm-alice-new")
+    assert identity.unreachable is False
+    assert (await _counted(core, chat, "/settings", "ev-same")).statements == 1
+
+
 async def test_a_writing_command_is_one_transaction(core: Core, chat: ChatDriver) -> None:
     await chat.say("/start")
     counted = await _counted(core, chat, "/task Lab report tomorrow", "ev-task")
@@ -100,6 +120,32 @@ async def test_taking_a_connection_from_the_pool_sends_nothing_to_the_server(
             await conn.get_raw_connection()
         await asyncio.sleep(0)  # query loggers are called soon after, not inline
         assert sent == []
+    finally:
+        await db.dispose()
+
+
+async def test_connections_opened_under_load_stay_open_for_the_next_burst(
+    servers: Servers,
+) -> None:
+    db = Database(servers.database_url, pool_size=1)  # up to two connections at once
+    opened: list[object] = []
+    event.listen(db.engine.sync_engine.pool, "connect", lambda *args: opened.append(args))
+
+    async def burst() -> None:
+        both_hold_one = asyncio.Barrier(2)
+
+        async def command() -> None:
+            async with db.transaction() as session:
+                await session.execute(text("SELECT 1"))
+                await both_hold_one.wait()
+
+        await asyncio.gather(command(), command())
+
+    try:
+        await burst()
+        assert len(opened) == 2
+        await burst()
+        assert len(opened) == 2, "the second burst reopened a connection"
     finally:
         await db.dispose()
 
