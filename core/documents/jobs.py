@@ -19,15 +19,14 @@ from core.documents import extraction as ex
 from core.documents import ocr
 from core.documents.chunking import ChunkDraft, chunk_blocks
 from core.documents.embeddings import embedder_for
+from core.documents.indexing import replace_chunks, set_embeddings
 from core.documents.models import PROCESSING, QUEUED, READY, Chunk, Document
 from core.documents.service import (
     INGEST_JOB,
     document_bytes,
     ingestion_pending,
     mark_failed,
-    replace_chunks,
     requeue_stale,
-    set_embeddings,
 )
 from core.documents.summary import joined_text, summarizer_for
 from core.errors import TeddyError
