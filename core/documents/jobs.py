@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -40,6 +41,9 @@ INGEST = INGEST_JOB
 STUCK_AFTER = timedelta(minutes=30)
 # Longer than the relay's first resend: a job on its way is not queued twice.
 QUEUED_STALE_AFTER = timedelta(minutes=10)
+# Page progress (an edit of the live message, a transaction each) at most this often: a
+# PDF read in under a second shows only its last page count.
+PROGRESS_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -133,12 +137,15 @@ async def _extract(
         pdf = await asyncio.to_thread(ex.PdfPages, data, name, jc.services.settings.max_pages)
         every = max(1, math.ceil(pdf.count / 10))
         blocks: list[ex.Block] = []
+        shown = time.monotonic()
         for index in range(pdf.count):
             blocks.extend(await asyncio.to_thread(pdf.page_blocks, index))
             done = index + 1
-            if done % every == 0 or done == pdf.count:
+            due = done % every == 0 and time.monotonic() - shown >= PROGRESS_SECONDS
+            if due or done == pdf.count:
                 text = f"Reading {escape(name)}… {done}/{pdf.count} pages"
                 await say(jc, target, f"page-{done}", text, live=True)
+                shown = time.monotonic()
         if not ex.has_text_layer(blocks, pdf.count) and ocr.available():
             await say(jc, target, "ocr", f"Recognising text in {escape(name)}…", live=True)
             blocks = await _recognise(pdf)
