@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -19,15 +20,14 @@ from core.documents import extraction as ex
 from core.documents import ocr
 from core.documents.chunking import ChunkDraft, chunk_blocks
 from core.documents.embeddings import embedder_for
+from core.documents.indexing import replace_chunks, set_embeddings
 from core.documents.models import PROCESSING, QUEUED, READY, Chunk, Document
 from core.documents.service import (
     INGEST_JOB,
     document_bytes,
     ingestion_pending,
     mark_failed,
-    replace_chunks,
     requeue_stale,
-    set_embeddings,
 )
 from core.documents.summary import joined_text, summarizer_for
 from core.errors import TeddyError
@@ -41,6 +41,9 @@ INGEST = INGEST_JOB
 STUCK_AFTER = timedelta(minutes=30)
 # Longer than the relay's first resend: a job on its way is not queued twice.
 QUEUED_STALE_AFTER = timedelta(minutes=10)
+# Page progress (an edit of the live message, a transaction each) at most this often: a
+# PDF read in under a second shows only its last page count.
+PROGRESS_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -134,12 +137,15 @@ async def _extract(
         pdf = await asyncio.to_thread(ex.PdfPages, data, name, jc.services.settings.max_pages)
         every = max(1, math.ceil(pdf.count / 10))
         blocks: list[ex.Block] = []
+        shown = time.monotonic()
         for index in range(pdf.count):
             blocks.extend(await asyncio.to_thread(pdf.page_blocks, index))
             done = index + 1
-            if done % every == 0 or done == pdf.count:
+            due = done % every == 0 and time.monotonic() - shown >= PROGRESS_SECONDS
+            if due or done == pdf.count:
                 text = f"Reading {escape(name)}… {done}/{pdf.count} pages"
                 await say(jc, target, f"page-{done}", text, live=True)
+                shown = time.monotonic()
         if not ex.has_text_layer(blocks, pdf.count) and ocr.available():
             await say(jc, target, "ocr", f"Recognising text in {escape(name)}…", live=True)
             blocks = await _recognise(pdf)

@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.analytics.rollup import record
-from core.documents.chunking import ChunkDraft
 from core.documents.extraction import ExtractionError, sniff
+from core.documents.indexing import remove_chunks
 from core.documents.models import (
     FAILED,
     QUEUED,
-    Chunk,
     Document,
     DocumentFile,
 )
-from core.documents.retrieval import TS_CONFIG, room_scope, user_scope
+from core.documents.retrieval import room_scope, user_scope
 from core.errors import BadInput, Forbidden, NotFound
 from core.identity.models import Room, User
 from core.identity.service import is_member
@@ -201,164 +199,6 @@ async def document_bytes(session: AsyncSession, document_id: int) -> bytes | Non
     return await session.scalar(
         select(DocumentFile.data).where(DocumentFile.document_id == document_id)
     )
-
-
-# Chunks and BM25 statistics --------------------------------------------------------------
-
-
-async def remove_chunks(session: AsyncSession, document: Document) -> None:
-    """Delete the document's chunks and take them out of its scope's statistics."""
-    params = {"doc": document.id, "scope": document.scope}
-    has_chunks = await session.scalar(
-        select(Chunk.id).where(Chunk.document_id == document.id).limit(1)
-    )
-    if has_chunks is None:
-        return
-    await session.execute(
-        text(
-            """
-            UPDATE document_lexeme_stats AS s SET df = s.df - d.n
-            FROM (
-                SELECT x.lexeme, count(*) AS n
-                FROM document_chunks AS c, unnest(c.tsv) AS x
-                WHERE c.document_id = :doc GROUP BY x.lexeme ORDER BY x.lexeme
-            ) AS d
-            WHERE s.scope = :scope AND s.lexeme = d.lexeme
-            """
-        ),
-        params,
-    )
-    await session.execute(
-        text(
-            """
-            DELETE FROM document_lexeme_stats
-            WHERE scope = :scope AND df <= 0 AND lexeme IN (
-                SELECT x.lexeme FROM document_chunks AS c, unnest(c.tsv) AS x
-                WHERE c.document_id = :doc
-            )
-            """
-        ),
-        params,
-    )
-    await session.execute(
-        text(
-            """
-            UPDATE document_scope_stats AS s
-            SET chunks = s.chunks - d.n, total_length = s.total_length - d.len
-            FROM (
-                SELECT count(*) AS n, coalesce(sum(length), 0) AS len
-                FROM document_chunks WHERE document_id = :doc
-            ) AS d
-            WHERE s.scope = :scope
-            """
-        ),
-        params,
-    )
-    await session.execute(delete(Chunk).where(Chunk.document_id == document.id))
-
-
-async def replace_chunks(
-    session: AsyncSession,
-    document: Document,
-    drafts: Sequence[ChunkDraft],
-    vectors: Sequence[Sequence[float]] | None,
-    model: str | None,
-) -> None:
-    """Swap the document's chunks for `drafts` (with their vectors, if any) and update the
-    scope's statistics, all in the caller's transaction."""
-    await remove_chunks(session, document)
-    if not drafts:
-        return
-    rows = [
-        {
-            "doc": document.id,
-            "scope": document.scope,
-            "ordinal": draft.ordinal,
-            "page": draft.page,
-            "section": draft.section,
-            "text": draft.text,
-            "embedding": _vector_text(vectors[i]) if vectors is not None else None,
-            "model": model if vectors is not None else None,
-            "dim": len(vectors[i]) if vectors is not None else None,
-        }
-        for i, draft in enumerate(drafts)
-    ]
-    await session.execute(
-        text(
-            f"""
-            INSERT INTO document_chunks
-                (document_id, scope, ordinal, page, section, text, tsv, length,
-                 embedding, embedding_model, embedding_dim)
-            VALUES (:doc, :scope, :ordinal, :page, CAST(:section AS varchar),
-                    CAST(:text AS text),
-                    to_tsvector('{TS_CONFIG}', coalesce(CAST(:section AS text), '') || ' '
-                                || CAST(:text AS text)),
-                    0, CAST(:embedding AS vector), :model, :dim)
-            """
-        ),
-        rows,
-    )
-    params = {"doc": document.id, "scope": document.scope}
-    await session.execute(
-        text(
-            """
-            UPDATE document_chunks AS c SET length = coalesce((
-                SELECT sum(coalesce(array_length(x.positions, 1), 1)) FROM unnest(c.tsv) AS x
-            ), 0)
-            WHERE c.document_id = :doc
-            """
-        ),
-        params,
-    )
-    await session.execute(
-        text(
-            """
-            INSERT INTO document_lexeme_stats (scope, lexeme, df)
-            SELECT :scope, x.lexeme, count(*)
-            FROM document_chunks AS c, unnest(c.tsv) AS x
-            WHERE c.document_id = :doc
-            GROUP BY x.lexeme ORDER BY x.lexeme
-            ON CONFLICT (scope, lexeme) DO UPDATE SET df = document_lexeme_stats.df + excluded.df
-            """
-        ),
-        params,
-    )
-    await session.execute(
-        text(
-            """
-            INSERT INTO document_scope_stats (scope, chunks, total_length)
-            SELECT :scope, count(*), coalesce(sum(length), 0)
-            FROM document_chunks WHERE document_id = :doc
-            ON CONFLICT (scope) DO UPDATE SET
-                chunks = document_scope_stats.chunks + excluded.chunks,
-                total_length = document_scope_stats.total_length + excluded.total_length
-            """
-        ),
-        params,
-    )
-
-
-async def set_embeddings(
-    session: AsyncSession, chunk_ids: Sequence[int], vectors: Sequence[Sequence[float]], model: str
-) -> None:
-    """Store new vectors for existing chunks (chunks replaced meanwhile are skipped)."""
-    await session.execute(
-        text(
-            """
-            UPDATE document_chunks SET embedding = CAST(:embedding AS vector),
-                embedding_model = :model, embedding_dim = :dim
-            WHERE id = :id
-            """
-        ),
-        [
-            {"id": chunk_id, "embedding": _vector_text(v), "model": model, "dim": len(v)}
-            for chunk_id, v in zip(chunk_ids, vectors, strict=True)
-        ],
-    )
-
-
-def _vector_text(vector: Sequence[float]) -> str:
-    return "[" + ",".join(repr(float(x)) for x in vector) + "]"
 
 
 async def mark_failed(session: AsyncSession, document_id: int, message: str, now: datetime) -> None:

@@ -9,9 +9,9 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.capability import UserDataHooks
+from core.documents.indexing import remove_chunks
 from core.documents.models import Document
 from core.documents.retrieval import user_scope
-from core.documents.service import remove_chunks
 
 
 async def merge_scopes(session: AsyncSession, source_id: int, target_id: int) -> None:

@@ -63,3 +63,22 @@ async def test_switching_embeddings_on_reembeds_existing_chunks_in_the_backgroun
     assert [tuple(r) for r in rows] == [("all-MiniLM-L6-v2", 384)]
     found = await chat.say("/search sea creatures with lungs")
     assert "old.md § Ocean" in found
+
+
+async def test_a_large_batch_split_over_encoder_threads_keeps_order_and_float32_vectors() -> None:
+    import numpy as np
+
+    from core.documents.embeddings import _LOCAL_MODEL
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    texts = [
+        f"Passage {i}: enzyme {i % 7} lowers activation energy by {i} units." for i in range(40)
+    ]
+    texts[13] = "The Treaty of Westphalia ended the Thirty Years' War."
+    split = LocalEmbedder(batch_size=4, workers=3)
+    got = np.array(await split.embed(texts))
+    assert _LOCAL_MODEL.value is not None
+    exact = _LOCAL_MODEL.value.encode(texts, normalize_embeddings=True)  # float32, one thread
+    cosines = (got * exact).sum(axis=1)
+    assert got.shape == (40, 384) and cosines.min() > 0.999
+    assert np.argmax(exact @ got[13]) == 13  # each vector stays with its own text
