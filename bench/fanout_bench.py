@@ -203,20 +203,23 @@ def busiest_second(arrivals: list[float]) -> int:
     return most
 
 
-async def deliver_all(target: Target, expected: int, started: float) -> float:
-    """Run the deliverer until `expected` messages arrived; seconds since `started`."""
-    stop = asyncio.Event()
-    running = asyncio.create_task(target.deliverer.run(stop))
-    try:
-        deadline = time.monotonic() + 60 + 3 * expected / target.pace.per_second
-        while len(target.arrivals()) < expected:
-            if time.monotonic() > deadline or running.done():
-                break
-            await asyncio.sleep(0.05)
-        return time.monotonic() - started
-    finally:
-        stop.set()
-        await running
+async def delivered(
+    target: Target, expected: int, started: float, running: asyncio.Task[None]
+) -> float:
+    """Wait until `expected` messages arrived (or the deliverer stopped); seconds from
+    `started` to the last arrival."""
+    deadline = time.monotonic() + 60 + 3 * expected / target.pace.per_second
+    while len(target.arrivals()) < expected:
+        if time.monotonic() > deadline or running.done():
+            break
+        await asyncio.sleep(0.05)
+    return max(target.arrivals(), default=time.monotonic()) - started
+
+
+async def sweep(core: Core, started: float) -> float:
+    """The reminder sweep, as beat runs it; seconds from `started` until it finished."""
+    await run_job("tasks.sweep_reminders", JobContext(core.db, core.services), {})
+    return time.monotonic() - started
 
 
 async def main(per_platform: int) -> None:
@@ -229,11 +232,22 @@ async def main(per_platform: int) -> None:
             await stack.enter_async_context(make(core)) for make in (telegram, slack, discord)
         ]
         await seed(core, names, per_platform)
-        started = time.monotonic()
-        await run_job("tasks.sweep_reminders", JobContext(core.db, core.services), {})
-        swept = time.monotonic() - started
+        # As deployed, each platform's deliverer is already running when reminders come due.
+        stop = asyncio.Event()
+        running = [asyncio.create_task(t.deliverer.run(stop)) for t in targets]
+        try:
+            started = time.monotonic()
+            swept, *took = await asyncio.gather(
+                sweep(core, started),
+                *(
+                    delivered(t, per_platform, started, r)
+                    for t, r in zip(targets, running, strict=True)
+                ),
+            )
+        finally:
+            stop.set()
+            await asyncio.gather(*running)
         queued = await core_count(core, "SELECT count(*) FROM outbox WHERE kind = 'reminder'")
-        took = await asyncio.gather(*(deliver_all(t, per_platform, started) for t in targets))
         undelivered = await core_count(
             core, "SELECT count(*) FROM outbox WHERE delivered_at IS NULL"
         )
@@ -245,7 +259,10 @@ async def main(per_platform: int) -> None:
         f"{len(targets)} platforms, every platform delivering at the same time"
     )
     print("  " + describe("bare SELECT 1 (reference)", reference))
-    print(f"  sweep: {queued:,} reminders queued in the outbox in {swept:.2f} s")
+    print(
+        f"  sweep: {queued:,} reminders queued in the outbox in {swept:.2f} s, the deliverers "
+        "already running (as deployed)"
+    )
     print(
         f"  {'platform':<10} {'delivered':>9} {'seconds':>8} {'floor s':>8} {'first s':>8} "
         f"{'limit/s':>8} {'busiest 1 s':>11} {'429s':>5} {'twice':>5}"
