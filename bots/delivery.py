@@ -206,9 +206,7 @@ class Deliverer:
     send: Send
     pace: Pace
     claim_limit: int = 500
-    # How soon a deliverer with nothing to send looks again: the delay between a sweep's
-    # first commit and the first message (a claim that finds nothing is an index probe).
-    idle_seconds: float = 0.25
+    idle_seconds: float = 1.0
     tenant_of: TenantOf = one_tenant
     pacer: Pacer = field(init=False)
     sent: int = 0
