@@ -11,7 +11,9 @@ module gets its quick arguments: a module-level `QUICK_ARGS = [...]` list in its
 the entry in `KNOWN_QUICK_ARGS` below. In a full run a module may ask for a longer budget
 than --timeout with a module-level `BUDGET_SECONDS = ...`. A module that fails or runs out of
 time is reported as such. The report goes to bench/results/report.md and
-bench/results/report.json (git-ignored), with the machine's details.
+bench/results/report.json (git-ignored), with the machine's details and issue 22's goal
+table: each row's figure from the `GOAL {...}` line its module printed (bench/goals.py), the
+goal, the reference from the same run, and met, missed, no figure or not run.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from bench import goals
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
@@ -115,7 +119,9 @@ _LABELS = re.compile(r"p50|p99|nDCG@10|R@10+|SELECT 1")
 def highlights(output: str) -> list[str]:
     """Lines that carry a figure (latency, rate, memory), for the summary table."""
     keys = ("p50", "p99", "/s", "RSS", "nDCG", "error rate", "connections", "MiB")
-    lines = [line.strip() for line in output.splitlines()]
+    lines = [
+        line.strip() for line in output.splitlines() if not line.strip().startswith(goals.PREFIX)
+    ]
     marked = [
         line
         for line in lines
@@ -239,12 +245,18 @@ def write_report(
         "total_seconds": round(total, 1),
         "machine": info,
         "modules": [asdict(r) for r in results],
+        "goals": goals.as_json(goal_rows(results)),
     }
     json_path = RESULTS / "report.json"
     json_path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     md_path = RESULTS / "report.md"
     md_path.write_text(markdown(report, results))
     return md_path, json_path
+
+
+def goal_rows(results: list[ModuleResult]) -> list[goals.Row]:
+    """Issue 22's table against what the modules that ran printed."""
+    return goals.evaluate({r.name: (r.status, r.output) for r in results})
 
 
 def markdown(report: dict[str, Any], results: list[ModuleResult]) -> str:
@@ -268,6 +280,7 @@ def markdown(report: dict[str, Any], results: list[ModuleResult]) -> str:
     lines += ["", f"{len(results) - len(failed)} of {len(results)} benchmarks ok."]
     if failed:
         lines.append(f"Not ok: {', '.join(failed)}.")
+    lines += ["", *goals.markdown(goal_rows(results))]
     for r in results:
         lines += ["", f"## bench.{r.name} ({r.status}, {r.seconds:.1f} s)", ""]
         lines += [f"`{' '.join(['python', *r.command[1:]])}`", "", "```", r.output.rstrip(), "```"]

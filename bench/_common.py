@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from bench.goals import goal_line
 from core.settings import Settings
 from teddy.runtime import Core, open_core
 
@@ -52,3 +53,10 @@ def describe(label: str, samples: list[float]) -> str:
         f"{label:<34} n={len(ms):>6}  p50={percentile(ms, 50):7.2f} ms  "
         f"p99={percentile(ms, 99):7.2f} ms  mean={statistics.fmean(ms):7.2f} ms"
     )
+
+
+def goal(
+    key: str, value: float, *, reference: str = "", size: int | None = None, note: str = ""
+) -> None:
+    """Print one figure of issue 22's goal table for the runner (see bench/goals.py)."""
+    print(goal_line(key, value, reference=reference, size=size, note=note), flush=True)

@@ -21,7 +21,7 @@ from itertools import count
 import psutil
 from sqlalchemy import text
 
-from bench._common import bench_core, describe, select_one_latencies
+from bench._common import bench_core, describe, goal, percentile, select_one_latencies
 from core.chat.messages import Conversation, Incoming, Sender
 from core.db.counting import counting
 from core.jobs import InlineJobQueue
@@ -61,6 +61,12 @@ async def statements_per_command(core: Core) -> list[str]:
             f"{counted.transactions / COUNT_RUNS:4.1f} transactions  "
             f"{counted.checkouts / COUNT_RUNS:4.1f} checkouts per command"
         )
+        if command == "/settings":
+            goal(
+                "settings_statements",
+                round(counted.statements / COUNT_RUNS, 2),
+                note=f"{counted.transactions / COUNT_RUNS:.1f} transactions per command",
+            )
     return lines
 
 
@@ -185,6 +191,14 @@ async def main(commands: int, users: int, concurrency: int) -> None:
             f"{load.statements / commands:.2f} statements and "
             f"{load.transactions / commands:.2f} transactions per command in the load "
             f"({server_during / commands:.2f} as PostgreSQL counts them, pings included)"
+        )
+        select_1 = f"SELECT 1 p99 {percentile(reference, 99) * 1000:.2f} ms"
+        goal("settings_commands_per_s", round(commands / elapsed), reference=select_1)
+        goal("settings_p99_ms", round(percentile(latencies, 99) * 1000, 2), reference=select_1)
+        goal(
+            "settings_transactions",
+            round(load.transactions / commands, 2),
+            reference=f"{server_during / commands:.2f} as PostgreSQL counts them, pings included",
         )
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 import psutil
 
-from bench._common import bench_core, describe
+from bench._common import bench_core, describe, goal
 from bench._load import Step, Tally, core_sender, rss_mib, run_students
 
 QUICK_ARGS = ["--users", "200", "--queries", "200"]
@@ -170,6 +170,14 @@ def main(users: int, queries: int) -> None:
     print(f"query embedding, one query at a time, n={queries}")
     print("  " + describe("in-process LocalEmbedder (ref)", local_s))
     print("  " + describe("HTTP /v1/embeddings (teddy embed)", remote_s))
+    in_process = f"in-process model {float(str(local['rss_mib'])):.1f} MiB"
+    for key, probe_report in (("bot_idle_rss_mib", remote), ("api_rss_mib", api)):
+        goal(
+            key,
+            round(float(str(probe_report["rss_mib"])), 1),
+            reference=in_process,
+            note=f"remote embedder, torch imported: {probe_report['torch']}",
+        )
 
 
 if __name__ == "__main__":

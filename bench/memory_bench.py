@@ -12,9 +12,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sys
 import time
 
-from bench._common import bench_core
+from bench._common import bench_core, goal
 from bench._load import (
     ConnectionSampler,
     Step,
@@ -84,6 +85,13 @@ async def main(messages: int, users: int, concurrency: int) -> None:
     print("  RSS after each tenth: " + ", ".join(f"{n:,}: {rss:.1f}" for n, rss in checkpoints))
     half = checkpoints[len(checkpoints) // 2 - 1][1]
     print(f"  growth over the second half: {rss_after - half:+.1f} MiB (flat means no leak)")
+    goal(
+        "bot_rss_after_messages_mib",
+        round(rss_after, 1),
+        reference=f"idle {rss_idle:.1f} MiB",
+        size=messages,
+        note=f"torch loaded: {'torch' in sys.modules}",
+    )
     for line in tally.table():
         print(line)
     if tally.error_count:

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import httpx
 
-from bench._common import bench_core, describe, select_one_latencies
+from bench._common import bench_core, describe, goal, percentile, select_one_latencies
 from bench.web_live import (
     LIVE_GOAL_MS,
     PAGE_GOAL_MS,
@@ -239,6 +239,17 @@ async def main(
                         + f"  {done / seconds:7.1f} req/s  errors={errors}"
                         + f"  ({clients} clients, {seconds:.0f} s, {api_workers} API processes)"
                     )
+                    if path == "/api/v1/stats":
+                        select_1 = f"SELECT 1 p99 {percentile(reference, 99) * 1000:.2f} ms"
+                        note = f"{clients} clients, {api_workers} API processes, errors {errors}"
+                        goal(
+                            "stats_req_per_s",
+                            round(done / seconds, 1),
+                            reference=select_1,
+                            note=note,
+                        )
+                        p99 = round(percentile(latencies, 99) * 1000, 1)
+                        goal("stats_p99_ms", p99, reference=select_1, note=note)
                 for other in others:
                     await other.aclose()
         finally:
