@@ -1,7 +1,9 @@
-"""Shared fixtures: one real PostgreSQL (+pgvector) and Redis per test run.
+"""Shared fixtures: one real PostgreSQL (+pgvector) and Redis per test run, and per
+pytest-xdist worker when the run is spread over several (`-n`).
 
-By default the embedded servers start in a temporary directory. Set TEST_DATABASE_URL
-(with pgvector installed) and TEST_REDIS_URL to use servers of your own."""
+By default the embedded servers start in a temporary directory (each worker its own). Set
+TEST_DATABASE_URL (with pgvector installed) and TEST_REDIS_URL to use servers of your own;
+every test empties their tables, so such a run takes one process (`-n 0`)."""
 
 from __future__ import annotations
 
@@ -14,20 +16,27 @@ from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import text
 
-from core.app import load_models
-from core.chat.messages import Conversation, Incoming, Reply, Sender
 from core.clock import FixedClock
-from core.db import Base
 from core.settings import Settings
 from teddy.runtime import Core, open_core
 from teddy.servers import Servers, start_servers
+from tests.support.chat_driver import ChatDriver
+from tests.support.clean_tables import empty_every_table
 from tests.support.job_failures import JobFailures
 
-pytest_plugins = ["tests.support.ci_skips", "pytester"]
+pytest_plugins = ["tests.support.ci_skips", "tests.support.xdist_groups", "pytester"]
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # a Wednesday
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    own_servers = os.environ.get("TEST_DATABASE_URL") or os.environ.get("TEST_REDIS_URL")
+    if own_servers and config.getoption("numprocesses", None) not in (None, 0):
+        raise pytest.UsageError(
+            "TEST_DATABASE_URL and TEST_REDIS_URL are one set of servers, and each worker "
+            "empties their tables before every test: run them with -n 0"
+        )
 
 
 @pytest.fixture(scope="session")
@@ -73,14 +82,14 @@ def clock() -> FixedClock:
 async def core(
     settings: Settings, servers: Servers, clock: FixedClock, job_failures: JobFailures
 ) -> AsyncIterator[Core]:
-    """The whole core on a clean database (migrated once per run, truncated per test)."""
+    """The whole core on a clean database (migrated once per run, emptied per test)."""
     global _migrated
     async with open_core(
         settings, clock=clock, servers=servers, run_migrations=not _migrated
     ) as opened:
         _migrated = True
         job_failures.watch(opened.services.jobs)
-        await _truncate_all(opened)
+        await empty_every_table(opened)
         # Rate-limit counters are keyed by user id and the fixed clock's minute: without
         # this, one test's attempts would count against the same ids in the next.
         redis = opened.services.redis
@@ -90,38 +99,6 @@ async def core(
 
 
 _migrated = False
-
-
-async def _truncate_all(core: Core) -> None:
-    load_models()
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    async with core.db.transaction() as session:
-        await session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-
-
-class ChatDriver:
-    """Talk to the core as one person would, in a DM or a room, and read the replies."""
-
-    def __init__(
-        self, core: Core, user: str, room: str | None = None, platform: str = "test"
-    ) -> None:
-        self.core = core
-        self.sender = Sender(platform, user, user.title())
-        if room is None:
-            self.chat = Conversation(platform, f"dm-{user}", True)
-        else:
-            self.chat = Conversation(platform, f"room-{room}", False, title=room)
-
-    async def send(self, text: str = "", *, action: str | None = None, **kw: object) -> list[Reply]:
-        incoming = Incoming(self.sender, self.chat, text=text, action=action, mentioned=True, **kw)  # type: ignore[arg-type]
-        return await self.core.dispatcher.handle(incoming)
-
-    async def say(self, text: str) -> str:
-        """Send and return the plain text of all replies joined."""
-        return "\n".join(r.plain_text() for r in await self.send(text))
-
-    async def press(self, action: str) -> list[Reply]:
-        return await self.send(action=action)
 
 
 @pytest.fixture

@@ -43,11 +43,9 @@ bot = flows.bot
 
 
 async def run(standin: DiscordStandIn, name: str, options: dict[str, Any], **how: Any) -> str:
-    """Send one slash command; return the content of its answer."""
-    seen = len(callbacks(standin))
-    await standin.dispatch("INTERACTION_CREATE", slash(name, options, **how))
-    await standin.wait_for("POST", "/callback", seen + 1)
-    answer = callbacks(standin)[seen]
+    """Send one slash command (in the guild's text channel unless `dm=True`); return the
+    content of its answer."""
+    answer = await flows.run(standin, name, options, **{"dm": False, **how})
     assert answer["type"] == 4
     return str(answer["data"]["content"])
 

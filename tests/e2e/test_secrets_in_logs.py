@@ -22,9 +22,9 @@ import yarl
 
 from bots.discord.adapter import TeddyDiscord
 from core.logs import QUIET_LOGGERS, configure_logging
+from teddy.cli_up import free_port
 from teddy.runtime import Core
 from teddy.servers import Servers
-from tests.e2e.oidc_standin import free_port
 from tests.e2e.test_discord import slash as discord_slash
 from tests.e2e.test_slack import SECRET, signed_headers, slash
 from tests.e2e.test_slack_cli import wait_until_up

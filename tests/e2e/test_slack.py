@@ -24,7 +24,7 @@ from core.chat.messages import Card
 from core.identity.models import Room
 from core.outbox import service as outbox
 from teddy.runtime import Core
-from tests.conftest import ChatDriver
+from tests.support.chat_driver import ChatDriver
 from tests.support.slack_standin import SlackStandIn
 
 SECRET = "test-signing-secret"

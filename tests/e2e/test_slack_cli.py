@@ -13,9 +13,9 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import httpx
 
+from teddy.cli_up import free_port
 from teddy.runtime import Core
 from teddy.servers import Servers
-from tests.e2e.oidc_standin import free_port
 from tests.e2e.test_slack import SECRET, signed_headers, slash
 from tests.support.slack_standin import SlackStandIn
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bots.telegram.render import TextMessage
 from core.chat import Ctx, Reply, Router
@@ -23,6 +23,7 @@ from core.identity.models import Identity, Membership, Room, User
 from core.jobs import JobContext, run_job
 from core.outbox import service as outbox
 from teddy.runtime import Core
+from tests.support.rows import count
 from tests.support.telegram_harness import TelegramBot, running_bot, wait_for
 from tests.support.telegram_standin import (
     BOT_ID,
@@ -134,11 +135,6 @@ async def bot(core: Core, with_notes: None) -> AsyncIterator[TelegramBot]:
 
 def texts(bot: TelegramBot, chat_id: int) -> list[str]:
     return [c.params["text"] for c in bot.standin.sent("sendMessage") if c.chat_id == str(chat_id)]
-
-
-async def count(core: Core, model: type) -> int:
-    async with core.db.transaction() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 async def test_start_greets_a_new_user_in_telegram_html(core: Core, bot: TelegramBot) -> None:

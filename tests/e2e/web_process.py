@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import redis
 
+from teddy.cli_up import free_port
 from teddy.servers import Servers
-from tests.e2e.oidc_standin import free_port
 
 
 def environment(home: Path, servers: Servers, port: int) -> dict[str, str]:
@@ -61,4 +61,5 @@ def running_api(
         yield base, env
     finally:
         process.terminate()
-        process.wait(timeout=20)
+        # Generous: on a busy machine (a parallel run, other work) stopping takes a while.
+        process.wait(timeout=60)

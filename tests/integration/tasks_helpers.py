@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 
 from core.jobs import PERIODIC, JobContext, run_job
 from core.outbox import service as outbox
-from core.outbox.models import OutboxMessage
 from core.tasks.models import Task
 from teddy.runtime import Core
 
@@ -18,14 +17,6 @@ async def run_due(core: Core) -> None:
     context = JobContext(core.db, core.services)
     for name in sorted(PERIODIC):
         await run_job(name, context, {})
-
-
-async def outbox_texts(core: Core, kind: str = "reminder") -> list[str]:
-    async with core.db.transaction() as session:
-        rows = await session.scalars(
-            select(OutboxMessage.text).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)
-        )
-        return list(rows)
 
 
 async def deliverable(core: Core, platform: str, at: datetime, kind: str = "reminder") -> list[str]:

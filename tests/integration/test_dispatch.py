@@ -1,16 +1,10 @@
-from sqlalchemy import func, select
-
 from core.chat import Ctx, Reply, Router
 from core.chat.messages import Incoming
 from core.errors import BadInput
 from core.identity.models import Identity, Membership, Room, User
 from teddy.runtime import Core
-from tests.conftest import ChatDriver
-
-
-async def count(core: Core, model: type) -> int:
-    async with core.db.transaction() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+from tests.support.chat_driver import ChatDriver
+from tests.support.rows import count
 
 
 async def test_first_message_creates_the_user_and_later_ones_reuse_it(

@@ -17,7 +17,7 @@ from core.db.counting import StatementCount, counting
 from core.identity.models import Identity, Membership, ProcessedEvent, Room
 from teddy.runtime import Core
 from teddy.servers import Servers
-from tests.conftest import ChatDriver
+from tests.support.chat_driver import ChatDriver
 
 SIMPLE_COMMAND_BUDGET = 4  # issue 22
 

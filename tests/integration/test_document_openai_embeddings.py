@@ -18,8 +18,8 @@ from core.documents.embeddings import OpenAIEmbedder, embedder_from_settings
 from core.documents.models import Chunk
 from core.settings import Settings
 from teddy.runtime import Core
-from tests.conftest import ChatDriver
 from tests.integration.test_documents import upload
+from tests.support.chat_driver import ChatDriver
 
 DIM = 64
 

@@ -12,8 +12,8 @@ from core.documents.jobs import sweep_reembed
 from core.documents.models import Chunk
 from core.jobs import JobContext
 from teddy.runtime import Core
-from tests.conftest import ChatDriver
 from tests.integration.test_documents import upload
+from tests.support.chat_driver import ChatDriver
 
 pytestmark = pytest.mark.skipif(
     not LocalEmbedder.available(), reason="the local-embeddings extra is not installed"

@@ -19,7 +19,7 @@ from core.jobs import JobContext
 from core.outbox.models import OutboxMessage
 from teddy.runtime import Core
 from tests import doc_samples
-from tests.conftest import ChatDriver
+from tests.support.chat_driver import ChatDriver
 
 LECTURE = [
     "Cell biology basics. The cell membrane separates the inside of the cell from outside.",

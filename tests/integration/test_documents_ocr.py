@@ -13,9 +13,9 @@ from sqlalchemy import select
 from core.documents import ocr
 from core.documents.models import Document
 from teddy.runtime import Core
-from tests.conftest import ChatDriver
 from tests.integration.test_tutor_grounded import cite_the_passage_with, text_of, upload
 from tests.integration.tutor_fixtures import fake_llm, fake_llm_server, tutor_core
+from tests.support.chat_driver import ChatDriver
 from tests.support.fake_llm import FakeLLM
 
 __all__ = ["fake_llm", "fake_llm_server", "tutor_core"]

@@ -20,9 +20,9 @@ from core.documents.search import KEYWORD_ONLY_NOTE
 from teddy.cli_up import free_port
 from teddy.runtime import Core
 from teddy.servers import Servers
-from tests.conftest import ChatDriver
 from tests.integration.test_document_semantic_search import local_embedder
 from tests.integration.test_documents import upload
+from tests.support.chat_driver import ChatDriver
 
 pytestmark = pytest.mark.skipif(
     not LocalEmbedder.available(), reason="the local-embeddings extra is not installed"

@@ -17,8 +17,8 @@ from core.documents.embeddings import LocalEmbedder
 from core.identity.models import ProcessedEvent
 from teddy.runtime import Core
 from teddy.servers import Servers
-from tests.conftest import ChatDriver
 from tests.integration.test_documents import upload
+from tests.support.chat_driver import ChatDriver
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,8 +9,8 @@ from core.accounts import service as accounts
 from core.accounts import tokens
 from core.identity.models import User
 from teddy.runtime import Core
-from tests.conftest import ChatDriver
 from tests.integration.test_accounts import link_code_in, user_id_of
+from tests.support.chat_driver import ChatDriver
 
 
 async def test_an_export_holds_no_credential(core: Core, chat: ChatDriver) -> None:

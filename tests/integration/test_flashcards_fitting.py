@@ -17,11 +17,11 @@ from core.flashcards import fitting, jobs, service
 from core.flashcards.models import Deck, FlashCard, Note, ReviewLog, StudyPrefs
 from core.jobs import JobContext, run_job
 from teddy.runtime import Core
-from tests.conftest import ChatDriver
+from tests.support.chat_driver import ChatDriver
 from tests.support.fsrs_students import simulate
+from tests.support.installed import skip_module_unless_installed
 
-pytest.importorskip("torch")
-pytest.importorskip("pandas")
+skip_module_unless_installed("torch", "pandas")
 
 # Students who remember new cards six times longer than FSRS's defaults assume, or a third.
 STRONG = [w * 6 if i < 4 else w for i, w in enumerate(DEFAULT_PARAMETERS)]

@@ -18,7 +18,7 @@ from core.errors import BadInput
 from core.flashcards import anki_package, importing
 from core.flashcards.models import FlashCard, Note
 from teddy.runtime import Core
-from tests.conftest import ChatDriver
+from tests.support.chat_driver import ChatDriver
 
 
 def attachment(name: str, data: bytes, size: int | None = None) -> Attachment:

@@ -12,15 +12,8 @@ from core.clock import FixedClock
 from core.flashcards.models import CardState, ReviewLog
 from core.flashcards.scheduling import format_interval
 from teddy.runtime import Core
-from tests.conftest import ChatDriver
-
-
-def button(replies: list[Reply], prefix: str) -> str:
-    for reply in reversed(replies):
-        for b in reply.buttons:
-            if b.label.startswith(prefix):
-                return b.action
-    raise AssertionError(f"no {prefix!r} button in {[r.plain_text() for r in replies]}")
+from tests.support.chat_driver import ChatDriver
+from tests.support.chat_replies import button
 
 
 def labels(replies: list[Reply]) -> list[str]:

@@ -16,15 +16,8 @@ from core.identity.models import User
 from core.jobs import JobContext, run_job
 from core.outbox.models import OutboxMessage
 from teddy.runtime import Core
-from tests.conftest import ChatDriver
-
-
-def button(replies: list[Reply], prefix: str) -> str:
-    for reply in reversed(replies):
-        for b in reply.buttons:
-            if b.label.startswith(prefix):
-                return b.action
-    raise AssertionError(f"no {prefix!r} button")
+from tests.support.chat_driver import ChatDriver
+from tests.support.chat_replies import button
 
 
 async def answer(chat: ChatDriver, replies: list[Reply], rating: str) -> list[Reply]:

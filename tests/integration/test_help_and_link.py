@@ -7,8 +7,8 @@ import pytest
 from fastapi import FastAPI
 
 from teddy.runtime import Core
-from tests.conftest import ChatDriver
 from tests.integration.test_web import app, browser, csrf_of, sign_up  # noqa: F401  (fixture)
+from tests.support.chat_driver import ChatDriver
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core.chat.messages import Reply
 from core.clock import FixedClock
@@ -15,25 +15,14 @@ from core.flashcards.models import CardState, ReviewLog
 from core.tasks import service
 from core.tasks.models import Reminder, Task
 from teddy.runtime import Core
-from tests.conftest import ChatDriver
 from tests.integration.tasks_helpers import task_count
+from tests.support.chat_driver import ChatDriver
+from tests.support.chat_replies import button
+from tests.support.rows import count
 
 
 def text_of(replies: list[Reply]) -> str:
     return "\n".join(r.plain_text() for r in replies)
-
-
-def button(replies: list[Reply], prefix: str) -> str:
-    for reply in reversed(replies):
-        for b in reply.buttons:
-            if b.label.startswith(prefix):
-                return b.action
-    raise AssertionError(f"no {prefix!r} button in {text_of(replies)}")
-
-
-async def count(core: Core, model: type) -> int:
-    async with core.db.transaction() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 # Far-away dates -------------------------------------------------------------------------

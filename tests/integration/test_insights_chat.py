@@ -11,7 +11,8 @@ from core.chat.messages import Attachment, Card, Reply
 from core.identity.models import User
 from core.insights.models import Exam, StudyHours
 from teddy.runtime import Core
-from tests.conftest import T0, ChatDriver
+from tests.conftest import T0
+from tests.support.chat_driver import ChatDriver
 
 
 def buttons(replies: list[Reply]) -> dict[str, str]:

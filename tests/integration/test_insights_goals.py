@@ -14,8 +14,9 @@ from core.insights import badges
 from core.insights.models import Badge, Goal
 from core.outbox.models import OutboxMessage
 from teddy.runtime import Core
-from tests.conftest import T0, ChatDriver
+from tests.conftest import T0
 from tests.integration.test_insights_chat import user_id
+from tests.support.chat_driver import ChatDriver
 
 
 async def add_reviews(core: Core, owner: str, at: list[datetime], rating: int = 3) -> None:

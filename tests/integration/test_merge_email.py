@@ -9,7 +9,7 @@ from sqlalchemy import select
 from core.accounts import service as accounts
 from core.identity.models import Identity, User
 from teddy.runtime import Core
-from tests.conftest import ChatDriver
+from tests.support.chat_driver import ChatDriver
 
 PASSWORD = "correct horse battery"
 

@@ -10,7 +10,7 @@ from core.jobs import JobContext, enqueue_after_commit, job
 from core.outbox import service as outbox
 from core.outbox.models import OutboxMessage
 from teddy.runtime import Core
-from tests.conftest import ChatDriver
+from tests.support.chat_driver import ChatDriver
 from tests.support.job_failures import JobFailures
 
 seen: list[int] = []

@@ -17,9 +17,10 @@ from core.jobs import InlineJobQueue, JobContext, enqueue_after_commit, run_job
 from core.maintenance import pending
 from core.maintenance.models import PendingJob
 from teddy.runtime import Core
-from tests.conftest import T0, ChatDriver
+from tests.conftest import T0
 from tests.integration import worker_jobs
 from tests.integration.test_documents import attachment
+from tests.support.chat_driver import ChatDriver
 
 NOTES = b"Photosynthesis happens in chloroplasts. The quokka is a small marsupial.\n"
 

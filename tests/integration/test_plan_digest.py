@@ -9,8 +9,9 @@ import pytest
 
 from core.clock import FixedClock
 from teddy.runtime import Core
-from tests.integration.tasks_helpers import outbox_texts, run_due
+from tests.integration.tasks_helpers import run_due
 from tests.integration.test_insights_chat import set_card_states
+from tests.support.chat_replies import outbox_texts
 
 THURSDAY_8AM = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 

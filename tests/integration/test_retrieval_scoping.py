@@ -17,8 +17,8 @@ from core.documents.query_terms import PRUNED
 from core.documents.retrieval import Mode, search_passages, search_scopes, user_scope
 from core.identity.models import Room, User
 from teddy.runtime import Core
-from tests.conftest import ChatDriver
 from tests.integration.test_documents import upload
+from tests.support.chat_driver import ChatDriver
 
 DIM = 384  # a size with an HNSW index, so both vector paths are exercised
 

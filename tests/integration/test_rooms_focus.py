@@ -5,24 +5,15 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from core.chat import Reply
 from core.clock import FixedClock
 from core.identity.models import Room, User
 from core.jobs import JobContext, run_job
-from core.outbox.models import OutboxMessage
 from core.rooms.models import StudySession
 from core.rooms.pubsub import RedisRoomEvents
 from teddy.runtime import Core, open_core
-from tests.conftest import ChatDriver
+from tests.support.chat_driver import ChatDriver
+from tests.support.chat_replies import button, outbox_texts
 from tests.support.job_failures import JobFailures
-
-
-def button(replies: list[Reply], label: str) -> str:
-    for reply in replies:
-        for b in reply.buttons:
-            if b.label == label:
-                return b.action
-    raise AssertionError(f"no {label} button in {[r.plain_text() for r in replies]}")
 
 
 async def sweep(core: Core) -> None:
@@ -42,11 +33,6 @@ async def minutes_by_user(core: Core) -> dict[str, int]:
 async def count_study_sessions(core: Core) -> int:
     async with core.db.transaction() as session:
         return int(await session.scalar(select(func.count()).select_from(StudySession)) or 0)
-
-
-async def outbox_texts(core: Core) -> list[str]:
-    async with core.db.transaction() as session:
-        return list(await session.scalars(select(OutboxMessage.text).order_by(OutboxMessage.id)))
 
 
 async def three_in_a_room(make_chat) -> tuple[ChatDriver, ChatDriver, ChatDriver]:  # type: ignore[no-untyped-def]

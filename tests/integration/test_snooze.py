@@ -12,8 +12,9 @@ from core.outbox.models import OutboxMessage
 from core.tasks.models import Reminder, Task
 from core.tasks.snooze import tomorrow_same_time
 from teddy.runtime import Core
-from tests.conftest import ChatDriver
-from tests.integration.tasks_helpers import outbox_texts, run_due
+from tests.integration.tasks_helpers import run_due
+from tests.support.chat_driver import ChatDriver
+from tests.support.chat_replies import outbox_texts
 
 
 async def last_buttons(core: Core) -> dict[str, str]:
@@ -39,21 +40,21 @@ async def test_a_snoozed_reminder_fires_once_more_at_the_new_time(
     await chat.say("/remind in 20 minutes stretch")
     clock.advance(timedelta(minutes=20))
     await run_due(core)
-    assert await outbox_texts(core) == ["⏰ Reminder: stretch"]
+    assert await outbox_texts(core, "reminder") == ["⏰ Reminder: stretch"]
     buttons = await last_buttons(core)
     assert list(buttons) == ["💤 10 min", "💤 1 h", "💤 Tomorrow"]
 
     snoozed = await pressed(chat, buttons["💤 10 min"])
     assert "Snoozed. I'll remind you Wed 25 Nov 09:30: stretch" in snoozed
     await run_due(core)
-    assert len(await outbox_texts(core)) == 1
+    assert len(await outbox_texts(core, "reminder")) == 1
     clock.advance(timedelta(minutes=10))
     await run_due(core)
     await run_due(core)
-    assert await outbox_texts(core) == ["⏰ Reminder: stretch"] * 2
+    assert await outbox_texts(core, "reminder") == ["⏰ Reminder: stretch"] * 2
     clock.advance(timedelta(days=1))
     await run_due(core)
-    assert len(await outbox_texts(core)) == 2
+    assert len(await outbox_texts(core, "reminder")) == 2
 
 
 async def test_a_task_reminder_snoozes_for_an_hour_and_is_dropped_once_done(
@@ -75,7 +76,7 @@ async def test_a_task_reminder_snoozes_for_an_hour_and_is_dropped_once_done(
     await chat.say("/done 2")
     clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
     await run_due(core)
-    texts = await outbox_texts(core)
+    texts = await outbox_texts(core, "reminder")
     assert texts[2:] == ["⏰ **Essay** is due Thu 26 Nov 10:00"]
     assert "✓ Done" in await last_buttons(core)
 

@@ -24,9 +24,9 @@ from core.tasks import service as tasks
 from core.tasks import snooze
 from core.tutor.grounded import save_draft
 from teddy.runtime import Core
-from tests.conftest import ChatDriver
 from tests.integration.test_rooms_study_sessions import setup_voice
 from tests.integration.test_undo import button
+from tests.support.chat_driver import ChatDriver
 from tests.support.migrations import migration
 
 Days = dict[date, dict[str, int]]

@@ -16,9 +16,10 @@ from core.chat.messages import Card
 from core.clock import FixedClock
 from core.jobs import JobContext, run_job
 from teddy.runtime import Core
-from tests.conftest import T0, ChatDriver
+from tests.conftest import T0
 from tests.integration.test_analytics import the_user
 from tests.integration.test_web import app, browser, new_api_token, sign_up
+from tests.support.chat_driver import ChatDriver
 
 __all__ = ["app"]  # the web fixture, shared with test_web
 

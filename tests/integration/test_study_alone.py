@@ -4,23 +4,15 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from core.chat import Reply
 from core.chat.markup import to_plain
 from core.clock import FixedClock
 from core.jobs import JobContext, run_job
 from core.outbox.models import OutboxMessage
 from core.rooms.models import StudySession
 from teddy.runtime import Core
-from tests.conftest import ChatDriver
 from tests.integration.test_accounts import link_code_in
-
-
-def button(replies: list[Reply], label: str) -> str:
-    for reply in replies:
-        for b in reply.buttons:
-            if b.label == label:
-                return b.action
-    raise AssertionError(f"no {label} button in {[r.plain_text() for r in replies]}")
+from tests.support.chat_driver import ChatDriver
+from tests.support.chat_replies import button
 
 
 async def sweep(core: Core) -> None:

@@ -14,7 +14,7 @@ from core.tasks import service
 from core.tasks.models import Task
 from core.tasks.service import TaskChanges
 from teddy.runtime import Core
-from tests.conftest import ChatDriver
+from tests.support.chat_driver import ChatDriver
 
 UTC = ZoneInfo("UTC")
 

@@ -10,8 +10,9 @@ from core.outbox.models import OutboxMessage
 from core.tasks.models import Task
 from core.tasks.reminders import sweep_task_reminders
 from teddy.runtime import Core
-from tests.conftest import ChatDriver
-from tests.integration.tasks_helpers import deliverable, outbox_texts, run_due
+from tests.integration.tasks_helpers import deliverable, run_due
+from tests.support.chat_driver import ChatDriver
+from tests.support.chat_replies import outbox_texts
 
 
 async def test_run_due_just_before_the_due_time_sends_one_reminder_per_task(
@@ -31,7 +32,7 @@ async def test_run_due_just_before_the_due_time_sends_one_reminder_per_task(
     clock.set(datetime(2026, 11, 26, 9, 59, tzinfo=UTC))
     await run_due(core)
     await run_due(core)
-    texts = await outbox_texts(core)
+    texts = await outbox_texts(core, "reminder")
     assert sorted(texts) == [
         "⏰ **Lab report** is due Thu 26 Nov 19:00",
         "⏰ **Problem set** is due Thu 26 Nov 02:00",
@@ -39,7 +40,9 @@ async def test_run_due_just_before_the_due_time_sends_one_reminder_per_task(
     clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
     await run_due(core)
     await run_due(core)
-    assert len(await outbox_texts(core)) == 4  # plus one "at due" each, still no duplicates
+    assert (
+        len(await outbox_texts(core, "reminder")) == 4
+    )  # plus one "at due" each, still no duplicates
 
 
 async def test_reminder_buttons_complete_the_task(
@@ -58,7 +61,7 @@ async def test_reminder_buttons_complete_the_task(
     assert "Done: 1. Essay" in (await chat.press(action))[0].plain_text()
     clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
     await run_due(core)
-    assert len(await outbox_texts(core)) == 1  # no "at due" reminder for a done task
+    assert len(await outbox_texts(core, "reminder")) == 1  # no "at due" reminder for a done task
 
 
 async def test_reminder_inside_quiet_hours_waits_until_they_end(
@@ -84,7 +87,7 @@ async def test_quiet_hours_past_the_due_time_send_a_single_reminder(
         clock.set(datetime(2026, 11, 25, 20, 30, tzinfo=UTC) + timedelta(minutes=minute))
         if minute % 10 == 0 or minute in (59, 60, 61):
             await run_due(core)
-    assert await outbox_texts(core) == ["⏰ **Dawn run** is due Thu 26 Nov 06:30"]
+    assert await outbox_texts(core, "reminder") == ["⏰ **Dawn run** is due Thu 26 Nov 06:30"]
 
 
 async def test_dst_change_reminds_at_the_right_local_hour(
@@ -99,10 +102,10 @@ async def test_dst_change_reminds_at_the_right_local_hour(
         assert task is not None and task.due_at == datetime(2026, 11, 1, 17, 0, tzinfo=UTC)
     clock.set(datetime(2026, 11, 1, 15, 59, tzinfo=UTC))
     await run_due(core)
-    assert await outbox_texts(core) == []
+    assert await outbox_texts(core, "reminder") == []
     clock.set(datetime(2026, 11, 1, 16, 0, tzinfo=UTC))  # 08:00 PST
     await run_due(core)
-    assert await outbox_texts(core) == ["⏰ **Brunch** is due Sun 01 Nov 09:00"]
+    assert await outbox_texts(core, "reminder") == ["⏰ **Brunch** is due Sun 01 Nov 09:00"]
 
 
 async def test_spring_forward_keeps_the_wall_clock_time(
@@ -126,7 +129,7 @@ async def test_edited_due_time_gets_fresh_reminders(
     await chat.say("/edit 1 tomorrow 10am")  # Fri
     clock.set(datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
     await run_due(core)
-    assert await outbox_texts(core) == [
+    assert await outbox_texts(core, "reminder") == [
         "⏰ **Essay** is due Thu 26 Nov 10:00",
         "⏰ **Essay** is due Fri 27 Nov 10:00",
     ]
@@ -139,11 +142,11 @@ async def test_one_off_reminder_is_sent_once(
     await chat.say("/remind in 20 minutes stretch *now*")
     clock.advance(timedelta(minutes=19))
     await run_due(core)
-    assert await outbox_texts(core) == []
+    assert await outbox_texts(core, "reminder") == []
     clock.advance(timedelta(minutes=1))
     await run_due(core)
     await run_due(core)
-    assert await outbox_texts(core) == ["⏰ Reminder: stretch \\*now\\*"]
+    assert await outbox_texts(core, "reminder") == ["⏰ Reminder: stretch \\*now\\*"]
 
 
 async def test_room_task_reminders_go_to_the_room(
@@ -215,7 +218,7 @@ async def test_two_workers_sweeping_at_once_send_each_reminder_once(
         *(sweep_task_reminders(core.db, at, [60, 0], batch=7) for _ in range(3))
     )
     assert sum(counts) == 30
-    assert len(await outbox_texts(core)) == 30
+    assert len(await outbox_texts(core, "reminder")) == 30
 
 
 async def test_own_reminder_offsets_apply_to_open_tasks(
@@ -231,12 +234,12 @@ async def test_own_reminder_offsets_apply_to_open_tasks(
     await run_due(core)
     clock.set(datetime(2026, 11, 27, 9, 30, tzinfo=UTC))
     await run_due(core)
-    assert len(await outbox_texts(core)) == 2
+    assert len(await outbox_texts(core, "reminder")) == 2
     assert "reminders off" in await chat.say("/reminders off")
     await chat.say("/task Quiz sat 10am")
     clock.set(datetime(2026, 11, 28, 10, 0, tzinfo=UTC))
     await run_due(core)
-    assert len(await outbox_texts(core)) == 2
+    assert len(await outbox_texts(core, "reminder")) == 2
     assert "not a time before the due date" in await chat.say("/reminders soon")
     assert "at most 14 days" in await chat.say("/reminders 30d")
 

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from core.clock import FixedClock
 from core.tasks.models import Task
 from teddy.runtime import Core
-from tests.conftest import ChatDriver
 from tests.integration.tasks_helpers import task_count
+from tests.support.chat_driver import ChatDriver
 
 # The clock fixture starts at Wed 25 Nov 2026 09:00 UTC: 18:00 in Tokyo, 01:00 in LA.
 EXPECTED = {

@@ -14,8 +14,8 @@ from core.chat.messages import Reply
 from core.clock import FixedClock
 from core.tutor.models import TutorConversation, TutorMessage, TutorUsage
 from teddy.runtime import Core
-from tests.conftest import ChatDriver
 from tests.integration.tutor_fixtures import fake_llm, fake_llm_server, tutor_core, tutor_llm
+from tests.support.chat_driver import ChatDriver
 from tests.support.fake_llm import FakeLLM, FakeReply, echo
 
 __all__ = ["fake_llm", "fake_llm_server", "tutor_core"]

@@ -14,8 +14,8 @@ from core.chat.messages import Attachment, Reply
 from core.flashcards.models import Deck, Note
 from core.tutor.service import TutorPorts
 from teddy.runtime import Core
-from tests.conftest import ChatDriver
 from tests.integration.tutor_fixtures import fake_llm, fake_llm_server, tutor_core
+from tests.support.chat_driver import ChatDriver
 from tests.support.fake_llm import FakeLLM, FakeReply
 
 __all__ = ["fake_llm", "fake_llm_server", "tutor_core"]

@@ -24,8 +24,8 @@ from core.tutor import toolbox  # noqa: F401  (registers the tools)
 from core.tutor.llm import ToolCall
 from core.tutor.tools import Outcome, Plan, ToolContext, apply, run_tool
 from teddy.runtime import Core
-from tests.conftest import ChatDriver
 from tests.integration.test_tutor_grounded import upload
+from tests.support.chat_driver import ChatDriver
 
 
 @pytest.fixture

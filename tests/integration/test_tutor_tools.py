@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core.chat.messages import Button, Reply
 from core.clock import FixedClock
@@ -25,10 +25,11 @@ from core.tutor.models import TutorToolProposal
 from core.tutor.service import TutorPorts
 from teddy.runtime import Core, open_core
 from teddy.servers import Servers
-from tests.conftest import ChatDriver
 from tests.integration.test_tutor_grounded import upload
 from tests.integration.tutor_fixtures import fake_llm, fake_llm_server, tutor_core, tutor_llm
+from tests.support.chat_driver import ChatDriver
 from tests.support.fake_llm import FakeLLM, FakeReply
+from tests.support.rows import count
 
 __all__ = ["fake_llm", "fake_llm_server", "tutor_core"]
 
@@ -61,11 +62,6 @@ async def injected_room(core: Core, make_chat: Any) -> tuple[ChatDriver, ChatDri
     await bob.send("/help")  # Bob is a member of the room
     await upload(core, alice, "osmosis.md", INJECTED.encode(), "text/markdown")
     return alice, bob
-
-
-async def count(core: Core, model: type[Any]) -> int:
-    async with core.db.transaction() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 def text_of(replies: list[Reply]) -> str:

@@ -12,15 +12,8 @@ from core.clock import FixedClock
 from core.flashcards.models import CardState, ReviewLog
 from core.tasks.models import Task
 from teddy.runtime import Core
-from tests.conftest import ChatDriver
-
-
-def button(replies: list[Reply], prefix: str) -> str:
-    for reply in reversed(replies):
-        for b in reply.buttons:
-            if b.label.startswith(prefix):
-                return b.action
-    raise AssertionError(f"no {prefix!r} button in {[b.label for r in replies for b in r.buttons]}")
+from tests.support.chat_driver import ChatDriver
+from tests.support.chat_replies import button
 
 
 def text(replies: list[Reply]) -> str:

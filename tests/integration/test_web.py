@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from api.app import create_app
 from core.settings import Settings
 from teddy.runtime import Core
-from tests.conftest import ChatDriver
+from tests.support.chat_driver import ChatDriver
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 PASSWORD = "correct horse battery"

@@ -19,9 +19,10 @@ from core.clock import FixedClock
 from core.identity.models import Identity, User
 from core.settings import Settings
 from teddy.cli_api import api_server
+from teddy.cli_up import free_port
 from teddy.runtime import Core
 from tests.integration.test_web import PASSWORD, browser, csrf_of, new_api_token, sign_up
-from tests.support.mailbox import Mailbox, free_port
+from tests.support.mailbox import Mailbox
 
 NEW_PASSWORD = "a much longer passphrase"
 POWERS = {"scope:tokens:create": "1", "scope:link-codes:create": "1", "password": PASSWORD}

@@ -13,9 +13,9 @@ from fastapi import FastAPI
 from api.app import create_app
 from core.settings import Settings
 from teddy.runtime import Core
-from tests.conftest import ChatDriver
 from tests.integration.test_web import browser, csrf_of, sign_up
 from tests.integration.test_web_review import link_chat
+from tests.support.chat_driver import ChatDriver
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ from core.clock import FixedClock
 from core.flashcards.models import CardState, ReviewLog
 from core.settings import Settings
 from teddy.runtime import Core
-from tests.conftest import ChatDriver
 from tests.integration.test_flashcards_review import button
 from tests.integration.test_web import browser, csrf_of, sign_up
+from tests.support.chat_driver import ChatDriver
 
 
 @pytest.fixture

@@ -24,9 +24,9 @@ from core.identity.models import Room
 from core.outbox.models import OutboxMessage
 from core.rooms.models import FocusSession
 from core.settings import Settings
+from teddy.cli_up import free_port
 from teddy.http_server import http_server
 from teddy.runtime import Core
-from tests.e2e.oidc_standin import free_port
 from tests.integration.test_rooms_focus import sweep
 from tests.integration.test_web import csrf_of, sign_up
 

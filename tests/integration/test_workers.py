@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,11 +25,12 @@ from core.jobs import JobContext, enqueue_after_commit
 from core.logs import correlation
 from core.maintenance import pending
 from core.maintenance import service as maintenance
+from teddy.cli_up import free_port
 from teddy.runtime import Core, open_core
 from teddy.servers import Servers
-from tests.conftest import ChatDriver
 from tests.integration import worker_jobs
 from tests.integration.test_documents import attachment
+from tests.support.chat_driver import ChatDriver
 from workers.app import create_app
 from workers.inspect import queue_depths
 from workers.queue import CeleryJobQueue
@@ -124,12 +124,6 @@ async def wait_for(core: Core, sql: str, params: dict[str, object], timeout: flo
 def http_status(url: str) -> int:
     with urllib.request.urlopen(url, timeout=5) as response:
         return int(response.status)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def test_a_job_enqueued_through_celery_runs_in_a_worker_with_the_correlation_id(

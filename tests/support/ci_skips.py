@@ -16,8 +16,14 @@ def in_ci() -> bool:
 
 
 def allowed_reason(nodeid: str, allowed: dict[str, str]) -> str | None:
-    """Why this test may skip, or None; parameters (`[...]`) do not matter."""
-    return allowed.get(nodeid.split("[", 1)[0])
+    """Why this test may skip, or None; parameters (`[...]`) and the pytest-xdist group
+    (`@name`, which `--dist loadgroup` appends to a grouped test's id) do not matter."""
+    return allowed.get(_without_group(nodeid).split("[", 1)[0])
+
+
+def _without_group(nodeid: str) -> str:
+    at = nodeid.rfind("@")
+    return nodeid[:at] if at > nodeid.rfind("]") else nodeid
 
 
 @pytest.hookimpl(wrapper=True)

@@ -4,7 +4,6 @@ tests read the mail Study Teddy sent and follow its links."""
 from __future__ import annotations
 
 import re
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -14,14 +13,9 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from teddy.cli_up import free_port
+
 LINK = re.compile(r"https?://\S+")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass

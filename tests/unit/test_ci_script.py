@@ -77,3 +77,11 @@ def test_ci_carries_on_to_the_tests_when_chromium_is_there(tmp_path: Path) -> No
     done = run(script, env)
     assert (tmp_path / "python-ran").exists()  # it went on to make the virtual environment
     assert done.returncode == 1  # the stand-in Python then fails on purpose
+
+
+def test_ci_runs_the_readmes_test_command_on_parallel_workers() -> None:
+    """The README says what CI runs; both run the suite on pytest-xdist workers."""
+    ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    [command] = [line for line in ci_lines if line.startswith("python -m pytest")]
+    assert f'pip install -e ".[dev]" && {command}\n' in (ROOT / "README.md").read_text()
+    assert " -n " in command and "--dist loadgroup" in command

@@ -36,6 +36,26 @@ def test_an_unlisted_skip_fails_under_ci_with_its_reason(
     result.stdout.fnmatch_lines(["*skipped under CI: no chromium*", "*skipped under CI: no model*"])
 
 
+@pytest.mark.parametrize("dist", ["load", "loadgroup"])
+def test_an_unlisted_skip_fails_under_ci_on_parallel_workers(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, dist: str
+) -> None:
+    """The README's command runs the suite on pytest-xdist workers: the skip is judged on
+    the worker and its failure must reach the run's outcome."""
+    monkeypatch.setenv("CI", "true")
+    pytester.makepyfile(test_skipping=SKIPPING)
+    grouped = "import pytest\npytestmark = pytest.mark.xdist_group('g')\n" + SKIPPING
+    pytester.makepyfile(test_grouped=grouped)
+    # Only the plugins the run needs: a worker that loaded every installed one (schemathesis,
+    # playwright, ...) would take seconds to start.
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    result = pytester.runpytest_subprocess(
+        *PLUGINS, "-p", "xdist.plugin", "-n", "2", "--dist", dist
+    )
+    result.assert_outcomes(failed=2, errors=2, xfailed=2)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
 def test_outside_ci_a_skip_stays_a_skip(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -50,6 +70,10 @@ def test_a_listed_test_may_skip_whatever_its_parameters() -> None:
     assert allowed_reason(listed, ALLOWED_SKIPS) == ALLOWED_SKIPS[listed]
     assert allowed_reason(listed + "[case-1]", ALLOWED_SKIPS) == ALLOWED_SKIPS[listed]
     assert allowed_reason(listed + "_and_more", ALLOWED_SKIPS) is None
+    # `--dist loadgroup` appends the test's group to its id on the worker.
+    assert allowed_reason(listed + "@workers", ALLOWED_SKIPS) == ALLOWED_SKIPS[listed]
+    assert allowed_reason(listed + "[case-1]@workers", ALLOWED_SKIPS) == ALLOWED_SKIPS[listed]
+    assert allowed_reason(listed + "_and_more@workers", ALLOWED_SKIPS) is None
 
 
 def test_every_allowed_skip_names_a_test_that_exists_and_gives_a_reason() -> None:

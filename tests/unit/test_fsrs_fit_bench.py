@@ -7,9 +7,9 @@ import pytest
 from fsrs.scheduler import DEFAULT_PARAMETERS
 
 from bench import fsrs_fit_bench as bench
+from tests.support.installed import skip_module_unless_installed
 
-pytest.importorskip("torch")  # the optimizer extra
-pytest.importorskip("pandas")
+skip_module_unless_installed("torch", "pandas")  # the optimizer extra
 
 
 def short_students() -> list[bench.Student]:
