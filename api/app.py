@@ -36,7 +36,7 @@ from api import (
 )
 from api.security import Metrics, SecurityAndMetrics
 from api.web import HERE, SignInRequired, WebState, templates
-from core.dispatch.gateway import Core
+from core.dispatch.gateway import Gateway
 from core.errors import BadInput, Forbidden, NotFound, TeddyError
 from core.settings import Settings
 
@@ -47,7 +47,7 @@ API_STATUS_FOR = {BadInput: 422, NotFound: 404, Forbidden: 404}
 
 
 def create_app(
-    settings: Settings, core: Core, *, extra_routers: Sequence[APIRouter] = ()
+    settings: Settings, core: Gateway, *, extra_routers: Sequence[APIRouter] = ()
 ) -> FastAPI:
     """The app for an opened core. `extra_routers` (the Telegram webhook, for example) are
     included as they are."""

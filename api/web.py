@@ -24,7 +24,7 @@ from core.accounts import ratelimit
 from core.accounts import service as accounts
 from core.accounts.mail import Mailer
 from core.chat.markup import Style, render
-from core.dispatch.gateway import Core
+from core.dispatch.gateway import Gateway
 from core.identity.models import User
 from core.settings import Settings
 
@@ -55,7 +55,7 @@ RowId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 
 @dataclass
 class WebState:
-    core: Core
+    core: Gateway
     settings: Settings
     redis: Redis
     # The mail port; None when SMTP_URL is unset (pages that would send mail say so).

@@ -14,23 +14,23 @@ from sqlalchemy import text
 
 from bench.goals import goal_line
 from core.settings import Settings
-from teddy.runtime import Core, open_core
+from teddy.runtime import Runtime, open_runtime
 
 
 @asynccontextmanager
 async def bench_core(
     home: Path | None = None, *, preload_embedder: bool = False, **settings: object
-) -> AsyncIterator[Core]:
+) -> AsyncIterator[Runtime]:
     """The whole core on embedded servers in a temporary directory (or DATABASE_URL/REDIS_URL
     from the environment when set). `preload_embedder` loads the local embedding model at
     start-up as the bot and API processes do."""
     with tempfile.TemporaryDirectory(prefix="teddy-bench-") as tmp:
         config = Settings(teddy_home=home or Path(tmp), _env_file=None, **settings)  # type: ignore[arg-type]
-        async with open_core(config, preload_embedder=preload_embedder) as core:
+        async with open_runtime(config, preload_embedder=preload_embedder) as core:
             yield core
 
 
-async def select_one_latencies(core: Core, count: int = 2000) -> list[float]:
+async def select_one_latencies(core: Runtime, count: int = 2000) -> list[float]:
     """Seconds per bare `SELECT 1` on the core's own connection pool: the reference."""
     samples = []
     for _ in range(count):

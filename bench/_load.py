@@ -18,7 +18,7 @@ import asyncpg
 from bench._common import percentile
 from core.chat.messages import Conversation, Incoming, Reply, Sender
 from core.dispatch.dispatcher import INTERNAL_ERROR
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 
 NOTE = (
     b"# Photosynthesis\n\nPhotosynthesis turns light energy into chemical energy in the "
@@ -43,11 +43,11 @@ def rss_mib() -> float:
     raise RuntimeError("no VmRSS in /proc/self/status")
 
 
-def _dsn(core: Core) -> str:
+def _dsn(core: Runtime) -> str:
     return core.servers.database_url.replace("postgresql+asyncpg://", "postgresql://")
 
 
-async def db_connections(core: Core) -> int:
+async def db_connections(core: Runtime) -> int:
     """Client connections open to the database right now, not counting the one asking."""
     conn = await asyncpg.connect(_dsn(core))
     try:
@@ -63,7 +63,7 @@ async def db_connections(core: Core) -> int:
 class ConnectionSampler:
     """Samples the number of open database connections in the background; keeps the max."""
 
-    def __init__(self, core: Core, every: float = 0.2) -> None:
+    def __init__(self, core: Runtime, every: float = 0.2) -> None:
         self.core = core
         self.every = every
         self.max = 0
@@ -209,7 +209,7 @@ async def run_students(
 
 
 def core_sender(
-    core: Core, platform: str = "bench"
+    core: Runtime, platform: str = "bench"
 ) -> Callable[[str, Step, str], Awaitable[list[Reply]]]:
     async def send(user: str, step: Step, event_id: str) -> list[Reply]:
         return await core.dispatcher.handle(incoming(platform, user, step, event_id))

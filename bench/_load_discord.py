@@ -22,7 +22,7 @@ import yarl
 from bench._load import NOTE, Step
 from bots.discord.adapter import TeddyDiscord
 from core.chat.messages import Button, Buttons, Reply, Text
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.support.discord_standin import (
     APP_ID,
     BOT_ID,
@@ -121,7 +121,7 @@ class CheckingDiscordStandIn(DiscordStandIn):
 
 
 class DiscordPath:
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Runtime) -> None:
         self.core = core
         self.standin = CheckingDiscordStandIn()
         self.standin.refused = []

@@ -31,7 +31,7 @@ from bots.slack.events import slack_events_router
 from bots.slack.render import BLOCK_LIMIT, SECTION_LIMIT
 from core.chat.context import Emit
 from core.chat.messages import Incoming, Reply
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.e2e.test_slack import click, slash
 from tests.support.slack_standin import SlackStandIn
 
@@ -76,7 +76,7 @@ class CheckingSlackStandIn(SlackStandIn):
 class SlackPath:
     """uvicorn + FastAPI + bolt on a free loopback port; students post signed requests."""
 
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Runtime) -> None:
         self.core = core
         self.standin = CheckingSlackStandIn()
         self.standin.refused = []

@@ -13,7 +13,7 @@ from telegram import Update
 from bench._load import NOTE, Step
 from bots.telegram.adapter import TelegramAdapter, build_application
 from core.chat.messages import Button, Buttons, Reply, Text
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.support.telegram_standin import (
     TelegramStandIn,
     callback_update,
@@ -43,7 +43,7 @@ class RecordingTelegramStandIn(TelegramStandIn):
 
 
 class TelegramPath:
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Runtime) -> None:
         self.core = core
         self.standin = RecordingTelegramStandIn()
         self.rooms: dict[str, int] = {}

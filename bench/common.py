@@ -11,11 +11,11 @@ from core.chat.messages import Sender
 from core.documents.embeddings import Embedder
 from core.identity.models import User
 from core.identity.service import user_for_sender
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 
 
 @asynccontextmanager
-async def bench_core(home: Path | None, embedder: Embedder | None) -> AsyncIterator[Core]:
+async def bench_core(home: Path | None, embedder: Embedder | None) -> AsyncIterator[Runtime]:
     """The core on embedded PostgreSQL in `home` (a temporary directory by default), with
     this embedder (None: keyword search only)."""
     async with shared_bench_core(home, max_upload_mb=25) as core:
@@ -23,7 +23,7 @@ async def bench_core(home: Path | None, embedder: Embedder | None) -> AsyncItera
         yield core
 
 
-async def bench_user(core: Core, name: str) -> User:
+async def bench_user(core: Runtime, name: str) -> User:
     async with core.db.transaction() as session:
         return await user_for_sender(
             session, Sender("bench", name, name), core.services.clock.now()

@@ -25,7 +25,7 @@ from bench._common import bench_core, describe, goal, percentile, select_one_lat
 from core.chat.messages import Conversation, Incoming, Sender
 from core.db.counting import counting
 from core.jobs import InlineJobQueue
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 
 # Each counted after one warm-up run by the same user, so first-use work (creating the
 # user, preparing statements) is not in the figure.
@@ -43,7 +43,7 @@ def _incoming(sender: Sender, message: str) -> Incoming:
     return Incoming(sender, chat, message, event_id=f"e{next(_event_ids)}")
 
 
-async def statements_per_command(core: Core) -> list[str]:
+async def statements_per_command(core: Runtime) -> list[str]:
     """One line per command: statements, transactions and pool checkouts per message,
     background jobs it enqueues included (run inline and waited for)."""
     lines = []
@@ -70,7 +70,7 @@ async def statements_per_command(core: Core) -> list[str]:
     return lines
 
 
-async def server_transactions(core: Core) -> int:
+async def server_transactions(core: Runtime) -> int:
     """Transactions PostgreSQL has counted in this database (committed and rolled back),
     after giving every backend time to report its statistics."""
     await asyncio.sleep(STATS_DELAY_SECONDS)
@@ -106,7 +106,7 @@ def _postgres_cpu_seconds(backend_pid: int | None) -> float | None:
     return total
 
 
-async def _backend_pid(core: Core) -> int | None:
+async def _backend_pid(core: Runtime) -> int | None:
     async with core.db.engine.connect() as conn:
         pid = await conn.scalar(text("SELECT pg_backend_pid()"))
         await conn.rollback()
@@ -114,7 +114,7 @@ async def _backend_pid(core: Core) -> int | None:
 
 
 async def settings_load(
-    core: Core, senders: list[Sender], commands: int, concurrency: int
+    core: Runtime, senders: list[Sender], commands: int, concurrency: int
 ) -> tuple[list[float], float]:
     """`commands` /settings from `concurrency` tasks at once: each command's seconds and
     the seconds the whole load took."""
@@ -137,7 +137,7 @@ async def settings_load(
     return latencies, time.perf_counter() - started
 
 
-async def cpu_split(core: Core, senders: list[Sender], commands: int, concurrency: int) -> str:
+async def cpu_split(core: Runtime, senders: list[Sender], commands: int, concurrency: int) -> str:
     """Where a /settings command's CPU goes: this process (the core) and the PostgreSQL
     server, which share the machine's cores; the ceiling one process can reach is
     1 / (its CPU per command)."""

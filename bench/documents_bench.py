@@ -38,7 +38,7 @@ from core.documents.retrieval import DEFAULT_EF_SEARCH, EXACT_KEYWORD, Mode, sea
 from core.documents.service import receive_file
 from core.identity.models import User
 from core.jobs import JobContext
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 
 DIM = 384
 VOCABULARY = 20_000
@@ -80,7 +80,7 @@ def lecture_pdf(pages: int, seed: int) -> bytes:
     return buffer.getvalue()
 
 
-async def ingestion(core: Core, embedder: Embedder | None, pages: int, docs: int) -> str:
+async def ingestion(core: Runtime, embedder: Embedder | None, pages: int, docs: int) -> str:
     core.services.embedder = embedder
     if embedder is not None:
         await embedder.embed(["load the model before timing"])
@@ -174,7 +174,7 @@ async def _chunk_indexes(raw: Any) -> list[tuple[str, str]]:
     return [(row["indexname"], row["indexdef"]) for row in rows]
 
 
-async def load_synthetic(core: Core, layout: Layout, seed: int = 7) -> dict[str, float]:
+async def load_synthetic(core: Runtime, layout: Layout, seed: int = 7) -> dict[str, float]:
     """Insert the layout's chunks straight through COPY, with the chunk indexes dropped
     during the load and built afterwards (as a bulk import would); seconds per phase."""
     import asyncpg
@@ -302,7 +302,7 @@ def _long_questions(count: int, words: int = 200) -> list[str]:
     return [" ".join(f"w{w}" for w in row) for row in ids]
 
 
-async def _quoting_questions(core: Core, count: int) -> tuple[list[str], list[int]]:
+async def _quoting_questions(core: Runtime, count: int) -> tuple[list[str], list[int]]:
     """200-word questions that quote 40 words of one chunk of the long scope amid 160
     others, and the id of the chunk each quotes."""
     async with core.db.transaction() as session:
@@ -328,7 +328,7 @@ def _found(results: list[list[int]], wanted: list[int]) -> float:
 
 
 async def _timed_searches(
-    core: Core,
+    core: Runtime,
     scopes: list[str],
     questions: list[str],
     embedder: FixedVectors | None,
@@ -367,7 +367,7 @@ def _summary(latencies: list[float]) -> str:
 
 
 async def _vector_recall(
-    core: Core, scopes: list[str], vectors: list[list[float]], ef_search: int
+    core: Runtime, scopes: list[str], vectors: list[list[float]], ef_search: int
 ) -> float:
     """recall@10 of the vector side of the real search path against exact search."""
     _, approx = await _timed_searches(
@@ -389,7 +389,9 @@ def _overlap(approx: list[list[int]], exact: list[list[int]]) -> float:
     )
 
 
-async def scale(core: Core, layout: Layout, queries: int, ef_search: int, load: bool) -> list[str]:
+async def scale(
+    core: Runtime, layout: Layout, queries: int, ef_search: int, load: bool
+) -> list[str]:
     started = time.perf_counter()
     phases = await load_synthetic(core, layout) if load else {}
     loaded = time.perf_counter() - started
@@ -456,7 +458,7 @@ _NEAREST = (
 )
 
 
-async def round_trip(core: Core) -> float:
+async def round_trip(core: Runtime) -> float:
     times = []
     for _ in range(200):
         begun = time.perf_counter()

@@ -34,7 +34,7 @@ from bots.slack.adapter import SLACK_PACE, SlackAdapter
 from bots.telegram.adapter import TelegramAdapter, build_application
 from core.app import load_jobs
 from core.jobs import JobContext, run_job
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.support.rate_limit import RateLimit
 from tests.support.slack_standin import SlackStandIn
 from tests.support.telegram_standin import TelegramStandIn
@@ -85,7 +85,7 @@ class TelegramLimits(RateLimit):
 
 
 @asynccontextmanager
-async def telegram(core: Core) -> AsyncIterator[Target]:
+async def telegram(core: Runtime) -> AsyncIterator[Target]:
     standin = TelegramStandIn()
     standin.rate_limit = TelegramLimits()
     await standin.start()
@@ -113,7 +113,7 @@ async def telegram(core: Core) -> AsyncIterator[Target]:
 
 
 @asynccontextmanager
-async def slack(core: Core) -> AsyncIterator[Target]:
+async def slack(core: Runtime) -> AsyncIterator[Target]:
     standin = SlackStandIn()
     await standin.start()
     adapter = SlackAdapter(core, bot_token="xoxb-test", signing_secret="s", api_url=standin.api_url)
@@ -133,7 +133,7 @@ async def slack(core: Core) -> AsyncIterator[Target]:
 
 
 @asynccontextmanager
-async def discord(core: Core) -> AsyncIterator[Target]:
+async def discord(core: Runtime) -> AsyncIterator[Target]:
     path = DiscordPath(core)
     await path.start()
     standin = path.standin
@@ -161,7 +161,7 @@ def chat_id(platform: str, n: int) -> str:
     return str(975000000000000000 + n)
 
 
-async def seed(core: Core, platforms: list[str], per_platform: int) -> None:
+async def seed(core: Runtime, platforms: list[str], per_platform: int) -> None:
     """A user per reminder, each with one identity and one task whose reminder is due."""
     async with core.db.transaction() as session:
         for platform in platforms:
@@ -216,7 +216,7 @@ async def delivered(
     return max(target.arrivals(), default=time.monotonic()) - started
 
 
-async def sweep(core: Core, started: float) -> float:
+async def sweep(core: Runtime, started: float) -> float:
     """The reminder sweep, as beat runs it; seconds from `started` until it finished."""
     await run_job("tasks.sweep_reminders", JobContext(core.db, core.services), {})
     return time.monotonic() - started
@@ -305,7 +305,7 @@ def telegram_goals(target: Target, seconds: float, reminders: int, reference: li
     goal("reminders_telegram_duplicates", target.duplicates(), reference=select_1, size=reminders)
 
 
-async def core_count(core: Core, sql: str) -> int:
+async def core_count(core: Runtime, sql: str) -> int:
     async with core.db.transaction() as session:
         return int(await session.scalar(text(sql)) or 0)
 

@@ -25,7 +25,7 @@ from core.clock import FixedClock
 from core.flashcards import service
 from core.identity.models import User
 from core.settings import Settings
-from teddy.runtime import Core, open_core
+from teddy.runtime import Runtime, open_runtime
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -45,7 +45,7 @@ async def timed(runs: int, step: Callable[[int], Awaitable[None]]) -> tuple[floa
     return percentiles(samples)
 
 
-async def make_user(core: Core, name: str) -> User:
+async def make_user(core: Runtime, name: str) -> User:
     async with core.db.transaction() as session:
         user = User(display_name=name, timezone="UTC")
         session.add(user)
@@ -53,7 +53,7 @@ async def make_user(core: Core, name: str) -> User:
         return user
 
 
-async def seed_big_deck(core: Core, user: User, cards: int) -> int:
+async def seed_big_deck(core: Runtime, user: User, cards: int) -> int:
     """One deck of `cards` basic cards: a fifth unseen, the rest seen with due dates spread
     over two months around now (about a third of them due)."""
     async with core.db.transaction() as session:
@@ -93,7 +93,7 @@ async def seed_big_deck(core: Core, user: User, cards: int) -> int:
         return deck.id
 
 
-async def seed_many_decks(core: Core, user: User, decks: int, per_deck: int) -> None:
+async def seed_many_decks(core: Runtime, user: User, decks: int, per_deck: int) -> None:
     async with core.db.transaction() as session:
         await session.execute(
             text(
@@ -138,7 +138,7 @@ async def run(small: bool, runs: int) -> None:
     home = Path(tempfile.mkdtemp(prefix="teddy-bench-"))
     settings = Settings(teddy_home=home, secret_key="bench", _env_file=None)
     clock = FixedClock(NOW)
-    async with open_core(settings, clock=clock) as core:
+    async with open_runtime(settings, clock=clock) as core:
         student = await make_user(core, "student")
         started = time.perf_counter()
         await seed_big_deck(core, student, cards)

@@ -40,7 +40,7 @@ from core.rooms import focus as focus_service
 from core.rooms import linking, live, views
 from core.rooms.jobs import sweep_focus_once
 from core.settings import Settings
-from teddy.runtime import Core, open_core
+from teddy.runtime import Runtime, open_runtime
 from tests.support.rate_limit import RateLimit
 from tests.support.slack_standin import SlackStandIn
 from tests.support.telegram_standin import TelegramStandIn
@@ -63,7 +63,7 @@ class Chat:
 
 
 @asynccontextmanager
-async def telegram(core: Core) -> AsyncIterator[Chat]:
+async def telegram(core: Runtime) -> AsyncIterator[Chat]:
     standin = TelegramStandIn()
     standin.rate_limit = RateLimit(20, 60.0)  # a group: 20 messages a minute
     await standin.start()
@@ -93,7 +93,7 @@ async def telegram(core: Core) -> AsyncIterator[Chat]:
 
 
 @asynccontextmanager
-async def slack(core: Core) -> AsyncIterator[Chat]:
+async def slack(core: Runtime) -> AsyncIterator[Chat]:
     standin = SlackStandIn()
     standin.rate_limit = RateLimit(50, 60.0)  # chat.update is Tier 3: 50 a minute
     await standin.start()
@@ -114,7 +114,7 @@ async def slack(core: Core) -> AsyncIterator[Chat]:
 
 
 @asynccontextmanager
-async def discord(core: Core) -> AsyncIterator[Chat]:
+async def discord(core: Runtime) -> AsyncIterator[Chat]:
     path = DiscordPath(core)
     path.standin.rate_limit = RateLimit(5, 5.0)  # a channel's messages: 5 per 5 seconds
     await path.start()
@@ -134,7 +134,7 @@ async def discord(core: Core) -> AsyncIterator[Chat]:
         await path.stop()
 
 
-async def seed(core: Core, members: int) -> None:
+async def seed(core: Runtime, members: int) -> None:
     """Three chats linked into one room (the Discord channel's), `members` people in each,
     every one of them in the room's running focus session."""
     chats = [("discord", DISCORD_CHANNEL), ("telegram", TELEGRAM_GROUP), ("slack", SLACK_CHANNEL)]
@@ -168,7 +168,7 @@ async def seed(core: Core, members: int) -> None:
         await s.execute(text("SELECT setval('rooms_id_seq', 3)"))
 
 
-async def start_session(core: Core, members: int, now: datetime) -> None:
+async def start_session(core: Runtime, members: int, now: datetime) -> None:
     """The focus session, everyone in it, and its live message queued to all three chats."""
     async with core.db.transaction() as s:
         room = await s.get(Room, 1)
@@ -213,7 +213,7 @@ async def main(members: int) -> None:
     clock = FixedClock(start)
     with tempfile.TemporaryDirectory(prefix="teddy-bench-") as tmp:
         config = Settings(teddy_home=Path(tmp), _env_file=None)
-        async with open_core(config, clock=clock) as core, AsyncExitStack() as stack:
+        async with open_runtime(config, clock=clock) as core, AsyncExitStack() as stack:
             chats = [
                 await stack.enter_async_context(make(core)) for make in (discord, telegram, slack)
             ]

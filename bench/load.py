@@ -46,7 +46,7 @@ from bench._load import (
 )
 from core.app import build_router
 from core.chat.messages import Attachment, Reply
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.support.fake_llm import FakeLLMThread
 
 COMMANDS = build_router().commands
@@ -161,12 +161,12 @@ def with_buttons(send: Sender) -> Sender:
     return wrapped
 
 
-def console_sender(core: Core) -> Sender:
+def console_sender(core: Runtime) -> Sender:
     """The console path, pressing buttons."""
     return with_buttons(console_plain_sender(core))
 
 
-def console_plain_sender(core: Core) -> Sender:
+def console_plain_sender(core: Runtime) -> Sender:
     plain = core_sender(core, "console")
 
     async def send(user: str, step: Step, event_id: str) -> list[Reply]:
@@ -200,7 +200,7 @@ class Path(Protocol):
 class ConsolePath:
     """The core's dispatcher called directly, as the console does: the reference."""
 
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Runtime) -> None:
         self._send = console_plain_sender(core)
         self.refused: list[str] = []
 
@@ -227,12 +227,12 @@ class Platform:
     served: int = 0
 
 
-def platforms(core: Core, shares: dict[str, float]) -> list[Platform]:
+def platforms(core: Runtime, shares: dict[str, float]) -> list[Platform]:
     from bench._load_discord import DiscordPath, discord_user
     from bench._load_slack import SlackPath
     from bench._load_telegram import TelegramPath
 
-    made: dict[str, tuple[Callable[[Core], Path], str, bool, Callable[[int], str]]] = {
+    made: dict[str, tuple[Callable[[Runtime], Path], str, bool, Callable[[int], str]]] = {
         "console": (ConsolePath, "console path (core dispatcher)", True, lambda n: f"s{n}"),
         "telegram": (
             TelegramPath,
@@ -300,7 +300,7 @@ async def main(
 
 
 async def run_platforms(
-    core: Core,
+    core: Runtime,
     mix: list[Platform],
     students: int,
     concurrency: int,

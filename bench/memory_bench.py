@@ -34,7 +34,7 @@ from bench._load import (
 )
 from bench.embed_bench import embed_service
 from core.documents.embeddings import embedder_for
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 
 QUICK_ARGS = ["--messages", "3000"]
 MIX = (
@@ -56,7 +56,7 @@ def embedder_settings(in_process: bool) -> Iterator[dict[str, object]]:
         yield {"embeddings_url": url}
 
 
-async def semantic_search_works(core: Core) -> str:
+async def semantic_search_works(core: Runtime) -> str:
     """A query embedded by the core's embedder, as a search would: its size and time."""
     embedder = embedder_for(core.services)
     if embedder is None:

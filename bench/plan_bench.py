@@ -21,7 +21,7 @@ from sqlalchemy import text
 from bench._common import bench_core, describe, select_one_latencies
 from core.chat.messages import Conversation, Incoming, Sender
 from core.clock import FixedClock
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 
 QUICK_ARGS = ["--tasks", "20", "--cards", "500", "--rounds", "20"]
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -30,17 +30,17 @@ SENDER = Sender("bench", "planner", "Planner")
 CHAT = Conversation("bench", "dm-planner", True)
 
 
-async def say(core: Core, line: str) -> str:
+async def say(core: Runtime, line: str) -> str:
     replies = await core.dispatcher.handle(Incoming(SENDER, CHAT, text=line))
     return "\n".join(r.plain_text() for r in replies)
 
 
-async def execute(core: Core, sql: str, **params: object) -> None:
+async def execute(core: Runtime, sql: str, **params: object) -> None:
     async with core.db.transaction() as session:
         await session.execute(text(sql), params)
 
 
-async def seed(core: Core, tasks: int, cards: int) -> None:
+async def seed(core: Runtime, tasks: int, cards: int) -> None:
     """Tasks due over the next 30 days, cards spread over the decks (a fifth never
     studied, the rest due from a week ago to two months ahead), three exams, hours."""
     start = time.perf_counter()

@@ -30,7 +30,7 @@ from core.documents.retrieval import Mode, search_scopes, user_scope
 from core.documents.service import receive_file
 from core.identity.models import User
 from core.jobs import JobContext
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 
 REFERENCE = {
     "BM25 (published)": "0.665-0.679",
@@ -59,7 +59,7 @@ def load(dataset: Path) -> tuple[dict[str, str], dict[str, str], dict[str, set[s
     return corpus, queries, qrels
 
 
-async def ingest_corpus(core: Core, user_id: int, corpus: dict[str, str], workers: int) -> float:
+async def ingest_corpus(core: Runtime, user_id: int, corpus: dict[str, str], workers: int) -> float:
     """Ingest every abstract not yet ingested; returns the seconds it took."""
     jc = JobContext(core.db, core.services)
     async with core.db.transaction() as session:
@@ -107,7 +107,7 @@ def recall_at(ranked: list[str], relevant: set[str], k: int) -> float:
 
 
 async def evaluate(
-    core: Core,
+    core: Runtime,
     user_id: int,
     queries: dict[str, str],
     qrels: dict[str, set[str]],

@@ -32,12 +32,12 @@ from core.jobs import JobContext
 from core.rooms.jobs import sweep_focus_once
 from core.rooms.pubsub import RedisRoomEvents
 from core.settings import Settings
-from teddy.runtime import Core, open_core
+from teddy.runtime import Runtime, open_runtime
 
 TABLES = "study_sessions, focus_participants, focus_sessions, outbox, memberships, users, rooms"
 
 
-async def populate(core: Core, rooms: int, members: int) -> None:
+async def populate(core: Runtime, rooms: int, members: int) -> None:
     now = datetime.now(UTC)
     async with core.db.transaction() as s:
         await s.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
@@ -86,7 +86,7 @@ async def populate(core: Core, rooms: int, members: int) -> None:
         await s.execute(text("ANALYZE"))
 
 
-async def reset_sessions(core: Core, ends: list[datetime]) -> None:
+async def reset_sessions(core: Runtime, ends: list[datetime]) -> None:
     """Every session back in its focus phase (started 25 minutes before its end)."""
     async with core.db.transaction() as s:
         await s.execute(text("TRUNCATE study_sessions, outbox"))
@@ -110,12 +110,12 @@ async def reset_sessions(core: Core, ends: list[datetime]) -> None:
         )
 
 
-async def count(core: Core, sql: str) -> int:
+async def count(core: Runtime, sql: str) -> int:
     async with core.db.transaction() as s:
         return int((await s.execute(text(sql))).scalar_one())
 
 
-async def burst(core: Core, jc: JobContext, rooms: int) -> None:
+async def burst(core: Runtime, jc: JobContext, rooms: int) -> None:
     now = datetime.now(UTC)
     await reset_sessions(core, [now - timedelta(seconds=1)] * rooms)
     started = time.perf_counter()
@@ -139,7 +139,7 @@ async def burst(core: Core, jc: JobContext, rooms: int) -> None:
     )
 
 
-async def steady(core: Core, jc: JobContext, rooms: int, window: float, interval: float) -> None:
+async def steady(core: Runtime, jc: JobContext, rooms: int, window: float, interval: float) -> None:
     start = datetime.now(UTC) + timedelta(seconds=1)
     ends = [start + timedelta(seconds=random.uniform(0, window)) for _ in range(rooms)]
     await reset_sessions(core, ends)
@@ -167,7 +167,7 @@ async def steady(core: Core, jc: JobContext, rooms: int, window: float, interval
     )
 
 
-async def references(core: Core) -> None:
+async def references(core: Runtime) -> None:
     rounds = 500
     async with core.db.engine.connect() as conn:
         started = time.perf_counter()
@@ -186,7 +186,7 @@ async def references(core: Core) -> None:
 async def main(args: argparse.Namespace) -> None:
     home = Path(args.home) if args.home else Path(tempfile.mkdtemp(prefix="teddy-bench-"))
     settings = Settings(teddy_home=home, _env_file=None)
-    async with open_core(settings, clock=SystemClock()) as core:
+    async with open_runtime(settings, clock=SystemClock()) as core:
         jc = JobContext(core.db, core.services)
         events = core.services.room_events
         assert isinstance(events, RedisRoomEvents)

@@ -29,11 +29,11 @@ from bench._load import Tally, db_connections, rss_mib, run_students
 from bench.load import console_sender, student_steps
 from core.app import load_jobs
 from core.jobs import PERIODIC, JobContext, run_job
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.support.fake_llm import FakeLLMThread
 
 
-async def traffic(core: Core, rate: float, stop: asyncio.Event, tally: Tally) -> None:
+async def traffic(core: Runtime, rate: float, stop: asyncio.Event, tally: Tally) -> None:
     """Batches of students, paced so the messages average `rate` per second."""
     rng = random.Random(30)
     send = console_sender(core)
@@ -51,7 +51,7 @@ async def traffic(core: Core, rate: float, stop: asyncio.Event, tally: Tally) ->
                 await asyncio.wait_for(stop.wait(), pause)
 
 
-async def sweeps(core: Core) -> None:
+async def sweeps(core: Runtime) -> None:
     context = JobContext(core.db, core.services)
     for name in sorted(PERIODIC):
         await run_job(name, context, {})

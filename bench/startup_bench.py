@@ -76,7 +76,7 @@ async def main():
     check = getattr(migrate, "upgrade_if_behind", migrate.upgrade_async)  # older trees
     await check(database_url)
     lap("schema check (migrations)")
-    async with teddy.runtime.open_core(settings, servers=running, run_migrations=False) as core:
+    async with teddy.runtime.open_runtime(settings, servers=running, run_migrations=False) as core:
         lap("core: database, services, command router")
         if starting_up is not None:
             starting_up.resume()

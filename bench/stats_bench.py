@@ -29,13 +29,16 @@ from core.analytics import service as analytics
 from core.chat.messages import Sender
 from core.identity.models import User
 from core.identity.service import user_for_sender
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 
 QUICK_ARGS = ["--days", "365", "--samples", "100"]
 
 
 async def timed(
-    core: Core, user_id: int, samples: int, work: Callable[[AsyncSession, User], Awaitable[object]]
+    core: Runtime,
+    user_id: int,
+    samples: int,
+    work: Callable[[AsyncSession, User], Awaitable[object]],
 ) -> list[float]:
     """Seconds of `work` alone, each in its own transaction (rolled back: no growth)."""
     found = []

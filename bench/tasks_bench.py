@@ -24,7 +24,7 @@ from bench._common import bench_core, describe, select_one_latencies
 from core.chat.messages import Conversation, Incoming, Sender
 from core.clock import FixedClock
 from core.tasks import reminders, service
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 HEAVY_TASKS = 5_000
@@ -46,12 +46,12 @@ def summary(name: str, seconds: list[float]) -> str:
     return "  " + describe(name, seconds)
 
 
-async def execute(core: Core, sql: str, **params: object) -> None:
+async def execute(core: Runtime, sql: str, **params: object) -> None:
     async with core.db.transaction() as session:
         await session.execute(text(sql), params)
 
 
-async def bench_list(core: Core, rounds: int) -> None:
+async def bench_list(core: Runtime, rounds: int) -> None:
     print(f"/tasks for one user with {HEAVY_TASKS:,} tasks ({rounds} rounds each)")
     sender = Sender("bench", "heavy", "Heavy")
     chat = Conversation("bench", "dm-heavy", True)
@@ -94,7 +94,7 @@ async def bench_list(core: Core, rounds: int) -> None:
         print(summary(label, await timed(partial(chat_tasks, arg), rounds)))
 
 
-async def seed_sweep(core: Core, users: int, tasks: int) -> None:
+async def seed_sweep(core: Runtime, users: int, tasks: int) -> None:
     start = time.perf_counter()
     await execute(
         core,
@@ -152,13 +152,13 @@ ORDER BY next_remind_at LIMIT 500 FOR UPDATE SKIP LOCKED
 """
 
 
-async def explain(core: Core, sql: str, **params: object) -> str:
+async def explain(core: Runtime, sql: str, **params: object) -> str:
     async with core.db.transaction() as session:
         rows = await session.execute(text("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql), params)
         return "\n".join("    " + r[0] for r in rows)
 
 
-async def bench_sweep(core: Core, users: int, tasks: int) -> None:
+async def bench_sweep(core: Runtime, users: int, tasks: int) -> None:
     print(f"\nReminder sweep over {users:,} users / {tasks:,} tasks")
     await seed_sweep(core, users, tasks)
     at = NOW + timedelta(hours=2) + timedelta(days=SPREAD_DAYS) * 0.01  # ~1 % come due

@@ -29,7 +29,7 @@ from core.tutor.memory import Turn, assemble, turn_tokens
 from core.tutor.models import TutorConversation, TutorMessage
 from core.tutor.openai_llm import OpenAILLM
 from core.tutor.service import TutorPorts
-from teddy.runtime import Core, open_core
+from teddy.runtime import Runtime, open_runtime
 from tests.support.fake_llm import FakeLLM, FakeLLMThread, FakeReply
 
 ANSWER = " ".join(["Mitochondria", "make", "ATP", "by", "oxidative", "phosphorylation."] * 4)
@@ -42,7 +42,7 @@ def ms(samples: list[float]) -> str:
     return f"n={len(values):>5}  p50={p50:8.2f} ms  p95={p95:8.2f} ms"
 
 
-async def select_one(core: Core, count: int = 300) -> list[float]:
+async def select_one(core: Runtime, count: int = 300) -> list[float]:
     samples = []
     for _ in range(count):
         start = time.perf_counter()
@@ -74,7 +74,7 @@ async def bare_sdk_first_token(fake: FakeLLM, count: int) -> list[float]:
     return samples
 
 
-async def teddy_first_token(core: Core, fake: FakeLLM, user: str, count: int) -> list[float]:
+async def teddy_first_token(core: Runtime, fake: FakeLLM, user: str, count: int) -> list[float]:
     """Incoming text -> first live message emitted, minus the server's own time."""
     samples = []
     sender = Sender("bench", user, user)
@@ -94,7 +94,7 @@ async def teddy_first_token(core: Core, fake: FakeLLM, user: str, count: int) ->
     return samples
 
 
-async def seed_conversation(core: Core, user: str, exchanges: int) -> int:
+async def seed_conversation(core: Runtime, user: str, exchanges: int) -> int:
     """A conversation of `exchanges` question/answer pairs for the bench user."""
     await core.dispatcher.handle(
         Incoming(Sender("bench", user, user), Conversation("bench", f"dm-{user}", True), "/start")
@@ -128,7 +128,7 @@ async def seed_conversation(core: Core, user: str, exchanges: int) -> int:
 
 
 async def memory_assembly(
-    core: Core, conversation_id: int, count: int
+    core: Runtime, conversation_id: int, count: int
 ) -> tuple[list[float], list[float]]:
     budget = core.settings.tutor_memory_token_budget
     with_db, pure = [], []
@@ -166,7 +166,7 @@ async def main(turns: int, assemblies: int) -> None:
             tutor_daily_token_budget=0,
             _env_file=None,
         )
-        async with open_core(settings) as core:
+        async with open_runtime(settings) as core:
             llm = OpenAILLM(base_url=fake.base_url, model="fake", max_retries=0)
             core.services.tutor = TutorPorts(llm, core.services.redis)
             print("reference")

@@ -46,11 +46,11 @@ from core.accounts import service as accounts
 from core.accounts import tokens
 from core.chat.messages import Sender
 from core.identity.service import user_for_sender
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.e2e.oidc_standin import free_port
 
 
-async def prepare(core: Core, days: int) -> tuple[str, str, dict[str, int], int]:
+async def prepare(core: Runtime, days: int) -> tuple[str, str, dict[str, int], int]:
     """A user with `days` of history; returns an API token, a session cookie, counts and
     the user's id."""
     now = datetime.now(UTC)
@@ -63,7 +63,7 @@ async def prepare(core: Core, days: int) -> tuple[str, str, dict[str, int], int]
 
 
 def start_api(
-    core: Core, home: Path, port: int, source: Path | None = None
+    core: Runtime, home: Path, port: int, source: Path | None = None
 ) -> subprocess.Popen[bytes]:
     """`teddy api` on `port`; from the source tree `source` when given."""
     home.mkdir(parents=True, exist_ok=True)

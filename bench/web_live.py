@@ -18,7 +18,7 @@ from core.identity.models import Room, User
 from core.identity.service import room_for_chat
 from core.jobs import JobContext, run_job
 from core.rooms import service as rooms
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 
 PAGE_GOAL_MS = 100.0
 LIVE_GOAL_MS = 1000.0
@@ -44,7 +44,7 @@ def pages(room_id: int) -> list[str]:
     ]
 
 
-async def study_room(core: Core, user_id: int) -> int:
+async def study_room(core: Runtime, user_id: int) -> int:
     """A group room the user is a member of (as a chat message there would make it)."""
     chat = Conversation("bench", "bench-room", is_direct=False, title="Bench room")
     async with core.db.transaction() as session:
@@ -66,7 +66,7 @@ async def _phase_changed(socket: ClientConnection) -> None:
 
 
 async def room_update_latencies(
-    core: Core, base: str, cookie: str, user_id: int, room_id: int, rounds: int
+    core: Runtime, base: str, cookie: str, user_id: int, room_id: int, rounds: int
 ) -> tuple[list[float], list[float]]:
     """Per round: a focus session starts, the sweep runs with its clock past the focus
     phase's end, and the page's WebSocket waits for the `focus.phase` panel. Returns the

@@ -25,7 +25,7 @@ from sqlalchemy import Select, literal_column, select, text
 from bench._common import bench_core
 from core.insights import badges, goals, weekly
 from core.insights.goals import week_bounds
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 
 QUICK_ARGS = ["--users", "3000"]
 MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -34,12 +34,12 @@ ZONES = ("Europe/Berlin", "Asia/Tokyo", "UTC", "Europe/London", "Asia/Kolkata", 
 CARDS = 20
 
 
-async def execute(core: Core, sql: str, **params: object) -> None:
+async def execute(core: Runtime, sql: str, **params: object) -> None:
     async with core.db.transaction() as session:
         await session.execute(text(sql), params)
 
 
-async def seed(core: Core, users: int) -> None:
+async def seed(core: Runtime, users: int) -> None:
     start = time.perf_counter()
     await execute(
         core,
@@ -131,7 +131,7 @@ async def seed(core: Core, users: int) -> None:
     print(f"  seeded {users:,} students in {time.perf_counter() - start:.1f} s")
 
 
-async def explain(core: Core) -> None:
+async def explain(core: Runtime) -> None:
     """EXPLAIN ANALYZE of the job's queries for one batch of students."""
     async with core.db.transaction() as session:
         rows = (
@@ -164,7 +164,7 @@ async def explain(core: Core) -> None:
                 print("    " + line)
 
 
-async def explain_badges(core: Core) -> None:
+async def explain_badges(core: Runtime) -> None:
     """EXPLAIN ANALYZE of the badge sweep on the same students: who was active in the last
     two hours, then one student's totals (`check_user`'s counts since the start), with
     migration 0093's indexes and, in a transaction rolled back, without them."""

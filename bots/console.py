@@ -20,7 +20,7 @@ from typing import Any, TextIO
 from bots.console_output import file_name, json_line, printable, user_files_dir, write_private
 from core.chat.markup import to_plain
 from core.chat.messages import Attachment, Button, Conversation, Incoming, Reply, Sender
-from core.dispatch.gateway import Core
+from core.dispatch.gateway import Gateway
 from core.outbox import service as outbox
 
 PLATFORM = "console"
@@ -28,7 +28,7 @@ PLATFORM = "console"
 
 @dataclass
 class ConsoleSession:
-    core: Core
+    core: Gateway
     user: str
     room: str | None
     jsonl: bool

@@ -47,11 +47,11 @@ def chat(
         clock = _fixed_clock(now) if now else None
         with servers_started_early(settings) as starting:
             from bots.console import ConsoleSession
-            from teddy.runtime import open_core
+            from teddy.runtime import open_runtime
 
             async def run() -> None:
                 servers = await asyncio.wrap_future(starting)
-                async with open_core(
+                async with open_runtime(
                     settings, clock=clock, relay_jobs=True, servers=servers
                 ) as core:
                     starting_up.resume()
@@ -129,14 +129,14 @@ def jobs_run_due(home: Path | None, now: str | None) -> None:
     """Run every periodic sweep once, in this process (for cron and for tests)."""
     from core.app import load_jobs
     from core.jobs import PERIODIC, JobContext, run_job
-    from teddy.runtime import open_core
+    from teddy.runtime import open_runtime
 
     settings = load_settings(home)
     clock = _fixed_clock(now) if now else None
     load_jobs()
 
     async def run() -> None:
-        async with open_core(settings, clock=clock) as core:
+        async with open_runtime(settings, clock=clock) as core:
             context = JobContext(core.db, core.services)
             for name in sorted(PERIODIC):
                 await run_job(name, context, {})

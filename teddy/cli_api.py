@@ -20,12 +20,12 @@ def api_command(home: Path | None, host: str, port: int) -> None:
     """Serve the web dashboard and the REST API."""
 
     from api.app import create_app
-    from teddy.runtime import open_core
+    from teddy.runtime import open_runtime
 
     settings = load_settings(home)
 
     async def run() -> None:
-        async with open_core(settings, preload_embedder=True, relay_jobs=True) as core:
+        async with open_runtime(settings, preload_embedder=True, relay_jobs=True) as core:
             await api_server(settings, create_app(settings, core), host, port).serve()
 
     asyncio.run(run())

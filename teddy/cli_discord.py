@@ -30,7 +30,7 @@ def discord_command(
 ) -> None:
     """Run the Discord bot (needs DISCORD_BOT_TOKEN)."""
     from bots.discord.run import run_discord
-    from teddy.runtime import open_core
+    from teddy.runtime import open_runtime
 
     settings = load_settings(home)
     if settings.discord_bot_token is None:
@@ -41,7 +41,7 @@ def discord_command(
 
     async def run() -> None:
         stop = stop_on_signals()
-        async with open_core(settings, preload_embedder=True, relay_jobs=True) as core:
+        async with open_runtime(settings, preload_embedder=True, relay_jobs=True) as core:
             await run_discord(
                 core,
                 stop,

@@ -21,7 +21,7 @@ def slack(home: Path | None, http: bool, host: str, port: int) -> None:
     configured, /slack/install and /slack/oauth_redirect are served on --host/--port."""
     from bots.slack.run import run_slack
     from teddy.http_server import http_server
-    from teddy.runtime import open_core
+    from teddy.runtime import open_runtime
 
     settings = load_settings(home)
     if settings.slack_mode() is None or settings.slack_signing_secret is None:
@@ -34,7 +34,7 @@ def slack(home: Path | None, http: bool, host: str, port: int) -> None:
 
     async def run() -> None:
         stop = stop_on_signals()
-        async with open_core(settings, preload_embedder=True, relay_jobs=True) as core:
+        async with open_runtime(settings, preload_embedder=True, relay_jobs=True) as core:
             await run_slack(core, stop, http=http, serve_http=http_server, host=host, port=port)
 
     asyncio.run(run())

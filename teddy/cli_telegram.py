@@ -24,7 +24,7 @@ def telegram(home: Path | None, webhook: bool, host: str, port: int) -> None:
     """Run the Telegram bot: long polling, or --webhook (needs TELEGRAM_WEBHOOK_SECRET)."""
     from bots.telegram.run import run_telegram
     from teddy.http_server import http_server
-    from teddy.runtime import open_core
+    from teddy.runtime import open_runtime
 
     settings = load_settings(home)
     if settings.telegram_bot_token is None:
@@ -34,7 +34,7 @@ def telegram(home: Path | None, webhook: bool, host: str, port: int) -> None:
 
     async def run() -> None:
         stop = stop_on_signals()
-        async with open_core(settings, preload_embedder=True, relay_jobs=True) as core:
+        async with open_runtime(settings, preload_embedder=True, relay_jobs=True) as core:
             await run_telegram(
                 core, stop, webhook=webhook, serve_http=http_server, host=host, port=port
             )

@@ -30,8 +30,10 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class Core:
-    """The core of one process; adapters and the web app see it as `core.dispatch.gateway.Core`."""
+class Runtime:
+    """The core of one process, opened by `open_runtime`: settings, servers, database,
+    services and dispatcher. Adapters and the web app see it as the port
+    `core.dispatch.gateway.Gateway`."""
 
     settings: Settings
     servers: Servers
@@ -101,7 +103,7 @@ async def _relay_forever(jc: JobContext) -> None:
 
 
 @asynccontextmanager
-async def open_core(
+async def open_runtime(
     settings: Settings,
     *,
     clock: Clock | None = None,
@@ -110,7 +112,7 @@ async def open_core(
     servers: Servers | None = None,
     preload_embedder: bool = False,
     relay_jobs: bool = False,
-) -> AsyncIterator[Core]:
+) -> AsyncIterator[Runtime]:
     """The core of one process. Long-running processes (bots, API) pass `preload_embedder`:
     a local embedding model then starts loading in a thread at once, so the first /search
     or tutor question does not wait for it (commands that need it meanwhile wait outside
@@ -142,7 +144,7 @@ async def open_core(
         if relay_jobs and isinstance(queue, InlineJobQueue):
             relay = asyncio.create_task(_relay_forever(JobContext(db, services)), name="relay")
         try:
-            yield Core(settings, servers, db, services, dispatcher, warm_up)
+            yield Runtime(settings, servers, db, services, dispatcher, warm_up)
         finally:
             if relay is not None:
                 relay.cancel()

@@ -20,7 +20,7 @@ def stop_on_signals() -> asyncio.Event:
 
 def terminate_like_interrupt() -> None:
     """SIGTERM stops a Teddy process the way Ctrl-C does, as an exception: cleanups run
-    (open_core's, and the embedded servers' at exit), so a process stopped by Kubernetes, a
+    (open_runtime's, and the embedded servers' at exit), so a process stopped by Kubernetes, a
     supervisor or `kill` stops the embedded PostgreSQL and Redis it was the last user of.
     Unlike Ctrl-C ("Aborted!", status 1) it exits with status 0: a stop it was asked for.
     Processes that wait on signals themselves (`stop_on_signals`, uvicorn, Celery) install

@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 
 from core.clock import FixedClock
 from core.settings import Settings
-from teddy.runtime import Core, open_core
+from teddy.runtime import Runtime, open_runtime
 from teddy.servers import Servers, start_servers
 from tests.support.chat_driver import ChatDriver
 from tests.support.clean_tables import empty_every_table
@@ -81,10 +81,10 @@ def clock() -> FixedClock:
 @pytest.fixture
 async def core(
     settings: Settings, servers: Servers, clock: FixedClock, job_failures: JobFailures
-) -> AsyncIterator[Core]:
+) -> AsyncIterator[Runtime]:
     """The whole core on a clean database (migrated once per run, emptied per test)."""
     global _migrated
-    async with open_core(
+    async with open_runtime(
         settings, clock=clock, servers=servers, run_migrations=not _migrated
     ) as opened:
         _migrated = True
@@ -102,12 +102,12 @@ _migrated = False
 
 
 @pytest.fixture
-def chat(core: Core) -> ChatDriver:
+def chat(core: Runtime) -> ChatDriver:
     return ChatDriver(core, "alice")
 
 
 @pytest.fixture
-def make_chat(core: Core):  # type: ignore[no-untyped-def]
+def make_chat(core: Runtime):  # type: ignore[no-untyped-def]
     def make(user: str, room: str | None = None, platform: str = "test") -> ChatDriver:
         return ChatDriver(core, user, room, platform)
 

@@ -32,7 +32,7 @@ from bots.live import LiveMemory
 from core.chat.context import Emit
 from core.chat.messages import Incoming, Reply
 from core.chat.router import CommandSpec, Suggestion
-from core.dispatch.gateway import Core
+from core.dispatch.gateway import Gateway
 from core.identity import service as identity
 from core.outbox import service as outbox
 from core.outbox.models import OutboxMessage
@@ -75,7 +75,7 @@ class TeddyButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"t:(
 
 class TeddyDiscord(discord.AutoShardedClient):
     def __init__(
-        self, core: Core, *, shard_ids: list[int] | None = None, shard_count: int | None = None
+        self, core: Gateway, *, shard_ids: list[int] | None = None, shard_count: int | None = None
     ) -> None:
         intents = discord.Intents.default()
         intents.message_content = True

@@ -10,13 +10,13 @@ import logging
 from bots.discord.adapter import TeddyDiscord
 from bots.discord.translate import PLATFORM
 from bots.live import follow_room_events
-from core.dispatch.gateway import Core
+from core.dispatch.gateway import Gateway
 
 log = logging.getLogger(__name__)
 
 
 async def run_discord(
-    core: Core,
+    core: Gateway,
     stop: asyncio.Event,
     *,
     sync_commands: bool = False,

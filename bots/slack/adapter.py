@@ -36,7 +36,7 @@ from bots.slack.installations import (
 from bots.slack.render import ACTION_PREFIX, fallback_text, reply_blocks
 from core.chat.context import Emit
 from core.chat.messages import Attachment, Conversation, Incoming, Reply, Sender
-from core.dispatch.gateway import Core
+from core.dispatch.gateway import Gateway
 from core.installations.sealing import Sealer
 from core.outbox import service as outbox
 from core.outbox.models import OutboxMessage
@@ -56,7 +56,7 @@ IGNORED_SUBTYPES = {"bot_message", "message_changed", "message_deleted", "channe
 class SlackAdapter:
     def __init__(
         self,
-        core: Core,
+        core: Gateway,
         *,
         signing_secret: str,
         api_url: str,

@@ -13,7 +13,7 @@ from bots.http import ServeHttp, start_server
 from bots.live import follow_room_events
 from bots.slack.adapter import PLATFORM, SlackAdapter
 from bots.slack.clients import OAuthConfig
-from core.dispatch.gateway import Core
+from core.dispatch.gateway import Gateway
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ def oauth_config(settings: Settings) -> OAuthConfig | None:
     )
 
 
-def build_adapter(core: Core) -> SlackAdapter:
+def build_adapter(core: Gateway) -> SlackAdapter:
     settings = core.settings
     mode = settings.slack_mode()
     if mode is None or settings.slack_signing_secret is None:
@@ -54,7 +54,7 @@ def build_adapter(core: Core) -> SlackAdapter:
 
 
 async def run_slack(
-    core: Core,
+    core: Gateway,
     stop: asyncio.Event,
     *,
     http: bool = False,

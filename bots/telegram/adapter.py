@@ -29,7 +29,7 @@ from bots.telegram.render import (
 )
 from bots.telegram.translate import PLATFORM, BotIdentity, Translated, translate
 from core.chat.messages import AdminCheck, Reply
-from core.dispatch.gateway import Core
+from core.dispatch.gateway import Gateway
 from core.outbox import service as outbox
 from core.outbox.models import OutboxMessage
 from core.rooms.pubsub import RoomEvent
@@ -81,7 +81,7 @@ class TelegramAdapter:
 
     def __init__(
         self,
-        core: Core,
+        core: Gateway,
         application: AnyApplication,
         *,
         edit_interval: float = 1.0,

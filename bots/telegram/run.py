@@ -11,7 +11,7 @@ from bots.http import RunningServer, ServeHttp, start_server
 from bots.live import follow_room_events
 from bots.telegram.adapter import TelegramAdapter, build_application
 from bots.telegram.translate import PLATFORM
-from core.dispatch.gateway import Core
+from core.dispatch.gateway import Gateway
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +19,7 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 
 
 async def run_telegram(
-    core: Core,
+    core: Gateway,
     stop: asyncio.Event,
     *,
     webhook: bool = False,

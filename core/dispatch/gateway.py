@@ -1,5 +1,5 @@
 """The port adapters and the web app depend on: the core of their process, as
-`teddy.runtime.open_core` builds it (the adapters never import the wiring itself)."""
+`teddy.runtime.open_runtime` builds it (the adapters never import the wiring itself)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from core.settings import Settings
 
 
-class Core(Protocol):
+class Gateway(Protocol):
     """Route incoming events and suggest completions (`dispatcher`), show and remember
     live messages and deliver the outbox (`db`, `services`), read the settings."""
 

@@ -150,7 +150,7 @@ class LocalEmbedder:
 
     The model is loaded once per process (seconds of CPU, ~900 MiB with torch) and shared
     by every instance. Long-running processes load it at start-up (`warm`, see
-    `teddy.runtime.open_core`), so no command ever waits for it inside a transaction.
+    `teddy.runtime.open_runtime`), so no command ever waits for it inside a transaction.
 
     Concurrent calls are merged into one batch: the model is far faster on one batch of
     many texts than on many calls of one text. A large batch is split over one encoder

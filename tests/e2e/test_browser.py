@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bench.web_seed import seed_history
 from core.identity.models import Identity, User
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from teddy.servers import Servers
 from tests.e2e.web_process import running_api
 
@@ -49,7 +49,7 @@ def console(env: dict[str, str], user: str, *lines: str) -> list[dict[str, objec
     return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
 
 
-async def seed_month(core: Core, platform: str, external_id: str) -> None:
+async def seed_month(core: Runtime, platform: str, external_id: str) -> None:
     async with core.db.transaction() as session:
         user = await session.scalar(
             select(User)

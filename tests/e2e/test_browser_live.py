@@ -18,7 +18,7 @@ import pytest
 
 from core.clock import FixedClock
 from core.jobs import JobContext, run_job
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from teddy.servers import Servers
 from tests.e2e.test_browser import CHROMIUM, LAUNCH_ARGS
 from tests.e2e.test_browser_study import sign_up
@@ -122,7 +122,7 @@ async def test_a_pdf_is_uploaded_and_asked_about_with_a_streamed_cited_answer(
 
 
 async def test_a_rooms_focus_session_changes_phase_live_as_a_member_joins_from_the_console(
-    web_server, browser_page, core: Core
+    web_server, browser_page, core: Runtime
 ) -> None:  # type: ignore[no-untyped-def]
     from playwright.async_api import expect
 

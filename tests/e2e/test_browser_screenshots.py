@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from bench.web_seed import seed_history
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.e2e.test_browser import CHROMIUM, LAUNCH_ARGS, PASSWORD, seed_month
 from tests.e2e.test_browser_accessibility import (
     DESKTOP,
@@ -29,7 +29,7 @@ DOCS_WEB = Path(__file__).resolve().parents[2] / "docs" / "web"
 
 
 async def test_every_page_at_desktop_and_phone_width(
-    web_server, llm: FakeLLM, core: Core, tmp_path: Path
+    web_server, llm: FakeLLM, core: Runtime, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     from playwright.async_api import async_playwright
 

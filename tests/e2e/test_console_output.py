@@ -12,12 +12,12 @@ import pytest
 
 from bots.console import ConsoleSession
 from bots.console_output import file_name, printable, user_files_dir
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 
 HOSTILE_TITLE = "Essay \x1b]0;pwned\x07\x1b[2J\x1b[31mred\x9b2J\x07\x08 done"
 
 
-def console(core: Core, user: str, room: str | None = None, *, jsonl: bool) -> ConsoleSession:
+def console(core: Runtime, user: str, room: str | None = None, *, jsonl: bool) -> ConsoleSession:
     return ConsoleSession(core, user, room, jsonl, out=io.StringIO())
 
 
@@ -29,7 +29,7 @@ async def say(session: ConsoleSession, text: str) -> str:
 
 
 async def test_a_room_task_title_cannot_send_control_sequences_to_a_members_terminal(
-    core: Core,
+    core: Runtime,
 ) -> None:
     await say(console(core, "ana", "physics", jsonl=True), f"/roomtask {HOSTILE_TITLE} fri")
     shown = await say(console(core, "bob", "physics", jsonl=False), "/roomtasks")
@@ -54,7 +54,7 @@ def test_printable_keeps_text_and_drops_what_a_terminal_acts_on(text: str, shown
     assert printable(text) == shown
 
 
-async def test_exports_are_written_per_user_readable_by_them_only(core: Core) -> None:
+async def test_exports_are_written_per_user_readable_by_them_only(core: Runtime) -> None:
     kim = console(core, "kim", jsonl=True)
     lee = console(core, "lee", jsonl=True)
     await say(kim, "/task Essay fri")
@@ -86,7 +86,7 @@ def test_console_user_names_and_file_names_cannot_leave_the_files_directory() ->
 
 
 async def test_scripted_output_escapes_every_control_character_and_parses_the_same(
-    core: Core,
+    core: Runtime,
 ) -> None:
     await say(console(core, "ana", "physics", jsonl=True), f"/roomtask {HOSTILE_TITLE} fri")
     lines = await say(console(core, "bob", "physics", jsonl=True), "/roomtasks")

@@ -20,7 +20,7 @@ from core.chat.messages import Card
 from core.clock import FixedClock
 from core.identity.models import Room, User
 from core.rooms.models import StudySession
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.support.discord_standin import (
     APP_ID,
     BOT_ID,
@@ -52,7 +52,7 @@ async def standin(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[DiscordStand
 
 
 async def start_client(
-    core: Core, standin: DiscordStandIn
+    core: Runtime, standin: DiscordStandIn
 ) -> tuple[TeddyDiscord, asyncio.Task[None]]:
     standin.identified.clear()
     client = TeddyDiscord(core)
@@ -71,7 +71,7 @@ async def stop_client(client: TeddyDiscord, task: asyncio.Task[None]) -> None:
 
 
 @pytest.fixture
-async def bot(core: Core, standin: DiscordStandIn) -> AsyncIterator[TeddyDiscord]:
+async def bot(core: Runtime, standin: DiscordStandIn) -> AsyncIterator[TeddyDiscord]:
     add_test_commands(core.dispatcher.router)
     client, task = await start_client(core, standin)
     yield client
@@ -265,7 +265,7 @@ async def test_slash_command_with_an_option_answers_the_interaction(
 
 
 async def test_button_click_edits_the_message_in_place_and_survives_a_restart(
-    core: Core, bot: TeddyDiscord, standin: DiscordStandIn
+    core: Runtime, bot: TeddyDiscord, standin: DiscordStandIn
 ) -> None:
     await standin.dispatch("INTERACTION_CREATE", slash("count", dm=True))
     await standin.wait_for("POST", "/callback")
@@ -290,7 +290,7 @@ async def test_button_click_edits_the_message_in_place_and_survives_a_restart(
 
 
 async def test_a_slow_command_is_deferred_then_followed_up(
-    core: Core, bot: TeddyDiscord, standin: DiscordStandIn
+    core: Runtime, bot: TeddyDiscord, standin: DiscordStandIn
 ) -> None:
     await standin.dispatch("INTERACTION_CREATE", slash("slow", dm=True))
     followup = (await standin.wait_for("POST", f"/webhooks/{APP_ID}/"))[0]
@@ -299,7 +299,7 @@ async def test_a_slow_command_is_deferred_then_followed_up(
 
 
 async def test_a_mention_in_a_channel_makes_it_a_room_and_long_text_is_split(
-    core: Core, bot: TeddyDiscord, standin: DiscordStandIn
+    core: Runtime, bot: TeddyDiscord, standin: DiscordStandIn
 ) -> None:
     await standin.dispatch(
         "MESSAGE_CREATE", message_create(f"<@{BOT_ID}> /essay", dm=False, mention=True)
@@ -345,7 +345,7 @@ async def test_channel_messages_without_a_mention_are_ignored(
 
 
 async def test_an_attachment_reaches_the_core_with_its_bytes(
-    core: Core, bot: TeddyDiscord, standin: DiscordStandIn
+    core: Runtime, bot: TeddyDiscord, standin: DiscordStandIn
 ) -> None:
     received: list[tuple[str, int, bytes]] = []
 
@@ -386,7 +386,7 @@ def voice_state(channel_id: str | None) -> dict[str, Any]:
     }
 
 
-async def voice_sessions(core: Core) -> list[StudySession]:
+async def voice_sessions(core: Runtime) -> list[StudySession]:
     async with core.db.transaction() as session:
         return list(
             await session.scalars(select(StudySession).where(StudySession.source == "voice"))
@@ -405,7 +405,7 @@ async def until(predicate: Any, timeout: float = 10.0) -> Any:
 
 
 async def test_time_in_a_study_voice_channel_counts_as_study_minutes(
-    core: Core, bot: TeddyDiscord, standin: DiscordStandIn, clock: FixedClock
+    core: Runtime, bot: TeddyDiscord, standin: DiscordStandIn, clock: FixedClock
 ) -> None:
     await standin.dispatch(
         "INTERACTION_CREATE",
@@ -431,7 +431,7 @@ async def test_time_in_a_study_voice_channel_counts_as_study_minutes(
 
 
 async def test_voice_time_in_an_ordinary_channel_is_not_counted(
-    core: Core, bot: TeddyDiscord, standin: DiscordStandIn, clock: FixedClock
+    core: Runtime, bot: TeddyDiscord, standin: DiscordStandIn, clock: FixedClock
 ) -> None:
     await standin.dispatch("VOICE_STATE_UPDATE", voice_state(VOICE_CHANNEL))
     await standin.dispatch("INTERACTION_CREATE", slash("start", dm=True))
@@ -444,7 +444,7 @@ async def test_voice_time_in_an_ordinary_channel_is_not_counted(
 
 
 async def test_outbox_notifications_are_delivered_once_and_blocked_dms_marked_unreachable(
-    core: Core, bot: TeddyDiscord, standin: DiscordStandIn
+    core: Runtime, bot: TeddyDiscord, standin: DiscordStandIn
 ) -> None:
     from core.identity.models import Identity
     from core.outbox import service as outbox_service

@@ -13,7 +13,7 @@ import pytest
 from bots.discord.adapter import TeddyDiscord
 from core.clock import FixedClock
 from core.jobs import JobContext, run_job
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.e2e import test_discord as base
 from tests.e2e.test_discord import (
     DM_CHANNEL,
@@ -32,7 +32,7 @@ standin = base.standin  # the same fixture
 
 
 @pytest.fixture
-async def bot(core: Core, standin: DiscordStandIn) -> AsyncIterator[TeddyDiscord]:
+async def bot(core: Runtime, standin: DiscordStandIn) -> AsyncIterator[TeddyDiscord]:
     client, task = await start_client(core, standin)
     yield client
     await stop_client(client, task)
@@ -82,7 +82,7 @@ async def press(standin: DiscordStandIn, custom_id: str, message_id: str) -> dic
 
 
 async def test_show_answer_on_a_review_card_still_works_after_a_restart(
-    core: Core, bot: TeddyDiscord, standin: DiscordStandIn
+    core: Runtime, bot: TeddyDiscord, standin: DiscordStandIn
 ) -> None:
     await run(standin, "deck", {"deck": "Bio"})
     added = await run(standin, "card", {"front": "Mitochondria", "back": "powerhouse"})
@@ -129,7 +129,7 @@ async def test_a_task_is_completed_with_its_button(
 
 
 async def test_a_channel_focus_session_is_joined_and_edited_by_the_sweep(
-    core: Core, bot: TeddyDiscord, standin: DiscordStandIn, clock: FixedClock
+    core: Runtime, bot: TeddyDiscord, standin: DiscordStandIn, clock: FixedClock
 ) -> None:
     started = await run(standin, "focus", {"minutes": 25}, dm=False)
     assert started["type"] == 4 and "25 min" in started["data"]["content"]
@@ -154,7 +154,7 @@ async def test_a_channel_focus_session_is_joined_and_edited_by_the_sweep(
 
 
 async def test_a_markdown_attachment_in_a_dm_is_read_with_its_message_edited(
-    core: Core, bot: TeddyDiscord, standin: DiscordStandIn
+    core: Runtime, bot: TeddyDiscord, standin: DiscordStandIn
 ) -> None:
     content = b"# Plan\n\nRevise the Krebs cycle and the xenolith notes.\n"
     standin.cdn["plan.md"] = content
@@ -187,7 +187,7 @@ async def test_a_markdown_attachment_in_a_dm_is_read_with_its_message_edited(
 
 
 async def test_a_solo_focus_session_in_a_dm_is_edited_by_the_sweep_at_the_break(
-    core: Core, bot: TeddyDiscord, standin: DiscordStandIn, clock: FixedClock
+    core: Runtime, bot: TeddyDiscord, standin: DiscordStandIn, clock: FixedClock
 ) -> None:
     started = await run(standin, "focus", {"minutes": 25, "subject": "chem"})
     assert "🎯 Focus: **25 min** left" in started["data"]["content"]

@@ -11,7 +11,7 @@ from typing import Any
 from bots.discord.adapter import TeddyDiscord
 from core.clock import FixedClock
 from core.jobs import JobContext, run_job
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.e2e import test_discord as base
 from tests.e2e import test_discord_flows as flows
 from tests.e2e.test_discord import DM_CHANNEL, callbacks, slash
@@ -72,7 +72,7 @@ async def test_exams_hours_and_the_plan_show_only_my_own_work(
 
 
 async def test_a_goal_met_earns_a_badge_announced_once_in_my_dm_not_bobs(
-    core: Core, bot: TeddyDiscord, standin: DiscordStandIn
+    core: Runtime, bot: TeddyDiscord, standin: DiscordStandIn
 ) -> None:
     goal = content(await run(standin, "goal", {"goal": "1h study"}))
     assert goal.startswith("🎯 Goal set: 1h study time a week.")
@@ -124,7 +124,7 @@ async def test_forecast_sends_the_retention_chart_of_my_decks_only(
 
 
 async def test_the_weekly_report_reaches_my_dm_on_monday_with_my_week_only(
-    core: Core, bot: TeddyDiscord, standin: DiscordStandIn, clock: FixedClock
+    core: Runtime, bot: TeddyDiscord, standin: DiscordStandIn, clock: FixedClock
 ) -> None:
     await run(standin, "log", {"time": "1h", "subject": "chem"})
     await as_bob(standin, "log", {"time": "2h", "subject": "art"})

@@ -13,7 +13,7 @@ from bots.discord.adapter import TeddyDiscord
 from core.clock import FixedClock
 from core.identity.models import Identity
 from core.jobs import JobContext, run_job
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.e2e import test_discord as base
 from tests.e2e import test_discord_flows as flows
 from tests.e2e.test_discord import (
@@ -165,7 +165,7 @@ async def test_a_member_whose_admin_role_was_taken_away_loses_room_settings(
 
 
 async def test_a_reminder_reaches_a_person_seen_only_in_a_server_through_a_new_dm(
-    core: Core, bot: TeddyDiscord, standin: DiscordStandIn, clock: FixedClock
+    core: Runtime, bot: TeddyDiscord, standin: DiscordStandIn, clock: FixedClock
 ) -> None:
     await run(standin, "remind", {"when": "in 20 minutes", "text": "stretch"})
     await run(standin, "remind", {"when": "in 40 minutes", "text": "drink water"})
@@ -191,7 +191,7 @@ async def test_a_reminder_reaches_a_person_seen_only_in_a_server_through_a_new_d
 
 
 async def test_a_server_only_person_who_refuses_dms_is_marked_unreachable(
-    core: Core, bot: TeddyDiscord, standin: DiscordStandIn, clock: FixedClock
+    core: Runtime, bot: TeddyDiscord, standin: DiscordStandIn, clock: FixedClock
 ) -> None:
     standin.forbidden_channels.add(ALICE_DM)  # 50007: Cannot send messages to this user
     await run(standin, "remind", {"when": "in 20 minutes", "text": "stretch"})
@@ -209,7 +209,7 @@ async def test_a_server_only_person_who_refuses_dms_is_marked_unreachable(
 
 
 async def test_a_mention_carries_the_members_server_permissions(
-    core: Core, standin: DiscordStandIn
+    core: Runtime, standin: DiscordStandIn
 ) -> None:
     standin.everyone_permissions = MEMBER_PERMISSIONS  # only the owner may manage the server
     client, task = await start_client(core, standin)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bots.discord.adapter import TeddyDiscord
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.e2e import test_discord as base
 from tests.e2e import test_discord_flows as flows
 from tests.e2e.test_discord import DM_CHANNEL, message_create
@@ -35,14 +35,14 @@ def image(standin: DiscordStandIn) -> dict[str, Any]:
     }
 
 
-async def answered(core: Core, bot: TeddyDiscord) -> None:
+async def answered(core: Runtime, bot: TeddyDiscord) -> None:
     """The photo job has run and the outbox has delivered its answer."""
     assert await core.services.jobs.drain(60)  # type: ignore[attr-defined]
     await bot.deliverer().deliver_round()
 
 
 async def test_an_image_attachment_in_a_dm_reaches_a_vision_model(
-    tutor_core: Core, bot: TeddyDiscord, standin: DiscordStandIn, fake_llm: FakeLLM
+    tutor_core: Runtime, bot: TeddyDiscord, standin: DiscordStandIn, fake_llm: FakeLLM
 ) -> None:
     vision(tutor_core, True)
     message = message_create("is this right?", dm=True, attachments=[image(standin)])
@@ -59,7 +59,7 @@ async def test_an_image_attachment_in_a_dm_reaches_a_vision_model(
 
 
 async def test_an_image_with_a_mention_in_a_channel_is_answered_in_that_channel(
-    tutor_core: Core, bot: TeddyDiscord, standin: DiscordStandIn, fake_llm: FakeLLM
+    tutor_core: Runtime, bot: TeddyDiscord, standin: DiscordStandIn, fake_llm: FakeLLM
 ) -> None:
     vision(tutor_core, True)
     unaddressed = message_create("look", dm=False, attachments=[image(standin)])

@@ -10,7 +10,7 @@ from typing import Any
 
 from bots.discord.adapter import TeddyDiscord
 from core.clock import FixedClock
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.e2e import test_discord_flows as flows
 from tests.e2e.test_discord import DM_CHANNEL
 from tests.e2e.test_discord_flows import buttons, press, run
@@ -48,7 +48,7 @@ async def deck_with_cards(standin: DiscordStandIn, deck: str, *cards: tuple[str,
 
 
 async def test_the_cards_buttons_edit_delete_and_suspend_a_card(
-    core: Core,
+    core: Runtime,
     bot: TeddyDiscord,
     standin: DiscordStandIn,
 ) -> None:
@@ -80,7 +80,7 @@ async def test_the_cards_buttons_edit_delete_and_suspend_a_card(
 
 
 async def test_editcard_and_delcard_change_the_stored_card(
-    core: Core,
+    core: Runtime,
     bot: TeddyDiscord,
     standin: DiscordStandIn,
 ) -> None:
@@ -104,7 +104,7 @@ async def test_editcard_and_delcard_change_the_stored_card(
 
 
 async def test_a_deck_is_renamed_merged_and_deleted_after_its_confirm_button(
-    core: Core,
+    core: Runtime,
     bot: TeddyDiscord,
     standin: DiscordStandIn,
 ) -> None:
@@ -139,7 +139,7 @@ async def test_a_deck_is_renamed_merged_and_deleted_after_its_confirm_button(
 
 
 async def test_log_records_study_time_with_its_subject(
-    core: Core,
+    core: Runtime,
     bot: TeddyDiscord,
     standin: DiscordStandIn,
 ) -> None:
@@ -149,14 +149,14 @@ async def test_log_records_study_time_with_its_subject(
     assert await stored.study_logs(core) == [("manual", "chem", 45)]
 
 
-async def deliver_reminder(core: Core, bot: TeddyDiscord, standin: DiscordStandIn) -> Any:
+async def deliver_reminder(core: Runtime, bot: TeddyDiscord, standin: DiscordStandIn) -> Any:
     await run_due(core)
     await bot.deliverer().deliver_round()
     return standin.named("POST", f"/channels/{DM_CHANNEL}/messages")[-1]
 
 
 async def test_a_delivered_reminder_is_snoozed_by_its_button_and_by_the_command(
-    core: Core,
+    core: Runtime,
     bot: TeddyDiscord,
     standin: DiscordStandIn,
     clock: FixedClock,
@@ -182,7 +182,7 @@ async def test_a_delivered_reminder_is_snoozed_by_its_button_and_by_the_command(
 
 
 async def test_the_same_remind_twice_answers_with_the_first_and_adds_another_on_request(
-    core: Core,
+    core: Runtime,
     bot: TeddyDiscord,
     standin: DiscordStandIn,
     clock: FixedClock,
@@ -204,7 +204,7 @@ async def test_the_same_remind_twice_answers_with_the_first_and_adds_another_on_
 
 
 async def test_undo_brings_back_a_deleted_task(
-    core: Core,
+    core: Runtime,
     bot: TeddyDiscord,
     standin: DiscordStandIn,
 ) -> None:
@@ -219,7 +219,7 @@ async def test_undo_brings_back_a_deleted_task(
 
 
 async def test_undo_takes_back_a_review_grade_and_restores_the_fsrs_state_exactly(
-    core: Core,
+    core: Runtime,
     bot: TeddyDiscord,
     standin: DiscordStandIn,
     clock: FixedClock,
@@ -249,7 +249,7 @@ async def test_undo_takes_back_a_review_grade_and_restores_the_fsrs_state_exactl
 
 
 async def test_retention_says_when_the_schedule_was_last_fitted(
-    core: Core,
+    core: Runtime,
     bot: TeddyDiscord,
     standin: DiscordStandIn,
     clock: FixedClock,

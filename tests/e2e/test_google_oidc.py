@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from api.app import create_app
 from core.identity.models import User
 from core.settings import Settings
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.conftest import T0
 from tests.e2e.oidc_standin import FakeGoogle
 from tests.integration.test_web import csrf_of, sign_up
@@ -39,7 +39,7 @@ def mailbox() -> Iterator[Mailbox]:
 
 @pytest.fixture
 async def app(
-    core: Core, settings: Settings, google: FakeGoogle, mailbox: Mailbox
+    core: Runtime, settings: Settings, google: FakeGoogle, mailbox: Mailbox
 ) -> AsyncIterator[FastAPI]:
     configured = settings.model_copy(
         update={
@@ -107,7 +107,7 @@ async def test_a_forged_id_token_is_rejected(app: FastAPI, google: FakeGoogle) -
         assert (await client.get("/dashboard")).status_code == 303
 
 
-async def test_google_is_hidden_when_not_configured(core: Core, settings: Settings) -> None:
+async def test_google_is_hidden_when_not_configured(core: Runtime, settings: Settings) -> None:
     application = create_app(settings, core)
     async with browser(application) as client:
         assert "Sign in with Google" not in (await client.get("/login")).text
@@ -120,14 +120,14 @@ async def add_task(client: httpx.AsyncClient, text: str) -> None:
     assert (await client.post("/tasks", data={"csrf": token, "text": text})).status_code == 303
 
 
-async def users(core: Core) -> list[tuple[str, str | None]]:
+async def users(core: Runtime) -> list[tuple[str, str | None]]:
     async with core.db.transaction() as session:
         rows = await session.execute(select(User.display_name, User.email).order_by(User.id))
         return [(name, email) for name, email in rows]
 
 
 async def test_google_never_enters_a_password_account_whose_email_is_unconfirmed(
-    app: FastAPI, core: Core
+    app: FastAPI, core: Runtime
 ) -> None:
     """Pre-account takeover: someone signs up with Gina's address before she does."""
     async with browser(app) as mallory:
@@ -146,7 +146,7 @@ async def test_google_never_enters_a_password_account_whose_email_is_unconfirmed
 
 
 async def test_google_enters_a_password_account_whose_email_is_confirmed(
-    app: FastAPI, core: Core, mailbox: Mailbox
+    app: FastAPI, core: Runtime, mailbox: Mailbox
 ) -> None:
     async with browser(app) as client:
         await sign_up(client, "gina@example.org", "Ana")
@@ -161,7 +161,7 @@ async def test_google_enters_a_password_account_whose_email_is_confirmed(
 
 
 async def test_an_unverified_google_email_matches_no_account(
-    app: FastAPI, core: Core, google: FakeGoogle
+    app: FastAPI, core: Runtime, google: FakeGoogle
 ) -> None:
     google.user["email_verified"] = False
     async with browser(app) as client:

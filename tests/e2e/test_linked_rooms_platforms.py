@@ -28,7 +28,7 @@ from core.clock import FixedClock
 from core.jobs import JobContext, run_job
 from core.outbox import service as outbox
 from core.outbox.models import OutboxMessage
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.e2e import test_slack as slack_base
 from tests.e2e.test_discord import callbacks, slash, start_client, stop_client
 from tests.e2e.test_slack import click as slack_click
@@ -60,14 +60,16 @@ async def discord_standin(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Disc
 
 
 @pytest.fixture
-async def discord_bot(core: Core, discord_standin: DiscordStandIn) -> AsyncIterator[TeddyDiscord]:
+async def discord_bot(
+    core: Runtime, discord_standin: DiscordStandIn
+) -> AsyncIterator[TeddyDiscord]:
     client, task = await start_client(core, discord_standin)
     yield client
     await stop_client(client, task)
 
 
 @pytest.fixture
-async def telegram(core: Core) -> AsyncIterator[TelegramBot]:
+async def telegram(core: Runtime) -> AsyncIterator[TelegramBot]:
     async with running_bot(core) as running:
         yield running
 
@@ -99,7 +101,7 @@ async def telegram_says(bot: TelegramBot, who: dict[str, Any], text: str) -> str
     return str(bot.standin.sent("sendMessage")[seen].params["text"])
 
 
-async def drain(core: Core, deliverer: Deliverer, timeout: float = 30.0) -> None:
+async def drain(core: Runtime, deliverer: Deliverer, timeout: float = 30.0) -> None:
     """Run a platform's deliverer (at its pace) until its outbox rows are all handled."""
     stop = asyncio.Event()
     task = asyncio.create_task(deliverer.run(stop))
@@ -114,7 +116,7 @@ async def drain(core: Core, deliverer: Deliverer, timeout: float = 30.0) -> None
         await task
 
 
-async def pending(core: Core, platform: str) -> int:
+async def pending(core: Runtime, platform: str) -> int:
     async with core.db.transaction() as session:
         return int(
             await session.scalar(
@@ -148,7 +150,7 @@ def slack_buttons(call: Call) -> dict[str, str]:
 
 
 async def test_a_discord_channel_a_telegram_group_and_a_slack_channel_study_as_one_room(
-    core: Core,
+    core: Runtime,
     clock: FixedClock,
     discord_bot: TeddyDiscord,
     discord_standin: DiscordStandIn,
@@ -242,6 +244,6 @@ async def test_a_discord_channel_a_telegram_group_and_a_slack_channel_study_as_o
     assert any("alice" in t.lower() and "(Discord): break's over" in t for t in relayed)
 
 
-async def slack_relay(slack: SlackAdapter, standin: SlackStandIn, core: Core) -> list[str]:
+async def slack_relay(slack: SlackAdapter, standin: SlackStandIn, core: Runtime) -> list[str]:
     await drain(core, slack.deliverer())
     return [str(c.params["text"]) for c in standin.named("chat.postMessage")]

@@ -18,7 +18,7 @@ from bots.live import ShowEvent, follow_room_events
 from core.clock import FixedClock
 from core.jobs import JobContext, run_job
 from core.rooms.pubsub import RedisRoomEvents, RoomEvent, RoomFeed, channel
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.e2e import test_discord as discord_base
 from tests.e2e.test_discord import start_client, stop_client
 from tests.e2e.test_discord_flows import buttons, run
@@ -34,7 +34,7 @@ standin = discord_base.standin  # the Discord stand-in fixture
 
 
 @asynccontextmanager
-async def following(core: Core, platform: str, show: ShowEvent) -> AsyncIterator[RoomFeed]:
+async def following(core: Runtime, platform: str, show: ShowEvent) -> AsyncIterator[RoomFeed]:
     """The bot's room-event follower running, subscribed; yields a feed of its own that
     sees every event too (to learn what the sweep published)."""
     listener = RedisRoomEvents(core.servers.redis_url)
@@ -62,7 +62,7 @@ async def pattern_subscribers(redis: Any) -> int:
     return sum(" psub=1 " in f" {line} " for line in text.splitlines())
 
 
-async def sweep(core: Core, clock: FixedClock, minutes: int) -> float:
+async def sweep(core: Runtime, clock: FixedClock, minutes: int) -> float:
     """Run the focus sweep `minutes` later; returns when it had published (monotonic)."""
     clock.advance(timedelta(minutes=minutes))
     await run_job("rooms.sweep_focus", JobContext(core.db, core.services), {})
@@ -81,7 +81,7 @@ def publish_from_another_process(redis_url: str, event: RoomEvent) -> float:
 
 
 async def test_a_phase_change_edits_the_telegram_live_message_at_once(
-    core: Core, clock: FixedClock
+    core: Runtime, clock: FixedClock
 ) -> None:
     async with running_bot(core) as bot:
         await bot.process(message_update(ALICE, "/focus 25", chat_id=GROUP))
@@ -113,7 +113,7 @@ async def test_a_phase_change_edits_the_telegram_live_message_at_once(
 
 
 async def test_a_phase_change_edits_the_discord_live_message_at_once(
-    core: Core, standin: DiscordStandIn, clock: FixedClock
+    core: Runtime, standin: DiscordStandIn, clock: FixedClock
 ) -> None:
     client, task = await start_client(core, standin)
     try:

@@ -23,7 +23,7 @@ import yarl
 from bots.discord.adapter import TeddyDiscord
 from core.logs import QUIET_LOGGERS, configure_logging
 from teddy.cli_up import free_port
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from teddy.servers import Servers
 from tests.e2e.test_discord import slash as discord_slash
 from tests.e2e.test_slack import SECRET, signed_headers, slash
@@ -51,7 +51,7 @@ def restore_logging() -> Iterator[None]:
 
 
 async def test_the_telegram_bot_process_never_logs_its_token(
-    core: Core, servers: Servers, tmp_path: Path
+    core: Runtime, servers: Servers, tmp_path: Path
 ) -> None:
     standin = TelegramStandIn(TOKEN)
     await standin.start()
@@ -86,7 +86,7 @@ async def test_the_telegram_bot_process_never_logs_its_token(
 
 
 async def test_library_request_logs_have_the_bot_token_redacted(
-    core: Core, capsys: pytest.CaptureFixture[str], restore_logging: None
+    core: Runtime, capsys: pytest.CaptureFixture[str], restore_logging: None
 ) -> None:
     configure_logging("DEBUG")
     for name in QUIET_LOGGERS:  # as an operator debugging the Bot API might turn them on
@@ -139,7 +139,7 @@ def _healthy(base: str) -> bool:
 
 
 async def test_the_slack_http_process_never_logs_tokens_or_oauth_parameters(
-    core: Core, servers: Servers, tmp_path: Path
+    core: Runtime, servers: Servers, tmp_path: Path
 ) -> None:
     standin = SlackStandIn()
     await standin.start()
@@ -205,7 +205,7 @@ INTERACTION_TOKEN = "aW50ZXJhY3Rpb246InteractionTokenSecret0123456789"
 
 
 async def test_the_discord_bot_never_logs_its_token_or_interaction_tokens(
-    core: Core,
+    core: Runtime,
     discord_server: DiscordStandIn,
     capsys: pytest.CaptureFixture[str],
     restore_logging: None,

@@ -23,7 +23,7 @@ from core.chat import Button, Ctx, Reply, Router
 from core.chat.messages import Card
 from core.identity.models import Room
 from core.outbox import service as outbox
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.support.chat_driver import ChatDriver
 from tests.support.slack_standin import SlackStandIn
 
@@ -40,7 +40,7 @@ async def standin() -> AsyncIterator[SlackStandIn]:
 
 
 @pytest.fixture
-async def slack(core: Core, standin: SlackStandIn) -> SlackAdapter:
+async def slack(core: Runtime, standin: SlackStandIn) -> SlackAdapter:
     return SlackAdapter(core, bot_token="xoxb-test", signing_secret=SECRET, api_url=standin.api_url)
 
 
@@ -187,7 +187,7 @@ async def test_slash_command_is_acknowledged_and_answered_in_the_channel(
     assert blocks[0]["type"] == "section" and blocks[0]["text"]["type"] == "mrkdwn"
 
 
-async def live_message_recorded(core: Core, channel: str, live_id: str) -> None:
+async def live_message_recorded(core: Runtime, channel: str, live_id: str) -> None:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         async with core.db.transaction() as session:
@@ -198,7 +198,7 @@ async def live_message_recorded(core: Core, channel: str, live_id: str) -> None:
 
 
 async def test_button_click_edits_the_live_message_in_place(
-    core: Core, http: httpx.AsyncClient, standin: SlackStandIn
+    core: Runtime, http: httpx.AsyncClient, standin: SlackStandIn
 ) -> None:
     counter_capability(core.dispatcher.router)
     await post_form(http, slash("count"))
@@ -217,7 +217,7 @@ async def test_button_click_edits_the_live_message_in_place(
 
 
 async def test_private_reply_in_a_channel_is_ephemeral(
-    core: Core, http: httpx.AsyncClient, standin: SlackStandIn
+    core: Runtime, http: httpx.AsyncClient, standin: SlackStandIn
 ) -> None:
     counter_capability(core.dispatcher.router)
     await post_form(http, slash("secret", channel="C200"))
@@ -227,7 +227,7 @@ async def test_private_reply_in_a_channel_is_ephemeral(
 
 
 async def test_mention_in_a_channel_makes_it_a_room(
-    core: Core, http: httpx.AsyncClient, standin: SlackStandIn
+    core: Runtime, http: httpx.AsyncClient, standin: SlackStandIn
 ) -> None:
     event = {
         "type": "app_mention",
@@ -262,7 +262,7 @@ async def test_channel_messages_without_mention_are_ignored(
 
 
 async def test_a_file_shared_in_a_dm_reaches_the_core_with_its_bytes(
-    core: Core, http: httpx.AsyncClient, standin: SlackStandIn
+    core: Runtime, http: httpx.AsyncClient, standin: SlackStandIn
 ) -> None:
     received: list[tuple[str, str, bytes]] = []
 
@@ -280,7 +280,7 @@ async def test_a_file_shared_in_a_dm_reaches_the_core_with_its_bytes(
 
 
 async def test_files_in_replies_are_uploaded(
-    core: Core, slack: SlackAdapter, standin: SlackStandIn
+    core: Runtime, slack: SlackAdapter, standin: SlackStandIn
 ) -> None:
     from core.chat.messages import FilePart
 
@@ -292,7 +292,7 @@ async def test_files_in_replies_are_uploaded(
 
 
 async def test_app_home_shows_todays_tasks_then_the_decks_under_the_header(
-    core: Core, slack: SlackAdapter, standin: SlackStandIn
+    core: Runtime, slack: SlackAdapter, standin: SlackStandIn
 ) -> None:
     ana = ChatDriver(core, "U1", platform="slack")
     await ana.say("/task Lab report today 5pm")
@@ -385,7 +385,7 @@ async def test_socket_mode_receives_a_slash_command_and_acks_the_envelope(
 
 
 async def test_outbox_delivery_paces_per_channel_and_honours_retry_after(
-    core: Core, slack: SlackAdapter, standin: SlackStandIn
+    core: Runtime, slack: SlackAdapter, standin: SlackStandIn
 ) -> None:
     from sqlalchemy import func
 

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import httpx
 
 from teddy.cli_up import free_port
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from teddy.servers import Servers
 from tests.e2e.test_slack import SECRET, signed_headers, slash
 from tests.support.slack_standin import SlackStandIn
@@ -34,7 +34,7 @@ async def wait_until_up(base: str, process: asyncio.subprocess.Process) -> None:
 
 
 async def test_teddy_slack_installs_through_oauth_and_answers_with_the_workspace_token(
-    core: Core, servers: Servers, tmp_path: Path
+    core: Runtime, servers: Servers, tmp_path: Path
 ) -> None:
     standin = SlackStandIn()
     await standin.start()

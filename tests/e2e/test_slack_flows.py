@@ -15,7 +15,7 @@ import httpx
 from bots.slack.adapter import SlackAdapter
 from core.clock import FixedClock
 from core.jobs import JobContext, run_job
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.e2e import test_slack as base
 from tests.e2e.test_live_room_events import AT_ONCE, following, sweep
 from tests.e2e.test_slack import click, file_share, post_event, post_form, slash
@@ -107,7 +107,7 @@ async def test_a_review_session_shows_the_answer_and_grades_with_interval_labels
 
 
 async def test_a_markdown_file_shared_in_a_dm_is_read_and_then_searchable(
-    core: Core, http: httpx.AsyncClient, slack: SlackAdapter, standin: SlackStandIn
+    core: Runtime, http: httpx.AsyncClient, slack: SlackAdapter, standin: SlackStandIn
 ) -> None:
     standin.files["plan.md"] = b"# Plan\n\nRevise the Krebs cycle and the xenolith notes.\n"
     event = file_share(standin, "plan.md", 55)
@@ -135,7 +135,7 @@ async def test_a_markdown_file_shared_in_a_dm_is_read_and_then_searchable(
 
 
 async def test_a_channel_focus_session_is_joined_and_kept_live_by_the_sweep(
-    core: Core,
+    core: Runtime,
     http: httpx.AsyncClient,
     slack: SlackAdapter,
     standin: SlackStandIn,
@@ -163,7 +163,7 @@ async def test_a_channel_focus_session_is_joined_and_kept_live_by_the_sweep(
 
 
 async def test_a_solo_focus_session_in_a_dm_is_kept_live_by_the_sweep(
-    core: Core,
+    core: Runtime,
     http: httpx.AsyncClient,
     slack: SlackAdapter,
     standin: SlackStandIn,
@@ -184,7 +184,7 @@ async def test_a_solo_focus_session_in_a_dm_is_kept_live_by_the_sweep(
 
 
 async def test_a_phase_change_updates_the_live_message_at_once_through_room_events(
-    core: Core,
+    core: Runtime,
     http: httpx.AsyncClient,
     slack: SlackAdapter,
     standin: SlackStandIn,

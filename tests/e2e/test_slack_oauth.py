@@ -25,7 +25,7 @@ from core.installations.models import Installation
 from core.installations.sealing import Sealer, UnsealError
 from core.jobs import JobContext, run_job
 from core.outbox.models import OutboxMessage
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.e2e import test_slack as base
 from tests.e2e.test_slack import SECRET, file_share, post_event, post_form, slash
 from tests.support.slack_standin import SlackStandIn
@@ -37,7 +37,7 @@ COOKIE = "slack-app-oauth-state"
 
 
 @pytest.fixture
-async def slack(core: Core, standin: SlackStandIn) -> SlackAdapter:
+async def slack(core: Runtime, standin: SlackStandIn) -> SlackAdapter:
     oauth = OAuthConfig(
         client_id=standin.client_id,
         client_secret=standin.client_secret,
@@ -84,7 +84,7 @@ async def two_workspaces(http: httpx.AsyncClient, standin: SlackStandIn) -> None
     await install(http, standin, "TB", "xoxb-B")
 
 
-async def installed(core: Core) -> list[str]:
+async def installed(core: Runtime) -> list[str]:
     async with core.db.transaction() as session:
         rows = await session.scalars(select(Installation.workspace_id).order_by("workspace_id"))
         return list(rows)
@@ -100,7 +100,7 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0
 
 @pytest.mark.usefixtures("two_workspaces")
 async def test_two_workspaces_install_and_each_is_answered_with_its_own_token(
-    core: Core, http: httpx.AsyncClient, standin: SlackStandIn
+    core: Runtime, http: httpx.AsyncClient, standin: SlackStandIn
 ) -> None:
     assert await installed(core) == ["TA", "TB"]
     assert len(standin.named("oauth.v2.access")) == 2  # the exchange went to SLACK_API_URL
@@ -137,7 +137,7 @@ async def test_one_workspaces_tasks_are_not_seen_from_another(
 
 
 async def queue_a_reminder_in_each_workspace(
-    core: Core, http: httpx.AsyncClient, standin: SlackStandIn, clock: FixedClock
+    core: Runtime, http: httpx.AsyncClient, standin: SlackStandIn, clock: FixedClock
 ) -> None:
     """A task due at 10:00 in TA (Essay) and TB (Lab); an hour on, the sweep queues both
     reminders."""
@@ -151,7 +151,7 @@ async def queue_a_reminder_in_each_workspace(
 
 @pytest.mark.usefixtures("two_workspaces")
 async def test_each_workspaces_reminder_is_delivered_with_its_own_token(
-    core: Core,
+    core: Runtime,
     slack: SlackAdapter,
     http: httpx.AsyncClient,
     standin: SlackStandIn,
@@ -173,7 +173,7 @@ async def test_each_workspaces_reminder_is_delivered_with_its_own_token(
 
 @pytest.mark.usefixtures("two_workspaces")
 async def test_a_workspace_that_is_rate_limited_holds_back_only_its_own_reminders(
-    core: Core,
+    core: Runtime,
     slack: SlackAdapter,
     http: httpx.AsyncClient,
     standin: SlackStandIn,
@@ -198,7 +198,7 @@ async def test_a_workspace_that_is_rate_limited_holds_back_only_its_own_reminder
 
 @pytest.mark.usefixtures("two_workspaces")
 async def test_a_file_shared_in_a_workspace_is_downloaded_with_its_token(
-    core: Core, http: httpx.AsyncClient, standin: SlackStandIn
+    core: Runtime, http: httpx.AsyncClient, standin: SlackStandIn
 ) -> None:
     received: list[bytes] = []
 
@@ -218,7 +218,7 @@ async def test_a_file_shared_in_a_workspace_is_downloaded_with_its_token(
 
 
 async def test_forged_reused_expired_or_foreign_states_install_nothing(
-    core: Core, http: httpx.AsyncClient, standin: SlackStandIn, clock: FixedClock
+    core: Runtime, http: httpx.AsyncClient, standin: SlackStandIn, clock: FixedClock
 ) -> None:
     code = standin.add_workspace("TA", "xoxb-A")
     forged = await finish_install(http, code, "forged-state")
@@ -242,7 +242,7 @@ async def test_forged_reused_expired_or_foreign_states_install_nothing(
 
 
 async def test_a_bad_code_installs_nothing(
-    core: Core, http: httpx.AsyncClient, standin: SlackStandIn
+    core: Runtime, http: httpx.AsyncClient, standin: SlackStandIn
 ) -> None:
     response = await finish_install(http, "not-a-code", await begin_install(http))
     assert response.status_code == 401
@@ -251,7 +251,7 @@ async def test_a_bad_code_installs_nothing(
 
 
 async def test_bot_tokens_are_stored_sealed_and_never_logged(
-    core: Core, http: httpx.AsyncClient, standin: SlackStandIn, caplog: pytest.LogCaptureFixture
+    core: Runtime, http: httpx.AsyncClient, standin: SlackStandIn, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     await install(http, standin, "TA", "xoxb-A-secret-token")
@@ -271,7 +271,7 @@ async def test_bot_tokens_are_stored_sealed_and_never_logged(
 
 @pytest.mark.usefixtures("two_workspaces")
 async def test_uninstalling_or_revoking_forgets_the_workspace(
-    core: Core,
+    core: Runtime,
     slack: SlackAdapter,
     http: httpx.AsyncClient,
     standin: SlackStandIn,

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from bots.slack.adapter import SlackAdapter
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.e2e import test_slack as base
 from tests.e2e.test_slack import post_event
 from tests.e2e.test_telegram_photos import NOTES, last_user_content, photo_of, vision
@@ -53,13 +53,13 @@ def image_share(
     }
 
 
-async def answered(core: Core, slack: SlackAdapter) -> None:
+async def answered(core: Runtime, slack: SlackAdapter) -> None:
     assert await core.services.jobs.drain(60)  # type: ignore[attr-defined]
     await slack.deliverer().deliver_round()
 
 
 async def test_an_image_shared_in_a_dm_reaches_a_vision_model_and_the_answer_replaces_the_note(
-    tutor_core: Core,
+    tutor_core: Runtime,
     slack: SlackAdapter,
     http: httpx.AsyncClient,
     standin: SlackStandIn,
@@ -82,7 +82,7 @@ async def test_an_image_shared_in_a_dm_reaches_a_vision_model_and_the_answer_rep
 
 
 async def test_without_vision_the_text_read_from_the_image_reaches_the_model(
-    tutor_core: Core,
+    tutor_core: Runtime,
     slack: SlackAdapter,
     http: httpx.AsyncClient,
     standin: SlackStandIn,
@@ -103,7 +103,7 @@ async def test_without_vision_the_text_read_from_the_image_reaches_the_model(
 
 
 async def test_each_students_photo_is_answered_in_their_own_dm_from_their_own_question(
-    tutor_core: Core,
+    tutor_core: Runtime,
     slack: SlackAdapter,
     http: httpx.AsyncClient,
     standin: SlackStandIn,

@@ -22,7 +22,7 @@ from core.clock import FixedClock
 from core.identity.models import Identity, Membership, Room, User
 from core.jobs import JobContext, run_job
 from core.outbox import service as outbox
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.support.rows import count
 from tests.support.telegram_harness import TelegramBot, running_bot, wait_for
 from tests.support.telegram_standin import (
@@ -117,7 +117,7 @@ def recorder() -> Recorder:
 
 
 @pytest.fixture
-def with_notes(core: Core, recorder: Recorder) -> Iterator[None]:
+def with_notes(core: Runtime, recorder: Recorder) -> Iterator[None]:
     router = core.dispatcher.router
     before_commands, before_actions = dict(router.commands), dict(router.actions)
     before_file = router.file_handler
@@ -128,7 +128,7 @@ def with_notes(core: Core, recorder: Recorder) -> Iterator[None]:
 
 
 @pytest.fixture
-async def bot(core: Core, with_notes: None) -> AsyncIterator[TelegramBot]:
+async def bot(core: Runtime, with_notes: None) -> AsyncIterator[TelegramBot]:
     async with running_bot(core) as running:
         yield running
 
@@ -137,7 +137,7 @@ def texts(bot: TelegramBot, chat_id: int) -> list[str]:
     return [c.params["text"] for c in bot.standin.sent("sendMessage") if c.chat_id == str(chat_id)]
 
 
-async def test_start_greets_a_new_user_in_telegram_html(core: Core, bot: TelegramBot) -> None:
+async def test_start_greets_a_new_user_in_telegram_html(core: Runtime, bot: TelegramBot) -> None:
     await bot.process(message_update(ALICE, "/start"))
     [call] = bot.standin.sent("sendMessage")
     assert call.chat_id == "111"
@@ -161,7 +161,7 @@ async def test_command_list_is_registered_for_direct_chats_and_groups(bot: Teleg
     assert "roomonly" in groups
 
 
-async def test_unchanged_command_list_is_not_sent_again(core: Core, with_notes: None) -> None:
+async def test_unchanged_command_list_is_not_sent_again(core: Runtime, with_notes: None) -> None:
     async with running_bot(core) as running:
         await running.adapter.register_commands()
         assert len(running.standin.sent("setMyCommands")) == 2
@@ -265,7 +265,7 @@ async def test_file_over_the_bot_api_download_limit_gets_a_clear_message(
 
 
 async def test_a_group_becomes_a_room_and_commands_are_answered_there(
-    core: Core, bot: TelegramBot
+    core: Runtime, bot: TelegramBot
 ) -> None:
     await bot.process(message_update(ALICE, f"/note@{BOT_USERNAME} chem lab", chat_id=GROUP))
     await bot.process(message_update(BOB, "/roomonly", chat_id=GROUP))
@@ -303,7 +303,7 @@ async def test_room_only_command_in_a_direct_chat_says_where_it_works(bot: Teleg
 
 
 async def test_polling_takes_updates_from_get_updates_and_skips_a_redelivered_one(
-    core: Core, with_notes: None
+    core: Runtime, with_notes: None
 ) -> None:
     async with running_bot(core, polling=True) as running:
         first = running.standin.push_update(message_update(ALICE, "/note one"))
@@ -315,7 +315,7 @@ async def test_polling_takes_updates_from_get_updates_and_skips_a_redelivered_on
 
 
 async def test_a_student_adds_lists_and_completes_a_task_with_the_button(
-    core: Core, bot: TelegramBot
+    core: Runtime, bot: TelegramBot
 ) -> None:
     await bot.process(message_update(ALICE, "/start"))
     await bot.process(message_update(ALICE, "/task Lab report fri 5pm #chem !high"))
@@ -346,7 +346,7 @@ async def test_a_live_message_in_a_group_is_edited_in_the_group(bot: TelegramBot
 
 
 async def test_a_reminder_reaches_the_student_through_the_outbox(
-    core: Core, bot: TelegramBot, clock: FixedClock
+    core: Runtime, bot: TelegramBot, clock: FixedClock
 ) -> None:
     await bot.process(message_update(ALICE, "/settings quiet off"))
     await bot.process(message_update(ALICE, "/remind in 20 minutes stretch"))
@@ -390,7 +390,7 @@ async def test_a_private_reply_in_a_group_goes_to_the_speakers_direct_chat(
 
 
 async def test_a_live_notification_from_the_outbox_edits_its_message(
-    core: Core, bot: TelegramBot
+    core: Runtime, bot: TelegramBot
 ) -> None:
     await bot.process(message_update(ALICE, "/settings quiet off"))
     now = core.services.clock.now()
@@ -420,7 +420,7 @@ async def test_a_live_notification_from_the_outbox_edits_its_message(
 
 
 async def test_room_settings_ask_telegram_who_administers_the_group(
-    core: Core, bot: TelegramBot
+    core: Runtime, bot: TelegramBot
 ) -> None:
     bot.standin.admins.add((GROUP, 222))  # Bob administers the group; Alice was there first
     await bot.process(message_update(ALICE, "/room", chat_id=GROUP))
@@ -436,7 +436,7 @@ async def test_room_settings_ask_telegram_who_administers_the_group(
 
 
 async def test_solo_focus_in_a_direct_chat_edits_its_live_message_at_the_break(
-    core: Core, bot: TelegramBot, clock: FixedClock
+    core: Runtime, bot: TelegramBot, clock: FixedClock
 ) -> None:
     await bot.process(message_update(ALICE, "/focus 25 5 #chem"))
     [started] = bot.standin.sent("sendMessage")

@@ -8,14 +8,14 @@ import signal
 import sys
 from pathlib import Path
 
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from teddy.servers import Servers
 from tests.support.telegram_harness import wait_for
 from tests.support.telegram_standin import TelegramStandIn, message_update, user
 
 
 async def test_teddy_telegram_polls_answers_and_stops_cleanly_on_sigterm(
-    core: Core, servers: Servers, tmp_path: Path
+    core: Runtime, servers: Servers, tmp_path: Path
 ) -> None:
     standin = TelegramStandIn()
     await standin.start()

@@ -20,7 +20,7 @@ from core.identity import service as identity
 from core.identity.models import Identity, Room, User
 from core.outbox import service as outbox
 from core.outbox.models import OutboxMessage
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.support.telegram_harness import TelegramBot, running_bot, wait_for
 from tests.support.telegram_standin import Call
 
@@ -33,12 +33,12 @@ RETRY_AFTER = 2
 
 
 @pytest.fixture
-async def bot(core: Core) -> AsyncIterator[TelegramBot]:
+async def bot(core: Runtime) -> AsyncIterator[TelegramBot]:
     async with running_bot(core) as running:
         yield running
 
 
-async def queue_notifications(core: Core) -> None:
+async def queue_notifications(core: Runtime) -> None:
     now = core.services.clock.now()
     async with core.db.transaction() as session:
         users = []
@@ -92,7 +92,7 @@ def most_in_window(times: list[float], window: float) -> int:
 
 
 async def test_a_thousand_notifications_keep_telegram_limits_through_a_429(
-    core: Core, bot: TelegramBot
+    core: Runtime, bot: TelegramBot
 ) -> None:
     await queue_notifications(core)
     bot.standin.block(BLOCKED)

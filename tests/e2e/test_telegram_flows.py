@@ -12,7 +12,7 @@ import pytest
 from core.clock import FixedClock
 from core.documents.embeddings import embedder_for
 from core.jobs import JobContext, run_job
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.support.telegram_harness import TelegramBot, running_bot, wait_for
 from tests.support.telegram_standin import callback_update, document_update, message_update, user
 
@@ -22,7 +22,7 @@ GROUP = -100123
 
 
 @pytest.fixture
-async def bot(core: Core) -> AsyncIterator[TelegramBot]:
+async def bot(core: Runtime) -> AsyncIterator[TelegramBot]:
     async with running_bot(core) as running:
         yield running
 
@@ -39,7 +39,7 @@ async def deliver_until(bot: TelegramBot, done: int) -> None:
 
 
 async def test_a_group_focus_session_is_joined_and_edited_live_by_the_sweep(
-    core: Core, bot: TelegramBot, clock: FixedClock
+    core: Runtime, bot: TelegramBot, clock: FixedClock
 ) -> None:
     await bot.process(message_update(ALICE, "/focus 25", chat_id=GROUP))
     [started] = bot.standin.sent("sendMessage")
@@ -66,7 +66,7 @@ async def test_a_group_focus_session_is_joined_and_edited_live_by_the_sweep(
 
 
 async def test_a_markdown_document_is_read_with_progress_and_a_summary(
-    core: Core, bot: TelegramBot
+    core: Runtime, bot: TelegramBot
 ) -> None:
     content = b"# Plan\n\nRevise the Krebs cycle and the xenolith notes.\n"
     stored = bot.standin.add_file("doc1", content)

@@ -10,7 +10,7 @@ import pytest
 
 from core.clock import FixedClock
 from core.jobs import JobContext, run_job
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.support.telegram_harness import TelegramBot, running_bot
 from tests.support.telegram_standin import message_update, user
 
@@ -19,7 +19,7 @@ BOB = user(222, "Bob")
 
 
 @pytest.fixture
-async def bot(core: Core) -> AsyncIterator[TelegramBot]:
+async def bot(core: Runtime) -> AsyncIterator[TelegramBot]:
     async with running_bot(core) as running:
         yield running
 
@@ -83,7 +83,7 @@ async def test_exams_and_hours_are_kept_per_student_and_bad_input_is_explained(
 
 
 async def test_a_goal_met_is_announced_once_and_listed_under_badges_for_me_only(
-    core: Core, bot: TelegramBot
+    core: Runtime, bot: TelegramBot
 ) -> None:
     goal = await say(bot, ALICE, "/goal 1h study")
     assert goal.startswith("🎯 Goal set: 1h study time a week.\n\n")
@@ -118,7 +118,7 @@ async def test_forecast_sends_the_chart_of_my_own_decks(bot: TelegramBot) -> Non
 
 
 async def test_the_weekly_report_comes_on_monday_to_each_student_with_their_own_week(
-    core: Core, bot: TelegramBot, clock: FixedClock
+    core: Runtime, bot: TelegramBot, clock: FixedClock
 ) -> None:
     await say(bot, ALICE, "/log 70m #chem")
     await say(bot, ALICE, "/exam Chemistry final dec 1")

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from core.clock import FixedClock
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.tasks_helpers import run_due
 from tests.support.telegram_harness import TelegramBot, running_bot
 from tests.support.telegram_standin import Call, callback_update, message_update, user
@@ -18,7 +18,7 @@ ALICE = user(111, "Alice")
 
 
 @pytest.fixture
-async def bot(core: Core) -> AsyncIterator[TelegramBot]:
+async def bot(core: Runtime) -> AsyncIterator[TelegramBot]:
     async with running_bot(core) as running:
         yield running
 
@@ -75,7 +75,7 @@ async def test_help_flashcards_answers_with_the_cards_area(bot: TelegramBot) -> 
 
 
 async def test_a_delivered_reminder_is_snoozed_and_comes_back_once(
-    core: Core, bot: TelegramBot, clock: FixedClock
+    core: Runtime, bot: TelegramBot, clock: FixedClock
 ) -> None:
     await say(bot, "/settings quiet off")
     await say(bot, "/remind in 20 minutes stretch")

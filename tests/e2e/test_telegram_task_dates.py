@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.support.telegram_harness import TelegramBot, running_bot
 from tests.support.telegram_standin import message_update, user
 
@@ -20,7 +20,7 @@ SAM = user(223, "Sam", language_code="en")
 
 
 @pytest.fixture
-async def bot(core: Core) -> AsyncIterator[TelegramBot]:
+async def bot(core: Runtime) -> AsyncIterator[TelegramBot]:
     async with running_bot(core) as running:
         yield running
 

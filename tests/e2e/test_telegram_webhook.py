@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from bots.telegram.run import run_telegram
 from bots.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH, telegram_webhook_router
 from teddy.http_server import http_server
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.support.telegram_harness import (
     WEBHOOK_SECRET,
     TelegramBot,
@@ -30,7 +30,7 @@ ALICE = user(111, "Alice")
 
 
 @pytest.fixture
-async def bot(core: Core) -> AsyncIterator[TelegramBot]:
+async def bot(core: Runtime) -> AsyncIterator[TelegramBot]:
     async with running_bot(core, started=True) as running:
         yield running
 
@@ -121,7 +121,7 @@ async def test_a_body_that_is_not_an_update_is_a_bad_request(client: httpx.Async
     assert response.status_code == 400
 
 
-async def test_webhook_mode_registers_the_webhook_and_serves_it(core: Core) -> None:
+async def test_webhook_mode_registers_the_webhook_and_serves_it(core: Runtime) -> None:
     standin = TelegramStandIn()
     await standin.start()
     with socket.socket() as probe:

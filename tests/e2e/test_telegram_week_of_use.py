@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from core.clock import FixedClock
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.tasks_helpers import run_due
 from tests.support import study_store as stored
 from tests.support.telegram_harness import TelegramBot, running_bot
@@ -22,7 +22,7 @@ SENDS = ("sendMessage", "sendPhoto", "sendDocument")
 
 
 @pytest.fixture
-async def bot(core: Core) -> AsyncIterator[TelegramBot]:
+async def bot(core: Runtime) -> AsyncIterator[TelegramBot]:
     async with running_bot(core) as running:
         yield running
 
@@ -79,7 +79,7 @@ async def deck_with_cards(bot: TelegramBot, deck: str, *cards: str) -> None:
 
 
 async def test_the_cards_buttons_edit_delete_and_suspend_a_card(
-    core: Core, bot: TelegramBot
+    core: Runtime, bot: TelegramBot
 ) -> None:
     await deck_with_cards(bot, "Bio", "cell | unit of life", "atp | energy currency")
     listed = await say(bot, "/cards Bio")
@@ -106,7 +106,7 @@ async def test_the_cards_buttons_edit_delete_and_suspend_a_card(
     assert await stored.suspended_notes(core) == []
 
 
-async def test_editcard_and_delcard_change_the_stored_card(core: Core, bot: TelegramBot) -> None:
+async def test_editcard_and_delcard_change_the_stored_card(core: Runtime, bot: TelegramBot) -> None:
     await deck_with_cards(bot, "Bio", "cell | unit of life", "atp | energy")
     edited = await say(bot, "/editcard 2 ATP | the energy currency of the cell")
     assert text(edited) == (
@@ -125,7 +125,7 @@ async def test_editcard_and_delcard_change_the_stored_card(core: Core, bot: Tele
 
 
 async def test_a_deck_is_renamed_merged_and_deleted_after_its_confirm_button(
-    core: Core, bot: TelegramBot
+    core: Runtime, bot: TelegramBot
 ) -> None:
     await deck_with_cards(bot, "Biology", "cell | unit of life")
     await deck_with_cards(bot, "Bio2", "atp | energy", "cell | unit of life")
@@ -158,7 +158,7 @@ async def test_a_deck_is_renamed_merged_and_deleted_after_its_confirm_button(
 # Study time, reminders ---------------------------------------------------------------------
 
 
-async def test_log_records_study_time_with_its_subject(core: Core, bot: TelegramBot) -> None:
+async def test_log_records_study_time_with_its_subject(core: Runtime, bot: TelegramBot) -> None:
     logged = await say(bot, "/log 45m #chem")
     assert text(logged) == "Logged 45 min of #chem. Study time today: 45 min."
     assert labels(logged) == ["Undo"]
@@ -167,7 +167,7 @@ async def test_log_records_study_time_with_its_subject(core: Core, bot: Telegram
 
 
 async def test_a_delivered_reminder_is_snoozed_with_the_command(
-    core: Core, bot: TelegramBot, clock: FixedClock
+    core: Runtime, bot: TelegramBot, clock: FixedClock
 ) -> None:
     await say(bot, "/settings quiet off")
     await say(bot, "/remind in 20 minutes stretch")
@@ -183,7 +183,7 @@ async def test_a_delivered_reminder_is_snoozed_with_the_command(
 
 
 async def test_the_same_remind_twice_answers_with_the_first_and_adds_another_on_request(
-    core: Core, bot: TelegramBot, clock: FixedClock
+    core: Runtime, bot: TelegramBot, clock: FixedClock
 ) -> None:
     first = await say(bot, "/remind in 20 minutes stretch")
     assert text(first) == "I'll remind you Wed 25 Nov 09:20: stretch"
@@ -201,7 +201,7 @@ async def test_the_same_remind_twice_answers_with_the_first_and_adds_another_on_
 # Undo --------------------------------------------------------------------------------------
 
 
-async def test_undo_brings_back_a_deleted_task(core: Core, bot: TelegramBot) -> None:
+async def test_undo_brings_back_a_deleted_task(core: Runtime, bot: TelegramBot) -> None:
     await say(bot, "/task Lab report fri 5pm")
     await say(bot, "/task Essay")
     await say(bot, "/del 1")
@@ -214,7 +214,7 @@ async def test_undo_brings_back_a_deleted_task(core: Core, bot: TelegramBot) -> 
 
 
 async def test_undo_takes_back_a_review_grade_and_restores_the_fsrs_state_exactly(
-    core: Core, bot: TelegramBot, clock: FixedClock
+    core: Runtime, bot: TelegramBot, clock: FixedClock
 ) -> None:
     await deck_with_cards(bot, "Bio", "cell | unit of life")
     question = await say(bot, "/review")
@@ -240,7 +240,7 @@ async def test_undo_takes_back_a_review_grade_and_restores_the_fsrs_state_exactl
 
 
 async def test_retention_says_when_the_schedule_was_last_fitted(
-    core: Core, bot: TelegramBot, clock: FixedClock
+    core: Runtime, bot: TelegramBot, clock: FixedClock
 ) -> None:
     before = text(await say(bot, "/retention"))
     assert "scheduling parameters: the FSRS defaults." in before

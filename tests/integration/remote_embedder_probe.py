@@ -10,14 +10,14 @@ import sys
 
 from core.documents.embeddings import embedder_for
 from core.settings import Settings
-from teddy.runtime import open_core
+from teddy.runtime import open_runtime
 
 
 async def main() -> None:
     import api.app  # noqa: F401  (the API process imports it too)
     import bots.telegram.run  # noqa: F401
 
-    async with open_core(Settings(), run_migrations=False, preload_embedder=True) as core:
+    async with open_runtime(Settings(), run_migrations=False, preload_embedder=True) as core:
         embedder = embedder_for(core.services)
         assert embedder is not None
         vectors = await embedder.embed(["a question about cells"])

@@ -24,11 +24,11 @@ from core.accounts import tokens, userdata
 from core.chat.messages import Card
 from core.db import Base
 from core.identity.models import Identity, Membership, Room, User
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 
 
 @pytest.fixture
-async def decks(core: Core) -> AsyncIterator[tuple[Table, Table]]:
+async def decks(core: Runtime) -> AsyncIterator[tuple[Table, Table]]:
     """Two tables a future capability might add: a deck per user and name (unique), and
     cards that belong to a deck only. The merge/export/delete code must cover them unseen."""
     deck = Table(
@@ -57,7 +57,7 @@ async def decks(core: Core) -> AsyncIterator[tuple[Table, Table]]:
         Base.metadata.remove(deck)
 
 
-async def user_id_of(core: Core, platform: str, external_id: str) -> int:
+async def user_id_of(core: Runtime, platform: str, external_id: str) -> int:
     async with core.db.transaction() as session:
         found = await session.scalar(
             select(Identity.user_id).where(
@@ -69,7 +69,7 @@ async def user_id_of(core: Core, platform: str, external_id: str) -> int:
 
 
 async def add_deck(
-    core: Core, tables: tuple[Table, Table], user_id: int, name: str, *fronts: str
+    core: Runtime, tables: tuple[Table, Table], user_id: int, name: str, *fronts: str
 ) -> None:
     deck, card = tables
     async with core.db.transaction() as session:
@@ -84,7 +84,9 @@ def link_code_in(text: str) -> str:
     return text.split("code: ")[1].split(" ")[0]
 
 
-async def test_linking_two_users_with_data_merges_every_row(core: Core, make_chat, decks) -> None:  # type: ignore[no-untyped-def]
+async def test_linking_two_users_with_data_merges_every_row(
+    core: Runtime, make_chat, decks
+) -> None:  # type: ignore[no-untyped-def]
     phone = make_chat("ana", platform="telegram")
     laptop = make_chat("ana", platform="console")
     await phone.say("/settings tz Europe/Berlin")
@@ -117,7 +119,7 @@ async def test_linking_two_users_with_data_merges_every_row(core: Core, make_cha
     assert survivor is not None and survivor.timezone == "Europe/Berlin"
 
 
-async def test_shared_room_membership_collision_keeps_one_membership(core: Core) -> None:
+async def test_shared_room_membership_collision_keeps_one_membership(core: Runtime) -> None:
     async with core.db.transaction() as session:
         a, b = User(display_name="a"), User(display_name="b")
         session.add_all([a, b])
@@ -135,7 +137,7 @@ async def test_shared_room_membership_collision_keeps_one_membership(core: Core)
     assert rows == [a.id]
 
 
-async def test_link_code_works_once_and_expires(core: Core, make_chat, clock) -> None:  # type: ignore[no-untyped-def]
+async def test_link_code_works_once_and_expires(core: Runtime, make_chat, clock) -> None:  # type: ignore[no-untyped-def]
     first, second, third = make_chat("u1"), make_chat("u2"), make_chat("u3")
     code = link_code_in(await first.say("/link"))
     assert "Linked" in await second.say(f"/link {code}")
@@ -148,7 +150,7 @@ async def test_link_code_works_once_and_expires(core: Core, make_chat, clock) ->
 
 
 async def test_wrong_link_codes_in_chat_are_limited_to_five_a_minute(
-    core: Core, make_chat, clock
+    core: Runtime, make_chat, clock
 ) -> None:  # type: ignore[no-untyped-def]
     owner, guesser = make_chat("owner"), make_chat("guesser")
     code = link_code_in(await owner.say("/link"))
@@ -161,7 +163,7 @@ async def test_wrong_link_codes_in_chat_are_limited_to_five_a_minute(
     assert "Linked" in await guesser.say(f"/link {code}")
 
 
-async def test_export_holds_every_table_and_no_secrets(core: Core, chat, decks) -> None:  # type: ignore[no-untyped-def]
+async def test_export_holds_every_table_and_no_secrets(core: Runtime, chat, decks) -> None:  # type: ignore[no-untyped-def]
     await chat.say("/start")
     uid = await user_id_of(core, "test", "alice")
     await add_deck(core, decks, uid, "Bio", "cell")
@@ -181,7 +183,7 @@ async def test_export_holds_every_table_and_no_secrets(core: Core, chat, decks) 
 
 
 async def test_deleteme_removes_everything_after_confirmation_only(
-    core: Core, make_chat, decks
+    core: Runtime, make_chat, decks
 ) -> None:  # type: ignore[no-untyped-def]
     alice, bob = make_chat("alice"), make_chat("bob")
     await bob.say("/start")
@@ -203,7 +205,7 @@ async def test_deleteme_removes_everything_after_confirmation_only(
         assert await session.scalar(select(func.count()).select_from(Identity)) == 1
 
 
-async def test_stats_in_chat_sends_a_png_chart_and_a_summary(core: Core, chat) -> None:  # type: ignore[no-untyped-def]
+async def test_stats_in_chat_sends_a_png_chart_and_a_summary(core: Runtime, chat) -> None:  # type: ignore[no-untyped-def]
     replies = await chat.send("/stats month")
     card = next(p for p in replies[0].parts if isinstance(p, Card))
     assert card.image is not None and card.image.startswith(b"\x89PNG")
@@ -211,7 +213,7 @@ async def test_stats_in_chat_sends_a_png_chart_and_a_summary(core: Core, chat) -
     assert "Use /stats week" in await chat.say("/stats decade")
 
 
-async def count(core: Core, table: str, where: str = "true") -> int:
+async def count(core: Runtime, table: str, where: str = "true") -> int:
     from sqlalchemy import text
 
     async with core.db.transaction() as session:
@@ -219,7 +221,7 @@ async def count(core: Core, table: str, where: str = "true") -> int:
 
 
 async def test_linking_keeps_every_task_card_and_review_of_both_users(
-    core: Core, make_chat
+    core: Runtime, make_chat
 ) -> None:  # type: ignore[no-untyped-def]
     phone = make_chat("bo", platform="telegram")
     laptop = make_chat("bo", platform="console")
@@ -249,7 +251,7 @@ async def test_linking_keeps_every_task_card_and_review_of_both_users(
 
 
 async def test_linking_moves_documents_to_the_survivors_search_scope(
-    core: Core, make_chat, tmp_path
+    core: Runtime, make_chat, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
     from core.chat.messages import Attachment
 
@@ -282,7 +284,7 @@ async def test_linking_moves_documents_to_the_survivors_search_scope(
     assert await count(core, "document_scope_stats", "chunks > 0") == 0
 
 
-async def test_expired_sessions_and_link_codes_are_swept(core: Core, chat, clock) -> None:  # type: ignore[no-untyped-def]
+async def test_expired_sessions_and_link_codes_are_swept(core: Runtime, chat, clock) -> None:  # type: ignore[no-untyped-def]
     from core.accounts.jobs import SWEEP_EXPIRED
     from core.app import load_jobs
     from core.jobs import JobContext, run_job
@@ -304,7 +306,7 @@ async def test_expired_sessions_and_link_codes_are_swept(core: Core, chat, clock
 
 
 async def test_linking_two_histories_with_the_same_deck_and_card_keeps_every_review(
-    core: Core,
+    core: Runtime,
 ) -> None:
     from bench.web_seed import seed_history
     from core.chat.messages import Sender

@@ -21,7 +21,7 @@ from core.accounts.models import ApiToken, LinkCode, WebSession
 from core.accounts.oidc import OidcClaims, user_for_oidc
 from core.errors import BadInput, Forbidden, NotFound
 from core.identity.models import Identity, User
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.conftest import T0
 
 PASSWORD = "correct horse battery"
@@ -29,7 +29,7 @@ SECRET = "test-secret-key-not-for-production"
 
 
 @pytest.fixture
-async def session(core: Core) -> AsyncIterator[AsyncSession]:
+async def session(core: Runtime) -> AsyncIterator[AsyncSession]:
     async with core.db.transaction() as opened:
         yield opened
 
@@ -650,7 +650,7 @@ async def test_google_known_on_another_user_is_merged_into_the_signed_in_one(
 # The attempt counter ----------------------------------------------------------------------
 
 
-async def test_the_counter_allows_the_limit_per_window_and_expires_its_key(core: Core) -> None:
+async def test_the_counter_allows_the_limit_per_window_and_expires_its_key(core: Runtime) -> None:
     redis = core.services.redis
     assert isinstance(redis, Redis)
     now = datetime(2026, 11, 25, 9, 0, 30, tzinfo=UTC)
@@ -667,7 +667,7 @@ async def test_the_counter_allows_the_limit_per_window_and_expires_its_key(core:
     assert hourly and 3600 < await redis.ttl(f"teddy:rate:h:{int(now.timestamp()) // 3600}") <= 3605
 
 
-async def test_five_wrong_link_codes_a_minute_per_user(core: Core) -> None:
+async def test_five_wrong_link_codes_a_minute_per_user(core: Runtime) -> None:
     redis = core.services.redis
     assert isinstance(redis, Redis)
     assert [await ratelimit.link_attempt_allowed(redis, 1, T0) for _ in range(6)] == [

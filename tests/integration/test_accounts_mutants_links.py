@@ -14,7 +14,7 @@ from core.accounts import service as accounts
 from core.accounts.models import WebSession
 from core.errors import BadInput
 from core.identity.models import Identity, User
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.conftest import T0
 from tests.integration.test_accounts_mutants import SECRET, new_user, refused
 
@@ -22,7 +22,7 @@ FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
 
 @pytest.fixture
-async def session(core: Core) -> AsyncIterator[AsyncSession]:
+async def session(core: Runtime) -> AsyncIterator[AsyncSession]:
     async with core.db.transaction() as opened:
         yield opened
 

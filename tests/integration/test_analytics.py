@@ -9,11 +9,11 @@ from sqlalchemy import text
 from core.analytics import rollup
 from core.analytics import service as analytics
 from core.identity.models import User
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.conftest import T0
 
 
-async def the_user(core: Core, external_id: str) -> User:
+async def the_user(core: Runtime, external_id: str) -> User:
     async with core.db.transaction() as session:
         user = await session.scalar(
             text("SELECT user_id FROM identities WHERE external_id = :e"), {"e": external_id}
@@ -23,7 +23,7 @@ async def the_user(core: Core, external_id: str) -> User:
     return found
 
 
-async def test_week_stats_count_tasks_minutes_reviews_and_streak(core: Core, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_week_stats_count_tasks_minutes_reviews_and_streak(core: Runtime, make_chat) -> None:  # type: ignore[no-untyped-def]
     ana = make_chat("ana")
     await ana.say("/task Lab report fri 5pm")
     await ana.say("/task Essay tomorrow 9am")
@@ -64,7 +64,7 @@ async def test_week_stats_count_tasks_minutes_reviews_and_streak(core: Core, mak
     assert "Study time: 1 h 45 min" in analytics.summary_text(report)
 
 
-async def test_stats_see_only_the_users_own_rows(core: Core, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_stats_see_only_the_users_own_rows(core: Runtime, make_chat) -> None:  # type: ignore[no-untyped-def]
     await make_chat("ana").say("/task Secret plan tomorrow")
     await make_chat("ben").say("/start")
     ben = await the_user(core, "ben")
@@ -75,7 +75,7 @@ async def test_stats_see_only_the_users_own_rows(core: Core, make_chat) -> None:
     assert report.total_activity == 0 and count == 2
 
 
-async def test_tutor_use_is_counted_per_day_for_its_user_only(core: Core, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_tutor_use_is_counted_per_day_for_its_user_only(core: Runtime, make_chat) -> None:  # type: ignore[no-untyped-def]
     await make_chat("ana").say("/start")
     await make_chat("bob").say("/start")
     ana, bob = await the_user(core, "ana"), await the_user(core, "bob")

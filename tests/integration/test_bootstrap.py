@@ -9,7 +9,7 @@ from core.rooms.pubsub import RedisRoomEvents
 from core.settings import Settings
 from core.tutor.digest import ModelSummarizer
 from teddy.bootstrap import celery_app
-from teddy.runtime import open_core
+from teddy.runtime import open_runtime
 from teddy.servers import Servers
 
 
@@ -38,7 +38,7 @@ async def test_a_worker_gets_the_same_kinds_of_ports_as_every_other_process(
     settings: Settings, servers: Servers
 ) -> None:
     configured = with_model(settings)
-    async with open_core(configured, servers=servers) as core:
+    async with open_runtime(configured, servers=servers) as core:
         app = celery_app(configured, database_url=servers.database_url, redis_url=servers.redis_url)
         # A worker process runs its own loop: build and close it outside this test's.
         runtime = await asyncio.to_thread(app.runtime)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, text
 from core.app import load_models
 from core.db import Base
 from core.identity.models import User
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.support.chat_driver import ChatDriver
 from tests.support.clean_tables import empty_every_table
 
@@ -16,7 +16,7 @@ ROOM = "(platform, external_id, title, timezone) VALUES ('test', 'x', '', 'UTC')
 
 
 async def test_the_clean_up_empties_every_table_and_restarts_every_id(
-    core: Core, chat: ChatDriver
+    core: Runtime, chat: ChatDriver
 ) -> None:
     await chat.say("/start")
     await chat.say("/task Read chapter 3 tomorrow")
@@ -38,19 +38,19 @@ async def test_the_clean_up_empties_every_table_and_restarts_every_id(
     assert room_id == 2  # 1 went to the rolled-back insert after the clean-up
 
 
-async def test_a_clean_up_with_nothing_touched_leaves_the_tables_empty(core: Core) -> None:
+async def test_a_clean_up_with_nothing_touched_leaves_the_tables_empty(core: Runtime) -> None:
     await empty_every_table(core)
     load_models()
     for table in Base.metadata.sorted_tables:
         assert await _rows(core, table.name) == 0, table.name
 
 
-async def _insert_rolled_back(core: Core) -> None:
+async def _insert_rolled_back(core: Runtime) -> None:
     async with core.db.sessions() as session:
         await session.execute(text(f"INSERT INTO rooms {ROOM}"))
         await session.rollback()
 
 
-async def _rows(core: Core, table: str) -> int:
+async def _rows(core: Runtime, table: str) -> int:
     async with core.db.transaction() as session:
         return int(await session.scalar(text(f'SELECT count(*) FROM "{table}"')) or 0)

@@ -18,13 +18,13 @@ from core.clock import FixedClock
 from core.identity.models import Identity, Room, User
 from core.outbox import service as outbox
 from core.outbox.models import OutboxMessage
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 
 # Pacing out of the way: these tests are about the outbox, not the platform's limits.
 FAST = Pace(per_second=1000, chat_interval=0.0, group_per_minute=1000, slack=0.0)
 
 
-async def queue_for(core: Core, make_chat, users: int, per_user: int = 1) -> list[int]:  # type: ignore[no-untyped-def]
+async def queue_for(core: Runtime, make_chat, users: int, per_user: int = 1) -> list[int]:  # type: ignore[no-untyped-def]
     """`per_user` direct messages for each of `users` people; their outbox ids."""
     for i in range(users):
         await make_chat(f"u{i}").say("/start")
@@ -55,7 +55,7 @@ class Outcome:
     last_error: str | None
 
 
-async def outcome(core: Core, row_id: int) -> Outcome:
+async def outcome(core: Runtime, row_id: int) -> Outcome:
     async with core.db.transaction() as session:
         row = await session.get(OutboxMessage, row_id)
         assert row is not None
@@ -87,7 +87,7 @@ class Platform:
         return send
 
 
-def deliverer(core: Core, clock: FixedClock, send, **kw) -> Deliverer:  # type: ignore[no-untyped-def]
+def deliverer(core: Runtime, clock: FixedClock, send, **kw) -> Deliverer:  # type: ignore[no-untyped-def]
     return Deliverer(core.db, clock, "test", send, FAST, idle_seconds=0.05, **kw)
 
 
@@ -104,7 +104,7 @@ async def running(worker: Deliverer) -> AsyncIterator[None]:
 
 
 async def test_a_failing_send_is_retried_after_15_s_then_doubling_until_it_is_given_up(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     [row_id] = await queue_for(core, make_chat, users=1)
     platform = Platform(failing=lambda row: ConnectionError("platform down"))
@@ -132,7 +132,7 @@ async def test_a_failing_send_is_retried_after_15_s_then_doubling_until_it_is_gi
 
 
 async def test_a_send_that_fails_once_is_delivered_on_its_retry_15_s_later(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     [row_id] = await queue_for(core, make_chat, users=1)
     failures = [TimeoutError("slow")]
@@ -149,7 +149,7 @@ async def test_a_send_that_fails_once_is_delivered_on_its_retry_15_s_later(
 
 
 async def test_a_retry_after_from_the_platform_costs_no_attempt(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     [row_id] = await queue_for(core, make_chat, users=1)
     answers: list[BaseException | None] = [RetryLater(0.05)]
@@ -164,7 +164,7 @@ async def test_a_retry_after_from_the_platform_costs_no_attempt(
 
 
 async def test_two_deliverers_sharing_the_outbox_send_every_message_exactly_once(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     ids = await queue_for(core, make_chat, users=12, per_user=3)
     platform = Platform()
@@ -191,7 +191,7 @@ async def test_two_deliverers_sharing_the_outbox_send_every_message_exactly_once
 
 
 async def test_a_crash_mid_round_resends_that_rounds_messages_and_loses_none(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     ids = await queue_for(core, make_chat, users=6)
     platform = Platform()
@@ -226,7 +226,7 @@ async def test_a_crash_mid_round_resends_that_rounds_messages_and_loses_none(
 
 
 async def test_a_chat_that_refuses_the_bot_gives_up_its_queue_and_marks_the_account(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     ids = await queue_for(core, make_chat, users=2, per_user=2)
     platform = Platform(
@@ -250,7 +250,7 @@ async def test_a_chat_that_refuses_the_bot_gives_up_its_queue_and_marks_the_acco
 
 
 async def test_a_live_message_is_sent_once_then_edited_by_its_platform_id(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     await make_chat("u0").say("/start")
     edits: list[tuple[str, str | None]] = []
@@ -281,7 +281,7 @@ async def test_a_live_message_is_sent_once_then_edited_by_its_platform_id(
 
 
 async def test_a_round_sends_one_message_per_chat_and_a_seconds_worth_per_tenant(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     await queue_for(core, make_chat, users=4, per_user=2)
     platform = Platform()
@@ -301,7 +301,7 @@ async def test_a_round_sends_one_message_per_chat_and_a_seconds_worth_per_tenant
 
 
 async def test_a_room_waits_its_per_minute_limit_and_a_direct_chat_does_not(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     await make_chat("ann", room="study").say("/start")
     await make_chat("ann").say("/start")
@@ -340,7 +340,7 @@ async def test_a_room_waits_its_per_minute_limit_and_a_direct_chat_does_not(
 
 
 async def test_a_running_deliverer_sends_what_is_queued_while_it_idles(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     await make_chat("u0").say("/start")
     platform = Platform()

@@ -19,7 +19,7 @@ from core.clock import FixedClock
 from core.identity.models import LinkedChat, Room, User
 from core.outbox import service as outbox
 from core.outbox.models import OutboxMessage
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.test_delivery import (
     FAST,
     Platform,
@@ -36,7 +36,7 @@ def messages(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 async def test_a_retry_after_pauses_its_tenant_only_and_the_round_records_the_rest(
-    core: Core, make_chat: Any, clock: FixedClock, caplog: pytest.LogCaptureFixture
+    core: Runtime, make_chat: Any, clock: FixedClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="bots.delivery")
     ids = await queue_for(core, make_chat, users=3, per_user=2)  # u0 #0, u0 #1, u1 #0, ...
@@ -58,7 +58,7 @@ async def test_a_retry_after_pauses_its_tenant_only_and_the_round_records_the_re
 
 
 async def test_a_retry_after_for_the_one_budget_pauses_all_chats(
-    core: Core, make_chat: Any, clock: FixedClock, caplog: pytest.LogCaptureFixture
+    core: Runtime, make_chat: Any, clock: FixedClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="bots.delivery")
     ids = await queue_for(core, make_chat, users=2)
@@ -73,7 +73,7 @@ async def test_a_retry_after_for_the_one_budget_pauses_all_chats(
 
 
 async def test_a_failed_send_is_logged_with_platform_row_and_error(
-    core: Core, make_chat: Any, clock: FixedClock, caplog: pytest.LogCaptureFixture
+    core: Runtime, make_chat: Any, clock: FixedClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="bots.delivery")
     [row_id] = await queue_for(core, make_chat, users=1)
@@ -83,7 +83,7 @@ async def test_a_failed_send_is_logged_with_platform_row_and_error(
 
 
 async def test_a_refusing_chat_gives_up_only_its_own_undelivered_rows_on_this_platform(
-    core: Core, make_chat: Any, clock: FixedClock, caplog: pytest.LogCaptureFixture
+    core: Runtime, make_chat: Any, clock: FixedClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="bots.delivery")
     [delivered, _] = await queue_for(core, make_chat, users=2)  # u0's went out, u1's too
@@ -134,7 +134,7 @@ async def test_a_refusing_chat_gives_up_only_its_own_undelivered_rows_on_this_pl
 
 
 async def test_a_room_chat_that_refuses_the_bot_leaves_its_linked_room(
-    core: Core, make_chat: Any, clock: FixedClock
+    core: Runtime, make_chat: Any, clock: FixedClock
 ) -> None:
     ann = make_chat("ann", room="study-hall", platform="discord")
     cat = make_chat("cat", room="class-42", platform="slack")
@@ -166,7 +166,7 @@ async def test_a_room_chat_that_refuses_the_bot_leaves_its_linked_room(
 
 
 async def test_a_round_claims_at_most_its_claim_limit(
-    core: Core, make_chat: Any, clock: FixedClock
+    core: Runtime, make_chat: Any, clock: FixedClock
 ) -> None:
     ids = await queue_for(core, make_chat, users=5)
     platform = Platform()
@@ -176,7 +176,7 @@ async def test_a_round_claims_at_most_its_claim_limit(
 
 
 async def test_the_loop_waits_a_short_wait_out_and_stop_ends_the_wait(
-    core: Core, clock: FixedClock
+    core: Runtime, clock: FixedClock
 ) -> None:
     worker = deliverer(core, clock, Platform().send_as("a"))
     rounds = 0
@@ -203,7 +203,7 @@ async def test_the_loop_waits_a_short_wait_out_and_stop_ends_the_wait(
 
 
 async def test_a_round_that_raises_is_logged_and_the_loop_goes_on(
-    core: Core, make_chat: Any, clock: FixedClock, caplog: pytest.LogCaptureFixture
+    core: Runtime, make_chat: Any, clock: FixedClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="bots.delivery")
     [row_id] = await queue_for(core, make_chat, users=1)

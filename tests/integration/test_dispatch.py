@@ -2,13 +2,13 @@ from core.chat import Ctx, Reply, Router
 from core.chat.messages import Incoming
 from core.errors import BadInput
 from core.identity.models import Identity, Membership, Room, User
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.support.chat_driver import ChatDriver
 from tests.support.rows import count
 
 
 async def test_first_message_creates_the_user_and_later_ones_reuse_it(
-    core: Core, chat: ChatDriver
+    core: Runtime, chat: ChatDriver
 ) -> None:
     assert "Study Teddy" in await chat.say("/start")
     await chat.say("/settings")
@@ -16,7 +16,9 @@ async def test_first_message_creates_the_user_and_later_ones_reuse_it(
     assert await count(core, Identity) == 1
 
 
-async def test_a_redelivered_platform_event_is_handled_once(core: Core, chat: ChatDriver) -> None:
+async def test_a_redelivered_platform_event_is_handled_once(
+    core: Runtime, chat: ChatDriver
+) -> None:
     first = await chat.send("/settings tz Asia/Tokyo", event_id="upd-1")
     again = await chat.send("/settings tz Asia/Tokyo", event_id="upd-1")
     assert first and "Asia/Tokyo" in first[0].plain_text()
@@ -31,7 +33,7 @@ async def test_settings_belong_to_the_speaker_only(make_chat) -> None:  # type: 
 
 
 async def test_bad_input_gets_a_clear_message_and_writes_nothing(
-    core: Core, chat: ChatDriver
+    core: Runtime, chat: ChatDriver
 ) -> None:
     await chat.say("/settings tz Europe/Paris")
     reply = await chat.say("/settings tz Atlantis/Deep")
@@ -40,7 +42,7 @@ async def test_bad_input_gets_a_clear_message_and_writes_nothing(
 
 
 async def test_group_chat_becomes_a_room_with_its_speakers_as_members(
-    core: Core, make_chat
+    core: Runtime, make_chat
 ) -> None:  # type: ignore[no-untyped-def]
     await make_chat("alice", room="bio").say("/help")
     await make_chat("bob", room="bio").say("/help")
@@ -50,7 +52,7 @@ async def test_group_chat_becomes_a_room_with_its_speakers_as_members(
 
 
 async def test_unknown_command_in_a_group_without_mention_is_left_to_other_bots(
-    core: Core, chat: ChatDriver
+    core: Runtime, chat: ChatDriver
 ) -> None:
     room_chat = ChatDriver(core, "carol", room="g")
     incoming = Incoming(room_chat.sender, room_chat.chat, text="/otherbotcmd")
@@ -59,7 +61,7 @@ async def test_unknown_command_in_a_group_without_mention_is_left_to_other_bots(
 
 
 async def test_handler_crash_rolls_back_and_the_next_message_works(
-    core: Core, chat: ChatDriver
+    core: Runtime, chat: ChatDriver
 ) -> None:
     router = core.dispatcher.router
     broken = Router()
@@ -90,13 +92,13 @@ async def test_expired_button_gets_a_clear_message(chat: ChatDriver) -> None:
     assert "expired" in replies[0].plain_text()
 
 
-async def test_help_lists_every_registered_command(core: Core, chat: ChatDriver) -> None:
+async def test_help_lists_every_registered_command(core: Runtime, chat: ChatDriver) -> None:
     text = await chat.say("/help")
     for spec in core.dispatcher.router.specs():
         assert f"/{spec.name}" in text
 
 
-async def test_huge_and_empty_messages_get_clear_replies(core: Core, chat: ChatDriver) -> None:
+async def test_huge_and_empty_messages_get_clear_replies(core: Runtime, chat: ChatDriver) -> None:
     huge = await chat.say("/settings tz " + "x" * 100_000)
     assert "too long" in huge and "100,013" in huge
     assert await chat.say("") == ""  # nothing to answer, and no error
@@ -106,13 +108,13 @@ async def test_huge_and_empty_messages_get_clear_replies(core: Core, chat: ChatD
     assert "Area/City" in long_zone and len(long_zone) < 300
 
 
-async def test_unicode_and_rtl_text_is_kept_intact(core: Core, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_unicode_and_rtl_text_is_kept_intact(core: Runtime, make_chat) -> None:  # type: ignore[no-untyped-def]
     rtl = make_chat("שלום 🧸")
     assert "שלום" in await rtl.say("/start")
 
 
 async def test_a_platform_failing_to_show_the_reply_loses_nothing(
-    core: Core, chat: ChatDriver
+    core: Runtime, chat: ChatDriver
 ) -> None:
     async def broken_platform(reply: Reply) -> None:
         raise ConnectionError("platform down")
@@ -123,7 +125,9 @@ async def test_a_platform_failing_to_show_the_reply_loses_nothing(
     assert "Asia/Tokyo" in await chat.say("/settings")
 
 
-async def test_suggestions_are_scoped_to_the_person_and_their_rooms(core: Core, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_suggestions_are_scoped_to_the_person_and_their_rooms(
+    core: Runtime, make_chat
+) -> None:  # type: ignore[no-untyped-def]
     ann, bob = make_chat("ann", room="g1"), make_chat("bob", room="g1")
     eve = make_chat("eve", room="g2")
     await ann.say("/roomtask Poster")

@@ -15,14 +15,14 @@ from core.clock import FixedClock
 from core.db import Database
 from core.db.counting import StatementCount, counting
 from core.identity.models import Identity, Membership, ProcessedEvent, Room
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from teddy.servers import Servers
 from tests.support.chat_driver import ChatDriver
 
 SIMPLE_COMMAND_BUDGET = 4  # issue 22
 
 
-async def _counted(core: Core, driver: ChatDriver, text: str, event_id: str) -> StatementCount:
+async def _counted(core: Runtime, driver: ChatDriver, text: str, event_id: str) -> StatementCount:
     incoming = Incoming(driver.sender, driver.chat, text=text, mentioned=True, event_id=event_id)
     with counting(core.db.engine) as counted:
         replies = await core.dispatcher.handle(incoming)
@@ -31,7 +31,7 @@ async def _counted(core: Core, driver: ChatDriver, text: str, event_id: str) -> 
 
 
 async def test_settings_stays_within_the_statement_budget_in_one_transaction(
-    core: Core, chat: ChatDriver
+    core: Runtime, chat: ChatDriver
 ) -> None:
     await chat.say("/start")
     counted = await _counted(core, chat, "/settings", "ev-1")
@@ -40,7 +40,7 @@ async def test_settings_stays_within_the_statement_budget_in_one_transaction(
 
 
 async def test_a_known_member_in_a_room_is_found_and_deduplicated_in_one_statement(
-    core: Core, make_chat: Any
+    core: Runtime, make_chat: Any
 ) -> None:
     ann = make_chat("ann", room="bio")
     await ann.say("/start")
@@ -50,7 +50,7 @@ async def test_a_known_member_in_a_room_is_found_and_deduplicated_in_one_stateme
 
 
 async def test_someone_back_after_a_while_is_marked_seen_by_the_same_statement(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     await chat.say("/start")
     clock.advance(timedelta(hours=3))
@@ -64,7 +64,7 @@ async def test_someone_back_after_a_while_is_marked_seen_by_the_same_statement(
 
 
 async def test_a_new_name_and_direct_chat_are_recorded_by_one_more_statement(
-    core: Core, chat: ChatDriver
+    core: Runtime, chat: ChatDriver
 ) -> None:
     await chat.say("/start")
     async with core.db.transaction() as session:
@@ -83,7 +83,7 @@ async def test_a_new_name_and_direct_chat_are_recorded_by_one_more_statement(
     assert (await _counted(core, chat, "/settings", "ev-same")).statements == 1
 
 
-async def test_a_writing_command_is_one_transaction(core: Core, chat: ChatDriver) -> None:
+async def test_a_writing_command_is_one_transaction(core: Runtime, chat: ChatDriver) -> None:
     await chat.say("/start")
     counted = await _counted(core, chat, "/task Lab report tomorrow", "ev-task")
     assert counted.transactions == 1
@@ -91,7 +91,7 @@ async def test_a_writing_command_is_one_transaction(core: Core, chat: ChatDriver
 
 
 async def test_a_redelivered_event_in_a_room_is_skipped_and_creates_nothing_more(
-    core: Core, make_chat: Any
+    core: Runtime, make_chat: Any
 ) -> None:
     bob = make_chat("bob", room="chem")
     first = await bob.send("/settings tz Asia/Tokyo", event_id="upd-7")
@@ -151,7 +151,7 @@ async def test_connections_opened_under_load_stay_open_for_the_next_burst(
 
 
 async def test_a_connection_the_server_closed_is_replaced_before_the_next_command(
-    core: Core, chat: ChatDriver, servers: Servers
+    core: Runtime, chat: ChatDriver, servers: Servers
 ) -> None:
     await chat.say("/settings tz Asia/Tokyo")  # leaves connections idle in the pool
     killer = Database(servers.database_url, pool_size=1)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from core.documents.embeddings import OpenAIEmbedder, embedder_from_settings
 from core.documents.models import Chunk
 from core.settings import Settings
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.test_documents import upload
 from tests.support.chat_driver import ChatDriver
 
@@ -71,7 +71,7 @@ def embeddings_server() -> Iterator[str]:
 
 
 async def test_openai_compatible_embeddings_index_and_search_with_their_own_dimension(
-    core: Core, chat: ChatDriver, embeddings_server: str
+    core: Runtime, chat: ChatDriver, embeddings_server: str
 ) -> None:
     settings = Settings(
         embeddings_model="bag-64",

@@ -11,7 +11,7 @@ from core.documents.embeddings import LocalEmbedder
 from core.documents.jobs import sweep_reembed
 from core.documents.models import Chunk
 from core.jobs import JobContext
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.test_documents import upload
 from tests.support.chat_driver import ChatDriver
 
@@ -31,7 +31,7 @@ def local_embedder() -> LocalEmbedder:
 
 
 async def test_search_finds_a_sentence_by_meaning_without_shared_words(
-    core: Core, chat: ChatDriver
+    core: Runtime, chat: ChatDriver
 ) -> None:
     core.services.embedder = local_embedder()
     text = (
@@ -52,7 +52,7 @@ async def test_search_finds_a_sentence_by_meaning_without_shared_words(
 
 
 async def test_switching_embeddings_on_reembeds_existing_chunks_in_the_background(
-    core: Core, chat: ChatDriver
+    core: Runtime, chat: ChatDriver
 ) -> None:
     core.services.embedder = None
     await upload(core, chat, "old.md", b"# Ocean\n\nWhales are mammals that breathe air.\n")

@@ -17,7 +17,7 @@ from core.errors import NotFound
 from core.identity.models import Room, User
 from core.jobs import JobContext
 from core.outbox.models import OutboxMessage
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests import doc_samples
 from tests.support.chat_driver import ChatDriver
 
@@ -35,25 +35,25 @@ def attachment(name: str, data: bytes, mime: str = "application/octet-stream") -
     return Attachment(name, len(data), mime, fetch)
 
 
-async def upload(core: Core, chat: ChatDriver, name: str, data: bytes) -> str:
+async def upload(core: Runtime, chat: ChatDriver, name: str, data: bytes) -> str:
     replies = await chat.send("", attachments=(attachment(name, data),))
     assert await core.services.jobs.drain(60)  # type: ignore[attr-defined]
     return "\n".join(r.plain_text() for r in replies)
 
 
-async def notes(core: Core) -> list[str]:
+async def notes(core: Runtime) -> list[str]:
     async with core.db.transaction() as session:
         rows = await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
         return [m.text for m in rows]
 
 
 @pytest.fixture
-def keyword_only(core: Core) -> None:
+def keyword_only(core: Runtime) -> None:
     core.services.embedder = None
 
 
 async def test_pdf_is_ingested_with_progress_summary_and_page_citations(
-    core: Core, chat: ChatDriver, keyword_only: None
+    core: Runtime, chat: ChatDriver, keyword_only: None
 ) -> None:
     first = await upload(core, chat, "lecture-3.pdf", doc_samples.pdf(LECTURE))
     assert "Got lecture-3.pdf" in first
@@ -70,7 +70,7 @@ async def test_pdf_is_ingested_with_progress_summary_and_page_citations(
 
 
 async def test_docx_and_markdown_keep_their_sections(
-    core: Core, chat: ChatDriver, keyword_only: None
+    core: Runtime, chat: ChatDriver, keyword_only: None
 ) -> None:
     data = doc_samples.docx([("Osmosis", ["Water crosses a semipermeable membrane."])])
     await upload(core, chat, "bio.docx", data)
@@ -83,7 +83,7 @@ async def test_docx_and_markdown_keep_their_sections(
 
 
 async def test_docx_table_cells_are_searchable_under_their_heading(
-    core: Core, chat: ChatDriver, keyword_only: None
+    core: Runtime, chat: ChatDriver, keyword_only: None
 ) -> None:
     body = doc_samples.w_paragraph("Organelles", "Heading1") + doc_samples.w_table(
         [["Organelle", "Role"], ["Ribosome", "builds proteins from amino acids"]]
@@ -101,7 +101,7 @@ async def test_docx_table_cells_are_searchable_under_their_heading(
     ],
 )
 async def test_a_file_past_its_time_limit_fails_with_a_clear_message(
-    core: Core,
+    core: Runtime,
     chat: ChatDriver,
     keyword_only: None,
     monkeypatch: pytest.MonkeyPatch,
@@ -121,7 +121,7 @@ async def test_a_file_past_its_time_limit_fails_with_a_clear_message(
 
 
 async def test_deleting_a_document_removes_it_from_search_and_statistics(
-    core: Core, chat: ChatDriver, keyword_only: None
+    core: Runtime, chat: ChatDriver, keyword_only: None
 ) -> None:
     await upload(core, chat, "a.md", b"The axolotl regrows limbs.\n")
     await upload(core, chat, "b.md", b"Frogs are amphibians too.\n")
@@ -137,7 +137,7 @@ async def test_deleting_a_document_removes_it_from_search_and_statistics(
 
 
 async def test_reingesting_replaces_chunks_and_keeps_statistics_exact(
-    core: Core, chat: ChatDriver, keyword_only: None
+    core: Runtime, chat: ChatDriver, keyword_only: None
 ) -> None:
     await upload(core, chat, "x.pdf", doc_samples.pdf(LECTURE))
 
@@ -155,7 +155,7 @@ async def test_reingesting_replaces_chunks_and_keeps_statistics_exact(
 
 
 async def test_same_file_twice_is_not_stored_twice(
-    core: Core, chat: ChatDriver, keyword_only: None
+    core: Runtime, chat: ChatDriver, keyword_only: None
 ) -> None:
     await upload(core, chat, "a.md", b"Same content.\n")
     again = await upload(core, chat, "copy.md", b"Same content.\n")
@@ -173,7 +173,7 @@ BAD_FILES: list[tuple[str, Callable[[], bytes], str]] = [
 
 @pytest.mark.parametrize(("name", "make", "message"), BAD_FILES)
 async def test_bad_documents_fail_with_a_clear_message_and_nothing_indexed(
-    core: Core,
+    core: Runtime,
     chat: ChatDriver,
     keyword_only: None,
     monkeypatch: pytest.MonkeyPatch,
@@ -200,7 +200,7 @@ async def test_bad_documents_fail_with_a_clear_message_and_nothing_indexed(
     ],
 )
 async def test_unreadable_uploads_are_refused_at_once(
-    core: Core, chat: ChatDriver, name: str, data: bytes, message: str
+    core: Runtime, chat: ChatDriver, name: str, data: bytes, message: str
 ) -> None:
     assert message in await upload(core, chat, name, data)
     async with core.db.transaction() as session:
@@ -208,21 +208,21 @@ async def test_unreadable_uploads_are_refused_at_once(
 
 
 async def test_too_large_upload_is_refused(
-    core: Core, chat: ChatDriver, monkeypatch: pytest.MonkeyPatch
+    core: Runtime, chat: ChatDriver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(core.services.settings, "max_upload_mb", 1)
     assert "the limit is 1 MB" in await upload(core, chat, "big.txt", b"a " * 600_000)
 
 
 async def test_non_utf8_text_is_searchable(
-    core: Core, chat: ChatDriver, keyword_only: None
+    core: Runtime, chat: ChatDriver, keyword_only: None
 ) -> None:
     await upload(core, chat, "fr.txt", "Le café est très chaud à Montréal.".encode("cp1252"))
     assert "Montréal" in await chat.say("/search café Montréal")
 
 
 async def test_other_users_and_non_members_never_see_documents(
-    core: Core, make_chat: Callable[..., ChatDriver], keyword_only: None
+    core: Runtime, make_chat: Callable[..., ChatDriver], keyword_only: None
 ) -> None:
     alice, bob = make_chat("alice"), make_chat("bob")
     alice_room, carol_room = make_chat("alice", room="biology"), make_chat("carol", room="biology")
@@ -245,7 +245,7 @@ async def test_other_users_and_non_members_never_see_documents(
 
 
 async def test_deleting_by_id_takes_only_the_users_own_document(
-    core: Core, make_chat: Callable[..., ChatDriver], keyword_only: None
+    core: Runtime, make_chat: Callable[..., ChatDriver], keyword_only: None
 ) -> None:
     alice, bob = make_chat("alice"), make_chat("bob")
     await upload(core, alice, "a.md", b"The axolotl regrows limbs.\n")
@@ -279,7 +279,7 @@ class CountingEmbedder:
 
 
 async def test_a_search_with_nothing_to_search_embeds_nothing(
-    core: Core, make_chat: Callable[..., ChatDriver], keyword_only: None
+    core: Runtime, make_chat: Callable[..., ChatDriver], keyword_only: None
 ) -> None:
     alice, bob = make_chat("alice"), make_chat("bob")
     await upload(core, alice, "notes.md", b"The okapi is related to the giraffe.\n")

@@ -15,7 +15,7 @@ from core.documents.indexing import replace_chunks
 from core.documents.jobs import ingest
 from core.documents.models import Chunk, Document
 from core.jobs import JobContext
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests import doc_samples
 from tests.conftest import ChatDriver
 from tests.integration.test_documents import LECTURE, upload
@@ -24,7 +24,7 @@ DIM = 384
 
 
 @pytest.fixture
-async def document_id(core: Core, chat: ChatDriver) -> int:
+async def document_id(core: Runtime, chat: ChatDriver) -> int:
     core.services.embedder = None
     await upload(core, chat, "notes.md", b"# Start\n\nA first passage about enzymes.\n")
     async with core.db.transaction() as session:
@@ -51,7 +51,7 @@ def vectors(count: int) -> list[list[float]]:
 
 
 async def replace(
-    core: Core,
+    core: Runtime,
     document_id: int,
     batch: list[ChunkDraft],
     embedded: list[list[float]] | None,
@@ -62,12 +62,12 @@ async def replace(
         await replace_chunks(session, document, batch, embedded, "test-model" if embedded else None)
 
 
-async def rows(core: Core, *queries: str) -> list[list[Any]]:
+async def rows(core: Runtime, *queries: str) -> list[list[Any]]:
     async with core.db.transaction() as session:
         return [[tuple(r) for r in await session.execute(text(q))] for q in queries]
 
 
-async def index_state(core: Core) -> dict[str, Any]:
+async def index_state(core: Runtime) -> dict[str, Any]:
     """Every chunk (without its id) and the statistics, for before/after comparisons."""
     chunks, lexemes, scopes = await rows(
         core,
@@ -79,7 +79,7 @@ async def index_state(core: Core) -> dict[str, Any]:
     return {"chunks": chunks, "lexemes": lexemes, "scopes": scopes}
 
 
-async def recounted(core: Core) -> tuple[list[Any], list[Any]]:
+async def recounted(core: Runtime) -> tuple[list[Any], list[Any]]:
     """The statistics as computed from the chunks themselves: what the stored ones must be."""
     lexemes, scopes = await rows(
         core,
@@ -93,7 +93,7 @@ async def recounted(core: Core) -> tuple[list[Any], list[Any]]:
 
 
 async def test_a_batch_of_thousands_of_chunks_lands_whole_with_its_statistics(
-    core: Core, document_id: int
+    core: Runtime, document_id: int
 ) -> None:
     batch = drafts(3000)
     await replace(core, document_id, batch, vectors(3000))
@@ -118,7 +118,7 @@ async def test_a_batch_of_thousands_of_chunks_lands_whole_with_its_statistics(
     assert "'cell'" in (cells or "")  # the section is indexed with the text
 
 
-async def test_keyword_only_chunks_have_no_vector(core: Core, document_id: int) -> None:
+async def test_keyword_only_chunks_have_no_vector(core: Runtime, document_id: int) -> None:
     await replace(core, document_id, drafts(40), None)
     async with core.db.transaction() as session:
         rows = (await session.execute(select(Chunk.embedding, Chunk.embedding_model))).all()
@@ -127,7 +127,7 @@ async def test_keyword_only_chunks_have_no_vector(core: Core, document_id: int) 
 
 @pytest.mark.parametrize("where", ["copy", "statement"])
 async def test_a_failure_mid_batch_leaves_the_previous_chunks_and_statistics(
-    core: Core, document_id: int, where: str
+    core: Runtime, document_id: int, where: str
 ) -> None:
     await replace(core, document_id, drafts(25, offset=500), vectors(25))
     before = await index_state(core)
@@ -144,7 +144,7 @@ async def test_a_failure_mid_batch_leaves_the_previous_chunks_and_statistics(
 
 
 async def test_replacing_twice_in_one_transaction_keeps_only_the_second(
-    core: Core, document_id: int
+    core: Runtime, document_id: int
 ) -> None:
     async with core.db.transaction() as session:
         document = await session.get(Document, document_id, with_for_update=True)
@@ -158,7 +158,7 @@ async def test_replacing_twice_in_one_transaction_keeps_only_the_second(
     assert state["scopes"] == scopes
 
 
-async def test_ingesting_a_document_again_changes_nothing(core: Core, chat: ChatDriver) -> None:
+async def test_ingesting_a_document_again_changes_nothing(core: Runtime, chat: ChatDriver) -> None:
     core.services.embedder = None
     await upload(core, chat, "lecture.pdf", doc_samples.pdf(LECTURE * 4))
     before = await index_state(core)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from core.documents import ocr
 from core.documents.models import Document
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.test_tutor_grounded import cite_the_passage_with, text_of, upload
 from tests.integration.tutor_fixtures import fake_llm, fake_llm_server, tutor_core
 from tests.support.chat_driver import ChatDriver
@@ -46,7 +46,7 @@ def test_the_scan_made_here_really_has_no_text_layer() -> None:
 
 
 async def test_a_scanned_pdf_is_recognised_searched_and_cited_by_page(
-    tutor_core: Core, fake_llm: FakeLLM, chat: ChatDriver
+    tutor_core: Runtime, fake_llm: FakeLLM, chat: ChatDriver
 ) -> None:
     tutor_core.services.embedder = None  # keyword retrieval: deterministic
     await upload(tutor_core, chat, "scan.pdf", scanned_pdf(SCANNED), "application/pdf")
@@ -60,7 +60,7 @@ async def test_a_scanned_pdf_is_recognised_searched_and_cited_by_page(
 
 
 async def test_a_scan_with_nothing_legible_says_no_text_could_be_recognised(
-    tutor_core: Core, chat: ChatDriver
+    tutor_core: Runtime, chat: ChatDriver
 ) -> None:
     blank = Image.new("RGB", (600, 400), "white")
     buffer = io.BytesIO()

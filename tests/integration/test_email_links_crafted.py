@@ -14,13 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts import email_links
 from core.errors import BadInput
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.conftest import T0
 from tests.integration.test_accounts_mutants import SECRET, new_user
 
 
 @pytest.fixture
-async def session(core: Core) -> AsyncIterator[AsyncSession]:
+async def session(core: Runtime) -> AsyncIterator[AsyncSession]:
     async with core.db.transaction() as opened:
         yield opened
 

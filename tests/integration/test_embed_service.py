@@ -18,7 +18,7 @@ import pytest
 from core.documents.embeddings import LOCAL_MODEL, LocalEmbedder, service_embedder
 from core.documents.search import KEYWORD_ONLY_NOTE
 from teddy.cli_up import free_port
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from teddy.servers import Servers
 from tests.integration.test_document_semantic_search import local_embedder
 from tests.integration.test_documents import upload
@@ -86,7 +86,7 @@ async def _results(chat: ChatDriver) -> list[list[str]]:
 
 
 async def test_search_through_teddy_embed_ranks_exactly_like_the_in_process_model(
-    core: Core, chat: ChatDriver, embed_url: str
+    core: Runtime, chat: ChatDriver, embed_url: str
 ) -> None:
     core.services.embedder = local_embedder()
     await upload(core, chat, "mixed.md", MIXED.encode())
@@ -119,7 +119,7 @@ def test_the_service_speaks_the_openai_wire_format_and_refuses_other_models(
 
 
 def test_a_bot_process_using_teddy_embed_never_imports_torch(
-    tmp_path: Path, servers: Servers, embed_url: str, core: Core
+    tmp_path: Path, servers: Servers, embed_url: str, core: Runtime
 ) -> None:
     env = _env(
         TEDDY_HOME=str(tmp_path),
@@ -149,7 +149,7 @@ def test_a_bot_process_using_teddy_embed_never_imports_torch(
 
 
 async def test_search_and_ask_fall_back_to_keywords_with_a_note_when_teddy_embed_is_down(
-    core: Core, chat: ChatDriver
+    core: Runtime, chat: ChatDriver
 ) -> None:
     core.services.embedder = None
     await upload(core, chat, "mixed.md", MIXED.encode())

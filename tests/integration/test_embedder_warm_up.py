@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from core.documents.embeddings import LocalEmbedder
 from core.identity.models import ProcessedEvent
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from teddy.servers import Servers
 from tests.integration.test_documents import upload
 from tests.support.chat_driver import ChatDriver
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.skipif(not LocalEmbedder.available(), reason="the local-embeddings extra is missing")
 def test_open_core_loads_the_local_model_in_a_thread_at_start_up(
-    tmp_path: Path, servers: Servers, core: Core
+    tmp_path: Path, servers: Servers, core: Runtime
 ) -> None:
     env = {
         **os.environ,
@@ -47,7 +47,7 @@ def test_open_core_loads_the_local_model_in_a_thread_at_start_up(
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["loaded_before"] is False
-    assert report["loaded_at_entry"] is False  # open_core did not wait for it
+    assert report["loaded_at_entry"] is False  # open_runtime did not wait for it
     assert report["loaded_after_warm_up"] is True
     # Torch's imports hold the GIL in stretches; the loop still runs between them.
     assert report["longest_loop_stall_s"] < 5
@@ -59,7 +59,7 @@ class ColdModel:
 
     model = "cold-model"
 
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Runtime) -> None:
         self.core = core
         self.loaded = False
         self.connections_while_loading: list[int] = []
@@ -74,7 +74,7 @@ class ColdModel:
 
 
 async def test_a_search_before_the_model_is_loaded_loads_it_outside_the_transaction(
-    core: Core, chat: ChatDriver
+    core: Runtime, chat: ChatDriver
 ) -> None:
     warm_model = ColdModel(core)
     warm_model.loaded = True

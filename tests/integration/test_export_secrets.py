@@ -8,12 +8,12 @@ import json
 from core.accounts import service as accounts
 from core.accounts import tokens
 from core.identity.models import User
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.test_accounts import link_code_in, user_id_of
 from tests.support.chat_driver import ChatDriver
 
 
-async def test_an_export_holds_no_credential(core: Core, chat: ChatDriver) -> None:
+async def test_an_export_holds_no_credential(core: Runtime, chat: ChatDriver) -> None:
     await chat.say("/task Essay fri")
     feed = await chat.say("/calendar")
     feed_token = next(w for w in feed.split() if w.endswith(".ics")).rsplit("/", 1)[1][:-4]

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from core.flashcards import fitting, jobs, service
 from core.flashcards.models import Deck, FlashCard, Note, ReviewLog, StudyPrefs
 from core.jobs import JobContext, run_job
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.support.chat_driver import ChatDriver
 from tests.support.fsrs_students import simulate
 from tests.support.installed import skip_module_unless_installed
@@ -28,7 +28,7 @@ STRONG = [w * 6 if i < 4 else w for i, w in enumerate(DEFAULT_PARAMETERS)]
 WEAK = [w * 0.3 if i < 4 else w for i, w in enumerate(DEFAULT_PARAMETERS)]
 
 
-async def deck_of(core: Core, chat: ChatDriver, name: str) -> Deck:
+async def deck_of(core: Runtime, chat: ChatDriver, name: str) -> Deck:
     await chat.say(f"/deck {name}")
     async with core.db.transaction() as session:
         deck = await session.scalar(select(Deck).where(Deck.name == name))
@@ -36,7 +36,7 @@ async def deck_of(core: Core, chat: ChatDriver, name: str) -> Deck:
         return deck
 
 
-async def add_cards(core: Core, deck: Deck, count: int) -> list[int]:
+async def add_cards(core: Runtime, deck: Deck, count: int) -> list[int]:
     async with core.db.transaction() as session:
         notes = [
             Note(deck_id=deck.id, kind="basic", front=f"q{i}", back=f"a{i}", content_hash=f"h{i}")
@@ -51,7 +51,7 @@ async def add_cards(core: Core, deck: Deck, count: int) -> list[int]:
 
 
 async def store_history(
-    core: Core, user_id: int, deck: Deck, card_ids: Sequence[int], logs: Sequence[FsrsReviewLog]
+    core: Runtime, user_id: int, deck: Deck, card_ids: Sequence[int], logs: Sequence[FsrsReviewLog]
 ) -> None:
     """The simulated reviews as the app would have logged them; simulated card n is
     card_ids[n - 1]."""
@@ -70,12 +70,12 @@ async def store_history(
         )
 
 
-async def prefs_of(core: Core, user_id: int) -> StudyPrefs | None:
+async def prefs_of(core: Runtime, user_id: int) -> StudyPrefs | None:
     async with core.db.transaction() as session:
         return await session.get(StudyPrefs, user_id)
 
 
-async def held_out_loss(core: Core, user_id: int, parameters: Sequence[float]) -> float:
+async def held_out_loss(core: Runtime, user_id: int, parameters: Sequence[float]) -> float:
     """Log loss of `parameters` on the last 20% (by time) of the user's stored reviews."""
     async with core.db.transaction() as session:
         logs = fitting.by_time(jobs.to_fsrs_logs(await service.review_logs_for(session, user_id)))
@@ -83,7 +83,7 @@ async def held_out_loss(core: Core, user_id: int, parameters: Sequence[float]) -
 
 
 async def student(
-    core: Core, chat: ChatDriver, deck_name: str, logs: Sequence[FsrsReviewLog]
+    core: Runtime, chat: ChatDriver, deck_name: str, logs: Sequence[FsrsReviewLog]
 ) -> int:
     deck = await deck_of(core, chat, deck_name)
     card_ids = await add_cards(core, deck, max(log.card_id for log in logs))
@@ -91,12 +91,12 @@ async def student(
     return deck.owner_id
 
 
-async def optimize(core: Core) -> None:
+async def optimize(core: Runtime) -> None:
     await run_job("flashcards.optimize", JobContext(core.db, core.services), {})
 
 
 async def test_a_student_whose_memory_differs_from_the_defaults_gets_a_fit_that_predicts_better(
-    core: Core, make_chat, clock
+    core: Runtime, make_chat, clock
 ) -> None:  # type: ignore[no-untyped-def]
     alice = make_chat("alice")
     logs = simulate(STRONG, days=50, new_per_day=10, seed=7)
@@ -116,7 +116,7 @@ async def test_a_student_whose_memory_differs_from_the_defaults_gets_a_fit_that_
 
 
 async def test_a_fit_that_predicts_the_held_out_reviews_worse_keeps_the_current_parameters(
-    core: Core, make_chat, clock
+    core: Runtime, make_chat, clock
 ) -> None:  # type: ignore[no-untyped-def]
     # Strong memory for 40 days, then weak: the fit learns the first 80% (strong) while the
     # current parameters (weak, from an earlier fit) describe the last 20%.
@@ -138,7 +138,7 @@ async def test_a_fit_that_predicts_the_held_out_reviews_worse_keeps_the_current_
     assert "your own (fitted to your reviews)" in await bob.say("/retention")
 
 
-async def test_a_student_with_too_few_reviews_is_not_fitted(core: Core, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_a_student_with_too_few_reviews_is_not_fitted(core: Runtime, make_chat) -> None:  # type: ignore[no-untyped-def]
     carol = make_chat("carol")
     logs = simulate(STRONG, days=20, new_per_day=10, seed=9)
     assert len(logs) < jobs.MIN_REVIEWS_TO_OPTIMIZE
@@ -154,7 +154,7 @@ async def test_a_student_with_too_few_reviews_is_not_fitted(core: Core, make_cha
 
 
 async def test_each_student_is_fitted_on_their_own_reviews_of_the_same_cards(
-    core: Core, make_chat
+    core: Runtime, make_chat
 ) -> None:  # type: ignore[no-untyped-def]
     # Three students review the same cards (as members of a room deck would): a strong and a
     # weak one with enough reviews each, and one whose few reviews would pass the threshold

@@ -17,7 +17,7 @@ from core.chat.messages import Attachment, Reply
 from core.errors import BadInput
 from core.flashcards import anki_package, importing
 from core.flashcards.models import FlashCard, Note
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.support.chat_driver import ChatDriver
 
 
@@ -33,14 +33,14 @@ async def send_file(chat: ChatDriver, name: str, data: bytes, text: str = "/impo
     return "\n".join(r.plain_text() for r in replies)
 
 
-async def counts(core: Core) -> tuple[int, int]:
+async def counts(core: Runtime) -> tuple[int, int]:
     async with core.db.transaction() as session:
         notes = await session.scalar(select(func.count()).select_from(Note))
         cards = await session.scalar(select(func.count()).select_from(FlashCard))
     return int(notes or 0), int(cards or 0)
 
 
-async def notes_text(core: Core) -> list[tuple[str, str, str, str]]:
+async def notes_text(core: Runtime) -> list[tuple[str, str, str, str]]:
     async with core.db.transaction() as session:
         rows = await session.execute(
             select(Note.kind, Note.front, Note.back, Note.tags).order_by(Note.id)
@@ -75,7 +75,7 @@ def genanki_package(tmp_path: Path) -> bytes:
 
 
 async def test_a_genanki_package_imports_every_card_once_with_text_intact(
-    core: Core, chat: ChatDriver, tmp_path: Path
+    core: Runtime, chat: ChatDriver, tmp_path: Path
 ) -> None:
     data = genanki_package(tmp_path)
     text = await send_file(chat, "made.apkg", data)
@@ -90,7 +90,9 @@ async def test_a_genanki_package_imports_every_card_once_with_text_intact(
     assert await counts(core) == (3, 5)
 
 
-async def test_csv_round_trip_keeps_unicode_and_html_entities(core: Core, chat: ChatDriver) -> None:
+async def test_csv_round_trip_keeps_unicode_and_html_entities(
+    core: Runtime, chat: ChatDriver
+) -> None:
     source = (
         "front,back,tags\n"
         '"Tom &amp; Jerry","a ""cat"", a mouse",cartoons\n'
@@ -126,7 +128,7 @@ async def test_csv_round_trip_keeps_unicode_and_html_entities(core: Core, chat: 
     assert {n.front for n in parsed.notes} >= {"Ελληνικά", "multi\nline"}
 
 
-async def test_anki_text_export_with_header_lines_is_read(core: Core, chat: ChatDriver) -> None:
+async def test_anki_text_export_with_header_lines_is_read(core: Runtime, chat: ChatDriver) -> None:
     data = (
         b"#separator:tab\n#html:true\n#notetype column:1\n#deck column:2\n#tags column:5\n"
         b"Basic\tDefault\t<i>eins</i>\tone&nbsp;\tnumbers\n"
@@ -139,12 +141,14 @@ async def test_anki_text_export_with_header_lines_is_read(core: Core, chat: Chat
     ]
 
 
-async def test_tsv_from_quizlet_imports(core: Core, chat: ChatDriver) -> None:
+async def test_tsv_from_quizlet_imports(core: Runtime, chat: ChatDriver) -> None:
     data = b"perro\tdog\ngato\tcat\n"
     assert "Imported 2 cards" in await send_file(chat, "quizlet.tsv", data)
 
 
-async def test_bad_files_get_clear_replies_and_import_nothing(core: Core, chat: ChatDriver) -> None:
+async def test_bad_files_get_clear_replies_and_import_nothing(
+    core: Runtime, chat: ChatDriver
+) -> None:
     cases: list[tuple[str, bytes, str]] = [
         ("corrupt.apkg", b"PK\x03\x04 this is not really a zip", "not a zip archive"),
         ("notanki.apkg", _zip({"hello.txt": b"hi"}), "not an Anki package"),
@@ -159,7 +163,9 @@ async def test_bad_files_get_clear_replies_and_import_nothing(core: Core, chat: 
     assert await counts(core) == (0, 0)
 
 
-async def test_too_many_rows_or_too_large_a_file_is_refused(core: Core, chat: ChatDriver) -> None:
+async def test_too_many_rows_or_too_large_a_file_is_refused(
+    core: Runtime, chat: ChatDriver
+) -> None:
     rows = "".join(f"q{i},a{i}\n" for i in range(importing.MAX_NOTES + 5)).encode()
     assert "more than 20,000 rows" in await send_file(chat, "big.csv", rows)
     replies = await chat.send(
@@ -170,7 +176,7 @@ async def test_too_many_rows_or_too_large_a_file_is_refused(core: Core, chat: Ch
 
 
 async def test_a_zip_bomb_is_refused_before_it_is_unpacked(
-    core: Core, chat: ChatDriver, monkeypatch
+    core: Runtime, chat: ChatDriver, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     # A small limit keeps the test fast; the check is the same at the real 200 MB.
     monkeypatch.setattr(anki_package, "MAX_COLLECTION_BYTES", 1024 * 1024)
@@ -245,7 +251,7 @@ def anki21b_package() -> bytes:
     )
 
 
-async def test_a_package_in_ankis_current_format_imports(core: Core, chat: ChatDriver) -> None:
+async def test_a_package_in_ankis_current_format_imports(core: Runtime, chat: ChatDriver) -> None:
     text = await send_file(chat, "modern.apkg", anki21b_package())
     assert "Imported 3 cards (2 notes)" in text
     assert await notes_text(core) == [
@@ -264,7 +270,9 @@ def test_a_zstd_bomb_inside_a_current_format_package_is_stopped(monkeypatch) -> 
         importing.parse_apkg(_zip({"collection.anki21b": b"not zstd"}))
 
 
-async def test_a_whole_collection_exported_as_colpkg_imports(core: Core, chat: ChatDriver) -> None:
+async def test_a_whole_collection_exported_as_colpkg_imports(
+    core: Runtime, chat: ChatDriver
+) -> None:
     text = await send_file(chat, "collection.colpkg", anki21b_package())
     assert "Imported 3 cards (2 notes) into collection" in text
     assert [n[1] for n in await notes_text(core)] == ["ser", "{{c1::Madrid}} es la capital"]
@@ -288,7 +296,7 @@ def legacy_package(models: dict[str, object], notes: list[tuple[int, str]]) -> b
 
 
 async def test_notes_that_cannot_become_text_cards_are_counted_in_the_reply(
-    core: Core, chat: ChatDriver
+    core: Runtime, chat: ChatDriver
 ) -> None:
     models: dict[str, object] = {
         "1": {"type": 0, "tmpls": [{"name": "Card 1"}]},
@@ -310,7 +318,7 @@ async def test_notes_that_cannot_become_text_cards_are_counted_in_the_reply(
 
 
 async def test_a_hostile_package_is_refused_in_chat_and_imports_nothing(
-    core: Core, chat: ChatDriver
+    core: Runtime, chat: ChatDriver
 ) -> None:
     db = sqlite3.connect(":memory:")
     db.executescript(

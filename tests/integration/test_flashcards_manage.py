@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from core.chat.messages import Reply
 from core.clock import FixedClock
 from core.flashcards.models import CardState, Deck, FlashCard, Note, ReviewLog
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.support.chat_driver import ChatDriver
 from tests.support.chat_replies import button
 
@@ -20,17 +20,19 @@ async def answer(chat: ChatDriver, rating: str, deck: str = "") -> list[Reply]:
     return await chat.press(button(shown, rating))
 
 
-async def rows(core: Core, model: type) -> int:
+async def rows(core: Runtime, model: type) -> int:
     async with core.db.transaction() as session:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
-async def deck_names(core: Core) -> list[str]:
+async def deck_names(core: Runtime) -> list[str]:
     async with core.db.transaction() as session:
         return list(await session.scalars(select(Deck.name).order_by(Deck.name)))
 
 
-async def test_deck_sub_commands_no_longer_create_junk_decks(core: Core, chat: ChatDriver) -> None:
+async def test_deck_sub_commands_no_longer_create_junk_decks(
+    core: Runtime, chat: ChatDriver
+) -> None:
     await chat.say("/deck Biology")
     await chat.say("/card cell | unit of life")
 
@@ -52,7 +54,7 @@ async def test_deck_sub_commands_no_longer_create_junk_decks(core: Core, chat: C
 
 
 async def test_a_deck_name_starting_with_a_sub_command_word_is_refused_with_a_hint(
-    core: Core, chat: ChatDriver
+    core: Runtime, chat: ChatDriver
 ) -> None:
     for typed in ("/deck rename", "/deck del", "/deck merge", "/deck export"):
         reply = await chat.say(typed)
@@ -76,7 +78,7 @@ async def test_rename_with_spaces_and_a_clash_says_how_to_merge(chat: ChatDriver
 
 
 async def test_merge_moves_cards_with_their_schedules_and_drops_duplicates(
-    core: Core, chat: ChatDriver
+    core: Runtime, chat: ChatDriver
 ) -> None:
     await chat.say("/deck Bio")
     await chat.say("/card cell | unit of life")
@@ -98,7 +100,7 @@ async def test_merge_moves_cards_with_their_schedules_and_drops_duplicates(
     assert "Biology (current): 0 due · 1 new · 2 cards" in await chat.say("/decks")
 
 
-async def test_cards_lists_searches_edits_and_deletes(core: Core, chat: ChatDriver) -> None:
+async def test_cards_lists_searches_edits_and_deletes(core: Runtime, chat: ChatDriver) -> None:
     await chat.say("/deck Bio")
     for n in range(7):
         await chat.say(f"/card question {n} | answer {n}")
@@ -129,7 +131,7 @@ async def test_cards_lists_searches_edits_and_deletes(core: Core, chat: ChatDriv
     assert await rows(core, Note) == 6
 
 
-async def test_deleting_a_card_removes_its_review_log_rows(core: Core, chat: ChatDriver) -> None:
+async def test_deleting_a_card_removes_its_review_log_rows(core: Runtime, chat: ChatDriver) -> None:
     await chat.say("/deck Bio")
     await chat.say("/card cell | unit of life")
     await answer(chat, "Good")
@@ -139,7 +141,7 @@ async def test_deleting_a_card_removes_its_review_log_rows(core: Core, chat: Cha
 
 
 async def test_editing_a_cloze_adds_and_drops_cards_and_keeps_the_others_schedule(
-    core: Core, chat: ChatDriver
+    core: Runtime, chat: ChatDriver
 ) -> None:
     await chat.say("/deck Geo")
     await chat.say("/card {{c1::Paris}} is the capital of {{c2::France}}")
@@ -154,7 +156,7 @@ async def test_editing_a_cloze_adds_and_drops_cards_and_keeps_the_others_schedul
 
 
 async def test_a_suspended_card_is_not_reviewed_nor_counted_as_due(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     await chat.say("/deck Bio")
     await chat.say("/card cell | unit of life")
@@ -176,7 +178,9 @@ async def test_a_suspended_card_is_not_reviewed_nor_counted_as_due(
     assert "cell" in await chat.say("/review")
 
 
-async def test_another_user_cannot_see_or_change_your_cards_or_decks(core: Core, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_another_user_cannot_see_or_change_your_cards_or_decks(
+    core: Runtime, make_chat
+) -> None:  # type: ignore[no-untyped-def]
     alice, bob = make_chat("alice"), make_chat("bob")
     await alice.say("/deck Secret")
     await alice.say("/card alice q | alice a")
@@ -203,7 +207,7 @@ async def test_another_user_cannot_see_or_change_your_cards_or_decks(core: Core,
 
 
 async def test_room_members_suspend_for_themselves_but_only_the_owner_changes_a_room_deck(
-    core: Core, make_chat
+    core: Runtime, make_chat
 ) -> None:  # type: ignore[no-untyped-def]
     alice, alice_room = make_chat("alice"), make_chat("alice", room="study")
     bob_room, bob = make_chat("bob", room="study"), make_chat("bob")
@@ -282,7 +286,7 @@ async def test_odd_input_to_the_new_commands_gets_a_clear_answer(chat: ChatDrive
 
 
 async def test_card_numbers_are_suggested_from_the_users_own_cards_only(
-    core: Core, make_chat
+    core: Runtime, make_chat
 ) -> None:  # type: ignore[no-untyped-def]
     alice, bob = make_chat("alice"), make_chat("bob")
     await alice.say("/deck Bio")
@@ -302,7 +306,7 @@ async def test_card_numbers_are_suggested_from_the_users_own_cards_only(
 
 
 async def test_suspended_cards_stay_out_of_the_plan_and_the_forecast(
-    core: Core, chat: ChatDriver
+    core: Runtime, chat: ChatDriver
 ) -> None:
     await chat.say("/deck Chemistry")
     await chat.say("/card atom | smallest unit")

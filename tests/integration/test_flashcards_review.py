@@ -11,7 +11,7 @@ from core.chat.messages import Reply
 from core.clock import FixedClock
 from core.flashcards.models import CardState, ReviewLog
 from core.flashcards.scheduling import format_interval
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.support.chat_driver import ChatDriver
 from tests.support.chat_replies import button
 
@@ -20,7 +20,7 @@ def labels(replies: list[Reply]) -> list[str]:
     return [b.label for r in replies for b in r.buttons]
 
 
-async def states(core: Core) -> list[CardState]:
+async def states(core: Runtime) -> list[CardState]:
     async with core.db.transaction() as session:
         return list(await session.scalars(select(CardState).order_by(CardState.card_id)))
 
@@ -31,7 +31,7 @@ async def answer(chat: ChatDriver, replies: list[Reply], rating: str) -> list[Re
 
 
 async def test_each_rating_moves_the_due_date_exactly_as_fsrs_says(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     await chat.say("/deck Biology")
     await chat.say("/card Mitochondria | powerhouse of the cell")
@@ -74,7 +74,7 @@ async def test_each_rating_moves_the_due_date_exactly_as_fsrs_says(
 
 
 async def test_a_session_ends_with_a_summary_of_the_ratings(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     await chat.say("/deck Chem")
     await chat.say("/card H2O | water")
@@ -89,7 +89,7 @@ async def test_a_session_ends_with_a_summary_of_the_ratings(
 
 
 async def test_pressing_a_rating_twice_records_one_review(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     await chat.say("/deck Chem")
     await chat.say("/card H2O | water")
@@ -104,7 +104,7 @@ async def test_pressing_a_rating_twice_records_one_review(
 
 
 async def test_decks_lists_due_and_new_counts(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     await chat.say("/deck Spanish")
     for word in ("uno | one", "dos | two", "tres | three"):
@@ -116,7 +116,7 @@ async def test_decks_lists_due_and_new_counts(
     assert "Spanish (current): 1 due · 2 new · 3 cards" in text
 
 
-async def test_new_cards_per_day_are_capped(core: Core, chat: ChatDriver) -> None:
+async def test_new_cards_per_day_are_capped(core: Runtime, chat: ChatDriver) -> None:
     await chat.say("/deck Big")
     await chat.say("/retention new 1")
     await chat.say("/card a | b")
@@ -127,7 +127,7 @@ async def test_new_cards_per_day_are_capped(core: Core, chat: ChatDriver) -> Non
 
 
 async def test_desired_retention_changes_the_intervals(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     await chat.say("/deck R")
     await chat.say("/card a | b")
@@ -152,7 +152,7 @@ async def test_bad_retention_and_bad_cards_get_clear_replies(chat: ChatDriver) -
 
 
 async def test_optimised_parameters_are_used_for_that_user_only(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     from fsrs.scheduler import DEFAULT_PARAMETERS
 

@@ -15,7 +15,7 @@ from core.flashcards.models import CardState, Deck, FlashCard
 from core.identity.models import User
 from core.jobs import JobContext, run_job
 from core.outbox.models import OutboxMessage
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.support.chat_driver import ChatDriver
 from tests.support.chat_replies import button
 
@@ -25,7 +25,7 @@ async def answer(chat: ChatDriver, replies: list[Reply], rating: str) -> list[Re
     return await chat.press(button(shown, rating))
 
 
-async def user_named(core: Core, name: str) -> User:
+async def user_named(core: Runtime, name: str) -> User:
     async with core.db.transaction() as session:
         user = await session.scalar(select(User).where(User.display_name == name))
         assert user is not None
@@ -33,7 +33,7 @@ async def user_named(core: Core, name: str) -> User:
 
 
 async def test_nobody_sees_reviews_or_imports_into_another_users_deck(
-    core: Core, make_chat
+    core: Runtime, make_chat
 ) -> None:  # type: ignore[no-untyped-def]
     alice, bob = make_chat("alice"), make_chat("bob")
     await alice.say("/deck Secret")
@@ -88,7 +88,7 @@ async def test_nobody_sees_reviews_or_imports_into_another_users_deck(
 
 
 async def test_a_room_deck_gives_each_member_their_own_schedule(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     alice_dm, alice_room = make_chat("alice"), make_chat("alice", room="study")
     bob_room, carol = make_chat("bob", room="study"), make_chat("carol")
@@ -123,7 +123,7 @@ async def test_a_room_deck_gives_each_member_their_own_schedule(
 
 
 async def test_the_due_sweep_queues_one_reminder_per_user_per_day(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     alice = make_chat("alice")
     await alice.say("/settings quiet off")
@@ -150,13 +150,13 @@ async def test_the_due_sweep_queues_one_reminder_per_user_per_day(
     )
 
 
-async def _outbox(core: Core) -> list[OutboxMessage]:
+async def _outbox(core: Runtime) -> list[OutboxMessage]:
     async with core.db.transaction() as session:
         return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
 
 
 async def test_deck_stats_report_retention_reviews_per_day_and_forecast(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     alice = make_chat("alice")
     await alice.say("/deck Stats")
@@ -184,7 +184,7 @@ async def test_deck_stats_report_retention_reviews_per_day_and_forecast(
 
 
 async def test_optimizer_picks_users_with_enough_reviews(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     alice = make_chat("alice")
     await alice.say("/deck O")
@@ -206,7 +206,7 @@ def _csv(data: bytes) -> Attachment:
 
 
 async def test_the_optimize_job_without_the_optimizer_extra_leaves_defaults(
-    core: Core, make_chat, monkeypatch
+    core: Runtime, make_chat, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     from core.flashcards import jobs
 

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.test_web import app, browser, csrf_of, sign_up  # noqa: F401  (fixture)
 from tests.support.chat_driver import ChatDriver
 
@@ -50,7 +50,7 @@ async def test_help_on_a_word_that_is_also_a_command_shows_the_command_first(
 
 async def test_linking_keeps_the_name_typed_on_the_web(
     app: FastAPI,  # noqa: F811
-    core: Core,
+    core: Runtime,
     make_chat,  # type: ignore[no-untyped-def]
 ) -> None:
     chat = make_chat("aiko")

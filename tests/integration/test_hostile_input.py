@@ -14,7 +14,7 @@ from core.dispatch.dispatcher import INTERNAL_ERROR
 from core.flashcards.models import CardState, ReviewLog
 from core.tasks import service
 from core.tasks.models import Reminder, Task
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.tasks_helpers import task_count
 from tests.support.chat_driver import ChatDriver
 from tests.support.chat_replies import button
@@ -39,7 +39,7 @@ def text_of(replies: list[Reply]) -> str:
     ],
 )
 async def test_a_due_date_beyond_ten_years_is_refused_clearly(
-    core: Core, chat: ChatDriver, zone: str, command: str
+    core: Runtime, chat: ChatDriver, zone: str, command: str
 ) -> None:
     await chat.say(f"/settings tz {zone}")
     answer = await chat.say(command)
@@ -48,14 +48,14 @@ async def test_a_due_date_beyond_ten_years_is_refused_clearly(
     assert await task_count(core) == 0
 
 
-async def test_a_due_date_nine_years_ahead_is_accepted(core: Core, chat: ChatDriver) -> None:
+async def test_a_due_date_nine_years_ahead_is_accepted(core: Runtime, chat: ChatDriver) -> None:
     answer = await chat.say("/task Essay 2035-06-01")
     assert "due Fri 01 Jun 2035 17:00" in answer
     assert await task_count(core) == 1
 
 
 async def test_editing_a_task_to_a_date_beyond_ten_years_is_refused(
-    core: Core, chat: ChatDriver
+    core: Runtime, chat: ChatDriver
 ) -> None:
     await chat.say("/task Essay fri")
     answer = await chat.say("/edit 1 due 9999-12-31")
@@ -75,7 +75,7 @@ async def test_editing_a_task_to_a_date_beyond_ten_years_is_refused(
     ],
 )
 async def test_a_reminder_beyond_ten_years_is_refused_clearly(
-    core: Core, chat: ChatDriver, command: str
+    core: Runtime, chat: ChatDriver, command: str
 ) -> None:
     answer = await chat.say(command)
     assert INTERNAL_ERROR not in answer
@@ -83,7 +83,7 @@ async def test_a_reminder_beyond_ten_years_is_refused_clearly(
     assert await count(core, Reminder) == 0
 
 
-async def _store_far_task(core: Core, owner: ChatDriver, room: bool) -> None:
+async def _store_far_task(core: Runtime, owner: ChatDriver, room: bool) -> None:
     """A task stored before the horizon existed (or by a direct database write)."""
     await owner.say("/roomtask Far away" if room else "/task Far away")
     async with core.db.transaction() as session:
@@ -93,7 +93,7 @@ async def _store_far_task(core: Core, owner: ChatDriver, room: bool) -> None:
 
 
 async def test_a_stored_task_in_year_9999_does_not_break_room_lists_east_of_utc(
-    core: Core, make_chat
+    core: Runtime, make_chat
 ) -> None:  # type: ignore[no-untyped-def]
     ana, kim = make_chat("ana", room="physics"), make_chat("kim", room="physics")
     await _store_far_task(core, ana, room=True)
@@ -103,7 +103,7 @@ async def test_a_stored_task_in_year_9999_does_not_break_room_lists_east_of_utc(
 
 
 async def test_a_stored_task_in_year_9999_does_not_break_the_calendar_feed(
-    core: Core, chat: ChatDriver
+    core: Runtime, chat: ChatDriver
 ) -> None:
     await _store_far_task(core, chat, room=False)
     shown = await chat.say("/calendar")
@@ -164,7 +164,7 @@ async def _shown_card(chat: ChatDriver) -> list[Reply]:
 
 
 async def test_grading_a_month_after_showing_the_answer_is_recorded(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     shown = await _shown_card(chat)
     clock.advance(timedelta(days=30))
@@ -176,7 +176,7 @@ async def test_grading_a_month_after_showing_the_answer_is_recorded(
 
 
 async def test_a_forged_future_timestamp_does_not_grade_a_card_twice(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     shown = await _shown_card(chat)
     good = button(shown, "Good")
@@ -214,7 +214,7 @@ async def test_someone_elses_review_reads_like_one_that_does_not_exist(
     ["/task Essay \ud800 fri", "/remind in 2 hours \udfff", "/card a \ud800 | b", "hi \ud800"],
 )
 async def test_text_with_a_lone_surrogate_is_refused_clearly_and_nothing_is_stored(
-    core: Core, chat: ChatDriver, text: str
+    core: Runtime, chat: ChatDriver, text: str
 ) -> None:
     await chat.say("/deck Biology")
     answer = await chat.say(text)
@@ -225,7 +225,7 @@ async def test_text_with_a_lone_surrogate_is_refused_clearly_and_nothing_is_stor
 
 
 async def test_a_lone_surrogate_in_a_display_name_does_not_stop_the_person(
-    core: Core,
+    core: Runtime,
 ) -> None:
     from core.chat.messages import Conversation, Incoming, Sender
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from core.tasks.models import Task
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.tasks_helpers import task_count
 from tests.integration.test_rest_resources import api, app, bearer  # noqa: F401 (fixtures)
 from tests.integration.test_web import browser
@@ -30,7 +30,7 @@ from tests.integration.test_web import browser
 async def test_rest_refuses_a_due_date_beyond_ten_years_with_a_422(
     app: FastAPI,  # noqa: F811
     api: httpx.AsyncClient,  # noqa: F811
-    core: Core,
+    core: Runtime,
     body: dict[str, str],
 ) -> None:
     headers = await bearer(app, "ana@example.org", "Ana")
@@ -55,7 +55,7 @@ async def test_rest_refuses_moving_a_task_beyond_ten_years(
 async def test_rest_refuses_a_title_with_a_lone_surrogate_with_a_422(
     app: FastAPI,  # noqa: F811
     api: httpx.AsyncClient,  # noqa: F811
-    core: Core,
+    core: Runtime,
 ) -> None:
     headers = {**await bearer(app, "ana@example.org", "Ana"), "content-type": "application/json"}
     for body in ('{"title": "Essay \\ud800"}', '{"title": "Essay", "subject": "\\udfff"}'):
@@ -66,7 +66,7 @@ async def test_rest_refuses_a_title_with_a_lone_surrogate_with_a_422(
 
 async def test_the_calendar_feed_serves_a_task_due_at_the_end_of_year_9999(
     app: FastAPI,  # noqa: F811
-    core: Core,
+    core: Runtime,
     chat,  # type: ignore[no-untyped-def]
 ) -> None:
     await chat.say("/task Far away fri")

@@ -10,15 +10,15 @@ from sqlalchemy import select
 from core.clock import FixedClock
 from core.jobs import JobContext, run_job
 from core.outbox.models import OutboxMessage
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.test_insights_chat import user_id
 
 
-async def sweep(core: Core) -> None:
+async def sweep(core: Runtime) -> None:
     await run_job("rooms.sweep_focus", JobContext(core.db, core.services), {})
 
 
-async def focus_texts(core: Core, owner: int) -> list[str]:
+async def focus_texts(core: Runtime, owner: int) -> list[str]:
     async with core.db.transaction() as session:
         rows = await session.scalars(
             select(OutboxMessage.text)
@@ -28,7 +28,7 @@ async def focus_texts(core: Core, owner: int) -> list[str]:
         return list(rows)
 
 
-async def cycle(core: Core, chat, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
+async def cycle(core: Runtime, chat, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
     await chat.send("/focus 25 5")
     clock.advance(timedelta(minutes=25))
     await sweep(core)  # the break begins
@@ -38,7 +38,7 @@ async def cycle(core: Core, chat, clock: FixedClock) -> None:  # type: ignore[no
 
 async def test_the_fourth_focus_cycle_in_a_row_suggests_a_longer_break(
     make_chat,  # type: ignore[no-untyped-def]
-    core: Core,
+    core: Runtime,
     clock: FixedClock,
 ) -> None:
     ann, ben = make_chat("ann"), make_chat("ben")

@@ -4,14 +4,14 @@ chart once there are enough, and nobody else's reviews."""
 from __future__ import annotations
 
 from core.chat.messages import Card
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.test_insights_chat import user_id
 from tests.integration.test_insights_web import give_reviewed_deck
 
 
 async def test_forecast_compares_predictions_with_the_students_own_answers(
     make_chat,  # type: ignore[no-untyped-def]
-    core: Core,
+    core: Runtime,
 ) -> None:
     ann, ben = make_chat("ann"), make_chat("ben")
     await ann.say("/help")

@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from core.chat.messages import Attachment, Card, Reply
 from core.identity.models import User
 from core.insights.models import Exam, StudyHours
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.conftest import T0
 from tests.support.chat_driver import ChatDriver
 
@@ -23,7 +23,7 @@ def cards_of(replies: list[Reply]) -> list[Card]:
     return [p for r in replies for p in r.parts if isinstance(p, Card)]
 
 
-async def user_id(core: Core, external_id: str) -> int:
+async def user_id(core: Runtime, external_id: str) -> int:
     async with core.db.transaction() as session:
         found = await session.scalar(
             text("SELECT user_id FROM identities WHERE external_id = :e"), {"e": external_id}
@@ -33,7 +33,7 @@ async def user_id(core: Core, external_id: str) -> int:
 
 
 async def set_card_states(
-    core: Core, owner: str, deck: str, *, due: datetime, stability: float, reviewed: datetime
+    core: Runtime, owner: str, deck: str, *, due: datetime, stability: float, reviewed: datetime
 ) -> None:
     """Mark every card of a deck as studied, with one memory state (as after /review)."""
     uid = await user_id(core, owner)
@@ -52,7 +52,7 @@ async def set_card_states(
 
 
 async def test_an_exam_is_read_in_the_users_zone_listed_and_deleted_by_number(
-    chat: ChatDriver, core: Core
+    chat: ChatDriver, core: Runtime
 ) -> None:
     await chat.say("/settings tz Asia/Tokyo")
     added = await chat.say("/exam Chemistry final dec 18 #chem")
@@ -85,7 +85,7 @@ async def test_the_delete_button_removes_that_exam_and_shows_the_rest(chat: Chat
     assert "That exam is gone already" in again[0].plain_text()
 
 
-async def test_bad_exams_are_refused_and_nothing_is_stored(chat: ChatDriver, core: Core) -> None:
+async def test_bad_exams_are_refused_and_nothing_is_stored(chat: ChatDriver, core: Runtime) -> None:
     assert "When is “Chemistry final”?" in await chat.say("/exam Chemistry final")
     assert "in the past" in await chat.say("/exam Physics yesterday")
     assert "no !priority" in await chat.say("/exam Maths dec 3 !high")
@@ -108,7 +108,7 @@ async def test_hours_show_the_default_then_what_the_student_set(chat: ChatDriver
     assert "Mon 30 min, Tue–Fri 1h, Sat 4h, Sun off." in shown and "default" not in shown
 
 
-async def test_unreadable_hours_change_nothing(chat: ChatDriver, core: Core) -> None:
+async def test_unreadable_hours_change_nothing(chat: ChatDriver, core: Runtime) -> None:
     await chat.say("/hours 3h daily")
     assert "couldn't read “lots”" in await chat.say("/hours lots on mondays")
     assert "Mon–Sun 3h." in await chat.say("/hours")
@@ -121,7 +121,7 @@ async def test_unreadable_hours_change_nothing(chat: ChatDriver, core: Core) -> 
 
 
 async def test_plan_lays_out_reviews_tasks_and_exam_study_per_day(
-    chat: ChatDriver, core: Core
+    chat: ChatDriver, core: Runtime
 ) -> None:
     await chat.say("/hours 1h weekdays, 2h weekends")
     await chat.say("/task Lab report fri 5pm !high")
@@ -157,7 +157,7 @@ async def test_plan_with_nothing_to_do_says_how_to_start_and_bad_days_are_refuse
 
 
 async def test_cards_are_planned_on_their_local_due_day_across_a_dst_change(
-    make_chat, core: Core, clock
+    make_chat, core: Runtime, clock
 ) -> None:  # type: ignore[no-untyped-def]
     clock.set(datetime(2026, 10, 23, 8, 0, tzinfo=UTC))  # Fri 10:00 in Berlin
     bea = make_chat("bea")
@@ -172,7 +172,7 @@ async def test_cards_are_planned_on_their_local_due_day_across_a_dst_change(
     assert "Review Latin" not in blocks[4]
 
 
-async def upload(core: Core, chat: ChatDriver, name: str, data: bytes) -> None:
+async def upload(core: Runtime, chat: ChatDriver, name: str, data: bytes) -> None:
     async def fetch() -> bytes:
         return data
 
@@ -181,7 +181,7 @@ async def upload(core: Core, chat: ChatDriver, name: str, data: bytes) -> None:
 
 
 async def test_exam_study_blocks_suggest_only_my_own_matching_documents(
-    make_chat, core: Core
+    make_chat, core: Runtime
 ) -> None:  # type: ignore[no-untyped-def]
     ana, ben = make_chat("ana"), make_chat("ben")
     await upload(core, ben, "chemistry-secrets.md", b"# Chemistry\n\nBen's notes on ions.\n")
@@ -197,7 +197,7 @@ async def test_exam_study_blocks_suggest_only_my_own_matching_documents(
 
 
 async def test_forecast_gives_retention_per_deck_cards_at_risk_and_a_chart(
-    chat: ChatDriver, core: Core
+    chat: ChatDriver, core: Runtime
 ) -> None:
     assert "No flashcards yet" in await chat.say("/forecast")
     await chat.say("/exam Chemistry final dec 10")
@@ -223,7 +223,7 @@ async def test_forecast_gives_retention_per_deck_cards_at_risk_and_a_chart(
 
 
 async def test_another_students_exams_tasks_and_cards_never_reach_my_plan_or_forecast(
-    make_chat, core: Core
+    make_chat, core: Runtime
 ) -> None:  # type: ignore[no-untyped-def]
     ana, ben = make_chat("ana"), make_chat("ben")
     await ben.say("/exam Secret thesis defence dec 4")
@@ -251,7 +251,7 @@ async def test_another_students_exams_tasks_and_cards_never_reach_my_plan_or_for
     assert "You have no upcoming exams" in await ana.say("/exam del 1")
 
 
-async def test_hours_are_per_student(make_chat, core: Core) -> None:  # type: ignore[no-untyped-def]
+async def test_hours_are_per_student(make_chat, core: Runtime) -> None:  # type: ignore[no-untyped-def]
     await make_chat("ana").say("/hours 5h daily")
     assert "Mon–Sun 2h (the default" in await make_chat("ben").say("/hours")
     async with core.db.transaction() as session:

@@ -13,13 +13,13 @@ from core.identity.models import User
 from core.insights import badges
 from core.insights.models import Badge, Goal
 from core.outbox.models import OutboxMessage
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.conftest import T0
 from tests.integration.test_insights_chat import user_id
 from tests.support.chat_driver import ChatDriver
 
 
-async def add_reviews(core: Core, owner: str, at: list[datetime], rating: int = 3) -> None:
+async def add_reviews(core: Runtime, owner: str, at: list[datetime], rating: int = 3) -> None:
     """Review logs of the owner's first card, as /review writes them."""
     uid = await user_id(core, owner)
     async with core.db.transaction() as session:
@@ -35,7 +35,7 @@ async def add_reviews(core: Core, owner: str, at: list[datetime], rating: int = 
             )
 
 
-async def badge_messages(core: Core) -> list[OutboxMessage]:
+async def badge_messages(core: Runtime) -> list[OutboxMessage]:
     async with core.db.transaction() as session:
         rows = await session.scalars(
             select(OutboxMessage).where(OutboxMessage.kind == "badge").order_by(OutboxMessage.id)
@@ -47,7 +47,7 @@ async def badge_messages(core: Core) -> list[OutboxMessage]:
 
 
 async def test_a_goal_shows_this_weeks_progress_and_stats_repeats_it(
-    chat: ChatDriver, core: Core, clock: FixedClock
+    chat: ChatDriver, core: Runtime, clock: FixedClock
 ) -> None:
     assert "No weekly goals yet" in await chat.say("/goal")
     set_ = await chat.say("/goal 2h study")
@@ -70,7 +70,7 @@ async def test_a_goal_shows_this_weeks_progress_and_stats_repeats_it(
 
 
 async def test_a_goal_is_changed_and_removed_and_bad_goals_store_nothing(
-    chat: ChatDriver, core: Core
+    chat: ChatDriver, core: Runtime
 ) -> None:
     await chat.say("/goal 100 reviews")
     assert "Cards reviewed: 0 of 150" in await chat.say("/goal 150 reviews")
@@ -83,7 +83,7 @@ async def test_a_goal_is_changed_and_removed_and_bad_goals_store_nothing(
 
 
 async def test_the_week_is_the_students_own_across_zones(
-    chat: ChatDriver, core: Core, clock: FixedClock
+    chat: ChatDriver, core: Runtime, clock: FixedClock
 ) -> None:
     await chat.say("/settings tz Asia/Tokyo")
     await chat.say("/goal 1h study")
@@ -95,7 +95,9 @@ async def test_the_week_is_the_students_own_across_zones(
     assert "week of Mon 30 Nov" in shown and "Study time: 0 min of 1h" in shown
 
 
-async def test_a_room_goal_counts_every_member_and_stays_in_its_room(make_chat, core: Core) -> None:  # type: ignore[no-untyped-def]
+async def test_a_room_goal_counts_every_member_and_stays_in_its_room(
+    make_chat, core: Runtime
+) -> None:  # type: ignore[no-untyped-def]
     ann_room, ben_room = make_chat("ann", "club"), make_chat("ben", "club")
     ann, ben, cid = make_chat("ann"), make_chat("ben"), make_chat("cid")
     await ben_room.say("/goal")  # ben joins the room by speaking in it
@@ -124,7 +126,7 @@ async def test_a_students_goal_and_progress_are_theirs_alone(make_chat) -> None:
 # Badges -----------------------------------------------------------------------------------
 
 
-async def test_a_streak_badge_is_announced_once(chat: ChatDriver, core: Core) -> None:
+async def test_a_streak_badge_is_announced_once(chat: ChatDriver, core: Runtime) -> None:
     await chat.say("/deck Latin")
     await chat.say("/card amo | I love")
     await add_reviews(core, "alice", [T0 - timedelta(days=n) for n in range(3)])
@@ -136,7 +138,7 @@ async def test_a_streak_badge_is_announced_once(chat: ChatDriver, core: Core) ->
 
 
 async def test_a_badge_earned_late_at_night_waits_for_the_end_of_quiet_hours(
-    chat: ChatDriver, core: Core
+    chat: ChatDriver, core: Runtime
 ) -> None:
     await chat.say("/goal 30m study")
     late = T0.replace(hour=23)  # alice's quiet hours: 22:00-07:00 UTC (the default)
@@ -151,7 +153,7 @@ async def test_a_badge_earned_late_at_night_waits_for_the_end_of_quiet_hours(
     assert message.deliver_after == datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
 
 
-async def test_badges_belong_to_the_student_who_earned_them(make_chat, core: Core) -> None:  # type: ignore[no-untyped-def]
+async def test_badges_belong_to_the_student_who_earned_them(make_chat, core: Runtime) -> None:  # type: ignore[no-untyped-def]
     ann, ben = make_chat("ann"), make_chat("ben")
     await ann.say("/deck Latin")
     await ann.say("/card amo | I love")
@@ -170,7 +172,7 @@ async def test_badges_belong_to_the_student_who_earned_them(make_chat, core: Cor
 
 async def test_stats_notes_worse_late_night_reviews_only_when_the_numbers_show_it(
     make_chat,  # type: ignore[no-untyped-def]
-    core: Core,
+    core: Runtime,
 ) -> None:
     ann, ben = make_chat("ann"), make_chat("ben")
     for chat in (ann, ben):

@@ -12,14 +12,14 @@ from sqlalchemy import text
 from core.flashcards import service as flashcards
 from core.flashcards.notes import NoteDraft
 from core.identity.models import User
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.conftest import T0
 from tests.integration.test_web import app, browser, sign_up
 
 __all__ = ["app"]  # the web fixture, shared with test_web
 
 
-async def test_the_dashboard_shows_this_weeks_goal_progress(core: Core, app: FastAPI) -> None:
+async def test_the_dashboard_shows_this_weeks_goal_progress(core: Runtime, app: FastAPI) -> None:
     async with browser(app) as client:
         await sign_up(client, "ana@example.org")
         async with core.db.transaction() as session:
@@ -50,7 +50,7 @@ async def test_the_dashboard_shows_this_weeks_goal_progress(core: Core, app: Fas
     assert "Cards reviewed" not in page  # the other student's goal
 
 
-async def give_reviewed_deck(core: Core, user_id: int, cards: int) -> None:
+async def give_reviewed_deck(core: Runtime, user_id: int, cards: int) -> None:
     """A deck whose cards were each reviewed 40, 30 and 10 days ago (every third card
     forgotten the last time), with the memory state left by those reviews."""
     async with core.db.transaction() as session:
@@ -80,7 +80,7 @@ async def give_reviewed_deck(core: Core, user_id: int, cards: int) -> None:
 
 
 async def test_the_insights_page_shows_only_the_viewers_retention_and_calibration(
-    core: Core, app: FastAPI
+    core: Runtime, app: FastAPI
 ) -> None:
     async with browser(app) as ana_client, browser(app) as bob_client:
         await sign_up(ana_client, "ana@example.org", "Ana")

@@ -17,7 +17,7 @@ from core.flashcards.models import StudyPrefs
 from core.identity.models import User
 from core.insights import calibration_cache
 from core.insights.calibration import ReviewEvent, predictions
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.conftest import T0
 from tests.integration.test_insights_web import give_reviewed_deck
 from tests.integration.test_web import app, browser, sign_up
@@ -38,7 +38,7 @@ def replays(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return done
 
 
-async def student_with_deck(core: Core, client: httpx.AsyncClient, name: str, cards: int) -> int:
+async def student_with_deck(core: Runtime, client: httpx.AsyncClient, name: str, cards: int) -> int:
     """Signs `name` up in `client` and gives them a reviewed deck; their user id."""
     await sign_up(client, f"{name.lower()}@example.org", name)
     async with core.db.transaction() as session:
@@ -50,13 +50,13 @@ async def student_with_deck(core: Core, client: httpx.AsyncClient, name: str, ca
     return found
 
 
-async def run_sql(core: Core, sql: str, **params: object) -> None:
+async def run_sql(core: Runtime, sql: str, **params: object) -> None:
     async with core.db.transaction() as session:
         await session.execute(text(sql), params)
 
 
 async def test_one_replay_serves_the_page_and_both_images_until_a_review_changes(
-    core: Core, app: FastAPI, replays: list[int]
+    core: Runtime, app: FastAPI, replays: list[int]
 ) -> None:
     async with browser(app) as client:
         ana = await student_with_deck(core, client, "Ana", 30)
@@ -96,7 +96,7 @@ async def test_one_replay_serves_the_page_and_both_images_until_a_review_changes
 
 
 async def test_new_fsrs_parameters_replay_the_reviews_again(
-    core: Core, app: FastAPI, replays: list[int]
+    core: Runtime, app: FastAPI, replays: list[int]
 ) -> None:
     async with browser(app) as client:
         ana = await student_with_deck(core, client, "Ana", 30)
@@ -113,7 +113,7 @@ async def test_new_fsrs_parameters_replay_the_reviews_again(
 
 
 async def test_each_student_gets_their_own_calibration_from_the_cache(
-    core: Core, app: FastAPI, replays: list[int]
+    core: Runtime, app: FastAPI, replays: list[int]
 ) -> None:
     async with browser(app) as ana_client, browser(app) as bob_client:
         await student_with_deck(core, ana_client, "Ana", 30)
@@ -147,7 +147,7 @@ class BrokenRedis:
 
 
 async def test_a_cache_that_is_down_means_computing_again_not_a_failure(
-    core: Core, replays: list[int]
+    core: Runtime, replays: list[int]
 ) -> None:
     broken = BrokenRedis()
     async with core.db.transaction() as session:

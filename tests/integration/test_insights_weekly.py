@@ -15,7 +15,7 @@ from core.clock import FixedClock
 from core.insights import weekly
 from core.insights.models import WeeklyReport
 from core.outbox.models import OutboxMessage
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.test_insights_chat import user_id
 from tests.integration.test_insights_goals import add_reviews
 from tests.support.mailbox import Mailbox
@@ -33,7 +33,7 @@ def mailbox() -> Iterator[Mailbox]:
     box.stop()
 
 
-async def reports(core: Core) -> list[OutboxMessage]:
+async def reports(core: Runtime) -> list[OutboxMessage]:
     async with core.db.transaction() as session:
         rows = await session.scalars(
             select(OutboxMessage)
@@ -43,7 +43,7 @@ async def reports(core: Core) -> list[OutboxMessage]:
         return list(rows)
 
 
-async def verify_email(core: Core, external_id: str, address: str) -> None:
+async def verify_email(core: Runtime, external_id: str, address: str) -> None:
     async with core.db.transaction() as session:
         await session.execute(
             text("UPDATE users SET email = :e, email_verified_at = now() WHERE id = :u"),
@@ -53,7 +53,7 @@ async def verify_email(core: Core, external_id: str, address: str) -> None:
 
 async def test_each_student_gets_their_own_week_once_on_their_monday_morning(
     make_chat,  # type: ignore[no-untyped-def]
-    core: Core,
+    core: Runtime,
     clock: FixedClock,
     mailbox: Mailbox,
 ) -> None:
@@ -114,7 +114,7 @@ async def test_each_student_gets_their_own_week_once_on_their_monday_morning(
 
 async def test_a_report_due_in_quiet_hours_waits_for_them_to_end(
     make_chat,  # type: ignore[no-untyped-def]
-    core: Core,
+    core: Runtime,
 ) -> None:
     ann = make_chat("ann")
     await ann.say("/settings quiet 22:00-09:00")

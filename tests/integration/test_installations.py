@@ -18,7 +18,7 @@ from core.installations import service
 from core.installations.models import Installation as InstallationRow
 from core.installations.models import InstallState
 from core.installations.sealing import Sealer
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 
 
 def slack_install(team: str | None, token: str, **kw: object) -> Installation:
@@ -38,11 +38,11 @@ def slack_install(team: str | None, token: str, **kw: object) -> Installation:
 
 
 @pytest.fixture
-def store(core: Core) -> DatabaseInstallationStore:
+def store(core: Runtime) -> DatabaseInstallationStore:
     return DatabaseInstallationStore(core.db, Sealer(core.settings.resolved_secret_key()))
 
 
-async def rows(core: Core) -> int:
+async def rows(core: Runtime) -> int:
     async with core.db.transaction() as session:
         return int(await session.scalar(select(func.count()).select_from(InstallationRow)) or 0)
 
@@ -63,7 +63,7 @@ async def test_an_installation_is_found_for_its_workspace_only(
 
 
 async def test_reinstalling_replaces_the_token_and_keeps_one_row(
-    core: Core, store: DatabaseInstallationStore
+    core: Runtime, store: DatabaseInstallationStore
 ) -> None:
     await store.async_save(slack_install("TA", "xoxb-old"))
     await store.async_save(slack_install("TA", "xoxb-new", user_id="UOTHER"))
@@ -93,7 +93,7 @@ async def test_an_org_wide_install_is_found_by_its_organisation(
 
 
 async def test_revoking_a_user_token_keeps_the_bot_and_uninstalling_removes_it(
-    core: Core, store: DatabaseInstallationStore
+    core: Runtime, store: DatabaseInstallationStore
 ) -> None:
     await store.async_save(slack_install("TA", "xoxb-A"))
     await store.async_save(slack_install("TB", "xoxb-B"))
@@ -122,7 +122,7 @@ async def test_a_rotated_bot_token_is_saved_in_place(store: DatabaseInstallation
 
 
 async def test_tokens_are_sealed_and_another_key_cannot_open_them(
-    core: Core, store: DatabaseInstallationStore, caplog: pytest.LogCaptureFixture
+    core: Runtime, store: DatabaseInstallationStore, caplog: pytest.LogCaptureFixture
 ) -> None:
     await store.async_save(slack_install("TA", "xoxb-A", bot_refresh_token="xoxe-r"))
     async with core.db.transaction() as session:
@@ -139,7 +139,7 @@ async def test_tokens_are_sealed_and_another_key_cannot_open_them(
 
 
 async def test_a_state_is_good_once_and_only_until_it_expires(
-    core: Core, clock: FixedClock
+    core: Runtime, clock: FixedClock
 ) -> None:
     states = DatabaseStateStore(core.db, clock, expiration_seconds=600)
     state = await states.async_issue()
@@ -154,7 +154,7 @@ async def test_a_state_is_good_once_and_only_until_it_expires(
 
 
 async def test_states_belong_to_their_platform_and_expired_ones_are_purged(
-    core: Core, clock: FixedClock
+    core: Runtime, clock: FixedClock
 ) -> None:
     async with core.db.transaction() as session:
         other = await service.issue_state(session, "elsewhere", clock.now(), timedelta(minutes=1))

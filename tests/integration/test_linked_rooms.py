@@ -17,7 +17,7 @@ from core.jobs import JobContext
 from core.outbox.models import OutboxMessage
 from core.rooms import linking, voice
 from core.rooms.jobs import sweep_focus_once
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 
 CODE = re.compile(r"/room join ([A-Z0-9]{5}-[A-Z0-9]{5})")
 
@@ -28,7 +28,7 @@ def code_in(text: str) -> str:
     return found.group(1)
 
 
-async def outbox(core: Core, platform: str | None = None) -> list[OutboxMessage]:
+async def outbox(core: Runtime, platform: str | None = None) -> list[OutboxMessage]:
     async with core.db.transaction() as session:
         query = select(OutboxMessage).order_by(OutboxMessage.id)
         if platform is not None:
@@ -50,7 +50,7 @@ async def link_three(make_chat):  # type: ignore[no-untyped-def]
 
 
 async def test_three_chats_share_one_room_and_list_each_other_by_name_only(
-    core: Core,
+    core: Runtime,
     make_chat,  # type: ignore[no-untyped-def]
 ) -> None:
     _, ben, _ = await link_three(make_chat)
@@ -66,7 +66,7 @@ async def test_three_chats_share_one_room_and_list_each_other_by_name_only(
 
 
 async def test_one_focus_session_with_live_messages_in_every_chat(
-    core: Core,
+    core: Runtime,
     clock: FixedClock,
     make_chat,  # type: ignore[no-untyped-def]
 ) -> None:
@@ -97,7 +97,7 @@ async def test_one_focus_session_with_live_messages_in_every_chat(
 
 
 async def test_room_tasks_are_shared_and_linked_accounts_count_once(
-    core: Core,
+    core: Runtime,
     clock: FixedClock,
     make_chat,  # type: ignore[no-untyped-def]
 ) -> None:
@@ -123,7 +123,7 @@ async def test_room_tasks_are_shared_and_linked_accounts_count_once(
 
 
 async def test_unlinked_chat_spent_expired_and_forged_codes_get_nothing(
-    core: Core,
+    core: Runtime,
     clock: FixedClock,
     make_chat,  # type: ignore[no-untyped-def]
 ) -> None:
@@ -154,7 +154,7 @@ async def test_unlinked_chat_spent_expired_and_forged_codes_get_nothing(
 
 
 async def test_linking_needs_an_admin_on_both_sides(
-    core: Core,
+    core: Runtime,
     make_chat,  # type: ignore[no-untyped-def]
 ) -> None:
     ann = make_chat("ann", room="study-hall", platform="discord")
@@ -173,7 +173,7 @@ async def test_linking_needs_an_admin_on_both_sides(
 
 
 async def test_unlink_relay_and_a_chat_that_removed_the_bot(
-    core: Core,
+    core: Runtime,
     make_chat,  # type: ignore[no-untyped-def]
 ) -> None:
     ann, ben, cat = await link_three(make_chat)
@@ -210,7 +210,7 @@ async def test_unlink_relay_and_a_chat_that_removed_the_bot(
 
 
 async def test_export_names_chats_without_ids_and_deleteme_takes_relayed_words(
-    core: Core,
+    core: Runtime,
     make_chat,  # type: ignore[no-untyped-def]
 ) -> None:
     ann, ben, _ = await link_three(make_chat)
@@ -234,7 +234,7 @@ async def test_export_names_chats_without_ids_and_deleteme_takes_relayed_words(
 
 
 async def test_time_in_a_linked_voice_channel_counts_for_the_shared_room(
-    core: Core,
+    core: Runtime,
     clock: FixedClock,
     make_chat,  # type: ignore[no-untyped-def]
 ) -> None:

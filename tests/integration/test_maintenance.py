@@ -8,11 +8,11 @@ from core.jobs import JobContext, run_job
 from core.maintenance import service as maintenance
 from core.maintenance.models import FailedJob
 from core.outbox.models import LiveMessage, OutboxMessage
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 
 
 async def test_the_sweep_deletes_bookkeeping_older_than_a_week_and_keeps_the_rest(
-    core: Core, clock: FixedClock
+    core: Runtime, clock: FixedClock
 ) -> None:
     now = clock.now()
     async with core.db.transaction() as session:
@@ -40,7 +40,9 @@ async def test_the_sweep_deletes_bookkeeping_older_than_a_week_and_keeps_the_res
         assert (list(events), list(lives)) == (["new"], ["new"])
 
 
-async def test_a_dead_letter_failing_again_updates_its_row(core: Core, clock: FixedClock) -> None:
+async def test_a_dead_letter_failing_again_updates_its_row(
+    core: Runtime, clock: FixedClock
+) -> None:
     fields = {
         "task_id": "t-1",
         "job": "docs.ingest",
@@ -64,7 +66,7 @@ async def test_a_dead_letter_failing_again_updates_its_row(core: Core, clock: Fi
 
 
 async def test_the_outbox_sweep_deletes_delivered_and_dead_rows_past_retention_in_batches(
-    core: Core, clock: FixedClock
+    core: Runtime, clock: FixedClock
 ) -> None:
     now = clock.now()
 
@@ -106,7 +108,7 @@ async def test_the_outbox_sweep_deletes_delivered_and_dead_rows_past_retention_i
         assert list(kept) == ["recent-sent", "recent-tick", "recent-dead", "old-pending"]
 
 
-async def test_the_outbox_retention_follows_the_setting(core: Core, clock: FixedClock) -> None:
+async def test_the_outbox_retention_follows_the_setting(core: Runtime, clock: FixedClock) -> None:
     now = clock.now()
     async with core.db.transaction() as session:
         session.add(

@@ -8,13 +8,13 @@ from sqlalchemy import select
 
 from core.accounts import service as accounts
 from core.identity.models import Identity, User
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.support.chat_driver import ChatDriver
 
 PASSWORD = "correct horse battery"
 
 
-async def chat_user_id(core: Core, chat: ChatDriver) -> int:
+async def chat_user_id(core: Runtime, chat: ChatDriver) -> int:
     await chat.say("/start")
     async with core.db.transaction() as session:
         user_id = await session.scalar(
@@ -25,7 +25,7 @@ async def chat_user_id(core: Core, chat: ChatDriver) -> int:
 
 
 async def test_a_web_account_linked_into_a_chat_account_moves_its_email_and_password(
-    core: Core, make_chat
+    core: Runtime, make_chat
 ) -> None:  # type: ignore[no-untyped-def]
     survivor_id = await chat_user_id(core, make_chat("ana-laptop"))
     now = core.services.clock.now()
@@ -44,7 +44,7 @@ async def test_a_web_account_linked_into_a_chat_account_moves_its_email_and_pass
 
 
 async def test_a_survivor_with_its_own_email_keeps_it_and_the_other_is_dropped(
-    core: Core,
+    core: Runtime,
 ) -> None:
     now = core.services.clock.now()
     async with core.db.transaction() as session:

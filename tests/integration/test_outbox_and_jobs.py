@@ -9,7 +9,7 @@ from core.identity.models import User
 from core.jobs import JobContext, enqueue_after_commit, job
 from core.outbox import service as outbox
 from core.outbox.models import OutboxMessage
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.support.chat_driver import ChatDriver
 from tests.support.job_failures import JobFailures
 
@@ -25,7 +25,7 @@ async def record(jc: JobContext, value: int) -> None:
 
 
 async def test_jobs_enqueued_in_a_transaction_run_only_after_commit(
-    core: Core, chat: ChatDriver
+    core: Runtime, chat: ChatDriver
 ) -> None:
     await chat.say("/start")
     async with core.db.transaction() as session:
@@ -39,7 +39,7 @@ async def test_jobs_enqueued_in_a_transaction_run_only_after_commit(
     assert user.id in seen
 
 
-async def test_rolled_back_transaction_enqueues_nothing(core: Core) -> None:
+async def test_rolled_back_transaction_enqueues_nothing(core: Runtime) -> None:
     before = list(seen)
     try:
         async with core.db.transaction() as session:
@@ -52,7 +52,7 @@ async def test_rolled_back_transaction_enqueues_nothing(core: Core) -> None:
 
 
 async def test_notifications_are_deduplicated_and_wait_for_quiet_hours(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     await chat.say("/settings tz Europe/Berlin")
     await chat.say("/settings quiet 22:00-07:00")
@@ -77,7 +77,7 @@ async def test_notifications_are_deduplicated_and_wait_for_quiet_hours(
 
 
 async def test_concurrent_deliverers_never_claim_the_same_message(
-    core: Core, chat: ChatDriver
+    core: Runtime, chat: ChatDriver
 ) -> None:
     await chat.say("/start")
     now = core.services.clock.now()
@@ -109,7 +109,7 @@ async def explode(jc: JobContext, why: str) -> None:
 
 
 async def test_a_failed_job_fails_the_test_unless_the_test_takes_it(
-    core: Core, job_failures: JobFailures
+    core: Runtime, job_failures: JobFailures
 ) -> None:
     await core.services.jobs.enqueue("test.explode", {"why": "on purpose"})
     assert await core.services.jobs.drain(5)  # type: ignore[attr-defined]

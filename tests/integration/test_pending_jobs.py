@@ -16,7 +16,7 @@ from core.identity.service import user_for_sender
 from core.jobs import InlineJobQueue, JobContext, enqueue_after_commit, run_job
 from core.maintenance import pending
 from core.maintenance.models import PendingJob
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.conftest import T0
 from tests.integration import worker_jobs
 from tests.integration.test_documents import attachment
@@ -37,20 +37,20 @@ class NeverSends:
         return True
 
 
-def inline(core: Core) -> InlineJobQueue:
+def inline(core: Runtime) -> InlineJobQueue:
     queue = core.services.jobs
     assert isinstance(queue, InlineJobQueue)
     return queue
 
 
-async def document(core: Core) -> Document:
+async def document(core: Runtime) -> Document:
     async with core.db.transaction() as session:
         (found,) = (await session.scalars(select(Document))).all()
         return found
 
 
 async def test_a_job_whose_send_was_lost_is_relayed_and_runs_once(
-    core: Core, chat: ChatDriver
+    core: Runtime, chat: ChatDriver
 ) -> None:
     core.services.embedder = None
     dead = ChatDriver(core, "alice")
@@ -72,7 +72,7 @@ async def test_a_job_whose_send_was_lost_is_relayed_and_runs_once(
     assert "quokka" in await chat.say("/search quokka")
 
 
-async def test_a_recorded_job_delivered_twice_runs_once(core: Core) -> None:
+async def test_a_recorded_job_delivered_twice_runs_once(core: Runtime) -> None:
     core.services.embedder = None
     async with core.db.transaction() as session:
         user = await user_for_sender(session, Sender("test", "bob", "Bob"), T0)
@@ -97,7 +97,7 @@ async def test_a_recorded_job_delivered_twice_runs_once(core: Core) -> None:
 
 
 async def test_a_document_left_queued_without_a_job_is_queued_again_by_the_sweep(
-    core: Core,
+    core: Runtime,
 ) -> None:
     core.services.embedder = None
     async with core.db.transaction() as session:
@@ -120,7 +120,7 @@ async def test_a_document_left_queued_without_a_job_is_queued_again_by_the_sweep
     assert (await document(core)).ingest_runs == 1
 
 
-async def test_sending_a_file_again_while_it_waits_says_so(core: Core) -> None:
+async def test_sending_a_file_again_while_it_waits_says_so(core: Runtime) -> None:
     core.services.embedder = None
     chat = ChatDriver(core, "dave")
     jobs = core.services.jobs
@@ -134,7 +134,7 @@ async def test_sending_a_file_again_while_it_waits_says_so(core: Core) -> None:
 
 
 async def test_a_run_that_lost_its_lease_to_another_stops_and_leaves_the_job_to_it(
-    core: Core,
+    core: Runtime,
 ) -> None:
     async with core.db.transaction() as session:
         for statement in worker_jobs.TABLES:
@@ -162,7 +162,7 @@ async def test_a_run_that_lost_its_lease_to_another_stops_and_leaves_the_job_to_
 
 
 async def test_relays_while_the_queue_is_down_do_not_push_the_next_send_back(
-    core: Core,
+    core: Runtime,
 ) -> None:
     async with core.db.transaction() as session:
         user = await user_for_sender(session, Sender("test", "fay", "Fay"), T0)

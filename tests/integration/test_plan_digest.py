@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from core.clock import FixedClock
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.tasks_helpers import run_due
 from tests.integration.test_insights_chat import set_card_states
 from tests.support.chat_replies import outbox_texts
@@ -17,7 +17,7 @@ THURSDAY_8AM = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 
 
 async def test_digest_shows_todays_plan_only_to_the_student_with_an_exam(
-    core: Core,
+    core: Runtime,
     make_chat,  # type: ignore[no-untyped-def]
     clock: FixedClock,
 ) -> None:
@@ -44,7 +44,7 @@ async def test_digest_shows_todays_plan_only_to_the_student_with_an_exam(
 
 @pytest.mark.parametrize("task_due_today", [True, False])
 async def test_cards_due_today_put_the_plan_in_the_digest(
-    core: Core,
+    core: Runtime,
     make_chat,  # type: ignore[no-untyped-def]
     clock: FixedClock,
     task_due_today: bool,
@@ -75,7 +75,7 @@ async def test_cards_due_today_put_the_plan_in_the_digest(
 
 
 async def test_an_exam_ahead_brings_the_digest_on_a_day_with_no_task_due(
-    core: Core,
+    core: Runtime,
     make_chat,  # type: ignore[no-untyped-def]
     clock: FixedClock,
 ) -> None:

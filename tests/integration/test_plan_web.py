@@ -8,7 +8,7 @@ import html
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.test_web import app, browser, csrf_of, sign_up
 
 __all__ = ["app"]  # the web fixture, shared with test_web
@@ -52,7 +52,7 @@ async def test_refused_input_is_explained_and_kept_in_its_box(app: FastAPI) -> N
         assert (await client.get("/plan?days=31")).status_code == 422
 
 
-async def test_a_student_sees_and_deletes_only_their_own_exams(core: Core, app: FastAPI) -> None:
+async def test_a_student_sees_and_deletes_only_their_own_exams(core: Runtime, app: FastAPI) -> None:
     async with browser(app) as ana, browser(app) as ben:
         await sign_up(ana, "ana@example.org")
         await sign_up(ben, "ben@example.org", "Ben")

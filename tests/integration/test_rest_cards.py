@@ -7,7 +7,7 @@ import httpx
 from fastapi import FastAPI
 
 from core.clock import FixedClock
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.test_rest_resources import (  # noqa: F401  (fixtures)
     api,
     app,
@@ -20,7 +20,7 @@ from tests.integration.test_rest_resources import (  # noqa: F401  (fixtures)
 async def test_cards_are_found_edited_suspended_and_deleted(
     app: FastAPI,  # noqa: F811
     api: httpx.AsyncClient,  # noqa: F811
-    core: Core,
+    core: Runtime,
     clock: FixedClock,
 ) -> None:
     ana = await bearer(app, "ana@example.org", "Ana")
@@ -58,7 +58,7 @@ async def test_cards_are_found_edited_suspended_and_deleted(
 async def test_decks_are_renamed_merged_and_deleted(
     app: FastAPI,  # noqa: F811
     api: httpx.AsyncClient,  # noqa: F811
-    core: Core,
+    core: Runtime,
     clock: FixedClock,
 ) -> None:
     ana = await bearer(app, "ana@example.org", "Ana")
@@ -85,7 +85,7 @@ async def test_decks_are_renamed_merged_and_deleted(
 async def test_another_users_cards_and_decks_answer_404_on_every_new_route(
     app: FastAPI,  # noqa: F811
     api: httpx.AsyncClient,  # noqa: F811
-    core: Core,
+    core: Runtime,
     clock: FixedClock,
 ) -> None:
     ana = await bearer(app, "ana@example.org", "Ana")

@@ -20,12 +20,12 @@ from core.flashcards.models import Note
 from core.flashcards.notes import NoteDraft
 from core.identity.models import Identity, User
 from core.settings import Settings
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.test_web import browser, new_api_token, sign_up
 
 
 @pytest.fixture
-async def app(core: Core, settings: Settings) -> AsyncIterator[FastAPI]:
+async def app(core: Runtime, settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings, core)
     await application.state.web.redis.flushdb()
     yield application
@@ -49,7 +49,7 @@ async def user_id(api: httpx.AsyncClient, headers: dict[str, str]) -> int:
     return int(me.json()["id"])
 
 
-async def give_deck_and_document(core: Core, uid: int, clock: FixedClock) -> tuple[int, int]:
+async def give_deck_and_document(core: Runtime, uid: int, clock: FixedClock) -> tuple[int, int]:
     async with core.db.transaction() as session:
         user = await session.get(User, uid)
         assert user is not None
@@ -162,7 +162,7 @@ async def test_bad_task_input_is_422_with_a_message(
 
 
 async def test_decks_and_documents_work_for_their_owner(
-    app: FastAPI, api: httpx.AsyncClient, core: Core, clock: FixedClock
+    app: FastAPI, api: httpx.AsyncClient, core: Runtime, clock: FixedClock
 ) -> None:
     ana = await bearer(app, "ana@example.org", "Ana")
     deck_id, document_id = await give_deck_and_document(core, await user_id(api, ana), clock)
@@ -218,7 +218,7 @@ def api_routes(app: FastAPI) -> list[tuple[str, str]]:
 
 
 async def bens_things(
-    app: FastAPI, api: httpx.AsyncClient, core: Core, clock: FixedClock, ben: dict[str, str]
+    app: FastAPI, api: httpx.AsyncClient, core: Runtime, clock: FixedClock, ben: dict[str, str]
 ) -> dict[str, int]:
     """Ben's task, deck, card, document, identity and API token: their ids by path
     parameter."""
@@ -245,7 +245,7 @@ async def bens_things(
 
 
 async def test_every_api_route_is_401_without_a_token_and_404_for_another_users_ids(
-    app: FastAPI, api: httpx.AsyncClient, core: Core, clock: FixedClock
+    app: FastAPI, api: httpx.AsyncClient, core: Runtime, clock: FixedClock
 ) -> None:
     ana = await bearer(app, "ana@example.org", "Ana")
     ben = await bearer(app, "ben@example.org", "Ben")

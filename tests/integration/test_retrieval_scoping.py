@@ -16,7 +16,7 @@ from core.documents import retrieval
 from core.documents.query_terms import PRUNED
 from core.documents.retrieval import Mode, search_passages, search_scopes, user_scope
 from core.identity.models import Room, User
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.test_documents import upload
 from tests.support.chat_driver import ChatDriver
 
@@ -47,7 +47,7 @@ QUESTION = "narwhal tusk spiral tooth upper lip"
 
 
 @pytest.fixture
-def embedder(core: Core) -> HashingEmbedder:
+def embedder(core: Runtime) -> HashingEmbedder:
     chosen = HashingEmbedder()
     core.services.embedder = chosen
     return chosen
@@ -62,14 +62,14 @@ def vector_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     return str(request.param)
 
 
-async def users_by_name(core: Core) -> dict[str, User]:
+async def users_by_name(core: Runtime) -> dict[str, User]:
     async with core.db.transaction() as session:
         return {u.display_name: u for u in await session.scalars(select(User))}
 
 
 @pytest.mark.parametrize("mode", [Mode.KEYWORD, Mode.VECTOR, Mode.HYBRID])
 async def test_another_users_best_match_is_never_returned(
-    core: Core,
+    core: Runtime,
     make_chat: Callable[..., ChatDriver],
     embedder: HashingEmbedder,
     vector_path: str,
@@ -91,7 +91,7 @@ async def test_another_users_best_match_is_never_returned(
 
 
 async def test_a_room_passage_reaches_members_only_even_as_the_best_match(
-    core: Core,
+    core: Runtime,
     make_chat: Callable[..., ChatDriver],
     embedder: HashingEmbedder,
     vector_path: str,
@@ -161,7 +161,7 @@ def long_question() -> str:
 
 
 async def test_a_200_word_question_still_finds_the_passage_it_is_about(
-    core: Core, chat: ChatDriver
+    core: Runtime, chat: ChatDriver
 ) -> None:
     core.services.embedder = None
     await upload(core, chat, "notes.md", lecture_notes())

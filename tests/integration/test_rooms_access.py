@@ -10,11 +10,11 @@ from core.clock import FixedClock
 from core.errors import Forbidden
 from core.identity.models import Room, User
 from core.rooms import service
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.test_rooms_focus import button, minutes_by_user, sweep
 
 
-async def load(core: Core, room_title: str, name: str) -> tuple[Room, User]:
+async def load(core: Runtime, room_title: str, name: str) -> tuple[Room, User]:
     async with core.db.transaction() as session:
         room = await session.scalar(select(Room).where(Room.title == room_title))
         user = await session.scalar(select(User).where(User.display_name == name))
@@ -23,7 +23,7 @@ async def load(core: Core, room_title: str, name: str) -> tuple[Room, User]:
 
 
 async def test_a_non_member_cannot_see_another_rooms_status_or_leaderboard(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     ann = make_chat("ann", room="g1")
     eve = make_chat("eve", room="g2")
@@ -44,7 +44,7 @@ async def test_a_non_member_cannot_see_another_rooms_status_or_leaderboard(
 
 
 async def test_leaving_the_room_ends_access_and_keeps_the_minutes_so_far(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     ann, bob = make_chat("ann", room="g1"), make_chat("bob", room="g1")
     await bob.say("/room")
@@ -66,7 +66,7 @@ async def test_leaving_the_room_ends_access_and_keeps_the_minutes_so_far(
     assert "Bob" not in await ann.say("/leaderboard")
 
 
-async def test_platform_membership_events_add_members_and_admins(core: Core, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_platform_membership_events_add_members_and_admins(core: Runtime, make_chat) -> None:  # type: ignore[no-untyped-def]
     ann, bob = make_chat("ann", room="g1"), make_chat("bob", room="g1")
     await ann.say("/room")
     await bob.say("/room")
@@ -82,7 +82,7 @@ async def test_platform_membership_events_add_members_and_admins(core: Core, mak
 
 
 async def test_focus_refuses_bad_input_and_runs_alone_in_direct_chats(
-    core: Core, make_chat
+    core: Runtime, make_chat
 ) -> None:  # type: ignore[no-untyped-def]
     ann = make_chat("ann", room="g1")
     assert "1 to 180" in await ann.say("/focus 0")
@@ -99,7 +99,7 @@ async def test_focus_refuses_bad_input_and_runs_alone_in_direct_chats(
     assert "already running" in await ann.say("/focus 10")
 
 
-async def test_leaving_a_session_you_are_not_in_says_so(core: Core, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_leaving_a_session_you_are_not_in_says_so(core: Runtime, make_chat) -> None:  # type: ignore[no-untyped-def]
     ann, bob = make_chat("ann", room="g1"), make_chat("bob", room="g1")
     started = await ann.send("/focus 25")
     reply = await bob.press(button(started, "Leave"))
@@ -108,7 +108,7 @@ async def test_leaving_a_session_you_are_not_in_says_so(core: Core, make_chat) -
 
 
 async def test_leaderboard_counts_this_week_or_this_month(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     ann, bob = make_chat("ann", room="g1"), make_chat("bob", room="g1")
     await bob.say("/room")
@@ -127,7 +127,7 @@ async def test_leaderboard_counts_this_week_or_this_month(
     assert month.index("Bob: 40 min") < month.index("Ann: 25 min")
 
 
-async def test_two_people_starting_at_once_get_one_session(core: Core, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_two_people_starting_at_once_get_one_session(core: Runtime, make_chat) -> None:  # type: ignore[no-untyped-def]
     ann, bob = make_chat("ann", room="g1"), make_chat("bob", room="g1")
     await bob.say("/room")
     replies = await asyncio.gather(ann.say("/focus 25"), bob.say("/focus 30"))
@@ -136,7 +136,7 @@ async def test_two_people_starting_at_once_get_one_session(core: Core, make_chat
 
 
 async def test_room_status_costs_the_same_few_queries_however_many_members(
-    core: Core, make_chat
+    core: Runtime, make_chat
 ) -> None:  # type: ignore[no-untyped-def]
     statements: list[str] = []
 

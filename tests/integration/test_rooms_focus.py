@@ -10,17 +10,17 @@ from core.identity.models import Room, User
 from core.jobs import JobContext, run_job
 from core.rooms.models import StudySession
 from core.rooms.pubsub import RedisRoomEvents
-from teddy.runtime import Core, open_core
+from teddy.runtime import Runtime, open_runtime
 from tests.support.chat_driver import ChatDriver
 from tests.support.chat_replies import button, outbox_texts
 from tests.support.job_failures import JobFailures
 
 
-async def sweep(core: Core) -> None:
+async def sweep(core: Runtime) -> None:
     await run_job("rooms.sweep_focus", JobContext(core.db, core.services), {})
 
 
-async def minutes_by_user(core: Core) -> dict[str, int]:
+async def minutes_by_user(core: Runtime) -> dict[str, int]:
     async with core.db.transaction() as session:
         rows = await session.execute(
             select(User.display_name, StudySession.minutes)
@@ -30,7 +30,7 @@ async def minutes_by_user(core: Core) -> dict[str, int]:
         return {name: minutes for name, minutes in rows.all()}
 
 
-async def count_study_sessions(core: Core) -> int:
+async def count_study_sessions(core: Runtime) -> int:
     async with core.db.transaction() as session:
         return int(await session.scalar(select(func.count()).select_from(StudySession)) or 0)
 
@@ -43,7 +43,7 @@ async def three_in_a_room(make_chat) -> tuple[ChatDriver, ChatDriver, ChatDriver
 
 
 async def test_three_people_focus_together_and_each_gets_their_minutes(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     ann, bob, cid = await three_in_a_room(make_chat)
     started = await ann.send("/focus 25 5")
@@ -82,7 +82,7 @@ async def test_three_people_focus_together_and_each_gets_their_minutes(
 
 
 async def test_the_countdown_ticks_once_a_minute_and_sweeps_repeat_nothing(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     ann = make_chat("ann", room="g1")
     await ann.send("/focus 3 0")
@@ -102,7 +102,7 @@ async def test_the_countdown_ticks_once_a_minute_and_sweeps_repeat_nothing(
 
 
 async def test_a_restart_mid_session_neither_loses_nor_double_counts_minutes(
-    core: Core, make_chat, clock: FixedClock, job_failures: JobFailures
+    core: Runtime, make_chat, clock: FixedClock, job_failures: JobFailures
 ) -> None:  # type: ignore[no-untyped-def]
     ann, bob, _ = await three_in_a_room(make_chat)
     join = button(await ann.send("/focus 30 5"), "Join")
@@ -112,7 +112,7 @@ async def test_a_restart_mid_session_neither_loses_nor_double_counts_minutes(
     await sweep(core)
     # The first process goes away; a new one (own engine, own dispatcher) takes over.
     await core.db.dispose()
-    async with open_core(
+    async with open_runtime(
         core.settings, clock=clock, servers=core.servers, run_migrations=False
     ) as restarted:
         job_failures.watch(restarted.services.jobs)
@@ -129,7 +129,7 @@ async def test_a_restart_mid_session_neither_loses_nor_double_counts_minutes(
 
 
 async def test_a_button_pressed_after_the_phase_ended_catches_up_first(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     ann, bob, _ = await three_in_a_room(make_chat)
     started = await ann.send("/focus 10 5")
@@ -141,7 +141,7 @@ async def test_a_button_pressed_after_the_phase_ended_catches_up_first(
 
 
 async def test_stopping_during_focus_logs_the_minutes_so_far(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     ann, _, _ = await three_in_a_room(make_chat)
     started = await ann.send("/focus 25")
@@ -156,7 +156,7 @@ async def test_stopping_during_focus_logs_the_minutes_so_far(
 
 
 async def test_live_events_fan_out_over_redis_to_other_processes(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     ann, bob, _ = await three_in_a_room(make_chat)
     async with core.db.transaction() as session:

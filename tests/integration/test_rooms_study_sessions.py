@@ -12,10 +12,12 @@ from core.identity.models import Membership, Room, User
 from core.jobs import JobContext, run_job
 from core.rooms import service, study
 from core.rooms.models import StudySession
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 
 
-async def setup_voice(core: Core, make_chat, *, study_channel: bool = True) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
+async def setup_voice(
+    core: Runtime, make_chat, *, study_channel: bool = True
+) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
     """A study voice channel `v1`, a plain one `v2`, and Dan (not yet a member of either)."""
     admin = make_chat("ada", room="v1")
     await admin.say("/room")
@@ -32,7 +34,7 @@ async def setup_voice(core: Core, make_chat, *, study_channel: bool = True) -> t
 
 
 async def test_time_in_a_study_voice_channel_becomes_a_voice_study_session(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     v1, v2, dan = await setup_voice(core, make_chat)
     t0 = clock.now()
@@ -59,7 +61,7 @@ async def test_time_in_a_study_voice_channel_becomes_a_voice_study_session(
 
 
 async def test_moving_to_another_channel_ends_the_first_session(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     v1, v2, dan = await setup_voice(core, make_chat)
     t0 = clock.now()
@@ -73,7 +75,7 @@ async def test_moving_to_another_channel_ends_the_first_session(
 
 
 async def test_a_disconnect_without_leave_event_ends_at_the_last_heartbeat(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     v1, _, dan = await setup_voice(core, make_chat)
     t0 = clock.now()
@@ -95,7 +97,7 @@ async def test_a_disconnect_without_leave_event_ends_at_the_last_heartbeat(
 
 
 async def test_a_session_kept_alive_forever_is_capped(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     v1, _, dan = await setup_voice(core, make_chat)
     t0 = clock.now()
@@ -110,7 +112,7 @@ async def test_a_session_kept_alive_forever_is_capped(
 
 
 async def test_manual_sessions_are_checked_and_counted(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     _, _, dan = await setup_voice(core, make_chat, study_channel=False)
     t0 = clock.now()

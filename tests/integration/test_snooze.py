@@ -11,13 +11,13 @@ from core.clock import FixedClock
 from core.outbox.models import OutboxMessage
 from core.tasks.models import Reminder, Task
 from core.tasks.snooze import tomorrow_same_time
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.tasks_helpers import run_due
 from tests.support.chat_driver import ChatDriver
 from tests.support.chat_replies import outbox_texts
 
 
-async def last_buttons(core: Core) -> dict[str, str]:
+async def last_buttons(core: Runtime) -> dict[str, str]:
     async with core.db.transaction() as session:
         message = await session.scalar(select(OutboxMessage).order_by(OutboxMessage.id.desc()))
         assert message is not None
@@ -28,13 +28,13 @@ async def pressed(chat: ChatDriver, action: str) -> str:
     return "\n".join(r.plain_text() for r in await chat.press(action))
 
 
-async def reminders(core: Core) -> int:
+async def reminders(core: Runtime) -> int:
     async with core.db.transaction() as session:
         return int(await session.scalar(select(func.count()).select_from(Reminder)) or 0)
 
 
 async def test_a_snoozed_reminder_fires_once_more_at_the_new_time(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     await chat.say("/settings quiet off")
     await chat.say("/remind in 20 minutes stretch")
@@ -58,7 +58,7 @@ async def test_a_snoozed_reminder_fires_once_more_at_the_new_time(
 
 
 async def test_a_task_reminder_snoozes_for_an_hour_and_is_dropped_once_done(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     await chat.say("/settings quiet off")
     await chat.say("/reminders 1h")
@@ -82,7 +82,7 @@ async def test_a_task_reminder_snoozes_for_an_hour_and_is_dropped_once_done(
 
 
 async def test_snoozed_into_quiet_hours_it_waits_until_they_end(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     await chat.say("/settings quiet 22:00-07:00")
     await chat.say("/remind today 21:30 call home")
@@ -108,7 +108,7 @@ def test_tomorrow_is_the_same_wall_clock_time_across_a_dst_change() -> None:
 
 
 async def test_snooze_command_takes_a_task_number_or_the_last_reminder(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     await chat.say("/settings tz Europe/Berlin")
     await chat.say("/settings quiet off")
@@ -126,7 +126,7 @@ async def test_snooze_command_takes_a_task_number_or_the_last_reminder(
 
 
 async def test_the_same_remind_twice_offers_the_first_and_a_button_to_add_another(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     first = await chat.say("/remind tomorrow 9am call mom")
     assert "I'll remind you" in first
@@ -145,7 +145,7 @@ async def test_the_same_remind_twice_offers_the_first_and_a_button_to_add_anothe
 
 
 async def test_nobody_snoozes_or_copies_another_users_reminders(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     alice, bob = make_chat("alice"), make_chat("bob")
     await alice.say("/settings quiet off")

@@ -23,7 +23,7 @@ from core.rooms import study
 from core.tasks import service as tasks
 from core.tasks import snooze
 from core.tutor.grounded import save_draft
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.test_rooms_study_sessions import setup_voice
 from tests.integration.test_undo import button
 from tests.support.chat_driver import ChatDriver
@@ -36,7 +36,7 @@ def nonzero(days: Days) -> Days:
     return {day: row for day, row in days.items() if any(row.values())}
 
 
-async def user_of(core: Core, name: str, platform: str = "test") -> User:
+async def user_of(core: Runtime, name: str, platform: str = "test") -> User:
     async with core.db.transaction() as session:
         user = await session.scalar(
             select(User)
@@ -47,7 +47,7 @@ async def user_of(core: Core, name: str, platform: str = "test") -> User:
         return user
 
 
-async def checked(core: Core, user_id: int) -> Days:
+async def checked(core: Runtime, user_id: int) -> Days:
     """The user's rollup, after asserting it equals a recomputation from the sources."""
     async with core.db.transaction() as session:
         kept = nonzero(await rollup.days_of(session, user_id, date.min))
@@ -65,7 +65,7 @@ async def review(chat: ChatDriver, rating: str) -> list[Reply]:
 
 
 async def test_a_mix_of_events_across_a_dst_change_counts_each_on_its_local_day(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     # Berlin leaves summer time at 03:00 on Sunday 25 October 2026 (UTC+2 -> UTC+1).
     await chat.say("/settings tz Europe/Berlin")
@@ -107,7 +107,7 @@ async def test_a_mix_of_events_across_a_dst_change_counts_each_on_its_local_day(
 
 
 async def test_changing_time_zone_moves_the_history_to_the_new_local_days(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     clock.set(datetime(2026, 11, 25, 23, 30, tzinfo=UTC))
     await chat.say("/log 25m")
@@ -127,7 +127,7 @@ async def test_changing_time_zone_moves_the_history_to_the_new_local_days(
 
 
 async def test_each_users_rollup_holds_only_their_own_events(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     ana, ben = make_chat("ana"), make_chat("ben")
     await ana.say("/task Ana's task")
@@ -149,7 +149,7 @@ async def test_each_users_rollup_holds_only_their_own_events(
 
 
 async def test_undo_and_delete_paths_take_their_counts_back(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     await chat.say("/task Essay")
     await chat.say("/task Poster")
@@ -201,7 +201,7 @@ async def test_undo_and_delete_paths_take_their_counts_back(
 
 
 async def test_another_learners_deck_deleted_with_its_owner_recounts_the_learner(
-    core: Core, make_chat
+    core: Runtime, make_chat
 ) -> None:  # type: ignore[no-untyped-def]
     owner_dm, owner_room = make_chat("olga"), make_chat("olga", room="club")
     learner = make_chat("lena", room="club")
@@ -224,7 +224,7 @@ async def test_another_learners_deck_deleted_with_its_owner_recounts_the_learner
 
 
 async def test_linking_two_accounts_recounts_the_survivor_in_its_zone(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     phone, laptop = make_chat("bo", platform="telegram"), make_chat("bo", platform="console")
     await phone.say("/settings tz Asia/Tokyo")
@@ -245,7 +245,7 @@ async def test_linking_two_accounts_recounts_the_survivor_in_its_zone(
 
 
 async def test_the_migrations_backfill_writes_what_a_rebuild_writes(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     ana, ben = make_chat("ana"), make_chat("ben")
     await ben.say("/settings tz America/Los_Angeles")
@@ -270,7 +270,7 @@ async def test_the_migrations_backfill_writes_what_a_rebuild_writes(
 
 
 async def test_voice_group_focus_and_manual_study_count_when_they_end(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     v1, _, dan = await setup_voice(core, make_chat)
     t0 = clock.now()

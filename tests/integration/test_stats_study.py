@@ -15,7 +15,7 @@ from core.analytics.vocabulary import OKABE_ITO, SERIES
 from core.chat.messages import Card
 from core.clock import FixedClock
 from core.jobs import JobContext, run_job
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.conftest import T0
 from tests.integration.test_analytics import the_user
 from tests.integration.test_web import app, browser, new_api_token, sign_up
@@ -24,7 +24,7 @@ from tests.support.chat_driver import ChatDriver
 __all__ = ["app"]  # the web fixture, shared with test_web
 
 
-async def sweep(core: Core) -> None:
+async def sweep(core: Runtime) -> None:
     await run_job("rooms.sweep_focus", JobContext(core.db, core.services), {})
 
 
@@ -42,7 +42,7 @@ async def test_adding_tasks_alone_never_makes_a_streak(chat: ChatDriver, clock: 
 
 
 async def test_streak_counts_days_with_reviews_focus_or_logged_time_over_several_days(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     await chat.say("/settings tz Asia/Tokyo")  # T0 is 18:00 on 25 Nov in Tokyo
     await chat.say("/log 30m #chem")
@@ -72,7 +72,7 @@ async def test_streak_days_follow_the_users_time_zone(chat: ChatDriver, clock: F
 
 
 async def test_group_focus_counts_for_the_streak_and_study_time_with_its_subject(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     ann = make_chat("ann", room="g1")
     await ann.say("/focus 25 5 #bio")
@@ -97,7 +97,7 @@ async def test_another_users_logged_time_never_shows_in_my_stats(make_chat) -> N
 
 
 async def test_labels_read_as_words_with_plurals_and_things_done_matches_the_chart(
-    core: Core, chat: ChatDriver
+    core: Runtime, chat: ChatDriver
 ) -> None:
     await chat.say("/task Lab report fri 5pm")
     await chat.say("/deck Biology")  # made at the database's own time: outside this week
@@ -135,7 +135,7 @@ def test_every_series_has_its_own_okabe_ito_colour() -> None:
     assert set(colours) <= set(OKABE_ITO.values())
 
 
-async def test_web_dashboard_and_rest_show_the_chats_figures(core: Core, app: FastAPI) -> None:
+async def test_web_dashboard_and_rest_show_the_chats_figures(core: Runtime, app: FastAPI) -> None:
     async with browser(app) as client:
         await sign_up(client, "ana@example.org")
         async with core.db.transaction() as session:

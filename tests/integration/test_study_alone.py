@@ -9,17 +9,17 @@ from core.clock import FixedClock
 from core.jobs import JobContext, run_job
 from core.outbox.models import OutboxMessage
 from core.rooms.models import StudySession
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.test_accounts import link_code_in
 from tests.support.chat_driver import ChatDriver
 from tests.support.chat_replies import button
 
 
-async def sweep(core: Core) -> None:
+async def sweep(core: Runtime) -> None:
     await run_job("rooms.sweep_focus", JobContext(core.db, core.services), {})
 
 
-async def study_rows(core: Core) -> list[tuple[str, str | None, int]]:
+async def study_rows(core: Runtime) -> list[tuple[str, str | None, int]]:
     async with core.db.transaction() as session:
         rows = await session.execute(
             select(StudySession.source, StudySession.subject, StudySession.minutes).order_by(
@@ -29,7 +29,7 @@ async def study_rows(core: Core) -> list[tuple[str, str | None, int]]:
         return [(source, subject, minutes) for source, subject, minutes in rows.all()]
 
 
-async def outbox_texts(core: Core) -> list[tuple[str, str | None]]:
+async def outbox_texts(core: Runtime) -> list[tuple[str, str | None]]:
     async with core.db.transaction() as session:
         rows = await session.execute(
             select(OutboxMessage.text, OutboxMessage.live_id).order_by(OutboxMessage.id)
@@ -38,7 +38,7 @@ async def outbox_texts(core: Core) -> list[tuple[str, str | None]]:
 
 
 async def test_solo_focus_in_a_direct_chat_runs_its_phases_and_logs_the_minutes(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     started = await chat.send("/focus 25 5 #chem")
     text = started[0].plain_text()
@@ -61,7 +61,7 @@ async def test_solo_focus_in_a_direct_chat_runs_its_phases_and_logs_the_minutes(
 
 
 async def test_pause_stops_the_clock_and_resume_moves_the_phase_end(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     started = await chat.send("/focus 20 0")
     clock.advance(timedelta(minutes=5))
@@ -96,7 +96,7 @@ async def test_a_second_solo_focus_is_refused_until_the_first_is_stopped(
 
 
 async def test_someone_elses_buttons_do_not_touch_my_session(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     ann, bob = make_chat("ann"), make_chat("bob")
     started = await ann.send("/focus 25")
@@ -109,7 +109,7 @@ async def test_someone_elses_buttons_do_not_touch_my_session(
 
 
 async def test_a_session_paused_too_long_ends_with_the_time_before_the_pause(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     started = await chat.send("/focus 25 5")
     clock.advance(timedelta(minutes=12))
@@ -155,7 +155,7 @@ async def test_undo_removes_the_logged_time(chat: ChatDriver, clock: FixedClock)
 
 
 async def test_linking_two_accounts_that_each_run_a_solo_focus_keeps_one_and_logs_both(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     phone, laptop = make_chat("phone"), make_chat("laptop", platform="other")
     await phone.send("/focus 25")

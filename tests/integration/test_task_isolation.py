@@ -13,13 +13,13 @@ from core.identity.models import Room, User
 from core.tasks import service
 from core.tasks.models import Task
 from core.tasks.service import TaskChanges
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.support.chat_driver import ChatDriver
 
 UTC = ZoneInfo("UTC")
 
 
-async def _ids(core: Core) -> tuple[int, int, int]:
+async def _ids(core: Runtime) -> tuple[int, int, int]:
     """(alice's user id, bob's user id, alice's task id)"""
     async with core.db.transaction() as session:
         users = {u.display_name: u.id for u in await session.scalars(select(User))}
@@ -29,7 +29,7 @@ async def _ids(core: Core) -> tuple[int, int, int]:
 
 
 async def test_numbers_are_per_user_and_never_reach_another_users_task(
-    core: Core, make_chat
+    core: Runtime, make_chat
 ) -> None:  # type: ignore[no-untyped-def]
     alice, bob = make_chat("alice"), make_chat("bob")
     await alice.say("/task Alice secret fri 5pm")
@@ -45,7 +45,7 @@ async def test_numbers_are_per_user_and_never_reach_another_users_task(
     assert "1. Alice secret" in listing and "2. Alice second" in listing and "✓" not in listing
 
 
-async def test_buttons_with_another_users_task_id_do_nothing(core: Core, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_buttons_with_another_users_task_id_do_nothing(core: Runtime, make_chat) -> None:  # type: ignore[no-untyped-def]
     alice, bob = make_chat("alice"), make_chat("bob")
     await alice.say("/task Alice secret fri 5pm")
     await bob.say("/start")
@@ -56,7 +56,7 @@ async def test_buttons_with_another_users_task_id_do_nothing(core: Core, make_ch
     assert "✓" not in await alice.say("/tasks all")
 
 
-async def test_service_refuses_another_users_task_by_id(core: Core, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_service_refuses_another_users_task_by_id(core: Runtime, make_chat) -> None:  # type: ignore[no-untyped-def]
     alice, bob = make_chat("alice"), make_chat("bob")
     await alice.say("/task Alice secret fri 5pm")
     await bob.say("/start")
@@ -79,7 +79,7 @@ async def test_service_refuses_another_users_task_by_id(core: Core, make_chat) -
 
 
 async def test_room_tasks_are_shared_with_members_and_show_who_completed_them(
-    core: Core, make_chat
+    core: Runtime, make_chat
 ) -> None:  # type: ignore[no-untyped-def]
     alice, bob = make_chat("alice", room="study"), make_chat("bob", room="study")
     await alice.say("/roomtask Book the lab fri 5pm #chem")
@@ -90,7 +90,7 @@ async def test_room_tasks_are_shared_with_members_and_show_who_completed_them(
     assert "Book the lab" not in await alice.say("/tasks all")  # not in anyone's own list
 
 
-async def test_outsiders_cannot_touch_a_rooms_tasks(core: Core, make_chat) -> None:  # type: ignore[no-untyped-def]
+async def test_outsiders_cannot_touch_a_rooms_tasks(core: Runtime, make_chat) -> None:  # type: ignore[no-untyped-def]
     alice = make_chat("alice", room="study")
     await alice.say("/roomtask Book the lab fri 5pm")
     other_room = make_chat("mallory", room="elsewhere")
@@ -119,7 +119,7 @@ async def test_room_commands_refuse_direct_chats(chat: ChatDriver) -> None:
 
 
 async def test_calendar_feed_holds_only_the_owners_tasks_and_reset_revokes_it(
-    core: Core, make_chat
+    core: Runtime, make_chat
 ) -> None:  # type: ignore[no-untyped-def]
     alice, bob = make_chat("alice"), make_chat("bob")
     await alice.say("/task Essay fri 5pm #eng")
@@ -146,7 +146,9 @@ async def test_calendar_feed_holds_only_the_owners_tasks_and_reset_revokes_it(
         assert await service.calendar_feed(session, "") is None
 
 
-async def test_completed_then_reopened_task_is_reminded_again(core: Core, chat: ChatDriver) -> None:
+async def test_completed_then_reopened_task_is_reminded_again(
+    core: Runtime, chat: ChatDriver
+) -> None:
     await chat.say("/task Essay fri 5pm")
     await chat.say("/done 1")
     async with core.db.transaction() as session:

@@ -9,14 +9,14 @@ from core.clock import FixedClock
 from core.outbox.models import OutboxMessage
 from core.tasks.models import Task
 from core.tasks.reminders import sweep_task_reminders
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.tasks_helpers import deliverable, run_due
 from tests.support.chat_driver import ChatDriver
 from tests.support.chat_replies import outbox_texts
 
 
 async def test_run_due_just_before_the_due_time_sends_one_reminder_per_task(
-    core: Core,
+    core: Runtime,
     make_chat,
     clock: FixedClock,  # type: ignore[no-untyped-def]
 ) -> None:
@@ -46,7 +46,7 @@ async def test_run_due_just_before_the_due_time_sends_one_reminder_per_task(
 
 
 async def test_reminder_buttons_complete_the_task(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     await chat.say("/settings quiet off")
     await chat.say("/task Essay tomorrow 10am")
@@ -65,7 +65,7 @@ async def test_reminder_buttons_complete_the_task(
 
 
 async def test_reminder_inside_quiet_hours_waits_until_they_end(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     await chat.say("/settings tz Asia/Tokyo")
     await chat.say("/settings quiet 22:00-07:00")
@@ -79,7 +79,7 @@ async def test_reminder_inside_quiet_hours_waits_until_they_end(
 
 
 async def test_quiet_hours_past_the_due_time_send_a_single_reminder(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     await chat.say("/settings tz Asia/Tokyo")
     await chat.say("/task Dawn run tomorrow 6:30am")  # default quiet hours 22:00-07:00
@@ -91,7 +91,7 @@ async def test_quiet_hours_past_the_due_time_send_a_single_reminder(
 
 
 async def test_dst_change_reminds_at_the_right_local_hour(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     clock.set(datetime(2026, 10, 31, 19, 0, tzinfo=UTC))  # Sat 12:00 PDT
     await chat.say("/settings tz America/Los_Angeles")
@@ -109,7 +109,7 @@ async def test_dst_change_reminds_at_the_right_local_hour(
 
 
 async def test_spring_forward_keeps_the_wall_clock_time(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     clock.set(datetime(2027, 3, 13, 20, 0, tzinfo=UTC))  # Sat 12:00 PST, DST starts Sunday
     await chat.say("/settings tz America/Los_Angeles")
@@ -120,7 +120,7 @@ async def test_spring_forward_keeps_the_wall_clock_time(
 
 
 async def test_edited_due_time_gets_fresh_reminders(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     await chat.say("/settings quiet off")
     await chat.say("/task Essay tomorrow 10am")
@@ -136,7 +136,7 @@ async def test_edited_due_time_gets_fresh_reminders(
 
 
 async def test_one_off_reminder_is_sent_once(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     await chat.say("/settings quiet off")
     await chat.say("/remind in 20 minutes stretch *now*")
@@ -150,7 +150,7 @@ async def test_one_off_reminder_is_sent_once(
 
 
 async def test_room_task_reminders_go_to_the_room(
-    core: Core,
+    core: Runtime,
     make_chat,
     clock: FixedClock,  # type: ignore[no-untyped-def]
 ) -> None:
@@ -166,7 +166,7 @@ async def test_room_task_reminders_go_to_the_room(
 
 
 async def test_daily_digest_lists_today_and_overdue_once_a_day(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     await chat.say("/settings tz Asia/Tokyo")
     await chat.say("/settings digest 08:00")
@@ -191,7 +191,7 @@ async def test_daily_digest_lists_today_and_overdue_once_a_day(
 
 
 async def test_no_digest_on_a_day_with_nothing_due(
-    core: Core,
+    core: Runtime,
     make_chat,
     clock: FixedClock,  # type: ignore[no-untyped-def]
 ) -> None:
@@ -208,7 +208,7 @@ async def test_no_digest_on_a_day_with_nothing_due(
 
 
 async def test_two_workers_sweeping_at_once_send_each_reminder_once(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     await chat.say("/settings quiet off")
     for i in range(30):
@@ -222,7 +222,7 @@ async def test_two_workers_sweeping_at_once_send_each_reminder_once(
 
 
 async def test_own_reminder_offsets_apply_to_open_tasks(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     await chat.say("/settings quiet off")
     assert "1 hour before, at the due time" in await chat.say("/reminders")
@@ -245,7 +245,7 @@ async def test_own_reminder_offsets_apply_to_open_tasks(
 
 
 async def test_one_sweep_batch_queues_its_reminders_in_one_insert(
-    core: Core,
+    core: Runtime,
     make_chat,
     clock: FixedClock,  # type: ignore[no-untyped-def]
 ) -> None:
@@ -283,7 +283,7 @@ async def test_one_sweep_batch_queues_its_reminders_in_one_insert(
 
 
 async def test_room_reminders_are_not_held_by_the_members_quiet_hours(
-    core: Core,
+    core: Runtime,
     make_chat,
     clock: FixedClock,  # type: ignore[no-untyped-def]
 ) -> None:

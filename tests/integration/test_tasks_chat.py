@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from core.clock import FixedClock
 from core.tasks.models import Task
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.tasks_helpers import task_count
 from tests.support.chat_driver import ChatDriver
 
@@ -26,7 +26,7 @@ EXPECTED = {
 
 @pytest.mark.parametrize("zone", sorted(EXPECTED))
 async def test_scripted_session_adds_lists_completes_edits_and_deletes(
-    core: Core, chat: ChatDriver, zone: str
+    core: Runtime, chat: ChatDriver, zone: str
 ) -> None:
     await chat.say(f"/settings tz {zone}")
     added = [
@@ -135,7 +135,7 @@ BAD_INPUT = [
 
 
 async def test_bad_input_gets_a_clear_reply_and_stores_nothing(
-    core: Core, chat: ChatDriver
+    core: Runtime, chat: ChatDriver
 ) -> None:
     await chat.say("/task Essay fri 5pm")
     for text, expected in BAD_INPUT:

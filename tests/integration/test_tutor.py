@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from core.chat.messages import Reply
 from core.clock import FixedClock
 from core.tutor.models import TutorConversation, TutorMessage, TutorUsage
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.tutor_fixtures import fake_llm, fake_llm_server, tutor_core, tutor_llm
 from tests.support.chat_driver import ChatDriver
 from tests.support.fake_llm import FakeLLM, FakeReply, echo
@@ -39,7 +39,7 @@ def remembers_name(request: dict[str, Any]) -> FakeReply:
 
 
 async def test_third_answer_depends_on_the_first_turn(
-    tutor_core: Core, fake_llm: FakeLLM, make_chat: Any
+    tutor_core: Runtime, fake_llm: FakeLLM, make_chat: Any
 ) -> None:
     fake_llm.default = remembers_name
     alice: ChatDriver = make_chat("alice")
@@ -57,7 +57,7 @@ async def test_third_answer_depends_on_the_first_turn(
 
 
 async def test_newchat_forgets_the_conversation(
-    tutor_core: Core, fake_llm: FakeLLM, make_chat: Any
+    tutor_core: Runtime, fake_llm: FakeLLM, make_chat: Any
 ) -> None:
     fake_llm.default = remembers_name
     alice: ChatDriver = make_chat("alice")
@@ -67,7 +67,7 @@ async def test_newchat_forgets_the_conversation(
 
 
 async def test_memory_is_per_user_and_per_chat(
-    tutor_core: Core, fake_llm: FakeLLM, make_chat: Any
+    tutor_core: Runtime, fake_llm: FakeLLM, make_chat: Any
 ) -> None:
     fake_llm.default = remembers_name
     await make_chat("alice").send("my name is Zed")
@@ -77,7 +77,7 @@ async def test_memory_is_per_user_and_per_chat(
 
 
 async def test_answer_streams_into_one_live_message_at_most_once_a_second(
-    tutor_core: Core, fake_llm: FakeLLM, chat: ChatDriver
+    tutor_core: Runtime, fake_llm: FakeLLM, chat: ChatDriver
 ) -> None:
     words = " ".join(f"word{i}" for i in range(30))
     fake_llm.replies.append(FakeReply(words))
@@ -91,7 +91,7 @@ async def test_answer_streams_into_one_live_message_at_most_once_a_second(
 
 
 async def test_provider_500_then_200_is_retried(
-    tutor_core: Core, fake_llm: FakeLLM, chat: ChatDriver
+    tutor_core: Runtime, fake_llm: FakeLLM, chat: ChatDriver
 ) -> None:
     fake_llm.fail(500)
     fake_llm.replies.append(FakeReply("Photosynthesis turns light into sugar."))
@@ -101,7 +101,7 @@ async def test_provider_500_then_200_is_retried(
 
 
 async def test_provider_down_after_retries_says_so_and_keeps_the_message(
-    tutor_core: Core, fake_llm: FakeLLM, chat: ChatDriver
+    tutor_core: Runtime, fake_llm: FakeLLM, chat: ChatDriver
 ) -> None:
     fake_llm.fail(503, times=4)
     text = last_text(await chat.send("what is entropy?"))
@@ -110,7 +110,7 @@ async def test_provider_down_after_retries_says_so_and_keeps_the_message(
 
 
 async def test_stalled_provider_times_out_keeps_message_and_try_again_answers(
-    core: Core, fake_llm: FakeLLM, chat: ChatDriver
+    core: Runtime, fake_llm: FakeLLM, chat: ChatDriver
 ) -> None:
     from core.tutor.service import TutorPorts
 
@@ -129,7 +129,7 @@ async def test_stalled_provider_times_out_keeps_message_and_try_again_answers(
 
 
 async def test_retry_button_of_another_user_does_nothing(
-    tutor_core: Core, fake_llm: FakeLLM, make_chat: Any
+    tutor_core: Runtime, fake_llm: FakeLLM, make_chat: Any
 ) -> None:
     fake_llm.fail(500, times=4)
     replies = await make_chat("alice").send("help me")
@@ -141,7 +141,7 @@ async def test_retry_button_of_another_user_does_nothing(
 
 
 async def test_rate_limit_per_user_per_minute(
-    tutor_core: Core,
+    tutor_core: Runtime,
     fake_llm: FakeLLM,
     make_chat: Any,
     clock: FixedClock,
@@ -160,7 +160,7 @@ async def test_rate_limit_per_user_per_minute(
 
 
 async def test_daily_token_budget_and_usage_accounting(
-    tutor_core: Core,
+    tutor_core: Runtime,
     fake_llm: FakeLLM,
     chat: ChatDriver,
     clock: FixedClock,
@@ -177,7 +177,7 @@ async def test_daily_token_budget_and_usage_accounting(
 
 
 async def test_old_turns_fold_into_a_rolling_summary(
-    tutor_core: Core, fake_llm: FakeLLM, chat: ChatDriver, monkeypatch: pytest.MonkeyPatch
+    tutor_core: Runtime, fake_llm: FakeLLM, chat: ChatDriver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(tutor_core.services.settings, "tutor_memory_token_budget", 900)
     monkeypatch.setattr(tutor_core.services.settings, "tutor_requests_per_minute", 0)
@@ -214,7 +214,7 @@ def grade(correct: bool, feedback: str) -> FakeReply:
 
 
 async def test_quiz_asks_one_by_one_grades_and_scores(
-    tutor_core: Core, fake_llm: FakeLLM, chat: ChatDriver
+    tutor_core: Runtime, fake_llm: FakeLLM, chat: ChatDriver
 ) -> None:
     fake_llm.replies += [
         quiz_json(("What does DNA stand for?", "Deoxyribonucleic acid"), ("Powerhouse?", "ATP")),
@@ -235,12 +235,12 @@ async def test_quiz_asks_one_by_one_grades_and_scores(
     assert "You said: thanks" in await chat.say("thanks")  # quiz over: back to chatting
 
 
-async def test_quiz_without_topic_explains_usage(tutor_core: Core, chat: ChatDriver) -> None:
+async def test_quiz_without_topic_explains_usage(tutor_core: Runtime, chat: ChatDriver) -> None:
     assert "/quiz <topic>" in await chat.say("/quiz")
 
 
 async def test_explain_streams_an_explanation(
-    tutor_core: Core, fake_llm: FakeLLM, chat: ChatDriver
+    tutor_core: Runtime, fake_llm: FakeLLM, chat: ChatDriver
 ) -> None:
     fake_llm.replies.append(FakeReply("Osmosis is water moving across a membrane."))
     assert "Osmosis is water" in await chat.say("/explain osmosis")
@@ -248,7 +248,7 @@ async def test_explain_streams_an_explanation(
 
 
 async def test_unknown_tool_requested_by_the_model_does_nothing(
-    tutor_core: Core, fake_llm: FakeLLM, chat: ChatDriver
+    tutor_core: Runtime, fake_llm: FakeLLM, chat: ChatDriver
 ) -> None:
     fake_llm.replies += [
         FakeReply("", [("delete_all_tasks", {})]),
@@ -259,7 +259,9 @@ async def test_unknown_tool_requested_by_the_model_does_nothing(
     assert tool_result["role"] == "tool" and "no tool named" in tool_result["content"]
 
 
-async def test_without_a_model_chat_says_how_to_connect_one(core: Core, chat: ChatDriver) -> None:
+async def test_without_a_model_chat_says_how_to_connect_one(
+    core: Runtime, chat: ChatDriver
+) -> None:
     from core.tutor.service import TutorPorts
 
     core.services.tutor = TutorPorts(None, core.services.redis)
@@ -267,7 +269,7 @@ async def test_without_a_model_chat_says_how_to_connect_one(core: Core, chat: Ch
     assert "needs an AI model" in await chat.say("/quiz cells")
 
 
-async def test_memory_read_from_postgresql_matches_the_pure_assembly(tutor_core: Core) -> None:
+async def test_memory_read_from_postgresql_matches_the_pure_assembly(tutor_core: Runtime) -> None:
     from core.identity.models import User
     from core.tutor import prompts
     from core.tutor.conversation import active_conversation, add_message, load_memory
@@ -296,7 +298,7 @@ async def test_memory_read_from_postgresql_matches_the_pure_assembly(tutor_core:
 
 
 async def test_provider_429_is_retried_after_backoff(
-    tutor_core: Core, fake_llm: FakeLLM, chat: ChatDriver
+    tutor_core: Runtime, fake_llm: FakeLLM, chat: ChatDriver
 ) -> None:
     fake_llm.fail(429, times=2)
     fake_llm.replies.append(FakeReply("Here you go."))

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from core.chat.messages import Attachment, Reply
 from core.flashcards.models import Deck, Note
 from core.tutor.service import TutorPorts
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.tutor_fixtures import fake_llm, fake_llm_server, tutor_core
 from tests.support.chat_driver import ChatDriver
 from tests.support.fake_llm import FakeLLM, FakeReply
@@ -37,7 +37,7 @@ def pdf_bytes(pages: list[str]) -> bytes:
     return buffer.getvalue()
 
 
-async def upload(core: Core, driver: ChatDriver, name: str, data: bytes, mime: str) -> None:
+async def upload(core: Runtime, driver: ChatDriver, name: str, data: bytes, mime: str) -> None:
     async def fetch() -> bytes:
         return data
 
@@ -45,7 +45,7 @@ async def upload(core: Core, driver: ChatDriver, name: str, data: bytes, mime: s
     await core.services.jobs.drain()  # type: ignore[attr-defined]
 
 
-async def upload_lecture(core: Core, driver: ChatDriver) -> None:
+async def upload_lecture(core: Runtime, driver: ChatDriver) -> None:
     core.services.embedder = None  # keyword retrieval: deterministic
     pages = [
         "Glycolysis splits glucose into two pyruvate molecules in the cytoplasm.",
@@ -75,7 +75,7 @@ def text_of(replies: list[Reply]) -> str:
 
 
 async def test_ask_answers_with_a_citation_to_the_right_document_and_page(
-    tutor_core: Core, fake_llm: FakeLLM, chat: ChatDriver
+    tutor_core: Runtime, fake_llm: FakeLLM, chat: ChatDriver
 ) -> None:
     await upload_lecture(tutor_core, chat)
     fake_llm.default = cite_the_passage_with("mitochondrial matrix")
@@ -89,7 +89,7 @@ async def test_ask_answers_with_a_citation_to_the_right_document_and_page(
 
 
 async def test_ask_says_when_the_documents_do_not_contain_the_answer(
-    tutor_core: Core, fake_llm: FakeLLM, chat: ChatDriver
+    tutor_core: Runtime, fake_llm: FakeLLM, chat: ChatDriver
 ) -> None:
     await upload_lecture(tutor_core, chat)
     answer = await chat.say("/ask who won the 1998 world cup?")
@@ -98,7 +98,7 @@ async def test_ask_says_when_the_documents_do_not_contain_the_answer(
 
 
 async def test_ask_never_uses_another_users_documents(
-    tutor_core: Core, fake_llm: FakeLLM, make_chat: Any
+    tutor_core: Runtime, fake_llm: FakeLLM, make_chat: Any
 ) -> None:
     await upload_lecture(tutor_core, make_chat("alice"))
     answer = await make_chat("bob").say("/ask where does the krebs cycle take place?")
@@ -106,7 +106,7 @@ async def test_ask_never_uses_another_users_documents(
 
 
 async def test_offline_ask_and_questions_answer_from_passages_with_citations(
-    core: Core, chat: ChatDriver
+    core: Runtime, chat: ChatDriver
 ) -> None:
     core.services.tutor = TutorPorts(None, core.services.redis)
     await upload_lecture(core, chat)
@@ -119,7 +119,7 @@ async def test_offline_ask_and_questions_answer_from_passages_with_citations(
 
 
 async def test_tool_call_proposes_a_task_that_appears_in_tasks_once_confirmed(
-    tutor_core: Core, fake_llm: FakeLLM, chat: ChatDriver
+    tutor_core: Runtime, fake_llm: FakeLLM, chat: ChatDriver
 ) -> None:
     fake_llm.replies += [
         FakeReply(
@@ -154,7 +154,7 @@ def gullible(request: dict[str, Any]) -> FakeReply:
 
 
 async def test_document_text_is_data_not_instructions(
-    tutor_core: Core, fake_llm: FakeLLM, chat: ChatDriver
+    tutor_core: Runtime, fake_llm: FakeLLM, chat: ChatDriver
 ) -> None:
     tutor_core.services.embedder = None
     await chat.say("/task Read chapter five")
@@ -175,7 +175,7 @@ async def test_document_text_is_data_not_instructions(
 
 
 async def test_cards_from_a_topic_are_added_only_when_approved(
-    tutor_core: Core, fake_llm: FakeLLM, chat: ChatDriver, make_chat: Any
+    tutor_core: Runtime, fake_llm: FakeLLM, chat: ChatDriver, make_chat: Any
 ) -> None:
     cards = {
         "cards": [
@@ -206,7 +206,7 @@ async def test_cards_from_a_topic_are_added_only_when_approved(
 
 
 async def test_documents_are_summarised_by_the_model_when_one_is_connected(
-    tutor_core: Core, fake_llm: FakeLLM, chat: ChatDriver
+    tutor_core: Runtime, fake_llm: FakeLLM, chat: ChatDriver
 ) -> None:
     from core.tutor.digest import install
 
@@ -221,7 +221,7 @@ async def test_documents_are_summarised_by_the_model_when_one_is_connected(
 
 
 async def test_document_summary_falls_back_to_extractive_when_the_model_fails(
-    tutor_core: Core, fake_llm: FakeLLM, chat: ChatDriver
+    tutor_core: Runtime, fake_llm: FakeLLM, chat: ChatDriver
 ) -> None:
     from core.tutor.digest import install
 

@@ -23,13 +23,13 @@ from core.tasks.service import Priority
 from core.tutor import toolbox  # noqa: F401  (registers the tools)
 from core.tutor.llm import ToolCall
 from core.tutor.tools import Outcome, Plan, ToolContext, apply, run_tool
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.test_tutor_grounded import upload
 from tests.support.chat_driver import ChatDriver
 
 
 @pytest.fixture
-async def tc(core: Core) -> AsyncIterator[ToolContext]:
+async def tc(core: Runtime) -> AsyncIterator[ToolContext]:
     """Alice's tool context inside one open transaction (as the tutor's turn has)."""
     async with core.db.transaction() as session:
         user = await identity.user_for_sender(
@@ -286,7 +286,7 @@ async def test_cards_for_an_existing_deck_go_into_it_whatever_the_case_of_its_na
 
 
 async def test_search_quotes_at_most_five_passages_each_cut_at_700_characters(
-    core: Core, chat: ChatDriver
+    core: Runtime, chat: ChatDriver
 ) -> None:
     core.services.embedder = None  # keyword retrieval: deterministic
     for n in range(7):

@@ -11,7 +11,7 @@ from core.chat.messages import Reply
 from core.clock import FixedClock
 from core.flashcards.models import CardState, ReviewLog
 from core.tasks.models import Task
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.support.chat_driver import ChatDriver
 from tests.support.chat_replies import button
 
@@ -20,7 +20,7 @@ def text(replies: list[Reply]) -> str:
     return "\n".join(r.plain_text() for r in replies)
 
 
-async def task_rows(core: Core) -> list[dict[str, Any]]:
+async def task_rows(core: Runtime) -> list[dict[str, Any]]:
     async with core.db.transaction() as session:
         tasks = await session.scalars(select(Task).order_by(Task.id))
         return [
@@ -29,19 +29,19 @@ async def task_rows(core: Core) -> list[dict[str, Any]]:
         ]
 
 
-async def card_states(core: Core) -> list[dict[str, Any]]:
+async def card_states(core: Runtime) -> list[dict[str, Any]]:
     async with core.db.transaction() as session:
         rows = await session.scalars(select(CardState).order_by(CardState.card_id))
         return [{c.name: getattr(r, c.key) for c in CardState.__table__.columns} for r in rows]
 
 
-async def reviews(core: Core) -> int:
+async def reviews(core: Runtime) -> int:
     async with core.db.transaction() as session:
         return int(await session.scalar(select(func.count()).select_from(ReviewLog)) or 0)
 
 
 async def test_a_deleted_task_comes_back_exactly_with_the_undo_button(
-    core: Core, chat: ChatDriver
+    core: Runtime, chat: ChatDriver
 ) -> None:
     await chat.say("/task Lab report fri 5pm #chem !high")
     await chat.say("/task Read chapter 3")
@@ -56,7 +56,7 @@ async def test_a_deleted_task_comes_back_exactly_with_the_undo_button(
     assert "1. Lab report" in await chat.say("/tasks")
 
 
-async def test_undo_takes_back_the_latest_of_del_and_done(core: Core, chat: ChatDriver) -> None:
+async def test_undo_takes_back_the_latest_of_del_and_done(core: Runtime, chat: ChatDriver) -> None:
     await chat.say("/task Essay")
     await chat.say("/task Poster")
     await chat.say("/done 1")
@@ -69,7 +69,7 @@ async def test_undo_takes_back_the_latest_of_del_and_done(core: Core, chat: Chat
 
 
 async def test_undo_is_refused_after_ten_minutes(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     await chat.say("/task Essay")
     deleted = await chat.send("/del 1")
@@ -80,7 +80,7 @@ async def test_undo_is_refused_after_ten_minutes(
 
 
 async def test_undoing_a_grade_restores_the_fsrs_state_and_review_log_exactly(
-    core: Core, chat: ChatDriver, clock: FixedClock
+    core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     await chat.say("/deck Bio")
     await chat.say("/card cell | unit of life")
@@ -106,7 +106,7 @@ async def test_undoing_a_grade_restores_the_fsrs_state_and_review_log_exactly(
 
 
 async def test_only_a_cards_last_grade_is_undone_and_only_by_its_owner(
-    core: Core, make_chat, clock: FixedClock
+    core: Runtime, make_chat, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     alice, bob = make_chat("alice"), make_chat("bob")
     await alice.say("/deck Bio")

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from core.settings import Settings
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.support.chat_driver import ChatDriver
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -21,7 +21,7 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-async def app(core: Core, settings: Settings) -> AsyncIterator[FastAPI]:
+async def app(core: Runtime, settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings, core)
     await application.state.web.redis.flushdb()
     yield application
@@ -279,7 +279,7 @@ async def test_tasks_page_adds_and_completes_a_task(app: FastAPI) -> None:
         assert stolen.status_code == 404
 
 
-async def test_documents_page_uploads_and_deletes(app: FastAPI, core: Core) -> None:
+async def test_documents_page_uploads_and_deletes(app: FastAPI, core: Runtime) -> None:
     async with browser(app) as client:
         await sign_up(client, "docs@example.org")
         token = await csrf_of(client, "/documents")
@@ -312,7 +312,7 @@ async def test_calendar_feed_is_served_for_its_token_only(app: FastAPI, chat) ->
 
 
 async def test_rooms_page_shows_the_weeks_leaderboard_of_my_rooms_only(
-    app: FastAPI, make_chat, core: Core
+    app: FastAPI, make_chat, core: Runtime
 ) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import text
 
@@ -340,7 +340,7 @@ async def test_rooms_page_shows_the_weeks_leaderboard_of_my_rooms_only(
 
 
 async def test_the_rooms_page_ranks_every_room_in_one_query(
-    app: FastAPI, make_chat: Callable[..., ChatDriver], core: Core
+    app: FastAPI, make_chat: Callable[..., ChatDriver], core: Runtime
 ) -> None:
     from sqlalchemy import text
 

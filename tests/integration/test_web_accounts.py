@@ -20,7 +20,7 @@ from core.identity.models import Identity, User
 from core.settings import Settings
 from teddy.cli_api import api_server
 from teddy.cli_up import free_port
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.test_web import PASSWORD, browser, csrf_of, new_api_token, sign_up
 from tests.support.mailbox import Mailbox
 
@@ -36,14 +36,14 @@ def mailbox() -> Iterator[Mailbox]:
     box.stop()
 
 
-async def _app(core: Core, settings: Settings, **update: object) -> FastAPI:
+async def _app(core: Runtime, settings: Settings, **update: object) -> FastAPI:
     application = create_app(settings.model_copy(update=update), core)
     await application.state.web.redis.flushdb()
     return application
 
 
 @pytest.fixture
-async def app(core: Core, settings: Settings, mailbox: Mailbox) -> AsyncIterator[FastAPI]:
+async def app(core: Runtime, settings: Settings, mailbox: Mailbox) -> AsyncIterator[FastAPI]:
     application = await _app(
         core, settings, smtp_url=SecretStr(mailbox.url), public_base_url="http://testserver"
     )
@@ -52,7 +52,7 @@ async def app(core: Core, settings: Settings, mailbox: Mailbox) -> AsyncIterator
 
 
 @pytest.fixture
-async def no_mail_app(core: Core, settings: Settings) -> AsyncIterator[FastAPI]:
+async def no_mail_app(core: Runtime, settings: Settings) -> AsyncIterator[FastAPI]:
     application = await _app(core, settings)
     yield application
     await application.state.web.redis.aclose()
@@ -75,7 +75,7 @@ async def signed_in(client: httpx.AsyncClient) -> bool:
     return (await client.get("/dashboard")).status_code == 200
 
 
-async def verified_at(core: Core, email: str) -> object:
+async def verified_at(core: Runtime, email: str) -> object:
     async with core.db.transaction() as session:
         return await session.scalar(select(User.email_verified_at).where(User.email == email))
 
@@ -84,7 +84,7 @@ async def verified_at(core: Core, email: str) -> object:
 
 
 async def test_sign_up_mails_a_link_that_confirms_the_address(
-    app: FastAPI, core: Core, mailbox: Mailbox
+    app: FastAPI, core: Runtime, mailbox: Mailbox
 ) -> None:
     async with browser(app) as client:
         await sign_up(client, "ana@example.org")
@@ -116,7 +116,7 @@ async def test_the_confirmation_link_can_be_sent_again_until_the_address_is_conf
 
 
 async def test_a_mail_server_that_is_down_gets_a_clear_message(
-    core: Core, settings: Settings
+    core: Runtime, settings: Settings
 ) -> None:
     down = await _app(core, settings, smtp_url=SecretStr(f"smtp://127.0.0.1:{free_port()}"))
     async with browser(down) as client:
@@ -130,7 +130,7 @@ async def test_a_mail_server_that_is_down_gets_a_clear_message(
 
 
 async def test_a_confirmation_link_expires(
-    app: FastAPI, core: Core, mailbox: Mailbox, clock: FixedClock
+    app: FastAPI, core: Runtime, mailbox: Mailbox, clock: FixedClock
 ) -> None:
     async with browser(app) as client:
         await sign_up(client, "late@example.org")
@@ -141,7 +141,7 @@ async def test_a_confirmation_link_expires(
 
 
 async def test_duplicate_email_sign_up_is_refused_and_makes_no_second_account(
-    app: FastAPI, core: Core
+    app: FastAPI, core: Runtime
 ) -> None:
     async with browser(app) as first, browser(app) as second:
         assert (await sign_up(first, "dup@example.org", "First")).status_code == 303
@@ -174,7 +174,7 @@ async def choose_password(client: httpx.AsyncClient, link: str, password: str) -
 
 
 async def test_reset_link_sets_a_password_once_and_signs_out_everyone_else(
-    app: FastAPI, core: Core, mailbox: Mailbox
+    app: FastAPI, core: Runtime, mailbox: Mailbox
 ) -> None:
     async with browser(app) as owner, browser(app) as laptop, browser(app) as forgetful:
         await sign_up(owner, "reset@example.org")
@@ -264,7 +264,7 @@ async def test_changing_the_password_needs_the_current_one_and_signs_out_other_b
 
 
 async def test_a_new_email_needs_the_password_and_is_unconfirmed_until_its_own_link(
-    app: FastAPI, core: Core, mailbox: Mailbox
+    app: FastAPI, core: Runtime, mailbox: Mailbox
 ) -> None:
     async with browser(app) as here, browser(app) as there:
         await sign_up(here, "old@example.org")
@@ -399,7 +399,7 @@ async def test_a_new_link_code_voids_the_older_ones(app: FastAPI, make_chat) -> 
 
 
 async def test_unlinking_another_users_identity_is_refused_like_a_missing_one(
-    app: FastAPI, core: Core, chat
+    app: FastAPI, core: Runtime, chat
 ) -> None:  # type: ignore[no-untyped-def]
     code = (await chat.say("/link")).split("code: ")[1].split(" ")[0]
     async with browser(app) as ana, browser(app) as ben:
@@ -438,7 +438,7 @@ def through(app: object, peer: str, **headers: str) -> httpx.AsyncClient:
 
 
 @pytest.fixture
-async def served(core: Core, settings: Settings) -> AsyncIterator[object]:
+async def served(core: Runtime, settings: Settings) -> AsyncIterator[object]:
     """The app and the ASGI app uvicorn runs for `teddy api` with FORWARDED_ALLOW_IPS set
     as deploy/ sets it (the proxy's network)."""
     configured = settings.model_copy(update={"forwarded_allow_ips": "10.0.3.0/24"})
@@ -500,7 +500,7 @@ async def session_cookie_of_sign_up(client: httpx.AsyncClient, email: str) -> st
 
 
 async def test_the_session_cookie_is_secure_over_https(
-    served: object, core: Core, settings: Settings
+    served: object, core: Runtime, settings: Settings
 ) -> None:
     asgi = served
     https = {"x-forwarded-proto": "https", "x-forwarded-for": "203.0.113.8"}

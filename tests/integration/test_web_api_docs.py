@@ -12,12 +12,12 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from api.app import create_app
 from core.settings import Settings
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.test_web import browser
 
 
 @pytest.fixture
-async def app(core: Core, settings: Settings) -> AsyncIterator[FastAPI]:
+async def app(core: Runtime, settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings, core)
     yield application
     await application.state.web.redis.aclose()

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from core.settings import Settings
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.test_tutor_grounded import KREBS, cite_the_passage_with
 from tests.integration.test_web import browser, csrf_of, sign_up
 from tests.integration.test_web_documents import upload
@@ -33,7 +33,7 @@ STREAM = {"accept": "text/event-stream"}
 
 
 @pytest.fixture
-async def app(tutor_core: Core, settings: Settings) -> AsyncIterator[FastAPI]:
+async def app(tutor_core: Runtime, settings: Settings) -> AsyncIterator[FastAPI]:
     tutor_core.services.embedder = None  # keyword retrieval: deterministic
     application = create_app(settings, tutor_core)
     await application.state.web.redis.flushdb()
@@ -57,7 +57,7 @@ async def ask(client: httpx.AsyncClient, question: str, document: str = "") -> l
 
 
 async def test_the_answer_streams_and_its_citation_carries_the_passage(
-    app: FastAPI, tutor_core: Core, fake_llm: FakeLLM
+    app: FastAPI, tutor_core: Runtime, fake_llm: FakeLLM
 ) -> None:
     async with browser(app) as client:
         await sign_up(client, "ask@example.org")
@@ -81,7 +81,7 @@ async def test_the_answer_streams_and_its_citation_carries_the_passage(
 
 
 async def test_asking_about_one_document_uses_only_its_passages(
-    app: FastAPI, tutor_core: Core, fake_llm: FakeLLM
+    app: FastAPI, tutor_core: Runtime, fake_llm: FakeLLM
 ) -> None:
     async with browser(app) as client:
         await sign_up(client, "one@example.org")
@@ -95,7 +95,7 @@ async def test_asking_about_one_document_uses_only_its_passages(
 
 
 async def test_another_students_document_cannot_be_asked_about(
-    app: FastAPI, tutor_core: Core, fake_llm: FakeLLM
+    app: FastAPI, tutor_core: Runtime, fake_llm: FakeLLM
 ) -> None:
     async with browser(app) as ana, browser(app) as ben:
         await sign_up(ana, "ana-ask@example.org")
@@ -116,7 +116,7 @@ async def test_another_students_document_cannot_be_asked_about(
 
 
 async def test_the_chats_rate_limit_applies_to_asking_on_the_web(
-    app: FastAPI, tutor_core: Core, fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
+    app: FastAPI, tutor_core: Runtime, fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(tutor_core.services.settings, "tutor_requests_per_minute", 2)
     async with browser(app) as client:

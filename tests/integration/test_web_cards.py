@@ -12,14 +12,14 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from core.settings import Settings
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.test_web import browser, csrf_of, sign_up
 from tests.integration.test_web_review import link_chat
 from tests.support.chat_driver import ChatDriver
 
 
 @pytest.fixture
-async def app(core: Core, settings: Settings) -> AsyncIterator[FastAPI]:
+async def app(core: Runtime, settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings, core)
     await application.state.web.redis.flushdb()
     yield application

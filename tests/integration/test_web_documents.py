@@ -15,7 +15,7 @@ from sqlalchemy import select
 from api.app import create_app
 from core.documents.models import Document
 from core.settings import Settings
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.test_web import browser, csrf_of, sign_up
 
 NOTES = (
@@ -28,14 +28,14 @@ NOTES = (
 
 
 @pytest.fixture
-async def app(core: Core, settings: Settings) -> AsyncIterator[FastAPI]:
+async def app(core: Runtime, settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings, core)
     await application.state.web.redis.flushdb()
     yield application
     await application.state.web.redis.aclose()
 
 
-async def upload(client: httpx.AsyncClient, core: Core, name: str, text: str) -> str:
+async def upload(client: httpx.AsyncClient, core: Runtime, name: str, text: str) -> str:
     token = await csrf_of(client, "/documents")
     sent = await client.post(
         "/documents", data={"csrf": token}, files={"file": (name, text.encode(), "text/plain")}
@@ -50,7 +50,9 @@ async def upload(client: httpx.AsyncClient, core: Core, name: str, text: str) ->
     return found.group(1)
 
 
-async def test_each_document_shows_its_summary_and_key_concepts(app: FastAPI, core: Core) -> None:
+async def test_each_document_shows_its_summary_and_key_concepts(
+    app: FastAPI, core: Runtime
+) -> None:
     async with browser(app) as client:
         await sign_up(client, "summary@example.org")
         await upload(client, core, "photo.txt", NOTES)
@@ -66,7 +68,7 @@ async def test_each_document_shows_its_summary_and_key_concepts(app: FastAPI, co
         assert concepts == [html.escape(c) for c in stored.key_concepts]
 
 
-async def test_search_marks_the_match_in_the_passage_around_it(app: FastAPI, core: Core) -> None:
+async def test_search_marks_the_match_in_the_passage_around_it(app: FastAPI, core: Runtime) -> None:
     async with browser(app) as client:
         await sign_up(client, "search@example.org")
         await upload(client, core, "photo.txt", NOTES)
@@ -82,7 +84,7 @@ async def test_search_marks_the_match_in_the_passage_around_it(app: FastAPI, cor
 
 
 async def test_delete_asks_first_and_only_the_confirming_post_deletes(
-    app: FastAPI, core: Core
+    app: FastAPI, core: Runtime
 ) -> None:
     async with browser(app) as client:
         await sign_up(client, "delete@example.org")
@@ -100,7 +102,7 @@ async def test_delete_asks_first_and_only_the_confirming_post_deletes(
 
 
 async def test_another_users_document_answers_404_and_stays_out_of_their_search(
-    app: FastAPI, core: Core
+    app: FastAPI, core: Runtime
 ) -> None:
     async with browser(app) as ana, browser(app) as ben:
         await sign_up(ana, "ana-docs@example.org")
@@ -116,7 +118,7 @@ async def test_another_users_document_answers_404_and_stays_out_of_their_search(
         assert "photo.txt" in (await ana.get("/documents")).text
 
 
-async def test_the_status_feed_lists_only_my_own_documents(app: FastAPI, core: Core) -> None:
+async def test_the_status_feed_lists_only_my_own_documents(app: FastAPI, core: Runtime) -> None:
     async with browser(app) as ana, browser(app) as ben:
         await sign_up(ana, "ana-status@example.org")
         document_id = await upload(ana, core, "photo.txt", NOTES)

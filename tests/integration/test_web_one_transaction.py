@@ -13,12 +13,12 @@ from api.app import create_app
 from core.db.counting import counting
 from core.identity.models import User
 from core.settings import Settings
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.test_web import browser, csrf_of, new_api_token, sign_up
 
 
 @pytest.fixture
-async def app(core: Core, settings: Settings) -> AsyncIterator[FastAPI]:
+async def app(core: Runtime, settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings, core)
     await application.state.web.redis.flushdb()
     yield application
@@ -41,7 +41,7 @@ async def app(core: Core, settings: Settings) -> AsyncIterator[FastAPI]:
         "/plan",
     ],
 )
-async def test_a_signed_in_page_is_one_transaction(app: FastAPI, core: Core, path: str) -> None:
+async def test_a_signed_in_page_is_one_transaction(app: FastAPI, core: Runtime, path: str) -> None:
     async with browser(app) as client:
         await sign_up(client, "one@example.org")
         await client.get(path)  # warm caches (the zone list, compiled statements)
@@ -52,7 +52,7 @@ async def test_a_signed_in_page_is_one_transaction(app: FastAPI, core: Core, pat
 
 
 async def test_a_form_post_and_its_sign_in_check_are_one_transaction(
-    app: FastAPI, core: Core
+    app: FastAPI, core: Runtime
 ) -> None:
     async with browser(app) as client:
         await sign_up(client, "post@example.org")
@@ -64,7 +64,7 @@ async def test_a_form_post_and_its_sign_in_check_are_one_transaction(
 
 
 async def test_a_rest_call_and_its_token_check_are_one_transaction(
-    app: FastAPI, core: Core
+    app: FastAPI, core: Runtime
 ) -> None:
     async with browser(app) as client:
         await sign_up(client, "rest@example.org")
@@ -77,7 +77,9 @@ async def test_a_rest_call_and_its_token_check_are_one_transaction(
     assert count.transactions == 1, count.texts
 
 
-async def test_a_settings_form_with_one_bad_value_changes_nothing(app: FastAPI, core: Core) -> None:
+async def test_a_settings_form_with_one_bad_value_changes_nothing(
+    app: FastAPI, core: Runtime
+) -> None:
     async with browser(app) as client:
         await sign_up(client, "settings@example.org")
         token = await csrf_of(client, "/settings")

@@ -16,14 +16,14 @@ from api.app import create_app
 from core.clock import FixedClock
 from core.flashcards.models import CardState, ReviewLog
 from core.settings import Settings
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.test_flashcards_review import button
 from tests.integration.test_web import browser, csrf_of, sign_up
 from tests.support.chat_driver import ChatDriver
 
 
 @pytest.fixture
-async def app(core: Core, settings: Settings) -> AsyncIterator[FastAPI]:
+async def app(core: Runtime, settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings, core)
     await application.state.web.redis.flushdb()
     yield application
@@ -50,7 +50,7 @@ def grade_form(page: str, rating: Rating) -> dict[str, str]:
 
 
 async def test_a_card_reviewed_in_chat_continues_on_the_web_with_the_same_fsrs_state(
-    app: FastAPI, core: Core, chat: ChatDriver, clock: FixedClock
+    app: FastAPI, core: Runtime, chat: ChatDriver, clock: FixedClock
 ) -> None:
     await chat.say("/deck Biology")
     await chat.say("/card Mitochondria | powerhouse of the cell")

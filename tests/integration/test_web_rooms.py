@@ -26,13 +26,13 @@ from core.rooms.models import FocusSession
 from core.settings import Settings
 from teddy.cli_up import free_port
 from teddy.http_server import http_server
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.test_rooms_focus import sweep
 from tests.integration.test_web import csrf_of, sign_up
 
 
 @pytest.fixture
-async def served(core: Core, settings: Settings) -> AsyncIterator[str]:
+async def served(core: Runtime, settings: Settings) -> AsyncIterator[str]:
     app: FastAPI = create_app(settings, core)
     port = free_port()
     server = http_server(app, "127.0.0.1", port)
@@ -55,7 +55,7 @@ async def sign_up_linked(client: httpx.AsyncClient, chat: Any, email: str) -> No
     assert (await client.post("/link", data={"csrf": token, "code": code})).status_code == 303
 
 
-async def room_id_of(core: Core) -> int:
+async def room_id_of(core: Runtime) -> int:
     async with core.db.transaction() as session:
         found = await session.scalar(select(Room.id))
     assert found is not None
@@ -82,7 +82,7 @@ async def act(client: httpx.AsyncClient, room_id: int, focus_id: str, action: st
 
 
 async def test_the_focus_session_changes_live_and_members_join_and_stop_from_the_page(
-    served: str, core: Core, make_chat: Any, clock: FixedClock, caplog: pytest.LogCaptureFixture
+    served: str, core: Runtime, make_chat: Any, clock: FixedClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     ann, bob = make_chat("ann", room="g1"), make_chat("bob", room="g1")
     await ann.say("/room")
@@ -127,7 +127,7 @@ async def test_the_focus_session_changes_live_and_members_join_and_stop_from_the
 
 
 async def test_a_stranger_can_neither_see_nor_act_on_the_room(
-    served: str, core: Core, make_chat: Any
+    served: str, core: Runtime, make_chat: Any
 ) -> None:
     bob = make_chat("bob", room="g1")
     await bob.say("/room")
@@ -157,7 +157,7 @@ async def test_a_stranger_can_neither_see_nor_act_on_the_room(
 
 
 async def test_a_member_starts_a_focus_session_from_the_page_under_the_chats_rules(
-    served: str, core: Core, make_chat: Any
+    served: str, core: Runtime, make_chat: Any
 ) -> None:
     ann, bob = make_chat("ann", room="g1"), make_chat("bob", room="g1")
     await ann.say("/room")
@@ -205,7 +205,7 @@ async def test_a_member_starts_a_focus_session_from_the_page_under_the_chats_rul
 
 
 async def test_a_refused_start_keeps_the_typed_values_and_says_what_chat_says(
-    served: str, core: Core, make_chat: Any
+    served: str, core: Runtime, make_chat: Any
 ) -> None:
     ann = make_chat("ann", room="g1")
     await ann.say("/room")
@@ -227,7 +227,7 @@ async def test_a_refused_start_keeps_the_typed_values_and_says_what_chat_says(
     assert "no focus session running" in await ann.say("/room")
 
 
-async def test_the_room_page_is_one_transaction(served: str, core: Core, make_chat: Any) -> None:
+async def test_the_room_page_is_one_transaction(served: str, core: Runtime, make_chat: Any) -> None:
     await make_chat("ann", room="g1").say("/room")
     room_id = await room_id_of(core)
     async with httpx.AsyncClient(base_url=f"http://{served}") as web:

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from api.app import create_app
 from core.settings import Settings
 from core.tutor.service import TutorPorts
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.integration.test_tutor import grade, quiz_json
 from tests.integration.test_web import browser, csrf_of, sign_up
 from tests.integration.test_web_ask import STREAM, events_of
@@ -26,7 +26,7 @@ __all__ = ["fake_llm", "fake_llm_server", "tutor_core"]
 
 
 @pytest.fixture
-async def app(tutor_core: Core, settings: Settings) -> AsyncIterator[FastAPI]:
+async def app(tutor_core: Runtime, settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings, tutor_core)
     await application.state.web.redis.flushdb()
     yield application
@@ -113,7 +113,7 @@ async def test_a_quiz_is_answered_and_graded_question_by_question(
 
 
 async def test_the_chats_rate_limit_applies_to_the_tutor_page(
-    app: FastAPI, tutor_core: Core, fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
+    app: FastAPI, tutor_core: Runtime, fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(tutor_core.services.settings, "tutor_requests_per_minute", 1)
     fake_llm.replies.append(FakeReply("Hello!"))
@@ -167,7 +167,7 @@ async def test_a_failed_answer_says_why_and_try_again_answers_the_same_question(
 
 
 async def test_without_javascript_a_failed_answer_has_a_try_again_form(
-    app: FastAPI, tutor_core: Core, fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
+    app: FastAPI, tutor_core: Runtime, fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake_llm.fail(500, times=4)
     async with browser(app) as client:
@@ -191,7 +191,7 @@ async def test_without_javascript_a_failed_answer_has_a_try_again_form(
 
 
 async def test_a_timeout_and_the_daily_budget_also_offer_try_again(
-    app: FastAPI, tutor_core: Core, fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
+    app: FastAPI, tutor_core: Runtime, fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     tutor_core.services.tutor = TutorPorts(
         tutor_llm(fake_llm, timeout=0.5), tutor_core.services.redis

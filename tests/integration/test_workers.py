@@ -26,7 +26,7 @@ from core.logs import correlation
 from core.maintenance import pending
 from core.maintenance import service as maintenance
 from teddy.cli_up import free_port
-from teddy.runtime import Core, open_core
+from teddy.runtime import Runtime, open_runtime
 from teddy.servers import Servers
 from tests.integration import worker_jobs
 from tests.integration.test_documents import attachment
@@ -100,7 +100,7 @@ def kill_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
 
 
 @pytest.fixture
-async def queue(core: Core, servers: Servers) -> AsyncIterator[CeleryJobQueue]:
+async def queue(core: Runtime, servers: Servers) -> AsyncIterator[CeleryJobQueue]:
     os.environ["TEDDY_EXTRA_JOB_MODULES"] = WORKER_ENV["TEDDY_EXTRA_JOB_MODULES"]
     async with core.db.transaction() as session:
         for statement in worker_jobs.TABLES:
@@ -111,7 +111,7 @@ async def queue(core: Core, servers: Servers) -> AsyncIterator[CeleryJobQueue]:
     queue.close()  # an open client would keep the embedded Redis running after the tests
 
 
-async def wait_for(core: Core, sql: str, params: dict[str, object], timeout: float = 60) -> list:
+async def wait_for(core: Runtime, sql: str, params: dict[str, object], timeout: float = 60) -> list:
     deadline = time.monotonic() + timeout
     while True:
         async with core.db.transaction() as session:
@@ -127,7 +127,7 @@ def http_status(url: str) -> int:
 
 
 async def test_a_job_enqueued_through_celery_runs_in_a_worker_with_the_correlation_id(
-    core: Core, queue: CeleryJobQueue, start_worker: StartWorker
+    core: Runtime, queue: CeleryJobQueue, start_worker: StartWorker
 ) -> None:
     port = free_port()
     worker = start_worker("w1", "--health-port", str(port))
@@ -146,7 +146,7 @@ async def test_a_job_enqueued_through_celery_runs_in_a_worker_with_the_correlati
 
 
 async def test_a_worker_killed_mid_job_loses_nothing_another_worker_finishes_it_once(
-    core: Core, queue: CeleryJobQueue, start_worker: StartWorker
+    core: Runtime, queue: CeleryJobQueue, start_worker: StartWorker
 ) -> None:
     first = start_worker("first")
     key = uuid.uuid4().hex
@@ -171,7 +171,7 @@ async def test_a_worker_killed_mid_job_loses_nothing_another_worker_finishes_it_
 
 
 async def test_a_job_failing_with_a_transient_error_is_retried_then_dead_lettered(
-    core: Core, queue: CeleryJobQueue, start_worker: StartWorker
+    core: Runtime, queue: CeleryJobQueue, start_worker: StartWorker
 ) -> None:
     start_worker("w1")
     key = uuid.uuid4().hex
@@ -196,7 +196,11 @@ async def test_a_job_failing_with_a_transient_error_is_retried_then_dead_lettere
 
 
 async def test_a_job_with_a_bug_is_dead_lettered_without_retrying_and_listed(
-    core: Core, queue: CeleryJobQueue, start_worker: StartWorker, servers: Servers, test_home: Path
+    core: Runtime,
+    queue: CeleryJobQueue,
+    start_worker: StartWorker,
+    servers: Servers,
+    test_home: Path,
 ) -> None:
     start_worker("w1")
     key = uuid.uuid4().hex
@@ -232,7 +236,11 @@ async def test_enqueueing_an_unknown_job_or_unserialisable_arguments_fails_in_th
 
 
 async def test_a_database_restart_mid_job_is_retried_and_the_job_finishes_once(
-    core: Core, queue: CeleryJobQueue, start_worker: StartWorker, servers: Servers, tmp_path: Path
+    core: Runtime,
+    queue: CeleryJobQueue,
+    start_worker: StartWorker,
+    servers: Servers,
+    tmp_path: Path,
 ) -> None:
     start_worker("w1", JOB_MAX_RETRIES="6", JOB_RETRY_BACKOFF="1")
     key = uuid.uuid4().hex
@@ -272,7 +280,11 @@ def restart_embedded_postgres(servers: Servers) -> None:
 
 
 async def test_a_redis_restart_loses_no_job_and_reruns_at_most_the_one_in_flight(
-    core: Core, queue: CeleryJobQueue, start_worker: StartWorker, servers: Servers, tmp_path: Path
+    core: Runtime,
+    queue: CeleryJobQueue,
+    start_worker: StartWorker,
+    servers: Servers,
+    tmp_path: Path,
 ) -> None:
     start_worker("w1")
     before, after = uuid.uuid4().hex, uuid.uuid4().hex
@@ -296,7 +308,7 @@ async def test_a_redis_restart_loses_no_job_and_reruns_at_most_the_one_in_flight
         assert await maintenance.count_failed_jobs(session) == 0
 
 
-async def executions(core: Core, table: str, *keys: str) -> dict[str, int]:
+async def executions(core: Runtime, table: str, *keys: str) -> dict[str, int]:
     """How many rows each job key has in `table` (one per start, or per finish)."""
     async with core.db.transaction() as session:
         rows = await session.execute(
@@ -331,7 +343,7 @@ def restart_embedded_redis(servers: Servers) -> None:
 
 
 async def test_a_job_running_past_its_time_limit_is_stopped_and_dead_lettered(
-    core: Core, queue: CeleryJobQueue, start_worker: StartWorker
+    core: Runtime, queue: CeleryJobQueue, start_worker: StartWorker
 ) -> None:
     start_worker("w1", JOB_TIME_LIMIT="1")
     key = uuid.uuid4().hex
@@ -347,7 +359,7 @@ async def test_a_job_running_past_its_time_limit_is_stopped_and_dead_lettered(
         assert done.all() == []
 
 
-async def record_job(core: Core, queue: CeleryJobQueue, name: str, **kwargs: object) -> int:
+async def record_job(core: Runtime, queue: CeleryJobQueue, name: str, **kwargs: object) -> int:
     """Enqueue as the product does: recorded in a transaction, sent after its commit."""
     async with core.db.transaction() as session:
         await enqueue_after_commit(session, queue, name, **kwargs)
@@ -356,7 +368,7 @@ async def record_job(core: Core, queue: CeleryJobQueue, name: str, **kwargs: obj
 
 
 async def test_a_worker_killed_mid_job_is_replaced_within_a_minute_and_the_job_finishes_once(
-    core: Core, queue: CeleryJobQueue, start_worker: StartWorker
+    core: Runtime, queue: CeleryJobQueue, start_worker: StartWorker
 ) -> None:
     # Redis's own redelivery (the visibility timeout) is far away: the lease must do it.
     slow_redelivery = {"CELERY_VISIBILITY_TIMEOUT": "1200", "JOB_LEASE_SECONDS": "6"}
@@ -388,7 +400,7 @@ async def test_a_worker_killed_mid_job_is_replaced_within_a_minute_and_the_job_f
     assert tuple(row) == (2, True)
 
 
-async def done_keys(core: Core, key: str) -> bool:
+async def done_keys(core: Runtime, key: str) -> bool:
     async with core.db.transaction() as session:
         found = await session.execute(
             text("SELECT 1 FROM test_job_done WHERE key = :key"), {"key": key}
@@ -397,7 +409,7 @@ async def done_keys(core: Core, key: str) -> bool:
 
 
 async def test_an_upload_while_the_broker_is_down_is_told_and_read_once_the_broker_is_back(
-    core: Core, servers: Servers, start_worker: StartWorker, tmp_path: Path
+    core: Runtime, servers: Servers, start_worker: StartWorker, tmp_path: Path
 ) -> None:
     core.services.embedder = None
     port = free_port()
@@ -405,7 +417,7 @@ async def test_an_upload_while_the_broker_is_down_is_told_and_read_once_the_brok
     configured = core.settings.model_copy(
         update={"job_queue": "celery", "celery_broker_url": broker}
     )
-    async with open_core(configured, servers=servers, run_migrations=False) as celery_core:
+    async with open_runtime(configured, servers=servers, run_migrations=False) as celery_core:
         celery_core.services.embedder = None
         chat = ChatDriver(celery_core, "erin")
         replies = await chat.send("", attachments=(attachment("notes.txt", NOTES),))

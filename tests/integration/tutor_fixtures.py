@@ -9,7 +9,7 @@ import pytest
 
 from core.tutor.openai_llm import OpenAILLM
 from core.tutor.service import TutorPorts
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.support.fake_llm import FakeLLM, FakeLLMThread
 
 
@@ -38,7 +38,7 @@ def tutor_llm(fake: FakeLLM, *, timeout: float = 2.0) -> OpenAILLM:
 
 
 @pytest.fixture
-async def tutor_core(core: Core, fake_llm: FakeLLM) -> Core:
+async def tutor_core(core: Runtime, fake_llm: FakeLLM) -> Runtime:
     redis = core.services.redis
     # Rate-limit windows follow the fixed test clock, so clear counts between tests.
     keys = await redis.keys("teddy:tutor:*")

@@ -10,7 +10,7 @@ import time
 
 from core.documents.embeddings import LocalEmbedder
 from core.settings import Settings
-from teddy.runtime import open_core
+from teddy.runtime import open_runtime
 
 
 async def ticker(gaps: list[float], stop: asyncio.Event) -> None:
@@ -25,7 +25,7 @@ async def ticker(gaps: list[float], stop: asyncio.Event) -> None:
 async def main() -> None:
     settings = Settings(embeddings_provider="local")
     report: dict[str, object] = {"loaded_before": LocalEmbedder().loaded}
-    async with open_core(settings, run_migrations=False, preload_embedder=True) as core:
+    async with open_runtime(settings, run_migrations=False, preload_embedder=True) as core:
         embedder = core.services.embedder
         report["loaded_at_entry"] = embedder.loaded
         gaps: list[float] = []

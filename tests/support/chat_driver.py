@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from core.chat.messages import Conversation, Incoming, Reply, Sender
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 
 
 class ChatDriver:
     """Talk to the core as one person would, in a DM or a room, and read the replies."""
 
     def __init__(
-        self, core: Core, user: str, room: str | None = None, platform: str = "test"
+        self, core: Runtime, user: str, room: str | None = None, platform: str = "test"
     ) -> None:
         self.core = core
         self.sender = Sender(platform, user, user.title())

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from core.chat import Reply
 from core.outbox.models import OutboxMessage
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 
 
 def button(replies: list[Reply], prefix: str) -> str:
@@ -18,7 +18,7 @@ def button(replies: list[Reply], prefix: str) -> str:
     raise AssertionError(f"no {prefix!r} button in {[b.label for r in replies for b in r.buttons]}")
 
 
-async def outbox_texts(core: Core, kind: str | None = None) -> list[str]:
+async def outbox_texts(core: Runtime, kind: str | None = None) -> list[str]:
     """The text of every message in the outbox (of one kind, when given), oldest first."""
     query = select(OutboxMessage.text).order_by(OutboxMessage.id)
     if kind is not None:

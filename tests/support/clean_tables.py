@@ -6,10 +6,10 @@ from sqlalchemy import text
 
 from core.app import load_models
 from core.db import Base
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 
 
-async def empty_every_table(core: Core) -> None:
+async def empty_every_table(core: Runtime) -> None:
     """Empty every table and restart every id, as TRUNCATE of all of them would, at a
     third of its cost: only the tables the tests before touched (rows left, or an id
     sequence used: an insert rolled back still advances it) are emptied, by DELETE,
@@ -25,7 +25,7 @@ async def empty_every_table(core: Core) -> None:
         await session.execute(text(_RESTART_USED_SEQUENCES))
 
 
-async def _touched_tables(core: Core) -> set[str]:
+async def _touched_tables(core: Runtime) -> set[str]:
     load_models()
     names = [t.name for t in Base.metadata.sorted_tables]
     with_rows = " UNION ALL ".join(

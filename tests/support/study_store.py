@@ -14,12 +14,12 @@ from core.flashcards.models import CardState, Deck, FlashCard, GradeUndo, Note, 
 from core.identity.models import User
 from core.rooms.models import StudySession
 from core.tasks.models import Reminder, Task
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 
 FSRS_FIELDS = ("state", "step", "stability", "difficulty", "due", "last_review", "reps", "lapses")
 
 
-async def notes(core: Core) -> list[tuple[str, str, str]]:
+async def notes(core: Runtime) -> list[tuple[str, str, str]]:
     """Every note as (deck name, front, back), oldest first."""
     async with core.db.transaction() as session:
         rows = await session.execute(
@@ -30,12 +30,12 @@ async def notes(core: Core) -> list[tuple[str, str, str]]:
         return [(deck, front, back) for deck, front, back in rows]
 
 
-async def deck_names(core: Core) -> list[str]:
+async def deck_names(core: Runtime) -> list[str]:
     async with core.db.transaction() as session:
         return list(await session.scalars(select(Deck.name).order_by(Deck.name)))
 
 
-async def suspended_notes(core: Core) -> list[int]:
+async def suspended_notes(core: Runtime) -> list[int]:
     """The numbers of the notes with a suspended card in someone's schedule."""
     async with core.db.transaction() as session:
         rows = await session.scalars(
@@ -47,24 +47,24 @@ async def suspended_notes(core: Core) -> list[int]:
         return sorted(rows)
 
 
-async def fsrs_states(core: Core) -> dict[int, dict[str, Any]]:
+async def fsrs_states(core: Runtime) -> dict[int, dict[str, Any]]:
     """Each card's FSRS state, by card id."""
     async with core.db.transaction() as session:
         states = await session.scalars(select(CardState))
         return {s.card_id: {f: getattr(s, f) for f in FSRS_FIELDS} for s in states}
 
 
-async def review_count(core: Core) -> int:
+async def review_count(core: Runtime) -> int:
     async with core.db.transaction() as session:
         return int(await session.scalar(select(func.count()).select_from(ReviewLog)) or 0)
 
 
-async def grade_undo_count(core: Core) -> int:
+async def grade_undo_count(core: Runtime) -> int:
     async with core.db.transaction() as session:
         return int(await session.scalar(select(func.count()).select_from(GradeUndo)) or 0)
 
 
-async def study_logs(core: Core) -> list[tuple[str, str | None, int]]:
+async def study_logs(core: Runtime) -> list[tuple[str, str | None, int]]:
     """Every study session as (source, subject, minutes)."""
     async with core.db.transaction() as session:
         rows = await session.execute(
@@ -75,7 +75,7 @@ async def study_logs(core: Core) -> list[tuple[str, str | None, int]]:
         return [(source, subject, minutes) for source, subject, minutes in rows]
 
 
-async def reminders(core: Core) -> list[tuple[str, datetime, datetime | None]]:
+async def reminders(core: Runtime) -> list[tuple[str, datetime, datetime | None]]:
     """Every /remind as (text, remind_at, sent_at), in the order they were made."""
     async with core.db.transaction() as session:
         rows = await session.execute(
@@ -86,13 +86,13 @@ async def reminders(core: Core) -> list[tuple[str, datetime, datetime | None]]:
         return [(text, at, sent) for text, at, sent in rows]
 
 
-async def task_titles(core: Core) -> list[tuple[int, str]]:
+async def task_titles(core: Runtime) -> list[tuple[int, str]]:
     async with core.db.transaction() as session:
         rows = await session.execute(select(Task.number, Task.title).order_by(Task.number))
         return [(number, title) for number, title in rows]
 
 
-async def record_fit(core: Core, reviews: int, at: datetime) -> None:
+async def record_fit(core: Runtime, reviews: int, at: datetime) -> None:
     """What the worker's optimize job writes when a fit predicted the held-out reviews
     better (the job itself runs in tests/integration/test_flashcards_fitting.py)."""
     async with core.db.transaction() as session:

@@ -14,7 +14,7 @@ from telegram import Update
 
 from bots.telegram.adapter import AnyApplication, TelegramAdapter, build_application
 from core.settings import Settings
-from teddy.runtime import Core
+from teddy.runtime import Runtime
 from tests.support.telegram_standin import TelegramStandIn
 
 WEBHOOK_SECRET = "s3cret-token_for-tests"
@@ -53,7 +53,7 @@ async def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None
 
 @asynccontextmanager
 async def running_bot(
-    core: Core,
+    core: Runtime,
     *,
     polling: bool = False,
     started: bool = False,
