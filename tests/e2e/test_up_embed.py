@@ -31,12 +31,25 @@ def test_teddy_up_serves_the_model_from_one_embed_child_and_the_api_loads_no_tor
         report = status(home)
         return "embed      running" in report and "api        running" in report
 
+    def api_environment() -> dict[str, str]:
+        """The API child's environment; empty while it is not (or no longer) running: an
+        API that exited, say on a port another test's process still held, is restarted
+        by the supervisor under a new pid."""
+        state = UpState.read(home / "run" / "up.json")
+        assert state is not None
+        pid = {c.name: c.pid for c in state.children}["api"]
+        try:
+            return psutil.Process(pid).environ()
+        except psutil.Error:
+            return {}
+
     wait_until(started, 180, "teddy up to start", log)
+    wait_until(lambda: "TEDDY_HOME" in api_environment(), 120, "the API to run", log)
+    url = api_environment()["EMBEDDINGS_URL"]
     state = UpState.read(home / "run" / "up.json")
     assert state is not None
     pids = {c.name: c.pid for c in state.children}
     api = psutil.Process(pids["api"])
-    url = api.environ()["EMBEDDINGS_URL"]
     assert "EMBEDDINGS_URL" not in psutil.Process(pids["worker"]).environ()
 
     def healthy() -> bool:

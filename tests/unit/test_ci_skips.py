@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from tests.allowed_skips import ALLOWED_SKIPS
@@ -22,6 +25,7 @@ def test_known_bug():
     assert False
 """
 
+ROOT = Path(__file__).resolve().parents[2]
 PLUGINS = ("-p", "tests.support.ci_skips", "-p", "no:cacheprovider", "-p", "no:asyncio")
 
 
@@ -49,6 +53,10 @@ def test_an_unlisted_skip_fails_under_ci_on_parallel_workers(
     # Only the plugins the run needs: a worker that loaded every installed one (schemathesis,
     # playwright, ...) would take seconds to start.
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    # The run is a new process in pytester's directory: it finds `tests.support` through
+    # PYTHONPATH, as the suite itself does through pyproject's `pythonpath`.
+    paths = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))
     result = pytester.runpytest_subprocess(
         *PLUGINS, "-p", "xdist.plugin", "-n", "2", "--dist", dist
     )
