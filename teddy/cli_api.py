@@ -15,7 +15,14 @@ from teddy.options import home_option, load_settings
 @click.command("api")
 @home_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, help="Port to listen on.")
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    envvar="TEDDY_API_PORT",
+    show_envvar=True,
+    help="Port to listen on.",
+)
 def api_command(home: Path | None, host: str, port: int) -> None:
     """Serve the web dashboard and the REST API."""
 

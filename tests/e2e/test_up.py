@@ -21,6 +21,7 @@ from sqlalchemy import text
 
 from core.db import Database
 from core.settings import Settings
+from teddy.cli_up import free_port
 from teddy.supervisor import UpState
 from tests.integration import worker_jobs
 from workers.app import create_app
@@ -36,6 +37,9 @@ def teddy_env(home: Path) -> dict[str, str]:
         "TEDDY_HOME": str(home),
         "PYTHONPATH": str(ROOT),
         "TEDDY_EXTRA_JOB_MODULES": "tests.integration.worker_jobs",
+        # The API of each `teddy up` on a port of its own: an API still stopping from the
+        # previous test held the default 8000, and the new one crash-looped on it.
+        "TEDDY_API_PORT": str(free_port()),
     }
 
 

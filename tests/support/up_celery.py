@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from teddy.cli_up import free_port
 from teddy.supervisor import ChildState, UpState
 from tests.e2e.test_up import stop_up
 from tests.support.deployed import (
@@ -85,7 +86,9 @@ async def running_up(logs: Path, extra: Mapping[str, str]) -> AsyncIterator[Up]:
     # Not under pytest's tmp_path: the embedded PostgreSQL runs as another user.
     home = Path(tempfile.mkdtemp(prefix="teddy-celery-"))
     log = logs / "up.log"
-    env = teddy_env(home, {**standins.env(), **extra})
+    # Its API on a port of its own (not 8000, which another `teddy up` may still hold).
+    api_port = {"TEDDY_API_PORT": str(free_port())}
+    env = teddy_env(home, {**standins.env(), **api_port, **extra})
     process = start_process([sys.executable, "-m", "teddy", "up"], env, log)
     deployed = Up(process, home, log, env, standins)
     try:
