@@ -121,11 +121,9 @@ async def _note_seen_by_id(
 
 @cache
 def _arrival(recorded: bool, in_room: bool) -> Select[Any]:
-    """One row: whether the event is new (inserting it when `recorded`), then the identity's
-    id, name and direct chat, the user and, `in_room`, room and membership id, each NULL
-    when there is none yet. The identity's `last_seen_at` is moved on in the same statement
-    when it is older than the resolution. Built once per shape, with bound parameters:
-    building it per event cost more CPU than running it. Only the user is an ORM object."""
+    """One row: is the event new (inserted when `recorded`); the identity's id, name and DM
+    chat; the user (the one ORM object); `in_room`, room and membership id; NULL where none.
+    Moves `last_seen_at` on too. Built once per shape: building it cost more than running it."""
     # Parameter names differ from column names: an UPDATE would take those as SET values.
     touched = (
         update(Identity)
@@ -201,7 +199,6 @@ async def _shared_room(session: AsyncSession, room_id: int, user: User) -> Room:
 
 
 def _note_seen(identity: Identity, sender: Sender, now: datetime, dm_chat_id: str | None) -> None:
-    # Written only when something changed, so a busy user's messages stay read-only here.
     if now - identity.last_seen_at > LAST_SEEN_RESOLUTION:
         identity.last_seen_at = now
     changes = _seen_changes(identity.display_name, identity.dm_chat_id, sender, dm_chat_id)
@@ -212,8 +209,7 @@ def _note_seen(identity: Identity, sender: Sender, now: datetime, dm_chat_id: st
 def _seen_changes(
     display_name: str, known_dm_chat_id: str | None, sender: Sender, dm_chat_id: str | None
 ) -> dict[str, object]:
-    """What an identity's name and direct chat should become, given what the platform says
-    now; empty when nothing changed."""
+    """What an identity's name and direct chat become from what the platform says now."""
     changes: dict[str, object] = {}
     if sender.display_name and display_name != sender.display_name:
         changes["display_name"] = sender.display_name
